@@ -1,0 +1,751 @@
+//===- TPOps.cpp - tp dialect operations ----------------------------------===//
+//
+// Part of the muir project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// Verifiers of the tp ops. Local shape rules (a linear's fan-in matches its
+// input) live on each op; rules that need the whole program (dims declared
+// before use, unique names, ties) live on tp.model, which sees everything.
+// An op verifier that needs a dim's declaration and cannot find it succeeds
+// quietly: the model reports the undeclared dim with a better message.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muir/Dialect/TP/IR/TPOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringMap.h"
+
+using namespace mlir;
+using namespace mlir::tp;
+
+//===----------------------------------------------------------------------===//
+// Custom directives
+//===----------------------------------------------------------------------===//
+
+/// `normal` (an init distribution) or `tied "other"`.
+static ParseResult parseInitOrTie(OpAsmParser &parser, InitKindAttr &init,
+                                  StringAttr &tied) {
+  if (succeeded(parser.parseOptionalKeyword("tied"))) {
+    std::string other;
+    if (parser.parseString(&other))
+      return failure();
+    tied = parser.getBuilder().getStringAttr(other);
+    return success();
+  }
+  SMLoc loc = parser.getCurrentLocation();
+  StringRef keyword;
+  if (parser.parseKeyword(&keyword))
+    return parser.emitError(loc, "expected an init distribution (normal, "
+                                 "trunc_normal, uniform, zeros, ones) or "
+                                 "'tied'");
+  std::optional<InitKind> kind = symbolizeInitKind(keyword);
+  if (!kind)
+    return parser.emitError(loc)
+           << "unknown init distribution '" << keyword
+           << "'; expected normal, trunc_normal, uniform, zeros or ones";
+  init = InitKindAttr::get(parser.getContext(), *kind);
+  return success();
+}
+
+static void printInitOrTie(OpAsmPrinter &p, Operation *, InitKindAttr init,
+                           StringAttr tied) {
+  if (init)
+    p << stringifyInitKind(init.getValue());
+  if (init && tied)
+    p << ' ';
+  if (tied) {
+    p << "tied ";
+    p.printString(tied.getValue());
+  }
+}
+
+#define GET_OP_CLASSES
+#include "muir/Dialect/TP/IR/TPOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+/// Renders dims as `[a, b]` for diagnostics.
+static std::string formatDims(ArrayRef<StringAttr> dims) {
+  std::string s = "[";
+  llvm::raw_string_ostream os(s);
+  llvm::interleaveComma(dims, os, [&](StringAttr d) { os << d.getValue(); });
+  os << "]";
+  return s;
+}
+
+static NamedTensorType tensorOf(Value v) {
+  return cast<NamedTensorType>(v.getType());
+}
+
+/// The declaration of `name` in the model enclosing `op`, or null.
+static DimOp lookupDimFrom(Operation *op, StringRef name) {
+  auto model = op->getParentOfType<ModelOp>();
+  return model ? model.lookupDim(name) : DimOp();
+}
+
+/// True when `product` is a product dim whose last factor is `head`, i.e.
+/// a feature dim that splits into heads of `head` features.
+static bool endsInFactor(DimOp product, StringRef head) {
+  if (!product || product.getKind() != DimKind::product)
+    return false;
+  ArrayAttr factors = *product.getFactors();
+  return cast<FlatSymbolRefAttr>(factors[factors.size() - 1]).getValue() ==
+         head;
+}
+
+//===----------------------------------------------------------------------===//
+// ModelOp
+//===----------------------------------------------------------------------===//
+
+DimOp ModelOp::lookupDim(StringRef name) {
+  for (auto dim : getBody().front().getOps<DimOp>())
+    if (dim.getSymName() == name)
+      return dim;
+  return {};
+}
+
+ParamOp ModelOp::lookupParam(StringRef name) {
+  for (auto param : getBody().front().getOps<ParamOp>())
+    if (param.getName() == name)
+      return param;
+  return {};
+}
+
+OutputOp ModelOp::getOutput() {
+  return cast<OutputOp>(getBody().front().getTerminator());
+}
+
+namespace {
+/// Walks a model in program order and checks what needs the whole program.
+class ModelChecker {
+public:
+  explicit ModelChecker(ModelOp model) : model(model) {}
+
+  LogicalResult run() {
+    WalkResult result = model.getBody().walk<WalkOrder::PreOrder>(
+        [&](Operation *op) -> WalkResult {
+          if (failed(check(op)))
+            return WalkResult::interrupt();
+          return WalkResult::advance();
+        });
+    return failure(result.wasInterrupted());
+  }
+
+private:
+  LogicalResult check(Operation *op) {
+    if (auto dim = dyn_cast<DimOp>(op))
+      return declare(dim);
+    for (NamedAttribute attr : op->getAttrs())
+      if (auto ref = dyn_cast<FlatSymbolRefAttr>(attr.getValue()))
+        if (failed(checkDimRef(op, ref.getValue(), /*inType=*/false)))
+          return failure();
+    for (Type type : op->getResultTypes())
+      if (failed(checkType(op, type)))
+        return failure();
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (Type type : block.getArgumentTypes())
+          if (failed(checkType(op, type)))
+            return failure();
+    if (auto param = dyn_cast<ParamOp>(op))
+      return checkParam(param);
+    if (auto input = dyn_cast<InputOp>(op))
+      return unique(inputs, input, input.getName(), "input");
+    return success();
+  }
+
+  LogicalResult declare(DimOp dim) {
+    if (DimOp previous = dims.lookup(dim.getSymName())) {
+      InFlightDiagnostic diag = dim.emitOpError() << "redeclares dim '"
+                                                  << dim.getSymName() << "'";
+      diag.attachNote(previous.getLoc()) << "first declared here";
+      return diag;
+    }
+    if (std::optional<ArrayAttr> factors = dim.getFactors()) {
+      for (Attribute f : *factors) {
+        StringRef name = cast<FlatSymbolRefAttr>(f).getValue();
+        DimOp factor = dims.lookup(name);
+        if (!factor)
+          return dim.emitOpError()
+                 << "factor '" << name << "' of dim '" << dim.getSymName()
+                 << "' must be declared before it";
+        if (factor.getKind() == DimKind::depth)
+          return dim.emitOpError()
+                 << "factor '" << name
+                 << "' is a depth dim; a product may only multiply width "
+                    "and fixed dims";
+      }
+    }
+    dims[dim.getSymName()] = dim;
+    return success();
+  }
+
+  LogicalResult checkDimRef(Operation *op, StringRef name, bool inType) {
+    if (DimOp dim = dims.lookup(name)) {
+      if (inType && dim.getKind() == DimKind::depth)
+        return op->emitOpError()
+               << "uses depth dim '" << name
+               << "' as a tensor dimension; depth is the repeat count of a "
+                  "tp.repeat";
+      return success();
+    }
+    if (model.lookupDim(name))
+      return op->emitOpError()
+             << "uses dim '" << name << "' before it is declared";
+    return op->emitOpError() << "uses undeclared dim '" << name << "'";
+  }
+
+  LogicalResult checkType(Operation *op, Type type) {
+    auto tensor = dyn_cast<NamedTensorType>(type);
+    if (!tensor)
+      return success();
+    for (StringAttr dim : tensor.getDims())
+      if (failed(checkDimRef(op, dim.getValue(), /*inType=*/true)))
+        return failure();
+    return success();
+  }
+
+  template <typename OpT>
+  LogicalResult unique(llvm::StringMap<Operation *> &seen, OpT op,
+                       StringRef name, StringRef what) {
+    auto [it, inserted] = seen.try_emplace(name, op.getOperation());
+    if (inserted)
+      return success();
+    InFlightDiagnostic diag = op.emitOpError()
+                              << "redeclares " << what << " '" << name << "'";
+    diag.attachNote(it->second->getLoc()) << "first declared here";
+    return diag;
+  }
+
+  LogicalResult checkParam(ParamOp param) {
+    if (failed(unique(params, param, param.getName(), "parameter")))
+      return failure();
+    std::optional<StringRef> tied = param.getTied();
+    if (!tied)
+      return success();
+    auto it = params.find(*tied);
+    ParamOp target = it == params.end() ? ParamOp() : cast<ParamOp>(it->second);
+    if (!target)
+      return param.emitOpError()
+             << "is tied to '" << *tied
+             << "', which is not a parameter declared before it";
+    if (target == param)
+      return param.emitOpError() << "is tied to itself";
+    if (target.isRepeated())
+      return param.emitOpError()
+             << "is tied to '" << *tied
+             << "', which is repeated per block; tie to a model-level "
+                "parameter";
+    if (std::optional<StringRef> chained = target.getTied())
+      return param.emitOpError()
+             << "is tied to '" << *tied << "', which is itself tied to '"
+             << *chained << "'; tie to '" << *chained << "' directly";
+    NamedTensorType mine = param.getType(), theirs = target.getType();
+    if (mine.getElementType() != theirs.getElementType())
+      return param.emitOpError()
+             << "has element type " << mine.getElementType() << " but '"
+             << *tied << "' has " << theirs.getElementType();
+    ArrayRef<StringAttr> a = mine.getDims(), b = theirs.getDims();
+    bool same = a == b;
+    bool transposed =
+        a.size() == 2 && b.size() == 2 && a[0] == b[1] && a[1] == b[0];
+    if (!same && !transposed)
+      return param.emitOpError()
+             << "has shape " << formatDims(a) << " but '" << *tied
+             << "' has shape " << formatDims(b)
+             << "; a tied parameter has the same or the transposed shape";
+    return success();
+  }
+
+  ModelOp model;
+  llvm::StringMap<DimOp> dims;
+  llvm::StringMap<Operation *> params, inputs;
+};
+} // namespace
+
+LogicalResult ModelOp::verifyRegions() { return ModelChecker(*this).run(); }
+
+//===----------------------------------------------------------------------===//
+// DimOp
+//===----------------------------------------------------------------------===//
+
+// tp.dim @name = width<base B, size N> | depth<base B, size N> | fixed<N>
+//              | product<@a, @b, ...>
+ParseResult DimOp::parse(OpAsmParser &parser, OperationState &result) {
+  Builder &b = parser.getBuilder();
+  StringAttr name;
+  if (parser.parseSymbolName(name, getSymNameAttrName(result.name),
+                             result.attributes) ||
+      parser.parseEqual())
+    return failure();
+  SMLoc kindLoc = parser.getCurrentLocation();
+  StringRef keyword;
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  std::optional<DimKind> kind = symbolizeDimKind(keyword);
+  if (!kind)
+    return parser.emitError(kindLoc)
+           << "expected dim kind 'width', 'fixed', 'depth' or 'product', got '"
+           << keyword << "'";
+  result.addAttribute(getKindAttrName(result.name),
+                      DimKindAttr::get(b.getContext(), *kind));
+  if (parser.parseLess())
+    return failure();
+  int64_t base = 0, size = 0;
+  switch (*kind) {
+  case DimKind::width:
+  case DimKind::depth:
+    if (parser.parseKeyword("base") || parser.parseInteger(base) ||
+        parser.parseComma() || parser.parseKeyword("size") ||
+        parser.parseInteger(size))
+      return failure();
+    result.addAttribute(getBaseSizeAttrName(result.name),
+                        b.getI64IntegerAttr(base));
+    result.addAttribute(getSizeAttrName(result.name),
+                        b.getI64IntegerAttr(size));
+    break;
+  case DimKind::fixed:
+    if (parser.parseInteger(size))
+      return failure();
+    result.addAttribute(getSizeAttrName(result.name),
+                        b.getI64IntegerAttr(size));
+    break;
+  case DimKind::product: {
+    SmallVector<Attribute> factors;
+    if (parser.parseCommaSeparatedList([&]() -> ParseResult {
+          FlatSymbolRefAttr ref;
+          if (parser.parseAttribute(ref))
+            return failure();
+          factors.push_back(ref);
+          return success();
+        }))
+      return failure();
+    result.addAttribute(getFactorsAttrName(result.name),
+                        b.getArrayAttr(factors));
+    break;
+  }
+  }
+  if (parser.parseGreater() || parser.parseOptionalAttrDict(result.attributes))
+    return failure();
+  return success();
+}
+
+void DimOp::print(OpAsmPrinter &p) {
+  p << ' ';
+  p.printSymbolName(getSymName());
+  p << " = " << stringifyDimKind(getKind()) << '<';
+  switch (getKind()) {
+  case DimKind::width:
+  case DimKind::depth:
+    p << "base " << getBaseSize().value_or(0) << ", size "
+      << getSize().value_or(0);
+    break;
+  case DimKind::fixed:
+    p << getSize().value_or(0);
+    break;
+  case DimKind::product:
+    if (std::optional<ArrayAttr> factors = getFactors())
+      llvm::interleaveComma(*factors, p,
+                            [&](Attribute f) { p.printAttribute(f); });
+    break;
+  }
+  p << '>';
+  p.printOptionalAttrDict((*this)->getAttrs(),
+                          {getSymNameAttrName(), getKindAttrName(),
+                           getBaseSizeAttrName(), getSizeAttrName(),
+                           getFactorsAttrName()});
+}
+
+LogicalResult DimOp::verify() {
+  bool hasBase = getBaseSize().has_value(), hasSize = getSize().has_value();
+  bool hasFactors = getFactors().has_value();
+  switch (getKind()) {
+  case DimKind::width:
+  case DimKind::depth:
+    if (!hasBase || !hasSize || hasFactors)
+      return emitOpError() << "'" << stringifyDimKind(getKind())
+                           << "' dim needs a base_size and a size, and no "
+                              "factors";
+    if (*getBaseSize() <= 0 || *getSize() <= 0)
+      return emitOpError() << "dim '" << getSymName()
+                           << "' must have positive sizes, got base "
+                           << *getBaseSize() << " and size " << *getSize();
+    return success();
+  case DimKind::fixed:
+    if (hasBase || !hasSize || hasFactors)
+      return emitOpError()
+             << "'fixed' dim needs a size and no base_size or factors";
+    if (*getSize() <= 0)
+      return emitOpError() << "dim '" << getSymName()
+                           << "' must have a positive size, got " << *getSize();
+    return success();
+  case DimKind::product:
+    if (hasBase || hasSize || !hasFactors || getFactors()->size() < 2)
+      return emitOpError() << "'product' dim needs at least two factors and "
+                              "no sizes of its own";
+    return success();
+  }
+  return success();
+}
+
+bool DimOp::isWidth() {
+  if (getKind() == DimKind::width)
+    return true;
+  if (getKind() != DimKind::product)
+    return false;
+  ArrayAttr factors = *getFactors();
+  return llvm::any_of(factors, [&](Attribute f) {
+    DimOp factor = lookupDimFrom(*this, cast<FlatSymbolRefAttr>(f).getValue());
+    // Factors are declared earlier (checked by the model), so this recursion
+    // walks a DAG towards the top of the block.
+    return factor && factor->isBeforeInBlock(*this) && factor.isWidth();
+  });
+}
+
+/// Size of `dim` in the base (`base` = true) or target model.
+static FailureOr<int64_t> dimSize(DimOp dim, bool base) {
+  switch (dim.getKind()) {
+  case DimKind::width:
+  case DimKind::depth:
+    return base ? *dim.getBaseSize() : *dim.getSize();
+  case DimKind::fixed:
+    return *dim.getSize();
+  case DimKind::product: {
+    int64_t product = 1;
+    ArrayAttr factors = *dim.getFactors();
+    for (Attribute f : factors) {
+      DimOp factor = lookupDimFrom(dim, cast<FlatSymbolRefAttr>(f).getValue());
+      if (!factor || !factor->isBeforeInBlock(dim))
+        return failure();
+      FailureOr<int64_t> size = dimSize(factor, base);
+      if (failed(size))
+        return failure();
+      product *= *size;
+    }
+    return product;
+  }
+  }
+  return failure();
+}
+
+FailureOr<int64_t> DimOp::getBase() { return dimSize(*this, /*base=*/true); }
+FailureOr<int64_t> DimOp::getTarget() { return dimSize(*this, /*base=*/false); }
+
+//===----------------------------------------------------------------------===//
+// ParamOp
+//===----------------------------------------------------------------------===//
+
+bool ParamOp::isRepeated() { return isa<RepeatOp>((*this)->getParentOp()); }
+
+LogicalResult ParamOp::verify() {
+  if (!isa<FloatType>(getType().getElementType()))
+    return emitOpError() << "must have a float element type, got "
+                         << getType().getElementType();
+  if (getInit() && getTied())
+    return emitOpError() << "is tied to '" << *getTied()
+                         << "' and cannot have an init distribution of its "
+                            "own";
+  if (!getInit() && !getTied())
+    return emitOpError() << "needs an init distribution (normal, "
+                            "trunc_normal, uniform, zeros, ones) or a tie";
+  if (getTied() && isRepeated())
+    return emitOpError()
+           << "is tied, so it must be declared at model level, not in a "
+              "repeated block";
+  if (getName().empty())
+    return emitOpError() << "needs a non-empty module path";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// RepeatOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RepeatOp::verifyRegions() {
+  if (DimOp dim = lookupDimFrom(*this, getDepth()))
+    if (dim.getKind() != DimKind::depth)
+      return emitOpError() << "repeats over '" << getDepth() << "', which is a "
+                           << stringifyDimKind(dim.getKind())
+                           << " dim; it needs a depth dim";
+  Block &body = getBody().front();
+  if (body.getNumArguments() != getInits().size())
+    return emitOpError() << "body has " << body.getNumArguments()
+                         << " arguments but carries " << getInits().size()
+                         << " values";
+  if (getResults().size() != getInits().size())
+    return emitOpError() << "has " << getResults().size()
+                         << " results but carries " << getInits().size()
+                         << " values";
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield)
+    return emitOpError() << "body must end in tp.yield";
+  if (yield.getValues().size() != getInits().size())
+    return emitOpError() << "body yields " << yield.getValues().size()
+                         << " values but carries " << getInits().size();
+  for (auto [i, init] : llvm::enumerate(getInits())) {
+    Type type = init.getType();
+    if (body.getArgument(i).getType() != type)
+      return emitOpError() << "body argument #" << i << " has type "
+                           << body.getArgument(i).getType()
+                           << " but the carried value has type " << type;
+    if (getResult(i).getType() != type)
+      return emitOpError() << "result #" << i << " has type "
+                           << getResult(i).getType()
+                           << " but the carried value has type " << type;
+    if (yield.getValues()[i].getType() != type)
+      return emitOpError() << "body yields " << yield.getValues()[i].getType()
+                           << " as value #" << i
+                           << " but the carried value has type " << type;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Compute ops
+//===----------------------------------------------------------------------===//
+
+/// Checks that all `values` share one element type.
+static LogicalResult sameElementType(Operation *op, ValueRange values) {
+  Type first;
+  for (Value v : values) {
+    Type t = tensorOf(v).getElementType();
+    if (!first)
+      first = t;
+    else if (t != first)
+      return op->emitOpError()
+             << "mixes element types " << first << " and " << t;
+  }
+  return success();
+}
+
+/// Checks that `result` has exactly `dims`.
+static LogicalResult expectDims(Operation *op, Value result,
+                                ArrayRef<StringAttr> dims) {
+  if (tensorOf(result).getDims() == dims)
+    return success();
+  return op->emitOpError() << "result must have dims " << formatDims(dims)
+                           << ", got "
+                           << formatDims(tensorOf(result).getDims());
+}
+
+LogicalResult LinearOp::verify() {
+  NamedTensorType x = tensorOf(getInput()), w = tensorOf(getWeight());
+  if (w.getRank() != 2)
+    return emitOpError() << "weight must have rank 2 ([out, in]), got "
+                         << formatDims(w.getDims());
+  if (x.getRank() < 1)
+    return emitOpError() << "input must have at least one dim";
+  if (x.getDim(-1) != w.getDim(1))
+    return emitOpError() << "input's last dim '" << x.getDim(-1)
+                         << "' does not match the weight's fan-in dim '"
+                         << w.getDim(1) << "'";
+  if (Value bias = getBias()) {
+    NamedTensorType b = tensorOf(bias);
+    if (b.getRank() != 1 || b.getDim(0) != w.getDim(0))
+      return emitOpError() << "bias must have dims [" << w.getDim(0)
+                           << "], got " << formatDims(b.getDims());
+  }
+  if (failed(sameElementType(*this, getOperation()->getOperands())) ||
+      failed(sameElementType(*this, {getInput(), getResult()})))
+    return failure();
+  SmallVector<StringAttr> dims(x.getDims().drop_back());
+  dims.push_back(w.getDims()[0]);
+  return expectDims(*this, getResult(), dims);
+}
+
+LogicalResult EmbeddingOp::verify() {
+  NamedTensorType ids = tensorOf(getIndices()), table = tensorOf(getTable());
+  if (!isa<IntegerType>(ids.getElementType()))
+    return emitOpError() << "indices must have an integer element type, got "
+                         << ids.getElementType();
+  if (table.getRank() != 2)
+    return emitOpError() << "table must have rank 2 ([count, features]), got "
+                         << formatDims(table.getDims());
+  if (failed(sameElementType(*this, {getTable(), getResult()})))
+    return failure();
+  SmallVector<StringAttr> dims(ids.getDims());
+  dims.push_back(table.getDims()[1]);
+  return expectDims(*this, getResult(), dims);
+}
+
+/// Shared verifier of the broadcasting elementwise ops.
+static LogicalResult verifyBroadcast(Operation *op, Value lhs, Value rhs,
+                                     Value result) {
+  ArrayRef<StringAttr> a = tensorOf(lhs).getDims(), b = tensorOf(rhs).getDims();
+  ArrayRef<StringAttr> longer = a.size() >= b.size() ? a : b;
+  ArrayRef<StringAttr> shorter = a.size() >= b.size() ? b : a;
+  if (longer.take_back(shorter.size()) != shorter)
+    return op->emitOpError()
+           << "cannot broadcast " << formatDims(a) << " with " << formatDims(b)
+           << "; the shorter operand's dims must be a suffix of the other's";
+  if (failed(sameElementType(op, {lhs, rhs, result})))
+    return failure();
+  return expectDims(op, result, longer);
+}
+
+LogicalResult AddOp::verify() {
+  return verifyBroadcast(*this, getLhs(), getRhs(), getResult());
+}
+LogicalResult MulOp::verify() {
+  return verifyBroadcast(*this, getLhs(), getRhs(), getResult());
+}
+
+LogicalResult ResidualOp::verify() {
+  auto repeat = dyn_cast<RepeatOp>((*this)->getParentOp());
+  if (!repeat)
+    return emitOpError() << "must be directly inside a tp.repeat body";
+  Value stream = getStream();
+  bool fromBlock = false;
+  if (auto arg = dyn_cast<BlockArgument>(stream))
+    fromBlock = arg.getOwner() == (*this)->getBlock();
+  else if (auto prev = stream.getDefiningOp<ResidualOp>())
+    fromBlock = prev->getBlock() == (*this)->getBlock();
+  if (!fromBlock)
+    return emitOpError() << "stream operand must be the block's argument or "
+                            "the result of an earlier tp.residual in the same "
+                            "block";
+  if (getBranch() == stream)
+    return emitOpError() << "branch is the stream itself; a residual adds a "
+                            "branch computed from the stream";
+  return success();
+}
+
+/// Checks that a norm's parameter `v` is a vector over `dim`.
+static LogicalResult expectVector(Operation *op, Value v, StringRef what,
+                                  StringRef dim) {
+  NamedTensorType t = tensorOf(v);
+  if (t.getRank() == 1 && t.getDim(0) == dim)
+    return success();
+  return op->emitOpError() << what << " must have dims [" << dim << "], got "
+                           << formatDims(t.getDims());
+}
+
+LogicalResult LayerNormOp::verify() {
+  NamedTensorType x = tensorOf(getInput());
+  if (x.getRank() < 1)
+    return emitOpError() << "input must have at least one dim";
+  if (getBias() && !getGain())
+    return emitOpError() << "has a bias but no gain";
+  if (getGain() && failed(expectVector(*this, getGain(), "gain", x.getDim(-1))))
+    return failure();
+  if (getBias() && failed(expectVector(*this, getBias(), "bias", x.getDim(-1))))
+    return failure();
+  if (getResult().getType() != x)
+    return emitOpError() << "result type " << getResult().getType()
+                         << " must equal the input type " << x;
+  return sameElementType(*this, getOperation()->getOperands());
+}
+
+LogicalResult RMSNormOp::verify() {
+  NamedTensorType x = tensorOf(getInput());
+  if (x.getRank() < 1)
+    return emitOpError() << "input must have at least one dim";
+  if (getResult().getType() != x)
+    return emitOpError() << "result type " << getResult().getType()
+                         << " must equal the input type " << x;
+  if (!getGain())
+    return success();
+  NamedTensorType g = tensorOf(getGain());
+  if (g.getRank() != 1)
+    return emitOpError() << "gain must have rank 1, got "
+                         << formatDims(g.getDims());
+  if (g.getDim(0) != x.getDim(-1)) {
+    DimOp last = lookupDimFrom(*this, x.getDim(-1));
+    if (last && !endsInFactor(last, g.getDim(0)))
+      return emitOpError()
+             << "gain dim '" << g.getDim(0) << "' must be the input's last "
+             << "dim '" << x.getDim(-1)
+             << "' or, for a per-head norm, that product dim's last factor";
+  }
+  return sameElementType(*this, getOperation()->getOperands());
+}
+
+/// Checks that `dim` (a last dim) splits into heads of `headDim`.
+static LogicalResult expectHeads(Operation *op, StringRef what, StringRef dim,
+                                 StringRef headDim) {
+  DimOp decl = lookupDimFrom(op, dim);
+  if (!decl || !lookupDimFrom(op, headDim) || endsInFactor(decl, headDim))
+    return success();
+  return op->emitOpError() << what << "'s last dim '" << dim
+                           << "' must be a product dim whose last factor is "
+                              "the head dim '"
+                           << headDim << "'";
+}
+
+LogicalResult RoPEOp::verify() {
+  NamedTensorType x = tensorOf(getInput());
+  if (x.getRank() < 2)
+    return emitOpError() << "input must have a sequence dim and a feature dim";
+  if (failed(expectHeads(*this, "input", x.getDim(-1), getHeadDim())))
+    return failure();
+  if (DimOp head = lookupDimFrom(*this, getHeadDim()))
+    for (bool base : {true, false}) {
+      FailureOr<int64_t> size = base ? head.getBase() : head.getTarget();
+      if (succeeded(size) && *size % 2 != 0)
+        return emitOpError() << "head dim '" << getHeadDim()
+                             << "' must have an even size for rotary pairs, "
+                                "got "
+                             << *size;
+    }
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  NamedTensorType q = tensorOf(getQuery()), k = tensorOf(getKey()),
+                  v = tensorOf(getValue());
+  if (q.getRank() < 2)
+    return emitOpError() << "query must have a sequence dim and a feature dim";
+  if (k != v)
+    return emitOpError() << "key and value must have the same type, got " << k
+                         << " and " << v;
+  if (q.getRank() != k.getRank() ||
+      q.getDims().drop_back() != k.getDims().drop_back())
+    return emitOpError() << "query " << formatDims(q.getDims()) << " and key "
+                         << formatDims(k.getDims())
+                         << " must agree on all but the last dim";
+  if (failed(expectHeads(*this, "query", q.getDim(-1), getHeadDim())) ||
+      failed(expectHeads(*this, "key", k.getDim(-1), getHeadDim())))
+    return failure();
+  if (getResult().getType() != q)
+    return emitOpError() << "result type " << getResult().getType()
+                         << " must equal the query type " << q;
+  DimOp qDim = lookupDimFrom(*this, q.getDim(-1));
+  DimOp kDim = lookupDimFrom(*this, k.getDim(-1));
+  if (qDim && kDim)
+    for (bool base : {true, false}) {
+      FailureOr<int64_t> qs = base ? qDim.getBase() : qDim.getTarget();
+      FailureOr<int64_t> ks = base ? kDim.getBase() : kDim.getTarget();
+      if (succeeded(qs) && succeeded(ks) && *qs % *ks != 0)
+        return emitOpError()
+               << "query width " << *qs << " is not a multiple of key width "
+               << *ks << " in the " << (base ? "base" : "target")
+               << " model; query heads must be a multiple of key heads";
+    }
+  return sameElementType(*this, getOperation()->getOperands());
+}
+
+LogicalResult CrossEntropyOp::verify() {
+  NamedTensorType logits = tensorOf(getLogits()),
+                  targets = tensorOf(getTargets());
+  if (!isa<IntegerType>(targets.getElementType()))
+    return emitOpError() << "targets must have an integer element type, got "
+                         << targets.getElementType();
+  if (logits.getRank() != targets.getRank() + 1 ||
+      logits.getDims().drop_back() != targets.getDims())
+    return emitOpError() << "logits " << formatDims(logits.getDims())
+                         << " must be the targets' dims "
+                         << formatDims(targets.getDims())
+                         << " plus a class dim";
+  NamedTensorType result = tensorOf(getResult());
+  if (result.getRank() != 0 ||
+      result.getElementType() != logits.getElementType())
+    return emitOpError() << "result must be a scalar !tp.tensor<[], "
+                         << logits.getElementType() << ">";
+  return success();
+}

@@ -1,0 +1,113 @@
+//===- ParamTable.cpp - The parameters of a tp.model as a table -----------===//
+//
+// Part of the muir project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muir/Dialect/TP/Utils/ParamTable.h"
+#include "llvm/ADT/StringExtras.h"
+#include <fmt/format.h>
+
+using namespace mlir;
+using namespace mlir::tp;
+
+/// Resolves the base and target sizes of `dim` in `model`.
+static LogicalResult resolve(ModelOp model, Operation *user, StringRef dim,
+                             int64_t &base, int64_t &target) {
+  DimOp decl = model.lookupDim(dim);
+  FailureOr<int64_t> b = failure(), t = failure();
+  if (decl) {
+    b = decl.getBase();
+    t = decl.getTarget();
+  }
+  if (failed(b) || failed(t))
+    return user->emitError()
+           << "cannot resolve the size of dim '" << dim << "'";
+  base = *b;
+  target = *t;
+  return success();
+}
+
+FailureOr<std::vector<ParamInfo>> mlir::tp::collectParams(ModelOp model) {
+  std::vector<ParamInfo> params;
+  WalkResult walk = model.walk([&](ParamOp op) -> WalkResult {
+    ParamInfo info;
+    info.op = op;
+    info.name = op.getName().str();
+    int64_t baseNumel = 1, numel = 1;
+    for (StringAttr dim : op.getType().getDims()) {
+      int64_t base, target;
+      if (failed(resolve(model, op, dim.getValue(), base, target)))
+        return WalkResult::interrupt();
+      info.dims.push_back(dim.getValue().str());
+      info.baseShape.push_back(base);
+      info.shape.push_back(target);
+      baseNumel *= base;
+      numel *= target;
+    }
+    if (auto repeat = dyn_cast<RepeatOp>(op->getParentOp()))
+      if (failed(resolve(model, repeat, repeat.getDepth(), info.baseCopies,
+                         info.copies)))
+        return WalkResult::interrupt();
+    if (std::optional<StringRef> tied = op.getTied()) {
+      info.init = ("tied to " + *tied).str();
+    } else {
+      info.init = stringifyInitKind(*op.getInit()).str();
+      info.baseNumel = baseNumel * info.baseCopies;
+      info.numel = numel * info.copies;
+    }
+    params.push_back(std::move(info));
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  return params;
+}
+
+/// `[768, 3072]`, or `12 x [768, 3072]` for a repeated parameter.
+static std::string formatShape(const std::vector<int64_t> &shape,
+                               int64_t copies, bool repeated) {
+  std::string s = fmt::format("[{}]", fmt::join(shape, ", "));
+  return repeated ? fmt::format("{} x {}", copies, s) : s;
+}
+
+LogicalResult mlir::tp::printParamTable(ModelOp model, llvm::raw_ostream &os) {
+  FailureOr<std::vector<ParamInfo>> params = collectParams(model);
+  if (failed(params))
+    return failure();
+  struct Row {
+    std::string cells[6];
+  };
+  std::vector<Row> rows;
+  rows.push_back(
+      {{"parameter", "dims", "base shape", "shape", "elements", "init"}});
+  int64_t baseTotal = 0, total = 0, tensors = 0;
+  for (const ParamInfo &p : *params) {
+    bool repeated = ParamOp(p.op).isRepeated();
+    rows.push_back({{p.name, fmt::format("[{}]", fmt::join(p.dims, ", ")),
+                     formatShape(p.baseShape, p.baseCopies, repeated),
+                     formatShape(p.shape, p.copies, repeated),
+                     p.numel ? fmt::format("{}", p.numel) : "-", p.init}});
+    baseTotal += p.baseNumel;
+    total += p.numel;
+    if (p.numel)
+      tensors += p.copies;
+  }
+  size_t width[6] = {};
+  for (const Row &row : rows)
+    for (int c = 0; c < 6; ++c)
+      width[c] = std::max(width[c], row.cells[c].size());
+  os << fmt::format("model @{}: {} parameters\n", model.getSymName().str(),
+                    params->size());
+  for (const Row &row : rows) {
+    std::string line;
+    for (int c = 0; c < 6; ++c)
+      line += c == 4 ? fmt::format("{:>{}}  ", row.cells[c], width[c])
+                     : fmt::format("{:<{}}  ", row.cells[c], width[c]);
+    os << llvm::StringRef(line).rtrim() << "\n";
+  }
+  os << fmt::format("total: {} elements in {} tensors (base model: {})\n",
+                    total, tensors, baseTotal);
+  return success();
+}

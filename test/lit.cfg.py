@@ -19,6 +19,10 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP",
                                      "CUDA_HOME", "CUDA_ROOT", "CUDA_PATH"])
 llvm_config.use_default_substitutions()
 
+# RUN lines start with bare `not` (and may use other LLVM test utilities);
+# lit only substitutes them after a pipe, so put their directory on PATH.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
 tool_dirs = [config.muir_tools_dir, config.llvm_tools_dir]
 tools = ["muir-opt", "muir-translate", "muirc"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

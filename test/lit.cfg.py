@@ -14,6 +14,7 @@ config.test_exec_root = os.path.join(config.muir_obj_root, "test")
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%muir_src", config.muir_src_root))
 config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%muir_tools", config.muir_tools_dir))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP",
                                      "CUDA_HOME", "CUDA_ROOT", "CUDA_PATH"])

@@ -11,6 +11,7 @@
 #include "mlir/IR/Attributes.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "muir/Dialect/TP/IR/Rational.h"
 
 #include "muir/Dialect/TP/IR/TPEnums.h.inc"
 

@@ -43,6 +43,7 @@ def TP_Dialect : Dialect {
   let cppNamespace = "::mlir::tp";
   let useDefaultTypePrinterParser = 1;
   let useDefaultAttributePrinterParser = 1;
+  let hasOperationAttrVerify = 1;
   let extraClassDeclaration = [{
     void registerTypes();
     void registerAttributes();

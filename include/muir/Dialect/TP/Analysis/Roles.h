@@ -1,0 +1,43 @@
+//===- Roles.h - Derive each parameter's role from the program --*- C++ -*-===//
+//
+// Part of the muir project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUIR_DIALECT_TP_ANALYSIS_ROLES_H
+#define MUIR_DIALECT_TP_ANALYSIS_ROLES_H
+
+#include "muir/Dialect/TP/IR/TPOps.h"
+#include "llvm/ADT/DenseMap.h"
+#include <string>
+
+namespace mlir::tp {
+
+/// What the program says about one parameter: its role and the width dim
+/// whose ratio is the parameter's own m_N (fan-in for hidden and readout
+/// matrices, fan-out for embeddings, the one width dim of a vector). A
+/// parameter without width dims has an empty `widthDim`.
+struct ParamRole {
+  Role role;
+  std::string widthDim;
+  std::string fanIn, fanOut;
+};
+
+/// Derives the role of every parameter of `model` from its dims and the ops
+/// that use it, never from its name:
+///   - a matrix used by tp.linear as `[out, in]`, a table `[count, features]`
+///     used by tp.embedding or added with tp.add: fixed -> width is an
+///     `embedding`, width -> width `hidden`, width -> fixed `unembedding`;
+///   - a linear's bias: `hidden_bias`;
+///   - a norm's gain or bias: `qk_norm` when the norm is per head,
+///     `final_norm` at model level after a repeated block, `norm` otherwise;
+///   - anything without a width dim: `scalar`.
+/// Emits an error with a note at the offending use and fails when a role
+/// cannot be derived (an unused parameter, an unknown use, uses that
+/// disagree).
+FailureOr<llvm::DenseMap<Operation *, ParamRole>> deriveRoles(ModelOp model);
+
+} // namespace mlir::tp
+
+#endif // MUIR_DIALECT_TP_ANALYSIS_ROLES_H

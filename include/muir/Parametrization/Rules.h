@@ -1,0 +1,94 @@
+//===- Rules.h - Scaling rules of each scheme and optimizer -----*- C++ -*-===//
+//
+// Part of the muir project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// The parametrisation tables of TP5 (Tables 3, 8, 9), CompleteP (Table 1)
+// and Complete^(d)P (Table 1) as exponents of m_N, m_L, m_B, m_D per role.
+// Sources and every choice made where they are silent: docs/Parametrization.md
+// and shared/reference/parametrisation-rules.md.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUIR_PARAMETRIZATION_RULES_H
+#define MUIR_PARAMETRIZATION_RULES_H
+
+#include "muir/Dialect/TP/IR/Rational.h"
+#include "muir/Dialect/TP/IR/TPAttrs.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include <optional>
+
+namespace mlir::tp {
+
+enum class Scheme {
+  sp,
+  mup,
+  mupTable8,
+  mupTable9,
+  depthMup,
+  completep,
+  completedp
+};
+enum class Optimizer {
+  sgd,
+  sgdMomentum,
+  adam,
+  adamw,
+  adamwDecoupled,
+  lion,
+  adamAtan2
+};
+
+std::optional<Scheme> parseScheme(llvm::StringRef name);
+llvm::StringRef schemeName(Scheme scheme);
+std::optional<Optimizer> parseOptimizer(llvm::StringRef name);
+llvm::StringRef optimizerName(Optimizer optimizer);
+
+/// Exponents of (m_N, m_L, m_B, m_D) of one quantity.
+struct Monomial {
+  Rational width, depth, batch, duration;
+  Monomial operator*(const Monomial &o) const {
+    return {width + o.width, depth + o.depth, batch + o.batch,
+            duration + o.duration};
+  }
+  bool operator==(const Monomial &o) const {
+    return width == o.width && depth == o.depth && batch == o.batch &&
+           duration == o.duration;
+  }
+};
+
+/// How every per-parameter hyperparameter of one role scales. `eps` is
+/// absent for optimizers without ε (SGD, Lion, Adam-atan2); `beta1`/`beta2`
+/// scale 1-β1 and 1-β2.
+struct RoleRule {
+  Monomial initStd, multiplier, lr, weightDecay;
+  std::optional<Monomial> eps, beta1, beta2;
+};
+
+/// Forward multipliers and training length that are not per parameter.
+struct ForwardRule {
+  Monomial residual;   ///< on each residual branch (m_L^-alpha)
+  Monomial steps;      ///< training iterations (m_D / m_B under SDE rules)
+  bool inverseHeadDim; ///< attention logits 1/d_head (muP) or 1/sqrt(d_head)
+};
+
+/// A parametrisation: scheme, optimizer and depth exponent alpha.
+struct Parametrization {
+  Scheme scheme;
+  Optimizer optimizer;
+  Rational alpha;
+
+  /// The rule for parameters of `role`, or an error naming the missing cell.
+  llvm::Expected<RoleRule> rule(Role role) const;
+  ForwardRule forward() const;
+  /// Tied parameters share storage, so the owner's and the tied use's init,
+  /// lr, weight decay and eps rules must agree.
+  bool tyingConsistent(Role owner, Role tiedUse) const;
+};
+
+} // namespace mlir::tp
+
+#endif // MUIR_PARAMETRIZATION_RULES_H

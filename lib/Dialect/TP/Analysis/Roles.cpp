@@ -1,0 +1,169 @@
+//===- Roles.cpp - Derive each parameter's role from the program ----------===//
+//
+// Part of the muir project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muir/Dialect/TP/Analysis/Roles.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::tp;
+
+namespace {
+class RoleDeriver {
+public:
+  explicit RoleDeriver(ModelOp model) : model(model) {}
+
+  /// The role `param` has through `use`, or failure with a diagnostic.
+  FailureOr<ParamRole> roleOfUse(ParamOp param, OpOperand &use) {
+    NamedTensorType type = param.getType();
+    Operation *user = use.getOwner();
+    unsigned index = use.getOperandNumber();
+    auto unknown = [&]() -> FailureOr<ParamRole> {
+      InFlightDiagnostic diag = param.emitOpError()
+                                << "cannot derive the role of parameter '"
+                                << param.getName()
+                                << "' from its use as operand #" << index
+                                << " of '" << user->getName() << "'";
+      diag.attachNote(user->getLoc()) << "used here";
+      return diag;
+    };
+    return llvm::TypeSwitch<Operation *, FailureOr<ParamRole>>(user)
+        .Case([&](LinearOp op) -> FailureOr<ParamRole> {
+          if (index == 1)
+            return matrix(type.getDim(1), type.getDim(0));
+          if (index == 2)
+            return vector(Role::hidden_bias, type.getDim(0));
+          return unknown();
+        })
+        .Case([&](EmbeddingOp op) -> FailureOr<ParamRole> {
+          if (index != 1)
+            return unknown();
+          return matrix(type.getDim(0), type.getDim(1));
+        })
+        .Case([&](AddOp op) -> FailureOr<ParamRole> {
+          // A learned positional table [count, features] added to the stream.
+          if (type.getRank() != 2)
+            return unknown();
+          return matrix(type.getDim(0), type.getDim(1));
+        })
+        .Case([&](MulOp op) -> FailureOr<ParamRole> {
+          if (type.getRank() != 0)
+            return unknown();
+          return ParamRole{Role::scalar, "", "", ""};
+        })
+        .Case([&](LayerNormOp op) { return normRole(op, op.getInput(), type); })
+        .Case([&](RMSNormOp op) { return normRole(op, op.getInput(), type); })
+        .Default([&](Operation *) { return unknown(); });
+  }
+
+  FailureOr<llvm::DenseMap<Operation *, ParamRole>> run() {
+    llvm::DenseMap<Operation *, ParamRole> roles;
+    WalkResult walk = model.walk([&](ParamOp param) -> WalkResult {
+      if (param.getType().getRank() == 0) {
+        roles[param] = ParamRole{Role::scalar, "", "", ""};
+        return WalkResult::advance();
+      }
+      std::optional<ParamRole> role;
+      OpOperand *first = nullptr;
+      for (OpOperand &use : param.getResult().getUses()) {
+        FailureOr<ParamRole> r = roleOfUse(param, use);
+        if (failed(r))
+          return WalkResult::interrupt();
+        if (role && role->role != r->role) {
+          InFlightDiagnostic diag =
+              param.emitOpError()
+              << "is used both as " << stringifyRole(role->role) << " and as "
+              << stringifyRole(r->role)
+              << "; give each role its own parameter (or tie one to the "
+                 "other)";
+          diag.attachNote(first->getOwner()->getLoc())
+              << "used as " << stringifyRole(role->role) << " here";
+          diag.attachNote(use.getOwner()->getLoc())
+              << "used as " << stringifyRole(r->role) << " here";
+          return WalkResult::interrupt();
+        }
+        if (!role) {
+          role = *r;
+          first = &use;
+        }
+      }
+      if (!role) {
+        param.emitOpError() << "is never used, so its role cannot be derived";
+        return WalkResult::interrupt();
+      }
+      roles[param] = *role;
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return failure();
+    return roles;
+  }
+
+private:
+  bool isWidth(StringRef dim) {
+    DimOp decl = model.lookupDim(dim);
+    return decl && decl.isWidth();
+  }
+
+  ParamRole matrix(StringRef fanIn, StringRef fanOut) {
+    bool in = isWidth(fanIn), out = isWidth(fanOut);
+    ParamRole r{Role::scalar, "", fanIn.str(), fanOut.str()};
+    if (in && out)
+      r = {Role::hidden, fanIn.str(), fanIn.str(), fanOut.str()};
+    else if (out)
+      r = {Role::embedding, fanOut.str(), fanIn.str(), fanOut.str()};
+    else if (in)
+      r = {Role::unembedding, fanIn.str(), fanIn.str(), fanOut.str()};
+    return r;
+  }
+
+  ParamRole vector(Role role, StringRef dim) {
+    if (!isWidth(dim))
+      return {Role::scalar, "", "", dim.str()};
+    return {role, dim.str(), "", dim.str()};
+  }
+
+  /// Gains and biases of norms: per-head norms are QK-norms; a model-level
+  /// norm that reads the output of a repeated block is the final norm.
+  FailureOr<ParamRole> normRole(Operation *norm, Value input,
+                                NamedTensorType type) {
+    StringRef dim = type.getDim(0);
+    NamedTensorType in = cast<NamedTensorType>(input.getType());
+    if (dim != in.getDim(-1)) {
+      ParamRole r{Role::qk_norm, isWidth(dim) ? dim.str() : "", "", dim.str()};
+      return r;
+    }
+    if (!isa<ModelOp>(norm->getParentOp()))
+      return vector(Role::norm, dim);
+    Role role = readsRepeat(input) ? Role::final_norm : Role::norm;
+    ParamRole r{role, isWidth(dim) ? dim.str() : "", "", dim.str()};
+    return r;
+  }
+
+  /// True when `value` is computed (transitively) from a tp.repeat result.
+  bool readsRepeat(Value value) {
+    SmallVector<Value> work{value};
+    llvm::SmallPtrSet<Operation *, 16> seen;
+    while (!work.empty()) {
+      Operation *def = work.pop_back_val().getDefiningOp();
+      if (!def || !seen.insert(def).second)
+        continue;
+      if (isa<RepeatOp>(def))
+        return true;
+      llvm::append_range(work, def->getOperands());
+    }
+    return false;
+  }
+
+  ModelOp model;
+};
+} // namespace
+
+FailureOr<llvm::DenseMap<Operation *, ParamRole>>
+mlir::tp::deriveRoles(ModelOp model) {
+  return RoleDeriver(model).run();
+}

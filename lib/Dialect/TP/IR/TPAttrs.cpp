@@ -1,0 +1,163 @@
+//===- TPAttrs.cpp - tp dialect attributes --------------------------------===//
+//
+// Part of the muir project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muir/Dialect/TP/IR/TPAttrs.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "muir/Dialect/TP/IR/TPDialect.h"
+#include "muir/Dialect/TP/IR/TPOps.h"
+#include "llvm/ADT/StringSwitch.h"
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tp;
+
+//===----------------------------------------------------------------------===//
+// ScaleAttr
+//===----------------------------------------------------------------------===//
+
+/// The four axes of a monomial, in print order.
+static constexpr const char *kAxisNames[] = {"N", "L", "B", "D"};
+
+/// `<1>` or `<N = -1, L = -1/2, B = 1/2, D = -1/2>` (any subset, in order).
+Attribute ScaleAttr::parse(AsmParser &parser, Type) {
+  Rational exps[4];
+  bool seen[4] = {false, false, false, false};
+  if (parser.parseLess())
+    return {};
+  if (succeeded(parser.parseOptionalGreater()))
+    return ScaleAttr::one(parser.getContext());
+  int64_t one;
+  OptionalParseResult constant = parser.parseOptionalInteger(one);
+  if (constant.has_value()) {
+    if (failed(*constant))
+      return {};
+    if (one != 1) {
+      parser.emitError(parser.getCurrentLocation(),
+                       "a constant monomial is written #tp.scale<1>");
+      return {};
+    }
+    if (parser.parseGreater())
+      return {};
+    return ScaleAttr::one(parser.getContext());
+  }
+  do {
+    SMLoc loc = parser.getCurrentLocation();
+    StringRef axis;
+    if (parser.parseKeyword(&axis))
+      return {};
+    int index = llvm::StringSwitch<int>(axis)
+                    .Case("N", 0)
+                    .Case("L", 1)
+                    .Case("B", 2)
+                    .Case("D", 3)
+                    .Default(-1);
+    if (index < 0) {
+      parser.emitError(loc) << "unknown scaling axis '" << axis
+                            << "'; expected N (width), L (depth), B (batch) "
+                               "or D (duration)";
+      return {};
+    }
+    if (seen[index]) {
+      parser.emitError(loc) << "scaling axis '" << axis << "' given twice";
+      return {};
+    }
+    seen[index] = true;
+    int64_t num = 0, den = 1;
+    if (parser.parseEqual() || parser.parseInteger(num))
+      return {};
+    if (succeeded(parser.parseOptionalSlash())) {
+      SMLoc denLoc = parser.getCurrentLocation();
+      if (parser.parseInteger(den))
+        return {};
+      if (den <= 0) {
+        parser.emitError(denLoc, "exponent denominator must be positive");
+        return {};
+      }
+    }
+    exps[index] = Rational(num, den);
+  } while (succeeded(parser.parseOptionalComma()));
+  if (parser.parseGreater())
+    return {};
+  return ScaleAttr::get(parser.getContext(), exps[0], exps[1], exps[2],
+                        exps[3]);
+}
+
+void ScaleAttr::print(AsmPrinter &printer) const {
+  Rational exps[4] = {getWidth(), getDepth(), getBatch(), getDuration()};
+  printer << '<';
+  bool first = true;
+  for (int i = 0; i < 4; ++i) {
+    if (exps[i].isZero())
+      continue;
+    if (!first)
+      printer << ", ";
+    first = false;
+    printer << kAxisNames[i] << " = " << exps[i];
+  }
+  if (first)
+    printer << '1';
+  printer << '>';
+}
+
+ScaleAttr ScaleAttr::mul(ScaleAttr other) const {
+  return get(getContext(), getWidth() + other.getWidth(),
+             getDepth() + other.getDepth(), getBatch() + other.getBatch(),
+             getDuration() + other.getDuration());
+}
+
+ScaleAttr ScaleAttr::pow(Rational power) const {
+  return get(getContext(), getWidth() * power, getDepth() * power,
+             getBatch() * power, getDuration() * power);
+}
+
+double ScaleAttr::evaluate(double width, double depth, double batch,
+                           double duration) const {
+  return std::pow(width, getWidth().toDouble()) *
+         std::pow(depth, getDepth().toDouble()) *
+         std::pow(batch, getBatch().toDouble()) *
+         std::pow(duration, getDuration().toDouble());
+}
+
+//===----------------------------------------------------------------------===//
+// Discardable tp.* attributes
+//===----------------------------------------------------------------------===//
+
+LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
+                                                  NamedAttribute attr) {
+  StringRef name = attr.getName().getValue();
+  if (name == "tp.role") {
+    if (!isa<RoleAttr>(attr.getValue()) || !isa<ParamOp>(op))
+      return op->emitError() << "'tp.role' must be a #tp.role on a tp.param";
+    return success();
+  }
+  if (name == "tp.scaling") {
+    auto dict = dyn_cast<DictionaryAttr>(attr.getValue());
+    if (!dict)
+      return op->emitError() << "'tp.scaling' must be a dictionary";
+    for (NamedAttribute entry : dict) {
+      if (entry.getName() == "width_dim") {
+        if (!isa<StringAttr>(entry.getValue()))
+          return op->emitError() << "'tp.scaling' entry 'width_dim' must be a "
+                                    "string naming a dim";
+        continue;
+      }
+      if (!isa<ScaleAttr>(entry.getValue()))
+        return op->emitError()
+               << "'tp.scaling' entry '" << entry.getName().getValue()
+               << "' must be a #tp.scale monomial";
+    }
+    return success();
+  }
+  if (name == "tp.parametrization") {
+    if (!isa<DictionaryAttr>(attr.getValue()) || !isa<ModelOp>(op))
+      return op->emitError()
+             << "'tp.parametrization' must be a dictionary on a tp.model";
+    return success();
+  }
+  return op->emitError() << "unknown tp dialect attribute '" << name << "'";
+}

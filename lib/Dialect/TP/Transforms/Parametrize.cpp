@@ -1,0 +1,176 @@
+//===- Parametrize.cpp - Annotate parameters with scaling rules -----------===//
+//
+// Part of the muir project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mlir/IR/Builders.h"
+#include "muir/Dialect/TP/Analysis/Roles.h"
+#include "muir/Dialect/TP/Transforms/Passes.h"
+#include "muir/Parametrization/Rules.h"
+#include "llvm/ADT/StringExtras.h"
+
+namespace mlir::tp {
+#define GEN_PASS_DEF_TPPARAMETRIZE
+#include "muir/Dialect/TP/Transforms/Passes.h.inc"
+} // namespace mlir::tp
+
+using namespace mlir;
+using namespace mlir::tp;
+
+/// Parses `1`, `1/2` or a decimal such as `0.75` into a rational.
+static std::optional<Rational> parseRational(StringRef text) {
+  text = text.trim();
+  auto [numText, denText] = text.split('/');
+  int64_t num, den = 1;
+  if (!numText.getAsInteger(10, num) &&
+      (denText.empty() || (!denText.getAsInteger(10, den) && den > 0)))
+    return Rational(num, den);
+  if (!denText.empty())
+    return std::nullopt;
+  auto [whole, frac] = text.split('.');
+  if (frac.empty() || frac.size() > 6 || whole.getAsInteger(10, num) ||
+      !llvm::all_of(frac, llvm::isDigit))
+    return std::nullopt;
+  int64_t scale = 1, digits = 0;
+  for (char c : frac) {
+    scale *= 10;
+    digits = digits * 10 + (c - '0');
+  }
+  return Rational((whole.starts_with("-") ? -1 : 1) *
+                      (std::abs(num) * scale + digits),
+                  scale);
+}
+
+static ScaleAttr toAttr(MLIRContext *context, const Monomial &m,
+                        bool hasWidth) {
+  return ScaleAttr::get(context, hasWidth ? m.width : Rational(0), m.depth,
+                        m.batch, m.duration);
+}
+
+namespace {
+struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModelOp model = getOperation();
+    FailureOr<Parametrization> p = parseOptions(model);
+    if (failed(p))
+      return signalPassFailure();
+    FailureOr<llvm::DenseMap<Operation *, ParamRole>> roles =
+        deriveRoles(model);
+    if (failed(roles))
+      return signalPassFailure();
+    MLIRContext *context = &getContext();
+    Builder b(context);
+
+    WalkResult walk = model.walk([&](ParamOp param) -> WalkResult {
+      const ParamRole &role = (*roles)[param];
+      llvm::Expected<RoleRule> rule = p->rule(role.role);
+      if (!rule) {
+        param.emitOpError() << llvm::toString(rule.takeError());
+        return WalkResult::interrupt();
+      }
+      if (std::optional<StringRef> tied = param.getTied()) {
+        ParamOp owner = model.lookupParam(*tied);
+        Role ownerRole = (*roles)[owner].role;
+        if (!p->tyingConsistent(ownerRole, role.role)) {
+          InFlightDiagnostic diag =
+              param.emitOpError()
+              << "is used as " << stringifyRole(role.role)
+              << " but shares storage with '" << *tied << "', an "
+              << stringifyRole(ownerRole) << "; under scheme '"
+              << schemeName(p->scheme)
+              << "' the two roles need different init, lr, weight decay or "
+                 "eps rules";
+          diag.attachNote(owner.getLoc())
+              << "'" << *tied << "' declared here; untie the parameters or "
+              << "use a scheme whose readout matches the embedding (e.g. "
+                 "mup-table8 or completep)";
+          return WalkResult::interrupt();
+        }
+      }
+      bool w = !role.widthDim.empty();
+      SmallVector<NamedAttribute> entries = {
+          b.getNamedAttr("init_std", toAttr(context, rule->initStd, w)),
+          b.getNamedAttr("multiplier", toAttr(context, rule->multiplier, w)),
+          b.getNamedAttr("lr", toAttr(context, rule->lr, w)),
+          b.getNamedAttr("weight_decay",
+                         toAttr(context, rule->weightDecay, w))};
+      if (rule->eps)
+        entries.push_back(
+            b.getNamedAttr("eps", toAttr(context, *rule->eps, w)));
+      if (rule->beta1)
+        entries.push_back(
+            b.getNamedAttr("beta1", toAttr(context, *rule->beta1, w)));
+      if (rule->beta2)
+        entries.push_back(
+            b.getNamedAttr("beta2", toAttr(context, *rule->beta2, w)));
+      if (w)
+        entries.push_back(
+            b.getNamedAttr("width_dim", b.getStringAttr(role.widthDim)));
+      param->setAttr("tp.role", RoleAttr::get(context, role.role));
+      param->setAttr("tp.scaling", b.getDictionaryAttr(entries));
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
+
+    ForwardRule forward = p->forward();
+    model.walk([&](ResidualOp residual) {
+      residual->setAttr(
+          "tp.scaling",
+          b.getDictionaryAttr(b.getNamedAttr(
+              "multiplier", toAttr(context, forward.residual, false))));
+    });
+    model.walk([&](AttentionOp attention) {
+      if (!attention.getScale())
+        attention.setScaleAttr(AttentionScaleAttr::get(
+            context, forward.inverseHeadDim
+                         ? AttentionScale::inv_head_dim
+                         : AttentionScale::inv_sqrt_head_dim));
+    });
+    model->setAttr(
+        "tp.parametrization",
+        b.getDictionaryAttr(
+            {b.getNamedAttr("scheme", b.getStringAttr(schemeName(p->scheme))),
+             b.getNamedAttr("optimizer",
+                            b.getStringAttr(optimizerName(p->optimizer))),
+             b.getNamedAttr("alpha", b.getStringAttr(p->alpha.str())),
+             b.getNamedAttr("steps", toAttr(context, forward.steps, false))}));
+  }
+
+  FailureOr<Parametrization> parseOptions(ModelOp model) {
+    std::optional<Scheme> s = parseScheme(scheme);
+    if (!s)
+      return model.emitError()
+             << "unknown scheme '" << scheme
+             << "'; expected sp, mup, mup-table8, mup-table9, depth-mup, "
+                "completep or completedp";
+    std::optional<Optimizer> o = parseOptimizer(optimizer);
+    if (!o)
+      return model.emitError() << "unknown optimizer '" << optimizer
+                               << "'; expected sgd, sgd-momentum, adam, adamw, "
+                                  "adamw-decoupled, lion or adam-atan2";
+    Rational a = *s == Scheme::depthMup ? Rational(1, 2) : Rational(1);
+    if (!alpha.empty()) {
+      std::optional<Rational> parsed = parseRational(alpha);
+      if (!parsed)
+        return model.emitError() << "cannot read alpha '" << alpha
+                                 << "'; write it as 1, 1/2 or 0.5";
+      if (parsed->toDouble() < 0.5 || parsed->toDouble() > 1.0)
+        return model.emitError()
+               << "alpha " << parsed->str()
+               << " is outside [1/2, 1], the range where depth transfer "
+                  "is stated (Depth-muP 1/2, CompleteP 1)";
+      if (*s == Scheme::depthMup && *parsed != Rational(1, 2))
+        return model.emitError()
+               << "depth-mup fixes alpha = 1/2; use completep for alpha = "
+               << parsed->str();
+      a = *parsed;
+    }
+    return Parametrization{*s, *o, a};
+  }
+};
+} // namespace

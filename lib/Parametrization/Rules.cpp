@@ -1,0 +1,275 @@
+//===- Rules.cpp - Scaling rules of each scheme and optimizer -------------===//
+//
+// Part of the muir project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// Width rows are transcribed from the papers' tables (TP5 Tables 3, 8 and 9;
+// CompleteP Table 1; Complete^(d)P Table 1) as exponents of the parameter's
+// own width ratio. Depth (alpha) and batch/duration (SDE) factors are layered
+// on top per scheme. Where a source is silent the choice is marked CHOICE and
+// documented in docs/Parametrization.md.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muir/Parametrization/Rules.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+using namespace mlir::tp;
+
+std::optional<Scheme> mlir::tp::parseScheme(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<Scheme>>(name)
+      .Case("sp", Scheme::sp)
+      .Case("mup", Scheme::mup)
+      .Case("mup-table8", Scheme::mupTable8)
+      .Case("mup-table9", Scheme::mupTable9)
+      .Case("depth-mup", Scheme::depthMup)
+      .Case("completep", Scheme::completep)
+      .Case("completedp", Scheme::completedp)
+      .Default(std::nullopt);
+}
+
+llvm::StringRef mlir::tp::schemeName(Scheme scheme) {
+  switch (scheme) {
+  case Scheme::sp:
+    return "sp";
+  case Scheme::mup:
+    return "mup";
+  case Scheme::mupTable8:
+    return "mup-table8";
+  case Scheme::mupTable9:
+    return "mup-table9";
+  case Scheme::depthMup:
+    return "depth-mup";
+  case Scheme::completep:
+    return "completep";
+  case Scheme::completedp:
+    return "completedp";
+  }
+  return "";
+}
+
+std::optional<Optimizer> mlir::tp::parseOptimizer(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<Optimizer>>(name)
+      .Case("sgd", Optimizer::sgd)
+      .Case("sgd-momentum", Optimizer::sgdMomentum)
+      .Case("adam", Optimizer::adam)
+      .Case("adamw", Optimizer::adamw)
+      .Case("adamw-decoupled", Optimizer::adamwDecoupled)
+      .Case("lion", Optimizer::lion)
+      .Case("adam-atan2", Optimizer::adamAtan2)
+      .Default(std::nullopt);
+}
+
+llvm::StringRef mlir::tp::optimizerName(Optimizer optimizer) {
+  switch (optimizer) {
+  case Optimizer::sgd:
+    return "sgd";
+  case Optimizer::sgdMomentum:
+    return "sgd-momentum";
+  case Optimizer::adam:
+    return "adam";
+  case Optimizer::adamw:
+    return "adamw";
+  case Optimizer::adamwDecoupled:
+    return "adamw-decoupled";
+  case Optimizer::lion:
+    return "lion";
+  case Optimizer::adamAtan2:
+    return "adam-atan2";
+  }
+  return "";
+}
+
+namespace {
+Monomial N(Rational e) { return {e, 0, 0, 0}; }
+Monomial L(Rational e) { return {0, e, 0, 0}; }
+Monomial one() { return {}; }
+
+bool isVector(Role role) {
+  return role == Role::hidden_bias || role == Role::norm ||
+         role == Role::qk_norm || role == Role::final_norm;
+}
+
+/// One row of a width-only muP table: exponents of the parameter's width
+/// ratio for the forward multiplier, the init std (half the variance's) and
+/// the Adam and SGD learning rates.
+struct WidthRow {
+  Rational multiplier, initStd, adamLr, sgdLr;
+};
+
+/// TP5 Table 3 ("muP and SP for general networks"). Input weights and all
+/// biases and vectors: Var 1/fan_in (fan_in finite), Adam LR 1, SGD LR
+/// fan_out. Hidden: Var 1/fan_in, Adam LR 1/fan_in, SGD LR 1. Output: Var
+/// 1/fan_in^2, LR 1/fan_in for both.
+WidthRow table3(Role role) {
+  if (role == Role::embedding || isVector(role))
+    return {0, 0, 0, 1};
+  if (role == Role::hidden)
+    return {0, Rational(-1, 2), -1, 0};
+  if (role == Role::unembedding)
+    return {0, -1, -1, -1};
+  return {0, 0, 0, 0};
+}
+
+/// TP5 Table 8 (the form microsoft/mup implements): output Var 1,
+/// multiplier 1/fan_in, Adam LR 1, SGD LR fan_in.
+WidthRow table8(Role role) {
+  if (role == Role::embedding || isVector(role))
+    return {0, 0, 0, 1};
+  if (role == Role::hidden)
+    return {0, Rational(-1, 2), -1, 0};
+  if (role == Role::unembedding)
+    return {-1, 0, 0, 1};
+  return {0, 0, 0, 0};
+}
+
+/// TP5 Table 9 (TP4 style): input Var 1/fan_out, multiplier sqrt(fan_out),
+/// Adam LR 1/sqrt(fan_out), SGD LR 1; output Var 1/fan_in, multiplier
+/// 1/sqrt(fan_in), Adam LR 1/sqrt(fan_in), SGD LR 1.
+WidthRow table9(Role role) {
+  if (role == Role::embedding || isVector(role))
+    return {Rational(1, 2), Rational(-1, 2), Rational(-1, 2), 0};
+  if (role == Role::hidden)
+    return {0, Rational(-1, 2), -1, 0};
+  if (role == Role::unembedding)
+    return {Rational(-1, 2), Rational(-1, 2), Rational(-1, 2), 0};
+  return {0, 0, 0, 0};
+}
+
+/// Adam epsilon in the Table 3 form: epsilon tracks the gradient scale,
+/// which is 1/width for input, hidden and vector parameters inside the
+/// network and O(1) for the readout and the final norm (Complete^(d)P
+/// Table 1, muP column: "Hidden weights/biases/norms x m_N^-1, Input emb.
+/// x m_N^-1, Output weights/biases/norms x1").
+Rational epsTable3(Role role) {
+  if (role == Role::unembedding || role == Role::final_norm ||
+      role == Role::scalar)
+    return 0;
+  return -1;
+}
+
+/// The muP form a scheme builds on.
+WidthRow widthRow(Scheme scheme, Role role) {
+  switch (scheme) {
+  case Scheme::sp:
+    return {0, 0, 0, 0};
+  case Scheme::mup:
+  case Scheme::completedp:
+    return table3(role);
+  case Scheme::mupTable8:
+  case Scheme::depthMup:
+  case Scheme::completep:
+    return table8(role);
+  case Scheme::mupTable9:
+    return table9(role);
+  }
+  return {0, 0, 0, 0};
+}
+
+bool isSgd(Optimizer o) {
+  return o == Optimizer::sgd || o == Optimizer::sgdMomentum;
+}
+bool hasEps(Optimizer o) {
+  return o == Optimizer::adam || o == Optimizer::adamw ||
+         o == Optimizer::adamwDecoupled;
+}
+bool hasDepth(Scheme s) {
+  return s == Scheme::depthMup || s == Scheme::completep ||
+         s == Scheme::completedp;
+}
+} // namespace
+
+llvm::Expected<RoleRule> Parametrization::rule(Role role) const {
+  if (hasDepth(scheme) && isSgd(optimizer))
+    return llvm::createStringError(
+        "scheme '" + schemeName(scheme).str() +
+        "' has no SGD rules: CompleteP and Complete(d)P are stated for AdamW "
+        "only; use adam, adamw, lion or adam-atan2, or a width-only scheme");
+  WidthRow w = widthRow(scheme, role);
+  RoleRule r;
+  r.initStd = N(w.initStd);
+  r.multiplier = N(w.multiplier);
+  r.lr = N(isSgd(optimizer) ? w.sgdLr : w.adamLr);
+
+  // Depth: LR of everything inside the residual blocks x m_L^(alpha-1),
+  // epsilon of the blocks x m_L^-alpha (CompleteP Table 1; Complete(d)P
+  // Table 1). Embeddings, the final norm and the readout do not scale.
+  bool inBlocks = role == Role::hidden || role == Role::hidden_bias ||
+                  role == Role::norm || role == Role::qk_norm;
+  if (hasDepth(scheme) && inBlocks)
+    r.lr = r.lr * L(alpha - Rational(1));
+
+  // Coupled weight decay keeps lr * wd width-invariant (microsoft/mup
+  // MuAdamW and MuSGD; CompleteP and Complete(d)P "Hidden WD x m_N").
+  r.weightDecay = N(-r.lr.width);
+
+  if (hasEps(optimizer)) {
+    // The eps rows follow the gradient scale of the stored weight: a form
+    // whose multiplier is theta times Table 3's has gradients theta times
+    // Table 3's (Lemma J.1), so its eps moves by the same factor.
+    Rational eps = epsTable3(role) + (w.multiplier - table3(role).multiplier);
+    if (scheme == Scheme::sp)
+      eps = 0;
+    Monomial e = N(eps);
+    if (scheme == Scheme::completep || scheme == Scheme::depthMup) {
+      // CompleteP Table 1 scales eps only in the residual blocks.
+      e = inBlocks ? N(-1) * L(-alpha) : one();
+    }
+    if (scheme == Scheme::completedp)
+      e = inBlocks ? N(eps) * L(-alpha) : N(eps);
+    if (role == Role::qk_norm && hasDepth(scheme))
+      e = L(-alpha); // Complete(d)P: QK norms x m_L^-alpha, no width factor.
+    r.eps = e;
+  }
+
+  bool hasBetas = !(optimizer == Optimizer::sgd);
+  if (hasBetas) {
+    r.beta1 = one();
+    if (optimizer != Optimizer::sgdMomentum)
+      r.beta2 = one();
+  }
+
+  if (scheme == Scheme::completedp) {
+    // SDE column: lr and wd x sqrt(m_B/m_D), eps x sqrt(m_D/m_B),
+    // (1 - beta) x m_B/m_D.
+    Monomial s{0, 0, Rational(1, 2), Rational(-1, 2)};
+    Monomial inv{0, 0, Rational(-1, 2), Rational(1, 2)};
+    Monomial ratio{0, 0, 1, -1};
+    r.lr = r.lr * s;
+    r.weightDecay = r.weightDecay * s;
+    if (r.eps)
+      r.eps = *r.eps * inv;
+    if (r.beta1)
+      r.beta1 = ratio;
+    if (r.beta2)
+      r.beta2 = ratio;
+  }
+
+  // Loshchilov-Hutter decay subtracts wd * theta directly: the product of
+  // the coupled lr and wd rules.
+  if (optimizer == Optimizer::adamwDecoupled)
+    r.weightDecay = r.weightDecay * r.lr;
+  return r;
+}
+
+ForwardRule Parametrization::forward() const {
+  ForwardRule f;
+  f.residual = hasDepth(scheme) ? L(-alpha) : one();
+  f.steps = scheme == Scheme::completedp ? Monomial{0, 0, -1, 1} : one();
+  f.inverseHeadDim = scheme != Scheme::sp;
+  return f;
+}
+
+bool Parametrization::tyingConsistent(Role owner, Role tiedUse) const {
+  llvm::Expected<RoleRule> a = rule(owner), b = rule(tiedUse);
+  if (!a || !b) {
+    llvm::consumeError(a.takeError());
+    llvm::consumeError(b.takeError());
+    return false;
+  }
+  return a->initStd == b->initStd && a->lr == b->lr &&
+         a->weightDecay == b->weightDecay && a->eps == b->eps;
+}

@@ -69,7 +69,8 @@ public:
       }
       std::optional<ParamRole> role;
       OpOperand *first = nullptr;
-      for (OpOperand &use : param.getResult().getUses()) {
+      for (OpOperand *usePtr : usesInProgramOrder(param)) {
+        OpOperand &use = *usePtr;
         FailureOr<ParamRole> r = roleOfUse(param, use);
         if (failed(r))
           return WalkResult::interrupt();
@@ -104,6 +105,22 @@ public:
   }
 
 private:
+  /// Uses sorted by their position in the program, so that diagnostics
+  /// name them in reading order (use lists are in no particular order).
+  SmallVector<OpOperand *> usesInProgramOrder(ParamOp param) {
+    if (order.empty())
+      model.walk<WalkOrder::PreOrder>(
+          [&](Operation *op) { order[op] = order.size(); });
+    SmallVector<OpOperand *> uses;
+    for (OpOperand &use : param.getResult().getUses())
+      uses.push_back(&use);
+    llvm::sort(uses, [&](OpOperand *a, OpOperand *b) {
+      return std::make_pair(order[a->getOwner()], a->getOperandNumber()) <
+             std::make_pair(order[b->getOwner()], b->getOperandNumber());
+    });
+    return uses;
+  }
+
   bool isWidth(StringRef dim) {
     DimOp decl = model.lookupDim(dim);
     return decl && decl.isWidth();
@@ -160,6 +177,7 @@ private:
   }
 
   ModelOp model;
+  llvm::DenseMap<Operation *, unsigned> order;
 };
 } // namespace
 

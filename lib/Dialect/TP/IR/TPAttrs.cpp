@@ -153,6 +153,23 @@ LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
     }
     return success();
   }
+  if (name == "tp.values") {
+    auto dict = dyn_cast<DictionaryAttr>(attr.getValue());
+    if (!dict)
+      return op->emitError() << "'tp.values' must be a dictionary";
+    for (NamedAttribute entry : dict)
+      if (!isa<FloatAttr, DenseF64ArrayAttr>(entry.getValue()))
+        return op->emitError()
+               << "'tp.values' entry '" << entry.getName().getValue()
+               << "' must be an f64 or an array<f64> (one per block)";
+    return success();
+  }
+  if (name == "tp.instance") {
+    if (!isa<DictionaryAttr>(attr.getValue()) || !isa<ModelOp>(op))
+      return op->emitError()
+             << "'tp.instance' must be a dictionary on a tp.model";
+    return success();
+  }
   if (name == "tp.parametrization") {
     if (!isa<DictionaryAttr>(attr.getValue()) || !isa<ModelOp>(op))
       return op->emitError()

@@ -64,4 +64,63 @@ def TPParametrize : Pass<"tp-parametrize", "ModelOp"> {
   ];
 }
 
+def TPInstantiate : Pass<"tp-instantiate", "ModelOp"> {
+  let summary = "Turn scaling rules into concrete per-parameter constants";
+  let description = [{
+    Evaluates the `tp.scaling` monomials attached by `tp-parametrize` at
+    this model's ratios and multiplies them into the hyperparameters tuned on
+    the base model, writing `tp.values` (f64) on every parameter and residual
+    and `tp.instance` on the model:
+
+    - width ratio: per parameter, size / base size of its `width_dim`;
+    - depth ratio: size / base size of the enclosing `tp.repeat`'s dim (for
+      model-level parameters, of the model's first depth dim);
+    - batch and duration ratios: `batch / base-batch`, `tokens / base-tokens`.
+
+    `lr`, `init_std`, `weight_decay`, `eps` and the multiplier are base value
+    x monomial; `beta1`/`beta2` are 1 - (1 - base) x monomial. The optional
+    `multipliers` file (JSON) adds Complete^(d)P's per-module factors:
+
+    ```json
+    {"modules": {"blocks.attn.*": {"lr": 1.5}, "wte": {"multiplier": 10}},
+     "depth": {"lr": [1.0, 0.8, 0.9, 1.1]}}
+    ```
+
+    Module keys are glob patterns over parameter paths; every matching
+    pattern multiplies. `depth` lists one factor per block of the base model;
+    for a model of another depth they are linearly interpolated in l/L, and
+    parameters in repeated blocks get one value per block.
+  }];
+  let options = [
+    Option<"lr", "lr", "double", "1e-3", "base learning rate">,
+    Option<"initStd", "init-std", "double", "0.02", "base init std">,
+    Option<"weightDecay", "weight-decay", "double", "0.0", "base weight decay">,
+    Option<"eps", "eps", "double", "1e-8", "base Adam epsilon">,
+    Option<"beta1", "beta1", "double", "0.9", "base beta1">,
+    Option<"beta2", "beta2", "double", "0.999", "base beta2">,
+    Option<"batch", "batch", "double", "1.0", "batch size of this model">,
+    Option<"baseBatch", "base-batch", "double", "1.0", "batch size of the base model">,
+    Option<"tokens", "tokens", "double", "1.0", "training tokens of this model">,
+    Option<"baseTokens", "base-tokens", "double", "1.0", "training tokens of the base model">,
+    Option<"multipliers", "multipliers", "std::string", "\"\"",
+           "JSON file of per-module and per-depth multipliers">,
+  ];
+}
+
+def TPPrintReport : Pass<"tp-print-report", "ModelOp"> {
+  let summary = "Print the parametrisation report of an instantiated model";
+  let description = [{
+    Prints, for a model that went through `tp-parametrize` and
+    `tp-instantiate`, the scheme, the ratios, the base hyperparameters, the
+    forward multipliers and one row per parameter with its role, shape and
+    instantiated values, each with its exponents. `format` is `table` (for a
+    person; grouped by module), `markdown`, `json` or `csv`. The IR is left
+    unchanged. `muirc report` runs the same after importing a model card.
+  }];
+  let options = [
+    Option<"format", "format", "std::string", "\"table\"",
+           "table | markdown | json | csv">,
+  ];
+}
+
 #endif // MUIR_DIALECT_TP_TRANSFORMS_PASSES_TD

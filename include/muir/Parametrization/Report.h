@@ -1,0 +1,32 @@
+//===- Report.h - The parametrisation report of a model ---------*- C++ -*-===//
+//
+// Part of the muir project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUIR_PARAMETRIZATION_REPORT_H
+#define MUIR_PARAMETRIZATION_REPORT_H
+
+#include "muir/Dialect/TP/IR/TPOps.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/raw_ostream.h"
+#include <optional>
+
+namespace mlir::tp {
+
+enum class ReportFormat { table, markdown, json, csv };
+
+/// Parses `table`, `markdown`, `json` or `csv`.
+std::optional<ReportFormat> parseReportFormat(llvm::StringRef name);
+
+/// Writes the report of a model that went through tp-parametrize and
+/// tp-instantiate: the scheme, ratios, base hyperparameters, forward
+/// multipliers and, per parameter, role, shapes, instantiated values and
+/// exponents. Fails with a diagnostic on a model that was not instantiated.
+LogicalResult printReport(ModelOp model, ReportFormat format,
+                          llvm::raw_ostream &os);
+
+} // namespace mlir::tp
+
+#endif // MUIR_PARAMETRIZATION_REPORT_H

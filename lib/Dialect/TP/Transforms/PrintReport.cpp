@@ -1,0 +1,35 @@
+//===- PrintReport.cpp - Print the parametrisation report -----------------===//
+//
+// Part of the muir project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muir/Dialect/TP/Transforms/Passes.h"
+#include "muir/Parametrization/Report.h"
+
+namespace mlir::tp {
+#define GEN_PASS_DEF_TPPRINTREPORT
+#include "muir/Dialect/TP/Transforms/Passes.h.inc"
+} // namespace mlir::tp
+
+using namespace mlir;
+using namespace mlir::tp;
+
+namespace {
+struct TPPrintReportPass : tp::impl::TPPrintReportBase<TPPrintReportPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    std::optional<ReportFormat> f = parseReportFormat(format);
+    if (!f) {
+      getOperation().emitError() << "unknown report format '" << format
+                                 << "'; expected table, markdown, json or csv";
+      return signalPassFailure();
+    }
+    if (failed(printReport(getOperation(), *f, llvm::outs())))
+      return signalPassFailure();
+    markAllAnalysesPreserved();
+  }
+};
+} // namespace

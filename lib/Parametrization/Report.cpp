@@ -1,0 +1,412 @@
+//===- Report.cpp - The parametrisation report of a model -----------------===//
+//
+// Part of the muir project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// The report reads everything from the IR (tp.parametrization, tp.instance,
+// tp.role, tp.scaling, tp.values): what a person or a program sees is what
+// the kernels will be built from.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muir/Parametrization/Report.h"
+#include "muir/Dialect/TP/Utils/ParamTable.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/JSON.h"
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+using namespace mlir;
+using namespace mlir::tp;
+namespace json = llvm::json;
+
+std::optional<ReportFormat> mlir::tp::parseReportFormat(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<ReportFormat>>(name)
+      .Case("table", ReportFormat::table)
+      .Case("markdown", ReportFormat::markdown)
+      .Case("json", ReportFormat::json)
+      .Case("csv", ReportFormat::csv)
+      .Default(std::nullopt);
+}
+
+/// Quantities in report order.
+static constexpr const char *kQuantities[] = {
+    "init_std", "multiplier", "lr", "weight_decay", "eps", "beta1", "beta2"};
+
+namespace {
+/// One instantiated quantity: a value (or one per block) and its monomial.
+struct Quantity {
+  std::vector<double> values;
+  ScaleAttr scale;
+};
+
+struct Row {
+  ParamInfo info;
+  std::string module, leaf, role;
+  std::map<std::string, Quantity> quantities;
+};
+
+struct Report {
+  std::string model, scheme, optimizer, alpha, attentionScale;
+  double ratios[4] = {1, 1, 1, 1};
+  std::vector<std::pair<std::string, double>> base;
+  double stepsMultiplier = 1, residual = 1, output = 1, embedding = 1;
+  std::vector<Row> rows;
+};
+} // namespace
+
+static std::vector<double> valuesOf(Attribute attr) {
+  if (auto f = dyn_cast_or_null<FloatAttr>(attr))
+    return {f.getValueAsDouble()};
+  if (auto a = dyn_cast_or_null<DenseF64ArrayAttr>(attr))
+    return std::vector<double>(a.asArrayRef().begin(), a.asArrayRef().end());
+  return {};
+}
+
+static double scalarOf(DictionaryAttr dict, StringRef key) {
+  std::vector<double> v = valuesOf(dict ? dict.get(key) : Attribute());
+  return v.empty() ? 1.0 : v.front();
+}
+
+static std::string str(Attribute attr) {
+  auto s = dyn_cast_or_null<StringAttr>(attr);
+  return s ? s.getValue().str() : "";
+}
+
+static FailureOr<Report> collect(ModelOp model) {
+  auto parametrization =
+      model->getAttrOfType<DictionaryAttr>("tp.parametrization");
+  auto instance = model->getAttrOfType<DictionaryAttr>("tp.instance");
+  if (!parametrization || !instance)
+    return model.emitError()
+           << "the report needs an instantiated model; run tp-parametrize "
+              "and tp-instantiate first";
+  Report r;
+  r.model = model.getSymName().str();
+  r.scheme = str(parametrization.get("scheme"));
+  r.optimizer = str(parametrization.get("optimizer"));
+  r.alpha = str(parametrization.get("alpha"));
+  auto ratios = instance.getAs<DictionaryAttr>("ratios");
+  const char *axes[] = {"width", "depth", "batch", "duration"};
+  for (int i = 0; i < 4; ++i)
+    r.ratios[i] = scalarOf(ratios, axes[i]);
+  auto base = instance.getAs<DictionaryAttr>("base");
+  for (const char *q :
+       {"lr", "init_std", "weight_decay", "eps", "beta1", "beta2"})
+    r.base.push_back({q, scalarOf(base, q)});
+  r.stepsMultiplier = scalarOf(instance, "steps_multiplier");
+
+  FailureOr<std::vector<ParamInfo>> params = collectParams(model);
+  if (failed(params))
+    return failure();
+  bool sawOutput = false, sawEmbedding = false;
+  for (ParamInfo &info : *params) {
+    Row row;
+    StringRef name = info.name;
+    size_t dot = name.rfind('.');
+    row.module = dot == StringRef::npos ? "" : name.take_front(dot).str();
+    row.leaf =
+        dot == StringRef::npos ? name.str() : name.drop_front(dot + 1).str();
+    auto role = info.op->getAttrOfType<RoleAttr>("tp.role");
+    auto scaling = info.op->getAttrOfType<DictionaryAttr>("tp.scaling");
+    auto values = info.op->getAttrOfType<DictionaryAttr>("tp.values");
+    if (!role || !scaling || !values)
+      return info.op.emitOpError()
+             << "has no instantiated values; run tp-parametrize and "
+                "tp-instantiate first";
+    row.role = stringifyRole(role.getValue()).str();
+    for (const char *q : kQuantities) {
+      auto scale = scaling.getAs<ScaleAttr>(q);
+      if (!scale)
+        continue;
+      row.quantities[q] = {valuesOf(values.get(q)), scale};
+    }
+    double multiplier = scalarOf(values, "multiplier");
+    if (role.getValue() == Role::unembedding && !sawOutput) {
+      r.output = multiplier;
+      sawOutput = true;
+    }
+    if (role.getValue() == Role::embedding && !sawEmbedding) {
+      r.embedding = multiplier;
+      sawEmbedding = true;
+    }
+    row.info = std::move(info);
+    r.rows.push_back(std::move(row));
+  }
+  model.walk([&](ResidualOp op) {
+    r.residual =
+        scalarOf(op->getAttrOfType<DictionaryAttr>("tp.values"), "multiplier");
+  });
+  model.walk([&](AttentionOp op) {
+    if (std::optional<AttentionScale> s = op.getScale())
+      r.attentionScale = stringifyAttentionScale(*s).str();
+  });
+  return r;
+}
+
+/// `N^-1/2 L^-1`, or `1` for the constant monomial.
+static std::string formatScale(ScaleAttr s) {
+  std::vector<std::string> parts;
+  Rational exps[4] = {s.getWidth(), s.getDepth(), s.getBatch(),
+                      s.getDuration()};
+  const char *axes[] = {"N", "L", "B", "D"};
+  for (int i = 0; i < 4; ++i)
+    if (!exps[i].isZero())
+      parts.push_back(fmt::format("{}^{}", axes[i], exps[i].str()));
+  return parts.empty() ? "1" : fmt::format("{}", fmt::join(parts, " "));
+}
+
+static std::string formatValues(const std::vector<double> &v) {
+  if (v.empty())
+    return "-";
+  if (v.size() == 1)
+    return fmt::format("{:.4g}", v.front());
+  return fmt::format("{:.4g}..{:.4g}", v.front(), v.back());
+}
+
+static std::string shapeOf(const std::vector<int64_t> &shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
+
+/// The init std only applies to random inits.
+static bool usesStd(const ParamInfo &info) {
+  return info.init == "normal" || info.init == "trunc_normal" ||
+         info.init == "uniform";
+}
+
+static void printHeader(const Report &r, llvm::raw_ostream &os,
+                        const char *prefix) {
+  os << fmt::format(
+      "{}model @{}: scheme {}{}, optimizer {}\n", prefix, r.model, r.scheme,
+      r.alpha.empty() ? "" : fmt::format(" (alpha {})", r.alpha), r.optimizer);
+  os << fmt::format("{}ratios: width {:.4g}, depth {:.4g}, batch {:.4g}, "
+                    "duration {:.4g}; steps x{:.4g}\n",
+                    prefix, r.ratios[0], r.ratios[1], r.ratios[2], r.ratios[3],
+                    r.stepsMultiplier);
+  std::vector<std::string> base;
+  for (auto &[k, v] : r.base)
+    base.push_back(fmt::format("{} {:.4g}", k, v));
+  os << fmt::format("{}base: {}\n", prefix, fmt::join(base, ", "));
+  os << fmt::format("{}forward: residual x{:.4g}, attention {}, output "
+                    "x{:.4g}, embedding x{:.4g}\n",
+                    prefix, r.residual,
+                    r.attentionScale.empty() ? "-" : r.attentionScale, r.output,
+                    r.embedding);
+}
+
+/// Table cells of one row: value and, beside it, its monomial.
+static std::vector<std::string> cells(const Row &row, bool withModule) {
+  std::vector<std::string> c;
+  if (withModule)
+    c.push_back(row.module);
+  c.push_back(row.leaf);
+  c.push_back(row.role);
+  std::string shape = shapeOf(row.info.shape);
+  if (ParamOp(row.info.op).isRepeated())
+    shape = fmt::format("{} x {}", row.info.copies, shape);
+  c.push_back(shape);
+  c.push_back(row.info.init);
+  for (const char *q : kQuantities) {
+    auto it = row.quantities.find(q);
+    if (it == row.quantities.end() ||
+        (std::string(q) == "init_std" && !usesStd(row.info))) {
+      c.push_back("-");
+      continue;
+    }
+    c.push_back(fmt::format("{} ({})", formatValues(it->second.values),
+                            formatScale(it->second.scale)));
+  }
+  return c;
+}
+
+static const std::vector<std::string> kColumns = {
+    "parameter", "role",         "shape", "init",  "init_std", "multiplier",
+    "lr",        "weight_decay", "eps",   "beta1", "beta2"};
+
+static void printTable(const Report &r, llvm::raw_ostream &os) {
+  printHeader(r, os, "");
+  std::vector<std::vector<std::string>> lines;
+  lines.push_back(kColumns);
+  for (const Row &row : r.rows)
+    lines.push_back(cells(row, /*withModule=*/false));
+  std::vector<size_t> width(kColumns.size(), 0);
+  for (auto &line : lines)
+    for (size_t i = 0; i < line.size(); ++i)
+      width[i] = std::max(width[i], line[i].size());
+  auto emit = [&](const std::vector<std::string> &line) {
+    std::string out = "  ";
+    for (size_t i = 0; i < line.size(); ++i)
+      out += fmt::format("{:<{}}  ", line[i], width[i]);
+    os << StringRef(out).rtrim() << "\n";
+  };
+  os << "\n";
+  emit(lines.front());
+  std::string module = "\x01";
+  for (size_t i = 0; i < r.rows.size(); ++i) {
+    if (r.rows[i].module != module) {
+      module = r.rows[i].module;
+      os << (module.empty() ? "(top level)" : module) << "\n";
+    }
+    emit(lines[i + 1]);
+  }
+  os << "\nexponents in parentheses: N width, L depth, B batch, D duration "
+        "ratio; beta columns scale 1-beta\n";
+}
+
+static void printMarkdown(const Report &r, llvm::raw_ostream &os) {
+  os << "### Parametrisation report\n\n";
+  printHeader(r, os, "- ");
+  os << "\n| module | " << fmt::format("{}", fmt::join(kColumns, " | "))
+     << " |\n|";
+  for (size_t i = 0; i <= kColumns.size(); ++i)
+    os << " --- |";
+  os << "\n";
+  for (const Row &row : r.rows)
+    os << "| "
+       << fmt::format("{}", fmt::join(cells(row, /*withModule=*/true), " | "))
+       << " |\n";
+}
+
+static json::Value exponentsJson(ScaleAttr s) {
+  auto rational = [](Rational r) -> json::Value {
+    if (r.den == 1)
+      return r.num;
+    return r.str();
+  };
+  return json::Object{{"width", rational(s.getWidth())},
+                      {"depth", rational(s.getDepth())},
+                      {"batch", rational(s.getBatch())},
+                      {"duration", rational(s.getDuration())}};
+}
+
+static json::Value valuesJson(const std::vector<double> &v) {
+  if (v.size() == 1)
+    return v.front();
+  json::Array a;
+  for (double d : v)
+    a.push_back(d);
+  return a;
+}
+
+static void printJson(const Report &r, llvm::raw_ostream &os) {
+  json::Object base;
+  for (auto &[k, v] : r.base)
+    base[k] = v;
+  json::Array params;
+  for (const Row &row : r.rows) {
+    json::Object p{{"name", row.info.name},
+                   {"module", row.module},
+                   {"role", row.role},
+                   {"dims", json::Array(row.info.dims)},
+                   {"shape", json::Array(row.info.shape)},
+                   {"base_shape", json::Array(row.info.baseShape)},
+                   {"copies", row.info.copies},
+                   {"init", row.info.init}};
+    json::Object exponents;
+    for (const char *q : kQuantities) {
+      auto it = row.quantities.find(q);
+      if (it == row.quantities.end() ||
+          (std::string(q) == "init_std" && !usesStd(row.info))) {
+        p[q] = nullptr;
+        continue;
+      }
+      p[q] = valuesJson(it->second.values);
+      exponents[q] = exponentsJson(it->second.scale);
+    }
+    p["exponents"] = std::move(exponents);
+    params.push_back(std::move(p));
+  }
+  json::Object top{
+      {"model", r.model},
+      {"scheme", r.scheme},
+      {"optimizer", r.optimizer},
+      {"alpha", r.alpha},
+      {"ratios", json::Object{{"width", r.ratios[0]},
+                              {"depth", r.ratios[1]},
+                              {"batch", r.ratios[2]},
+                              {"duration", r.ratios[3]}}},
+      {"base", std::move(base)},
+      {"steps_multiplier", r.stepsMultiplier},
+      {"forward",
+       json::Object{{"residual_multiplier", r.residual},
+                    {"attention_scale", r.attentionScale.empty()
+                                            ? json::Value(nullptr)
+                                            : json::Value(r.attentionScale)},
+                    {"output_multiplier", r.output},
+                    {"embedding_multiplier", r.embedding}}},
+      {"params", std::move(params)}};
+  os << llvm::formatv("{0:2}", json::Value(std::move(top))) << "\n";
+}
+
+/// Quotes a CSV field when it needs it.
+static std::string csvField(const std::string &s) {
+  if (s.find_first_of(",\"\n") == std::string::npos)
+    return s;
+  std::string q = "\"";
+  for (char c : s)
+    q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+static void printCsv(const Report &r, llvm::raw_ostream &os) {
+  std::vector<std::string> header = {"name",  "module",     "role",
+                                     "shape", "base_shape", "init"};
+  for (const char *q : kQuantities)
+    header.push_back(q);
+  for (const char *q : kQuantities)
+    header.push_back(std::string(q) + "_exponents");
+  os << fmt::format("{}", fmt::join(header, ",")) << "\n";
+  for (const Row &row : r.rows) {
+    std::vector<std::string> f = {row.info.name,
+                                  row.module,
+                                  row.role,
+                                  shapeOf(row.info.shape),
+                                  shapeOf(row.info.baseShape),
+                                  row.info.init};
+    std::vector<std::string> exps;
+    for (const char *q : kQuantities) {
+      auto it = row.quantities.find(q);
+      bool skip = it == row.quantities.end() ||
+                  (std::string(q) == "init_std" && !usesStd(row.info));
+      if (skip) {
+        f.push_back("");
+        exps.push_back("");
+        continue;
+      }
+      std::vector<std::string> vs;
+      for (double v : it->second.values)
+        vs.push_back(fmt::format("{:.17g}", v));
+      f.push_back(fmt::format("{}", fmt::join(vs, ";")));
+      exps.push_back(formatScale(it->second.scale));
+    }
+    f.insert(f.end(), exps.begin(), exps.end());
+    std::vector<std::string> quoted;
+    for (auto &s : f)
+      quoted.push_back(csvField(s));
+    os << fmt::format("{}", fmt::join(quoted, ",")) << "\n";
+  }
+}
+
+LogicalResult mlir::tp::printReport(ModelOp model, ReportFormat format,
+                                    llvm::raw_ostream &os) {
+  FailureOr<Report> report = collect(model);
+  if (failed(report))
+    return failure();
+  switch (format) {
+  case ReportFormat::table:
+    printTable(*report, os);
+    break;
+  case ReportFormat::markdown:
+    printMarkdown(*report, os);
+    break;
+  case ReportFormat::json:
+    printJson(*report, os);
+    break;
+  case ReportFormat::csv:
+    printCsv(*report, os);
+    break;
+  }
+  return success();
+}

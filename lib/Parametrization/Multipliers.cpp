@@ -92,7 +92,7 @@ llvm::Expected<Multipliers> Multipliers::load(llvm::StringRef path) {
           at.field(pattern).report("invalid glob pattern");
           return pathError(path, root);
         }
-        Module module{pattern.str(), std::move(*glob), {}};
+        Module module{pattern.str(), {}};
         if (!readFactors(factors, at.field(pattern), module.factors))
           return pathError(path, root);
         result.modules.push_back(std::move(module));
@@ -144,12 +144,21 @@ llvm::Expected<Multipliers> Multipliers::load(llvm::StringRef path) {
 double Multipliers::moduleFactor(llvm::StringRef param,
                                  llvm::StringRef quantity) const {
   double factor = 1.0;
-  for (const Module &module : modules)
-    if (module.glob.match(param)) {
+  for (const Module &module : modules) {
+    // GlobPattern keeps pointers into its pattern text, so it is compiled
+    // here from the owned string rather than stored beside it.
+    llvm::Expected<llvm::GlobPattern> glob =
+        llvm::GlobPattern::create(module.pattern);
+    if (!glob) {
+      llvm::consumeError(glob.takeError());
+      continue;
+    }
+    if (glob->match(param)) {
       auto it = module.factors.find(quantity);
       if (it != module.factors.end())
         factor *= it->second;
     }
+  }
   return factor;
 }
 

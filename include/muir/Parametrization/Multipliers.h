@@ -50,7 +50,6 @@ public:
 private:
   struct Module {
     std::string pattern;
-    llvm::GlobPattern glob;
     llvm::StringMap<double> factors;
   };
   std::vector<Module> modules;

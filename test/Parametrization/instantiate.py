@@ -1,0 +1,113 @@
+# RUN: %python %s %muir_tools %t
+#
+# Instantiated constants against closed forms written from the tables, at
+# several (m_N, m_L, m_B, m_D). Each model is Inputs/roles.mlir with its dim
+# sizes replaced; values come from `--tp-print-report=format=json`.
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+
+TOOLS, TMP = sys.argv[1], sys.argv[2]
+os.makedirs(TMP, exist_ok=True)
+SRC = open(__file__.rsplit("/", 1)[0] + "/../Dialect/TP/Inputs/roles.mlir").read()
+
+# Base hyperparameters (eta, sigma, lambda, epsilon, beta1, beta2).
+ETA, SIGMA, LAM, EPS, B1, B2 = 3e-3, 0.02, 0.1, 1e-8, 0.9, 0.95
+failures, checks = [], 0
+
+
+def model(mn, ml):
+    """roles.mlir with width x mn (d, d_ff, n_head) and depth x ml."""
+    text = SRC
+    text = re.sub(r"@d = width<base 64, size \d+>", f"@d = width<base 64, size {64 * mn}>", text)
+    text = re.sub(r"@d_ff = width<base 128, size \d+>", f"@d_ff = width<base 128, size {128 * mn}>", text)
+    text = re.sub(r"@n_head = width<base 2, size \d+>", f"@n_head = width<base 2, size {2 * mn}>", text)
+    text = re.sub(r"@layers = depth<base 2, size \d+>", f"@layers = depth<base 2, size {2 * ml}>", text)
+    path = f"{TMP}/roles-{mn}-{ml}.mlir"
+    open(path, "w").write(text)
+    return path
+
+
+def report(path, scheme, alpha, mb, md, extra=""):
+    inst = (f"lr={ETA} init-std={SIGMA} weight-decay={LAM} eps={EPS} beta1={B1} "
+            f"beta2={B2} batch={256 * mb} base-batch=256 tokens={1e9 * md} "
+            f"base-tokens=1e9 {extra}")
+    out = subprocess.run(
+        [f"{TOOLS}/muir-opt", path, f"--tp-parametrize=scheme={scheme} alpha={alpha}",
+         f"--tp-instantiate={inst}", "--tp-print-report=format=json", "-o", "/dev/null"],
+        capture_output=True, text=True, check=True).stdout
+    rep = json.loads(out)
+    return rep, {p["name"]: p for p in rep["params"]}
+
+
+def close(where, got, want):
+    global checks
+    checks += 1
+    if isinstance(want, list):
+        ok = isinstance(got, list) and len(got) == len(want) and all(
+            math.isclose(g, w, rel_tol=1e-12) for g, w in zip(got, want))
+    else:
+        ok = isinstance(got, (int, float)) and math.isclose(got, want, rel_tol=1e-12)
+    if not ok:
+        failures.append(f"{where}: want {want}, got {got}")
+
+
+for mn, ml, mb, md in ((2, 4, 1, 1), (4, 1, 4, 30), (1, 2, 8, 2), (8, 8, 2, 16)):
+    path = model(mn, ml)
+    at = f"(m_N={mn}, m_L={ml}, m_B={mb}, m_D={md})"
+    S = math.sqrt(mb / md)
+
+    # Complete(d)P Table 1, alpha = 1/2 (rows cited in tables.py).
+    rep, p = report(path, "completedp", "1/2", mb, md)
+    close(f"CDP ratios {at}", [rep["ratios"][k] for k in ("width", "depth", "batch", "duration")],
+          [mn, ml, mb, md])
+    close(f"CDP 'Steps' m_D/m_B {at}", rep["steps_multiplier"], md / mb)
+    close(f"CDP 'MHA residual' m_L^-1/2 {at}", rep["forward"]["residual_multiplier"], ml ** -0.5)
+    for name in ("blocks.q", "blocks.o", "blocks.fc", "blocks.proj"):
+        close(f"CDP 'LR / Hidden weights' {name} {at}", p[name]["lr"], ETA / mn * ml ** -0.5 * S)
+        close(f"CDP 'Init var / Hidden weights' {name} {at}", p[name]["init_std"], SIGMA * mn ** -0.5)
+        close(f"CDP 'WD / Hidden weights' {name} {at}", p[name]["weight_decay"], LAM * mn * S)
+        close(f"CDP 'eps / Hidden weights' {name} {at}", p[name]["eps"], EPS / mn * ml ** -0.5 / S)
+        close(f"CDP '(1-beta1)' {name} {at}", p[name]["beta1"], 1 - (1 - B1) * mb / md)
+        close(f"CDP '(1-beta2)' {name} {at}", p[name]["beta2"], 1 - (1 - B2) * mb / md)
+    close(f"CDP 'LR / Input emb.' {at}", p["emb"]["lr"], ETA * S)
+    close(f"CDP 'eps / Input emb.' {at}", p["emb"]["eps"], EPS / mn / S)
+    close(f"CDP 'LR / Hidden biases/norm' {at}", p["blocks.norm"]["lr"], ETA * ml ** -0.5 * S)
+    close(f"CDP 'eps / QK norms' {at}", p["blocks.qk_norm"]["eps"], EPS * ml ** -0.5 / S)
+    close(f"CDP 'LR / Unemb. LN' {at}", p["final_norm"]["lr"], ETA * S)
+    close(f"CDP 'Init var / Unemb. weights' m_N^-2 {at}", p["head"]["init_std"], SIGMA / mn)
+    close(f"CDP 'LR / Unemb. weights' {at}", p["head"]["lr"], ETA / mn * S)
+    close(f"CDP 'WD / Unemb. weights' {at}", p["head"]["weight_decay"], LAM * mn * S)
+    close(f"CDP 'eps / Output weights' {at}", p["head"]["eps"], EPS / S)
+
+    # CompleteP Table 1, alpha = 1 (Table 8 readout).
+    rep, p = report(path, "completep", "1", mb, md)
+    close(f"CP 'Hidden LR' m_N^-1 {at}", p["blocks.fc"]["lr"], ETA / mn)
+    close(f"CP 'AdamW eps (residual blocks)' {at}", p["blocks.fc"]["eps"], EPS / mn / ml)
+    close(f"CP 'Unembed Fwd' m_N^-1 {at}", p["head"]["multiplier"], 1 / mn)
+    close(f"CP forward output multiplier {at}", rep["forward"]["output_multiplier"], 1 / mn)
+    close(f"CP 'MLP Residual' m_L^-1 {at}", rep["forward"]["residual_multiplier"], 1 / ml)
+    close(f"CP steps (no SDE) {at}", rep["steps_multiplier"], 1.0)
+
+# Per-module and per-depth multipliers (Complete(d)P 3.5): globs multiply,
+# depth lists are linearly interpolated in l/L.
+mult = f"{TMP}/multipliers.json"
+json.dump({"modules": {"blocks.*": {"lr": 2.0}, "blocks.fc*": {"lr": 1.5, "weight_decay": 0},
+                       "head": {"multiplier": 10.0}},
+           "depth": {"lr": [1.0, 3.0]}}, open(mult, "w"))
+path = model(2, 3)  # 6 blocks from a base of 2
+rep, p = report(path, "completep", "1", 1, 1, f"multipliers={mult}")
+interp = [1.0 + 2.0 * l / 5 for l in range(6)]  # from 1.0 (first) to 3.0 (last)
+close("depth multipliers, interpolated", p["blocks.q"]["lr"], [ETA / 2 * 2.0 * f for f in interp])
+close("two globs multiply", p["blocks.fc"]["lr"], [ETA / 2 * 2.0 * 1.5 * f for f in interp])
+close("zero weight decay factor", p["blocks.fc"]["weight_decay"], 0.0)
+close("model-level params take no depth list", p["emb"]["lr"], ETA)
+close("module multiplier on the readout", p["head"]["multiplier"], 10.0 / 2)
+
+for f in failures:
+    print("FAIL:", f)
+print(f"{checks - len(failures)} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)

@@ -123,4 +123,68 @@ def TPPrintReport : Pass<"tp-print-report", "ModelOp"> {
   ];
 }
 
+def TPVerifyParametrization : Pass<"tp-verify-parametrization", "ModelOp"> {
+  let summary = "Check hand-edited scaling rules for mistakes that break transfer";
+  let description = [{
+    Statically checks a model whose parameters carry `tp.role` and
+    `tp.scaling` (from `tp-parametrize`, or written or edited by hand) and
+    which records `tp.parametrization = {scheme, optimizer, ...}`. Each
+    finding is a warning at the offending op with a note that states the rule
+    and cites its source; the IR is never modified.
+
+    - **Attention at 1/sqrt(d)** (muP-family schemes, i.e. every scheme but
+      `sp`): a `tp.attention` with `scale inv_sqrt_head_dim` whose head dim
+      grows with width; the logits must be q.k/d_head (TP5 Def. 4.1). With
+      a fixed head dim the two differ by a constant, which is reported as a
+      remark, not a finding.
+    - **Readout** (muP-family): the unembedding's multiplier and init_std
+      width exponents must sum to -1 (effective weights 1/fan_in at init:
+      TP5 Tables 3, 8, 9), and its lr must keep the logit updates O(1) (multiplier +
+      lr = -1 for Adam-like optimizers, 2 multiplier + lr = -1 for SGD). A
+      tied readout uses its owner's init and lr (one storage). A zero-init
+      readout skips the init check.
+    - **Weight decay** (every scheme): with coupled decay lr x weight_decay
+      must not scale with width; with `adamw-decoupled` the decay itself
+      must not. Under `completedp` the per-step decay must scale like
+      m_B/m_D (Complete^(d)P Table 1 SDE column; Wang & Aitchison).
+    - **Adam epsilon** (muP-family, `adam`, `adamw`, `adamw-decoupled`): eps
+      must shrink at least as fast as the gradient of the stored weight,
+      N^g with g = Table 3's eps exponent of the role (-1 inside the
+      network, 0 for the readout, final norm and scalars) plus the
+      multiplier's width exponent (TP5 App. B.3, Lemma J.1).
+
+    Before (a Table 8 readout whose 1/fan_in multiplier was dropped by hand):
+
+    ```mlir
+    %head = tp.param "head" normal {tp.role = #tp.role<unembedding>,
+        tp.scaling = {init_std = #tp.scale<1>, lr = #tp.scale<1>,
+                      multiplier = #tp.scale<1>, ...}}
+        : !tp.tensor<[vocab, d], f32>
+    ```
+
+    After `muir-opt model.mlir --tp-verify-parametrization -o /dev/null`
+    the IR is unchanged, and:
+
+    ```
+    warning: readout 'head' starts with multiplier x init_std of scale N^0
+      (multiplier N^0, init_std N^0) but muP needs N^-1 (1/fan_in)
+    note: ... TP5 Table 3 (multiplier N^0, init_std N^-1), Table 8 (N^-1,
+      N^0) or Table 9 (N^-1/2, N^-1/2); with multiplier N^0 init_std must
+      be N^-1, with init_std N^0 the multiplier must be N^-1 (TP5 App. B)
+    warning: readout 'head' moves its logits by N^1 per step (multiplier
+      N^0, lr N^0) but muP needs N^0
+    note: ... with multiplier N^0 lr must be N^-1 (TP5 Lemma J.1)
+    ```
+
+    A model without `tp.parametrization`, or a parameter without `tp.role`,
+    `tp.scaling` or one of the entries the checks read, is an error ("run
+    tp-parametrize first"). With `strict`, findings are errors and the pass
+    fails. Rules and sources: docs/VerifyParametrization.md.
+  }];
+  let options = [
+    Option<"strict", "strict", "bool", /*default=*/"false",
+           "report findings as errors and fail the pass">,
+  ];
+}
+
 #endif // MUIR_DIALECT_TP_TRANSFORMS_PASSES_TD

@@ -215,8 +215,14 @@ llvm::Expected<RoleRule> Parametrization::rule(Role role) const {
       eps = 0;
     Monomial e = N(eps);
     if (scheme == Scheme::completep || scheme == Scheme::depthMup) {
-      // CompleteP Table 1 scales eps only in the residual blocks.
-      e = inBlocks ? N(-1) * L(-alpha) : one();
+      // CHOICE: CompleteP Table 1 leaves the embedding and readout eps
+      // unscaled, but their gradients shrink like 1/width in its (Table 8)
+      // form; Complete(d)P corrects the embedding to x m_N^-1 ("the
+      // coordinate check fails" otherwise) and TP5 B.3 scales eps "for all
+      // parameters". We follow the gradient scale everywhere and add the
+      // m_L^-alpha depth factor in the residual blocks only, as the table
+      // does.
+      e = inBlocks ? N(eps) * L(-alpha) : N(eps);
     }
     if (scheme == Scheme::completedp)
       e = inBlocks ? N(eps) * L(-alpha) : N(eps);

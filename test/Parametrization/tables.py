@@ -172,6 +172,11 @@ for scheme, alpha in (("completep", F(1)), ("depth-mup", F(1, 2)),
         expect(f"{W} 'Pre-LN Init. Var.'", p, "init_std")
     for p in by_role("hidden_bias"):
         expect(f"{W} 'Hidden Bias LR' m_L^(a-1)", p, "lr", L=alpha - 1)
+    for p in by_role("embedding") + by_role("unembedding"):
+        # Complete(d)P's correction of CompleteP's input-embedding eps (x1 ->
+        # x m_N^-1), extended to the Table 8 readout whose gradient also
+        # shrinks like 1/width (docs/Parametrization.md, choice 2).
+        expect("CDP Table 1 gray 'AdamW eps / Input emb.' correction", p, "eps", N=-1)
     for p in by_role("embedding"):
         expect(f"{W} 'Embed LR'", p, "lr")
         expect(f"{W} 'Embed Init. Var.'", p, "init_std")

@@ -31,9 +31,8 @@ EPS_OPTIMIZERS = {"adam", "adamw", "adamw-decoupled"}
 # embedding eps to m_N^-1, so the check flags them. Drop this entry when the
 # rule changes.
 def known(scheme, optimizer, roles):
-    if scheme in ("completep", "depth-mup") and optimizer in EPS_OPTIMIZERS:
-        return {name for name, role in roles.items()
-                if role in ("embedding", "unembedding")}
+    # Empty since Rules.cpp scales the CompleteP embedding/readout eps with
+    # their gradients (docs/Parametrization.md, choice 2).
     return set()
 
 

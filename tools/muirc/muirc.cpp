@@ -8,6 +8,8 @@
 // The user-facing driver. Each job is a subcommand:
 //
 //   muirc summary model.mlir [--print-ir]   verify, print the parameter table
+//   muirc import --card target.json [--base-card base.json] [-o out.mlir]
+//                                           a model card as verified tp IR
 //
 // Later jobs (report, package) chain the same parse/verify front end with
 // the parametrisation and kernel pipelines.
@@ -21,10 +23,12 @@
 #include "mlir/Support/FileUtilities.h"
 #include "muir/Dialect/TP/IR/TPOps.h"
 #include "muir/Dialect/TP/Utils/ParamTable.h"
+#include "muir/Import/ModelCard.h"
 #include "muir/InitAll.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -39,6 +43,22 @@ static cl::opt<bool>
     summaryPrintIR("print-ir",
                    cl::desc("Also print the verified IR before the table"),
                    cl::sub(summaryCmd));
+
+static cl::SubCommand
+    importCmd("import", "Build a standard model (mlp, gpt, llama) from a JSON "
+                        "model card and print its verified tp IR");
+static cl::opt<std::string> importCard("card", cl::Required,
+                                       cl::desc("The target model's card"),
+                                       cl::value_desc("target.json"),
+                                       cl::sub(importCmd));
+static cl::opt<std::string>
+    importBaseCard("base-card",
+                   cl::desc("The base model's card (default: the target)"),
+                   cl::value_desc("base.json"), cl::sub(importCmd));
+static cl::opt<std::string> importOutput("o", cl::init("-"),
+                                         cl::desc("Output file"),
+                                         cl::value_desc("out.mlir"),
+                                         cl::sub(importCmd));
 
 /// Parses and verifies `path`; diagnostics go to stderr with locations.
 static OwningOpRef<ModuleOp> load(MLIRContext &context, StringRef path) {
@@ -74,6 +94,29 @@ static int runSummary(MLIRContext &context) {
   return ok ? 0 : 1;
 }
 
+static int runImport(MLIRContext &context) {
+  llvm::Expected<OwningOpRef<ModuleOp>> module =
+      muir::importModelCard(importCard, importBaseCard, context);
+  if (!module) {
+    // One line per problem; the card reader reports them all at once.
+    llvm::handleAllErrors(module.takeError(), [](const llvm::ErrorInfoBase &e) {
+      llvm::errs() << "muirc: " << e.message() << "\n";
+    });
+    return 1;
+  }
+  std::string error;
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      openOutputFile(importOutput, &error);
+  if (!output) {
+    llvm::errs() << "muirc: " << error << "\n";
+    return 1;
+  }
+  (*module)->print(output->os());
+  output->os() << "\n";
+  output->keep();
+  return 0;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerAsmPrinterCLOptions();
@@ -82,12 +125,16 @@ int main(int argc, char **argv) {
       argc, argv,
       "muir compiler driver\n\n"
       "  muirc summary model.mlir [--print-ir]\n"
-      "      verify a tp program and print the parameters of each model\n");
+      "      verify a tp program and print the parameters of each model\n"
+      "  muirc import --card target.json [--base-card base.json] [-o out]\n"
+      "      build a standard model from a JSON model card\n");
   DialectRegistry registry;
   muir::registerAllDialects(registry);
   MLIRContext context(registry);
   if (summaryCmd)
     return runSummary(context);
+  if (importCmd)
+    return runImport(context);
   llvm::errs() << "muirc: no subcommand given; see 'muirc --help'\n";
   return 1;
 }

@@ -17,6 +17,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/Passes.h"
+#include "muir/Conversion/Passes.h"
 #include "muir/Dialect/TP/IR/TPDialect.h"
 #include "muir/Dialect/TP/Transforms/Passes.h"
 
@@ -32,4 +33,6 @@ void muir::registerAllDialects(mlir::DialectRegistry &registry) {
 void muir::registerAllPasses() {
   mlir::registerTransformsPasses(); // canonicalize, cse, symbol-dce, ...
   mlir::tp::registerTPPasses();
+  mlir::tp::registerMuirConversionPasses();
+  mlir::tp::registerLowerToCPUPipeline();
 }

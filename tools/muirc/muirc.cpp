@@ -11,11 +11,12 @@
 //   muirc import --card target.json [--base-card base.json] [-o out.mlir]
 //                                           a model card as verified tp IR
 //
-// Later jobs (report, package) chain the same parse/verify front end with
-// the parametrisation and kernel pipelines.
+//   muirc report ...                        parametrisation report (Jobs.cpp)
+//   muirc package ... -o DIR                kernel package (Jobs.cpp)
 //
 //===----------------------------------------------------------------------===//
 
+#include "Jobs.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -127,7 +128,12 @@ int main(int argc, char **argv) {
       "  muirc summary model.mlir [--print-ir]\n"
       "      verify a tp program and print the parameters of each model\n"
       "  muirc import --card target.json [--base-card base.json] [-o out]\n"
-      "      build a standard model from a JSON model card\n");
+      "      build a standard model from a JSON model card\n"
+      "  muirc report (--card t.json [--base-card b.json] | model.mlir)\n"
+      "        [--scheme S --optimizer O --alpha A --lr ... --format F]\n"
+      "      parametrize, instantiate and print every weight's scaling\n"
+      "  muirc package (same options as report) -o DIR\n"
+      "      write the kernel package: manifest, header, CPU library\n");
   DialectRegistry registry;
   muir::registerAllDialects(registry);
   MLIRContext context(registry);
@@ -135,6 +141,10 @@ int main(int argc, char **argv) {
     return runSummary(context);
   if (importCmd)
     return runImport(context);
+  if (muirc::reportSelected())
+    return muirc::runReport(context);
+  if (muirc::packageSelected())
+    return muirc::runPackage(context);
   llvm::errs() << "muirc: no subcommand given; see 'muirc --help'\n";
   return 1;
 }

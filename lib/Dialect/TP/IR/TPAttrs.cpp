@@ -170,6 +170,18 @@ LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
              << "'tp.instance' must be a dictionary on a tp.model";
     return success();
   }
+  if (name == "tp.layout" || name == "tp.buffer") {
+    auto dict = dyn_cast<DictionaryAttr>(attr.getValue());
+    if (!dict || !llvm::all_of(dict, [](NamedAttribute e) {
+          return isa<IntegerAttr>(e.getValue());
+        }))
+      return op->emitError()
+             << "'" << name << "' must be a dictionary of integers";
+    if (name == "tp.layout" ? !isa<ParamOp>(op) : !isa<ModelOp>(op))
+      return op->emitError() << "'" << name << "' belongs on a "
+                             << (name == "tp.layout" ? "tp.param" : "tp.model");
+    return success();
+  }
   if (name == "tp.parametrization") {
     if (!isa<DictionaryAttr>(attr.getValue()) || !isa<ModelOp>(op))
       return op->emitError()

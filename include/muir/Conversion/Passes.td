@@ -1,0 +1,66 @@
+//===- Passes.td - Kernel generation passes ----------------*- tablegen -*-===//
+//
+// Part of the muir project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUIR_CONVERSION_PASSES_TD
+#define MUIR_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def TPAssignLayout : Pass<"tp-assign-layout", "::mlir::tp::ModelOp"> {
+  let summary = "Place every parameter in one flat buffer";
+  let description = [{
+    Gives each parameter an offset in the flat buffers a package uses for
+    parameters, gradients and every optimizer state, in program order. Each
+    tensor starts at a multiple of `alignment` bytes (64 by default: a cache
+    line, and a multiple of the 16 bytes of a 128-bit vector access); the
+    copies of a parameter in a repeated block are `stride` elements apart,
+    also aligned. A tied parameter gets its owner's placement.
+
+    ```mlir
+    %w = tp.param "blocks.fc" normal {tp.layout = {copies = 12 : i64,
+        numel = 589824 : i64, offset = 38633472 : i64, stride = 589824 : i64}}
+    ```
+
+    The model records `tp.buffer = {elements = N, alignment = A}`.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", "64",
+           "alignment of every tensor in bytes (a multiple of 16)">,
+  ];
+}
+
+def ConvertTPToKernels : Pass<"convert-tp-to-kernels", "::mlir::ModuleOp"> {
+  let summary = "Generate the fused init and optimizer-step kernels";
+  let description = [{
+    For the one instantiated and laid-out `tp.model` of the module, creates
+    the loop-body IR of its kernels beside it, as `func.func`s over the flat
+    buffers (static `memref<N x f32>`):
+
+    - `@muir_generated_init(%params, %seed, %begin, %end)`: Philox4x32-10
+      keyed by (seed, parameter index), counted by the element index, turned
+      into each tensor's distribution with its instantiated std baked in;
+    - `@muir_generated_step(%params, %grads, %state0, %state1, %step,
+      %lr_factor)`: one loop per tensor (per block copy) with that tensor's
+      learning rate, weight decay, epsilon and betas as constants;
+    - `@muir_philox4x32_10`: the bare generator, for known-answer tests.
+
+    The same functions lower to the CPU (`tp-lower-to-cpu`) and, wrapped in
+    a GPU launch, to NVVM.
+  }];
+  let options = [
+    Option<"optimizer", "optimizer", "std::string", "\"\"",
+           "step kernel to generate: sgd | sgd-momentum | adam | adamw "
+           "(default: the model's tp.parametrization optimizer)">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+#endif // MUIR_CONVERSION_PASSES_TD

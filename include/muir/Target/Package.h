@@ -1,0 +1,37 @@
+//===- Package.h - Write a kernel package -----------------------*- C++ -*-===//
+//
+// Part of the muir project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUIR_TARGET_PACKAGE_H
+#define MUIR_TARGET_PACKAGE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringRef.h"
+#include <string>
+
+namespace mlir::tp {
+
+struct PackageOptions {
+  /// `native` (the machine that builds the package, which is where CPU
+  /// trainers run) or a CPU name such as `x86-64-v3`.
+  std::string cpu = "native";
+  /// The C compiler that links the shared library; empty: $MUIR_PACKAGE_CC,
+  /// else clang-22, clang or cc on PATH.
+  std::string cc;
+};
+
+/// Writes the package of the single instantiated, laid-out tp.model in
+/// `module` to `dir`: manifest.json (the report plus the layout and kernel
+/// signatures), muir_package.h (the API and every constant as a named
+/// value), package_abi.h, and libmuir_kernels.so (the CPU kernels and the
+/// parameter table). `module` is not modified. Emits diagnostics and fails
+/// on any error (unwritable directory, missing compiler, lowering failure).
+LogicalResult writePackage(ModuleOp module, llvm::StringRef dir,
+                           const PackageOptions &options);
+
+} // namespace mlir::tp
+
+#endif // MUIR_TARGET_PACKAGE_H

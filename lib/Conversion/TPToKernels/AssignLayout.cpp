@@ -1,0 +1,77 @@
+//===- AssignLayout.cpp - Place parameters in one flat buffer -------------===//
+//
+// Part of the muir project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mlir/IR/Builders.h"
+#include "muir/Conversion/Passes.h"
+#include "muir/Dialect/TP/Utils/ParamTable.h"
+#include "llvm/Support/MathExtras.h"
+
+namespace mlir::tp {
+#define GEN_PASS_DEF_TPASSIGNLAYOUT
+#include "muir/Conversion/Passes.h.inc"
+} // namespace mlir::tp
+
+using namespace mlir;
+using namespace mlir::tp;
+
+namespace {
+struct TPAssignLayoutPass : tp::impl::TPAssignLayoutBase<TPAssignLayoutPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModelOp model = getOperation();
+    if (alignment < 16 || alignment % 16 != 0) {
+      model.emitError() << "alignment must be a positive multiple of 16 "
+                           "bytes (one 128-bit vector), got "
+                        << alignment;
+      return signalPassFailure();
+    }
+    FailureOr<std::vector<ParamInfo>> params = collectParams(model);
+    if (failed(params))
+      return signalPassFailure();
+    Builder b(&getContext());
+    int64_t offset = 0, elementBytes = 0;
+    llvm::StringMap<DictionaryAttr> placed;
+    for (ParamInfo &p : *params) {
+      Type element = p.op.getType().getElementType();
+      int64_t bytes = element.getIntOrFloatBitWidth() / 8;
+      if (elementBytes && bytes != elementBytes) {
+        p.op.emitOpError()
+            << "has " << element
+            << " elements but earlier parameters have another width; one "
+               "flat buffer holds one element type";
+        return signalPassFailure();
+      }
+      elementBytes = bytes;
+      if (std::optional<StringRef> tied = p.op.getTied()) {
+        p.op->setAttr("tp.layout", placed.lookup(*tied));
+        continue;
+      }
+      int64_t numel = 1;
+      for (int64_t s : p.shape)
+        numel *= s;
+      int64_t align = alignment / bytes;
+      int64_t stride = llvm::alignTo(numel, align);
+      offset = llvm::alignTo(offset, align);
+      auto i64 = [&](StringRef k, int64_t v) {
+        return b.getNamedAttr(k, b.getI64IntegerAttr(v));
+      };
+      DictionaryAttr layout =
+          b.getDictionaryAttr({i64("offset", offset), i64("stride", stride),
+                               i64("numel", numel), i64("copies", p.copies)});
+      p.op->setAttr("tp.layout", layout);
+      placed[p.name] = layout;
+      offset += stride * p.copies;
+    }
+    model->setAttr(
+        "tp.buffer",
+        b.getDictionaryAttr(
+            {b.getNamedAttr("elements", b.getI64IntegerAttr(offset)),
+             b.getNamedAttr("alignment", b.getI64IntegerAttr(alignment))}));
+  }
+};
+} // namespace

@@ -1,0 +1,93 @@
+/*===- package_abi.h - What a generated CPU kernel library exports -*- C -*-===*
+ *
+ * Part of the muir project, under the Apache License v2.0 with LLVM
+ * Exceptions.
+ *
+ *===----------------------------------------------------------------------===*
+ *
+ * `muirc package` writes libmuir_kernels.so. It exports exactly the symbols
+ * below (C ABI), so the runtime (runtime.h) can dlopen any package without
+ * knowing the model. The parameter table is data generated from the IR; the
+ * kernels are compiled from the same loop-body IR as the CUDA kernels.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef MUIR_PACKAGE_ABI_H
+#define MUIR_PACKAGE_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Bumped whenever a struct below or a kernel signature changes. */
+#define MUIR_PACKAGE_ABI_VERSION 1
+
+/** Initial distributions (same order as the tp dialect's InitKind). */
+typedef enum {
+  MUIR_INIT_NORMAL = 0,
+  MUIR_INIT_TRUNC_NORMAL = 1,
+  MUIR_INIT_UNIFORM = 2,
+  MUIR_INIT_ZEROS = 3,
+  MUIR_INIT_ONES = 4,
+  MUIR_INIT_TIED = 5 /**< shares the storage of `tied_to` */
+} muir_init_kind_t;
+
+/** Optimizers whose step kernels a package can carry. */
+typedef enum {
+  MUIR_OPT_SGD = 0,
+  MUIR_OPT_SGD_MOMENTUM = 1,
+  MUIR_OPT_ADAM = 2,
+  MUIR_OPT_ADAMW = 3
+} muir_optimizer_t;
+
+#define MUIR_MAX_RANK 4
+
+/** One parameter (all its per-block copies) of the flat buffers. */
+typedef struct {
+  const char *name;    /**< module path, e.g. "blocks.attn.q.weight" */
+  const char *role;    /**< "hidden", "embedding", ... */
+  const char *tied_to; /**< owner's name for a tied parameter, else NULL */
+  int32_t init;        /**< muir_init_kind_t */
+  int32_t rank;        /**< dims of one copy */
+  int64_t shape[MUIR_MAX_RANK];
+  int64_t copies;    /**< one per block for repeated parameters, else 1 */
+  int64_t offset;    /**< first element of copy 0 in every flat buffer */
+  int64_t stride;    /**< elements from one copy to the next (aligned) */
+  int64_t numel;     /**< elements of one copy */
+} muir_param_info_t;
+
+/** The whole package. */
+typedef struct {
+  uint32_t abi_version; /**< MUIR_PACKAGE_ABI_VERSION */
+  const char *model;
+  int32_t optimizer; /**< muir_optimizer_t */
+  /** Optimizer state buffers besides params and grads (AdamW: 2, m and v). */
+  int32_t num_states;
+  int64_t num_params;
+  const muir_param_info_t *params;
+  /** Elements of each flat buffer (params, grads, each state), padded. */
+  int64_t buffer_elements;
+  /** Alignment of every tensor's offset, in bytes. */
+  int64_t alignment;
+} muir_package_info_t;
+
+/** Returns the package description (static data; never NULL). */
+const muir_package_info_t *muir_package_info(void);
+
+/** Writes the initial values of elements [begin, end) of the params buffer
+ *  (a shard: the values depend only on seed, parameter and element index). */
+void muir_kernel_init(float *params, uint64_t seed, int64_t begin, int64_t end);
+
+/** One optimizer step over the whole model: `states` points to num_states
+ *  buffers; `step` counts from 1; `lr_factor` is the schedule's factor
+ *  (warmup, cosine, WSD) that multiplies every tensor's learning rate. */
+void muir_kernel_step(float *params, const float *grads, float *const *states,
+                      int64_t step, float lr_factor);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MUIR_PACKAGE_ABI_H */

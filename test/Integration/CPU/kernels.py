@@ -1,0 +1,237 @@
+# RUN: %python %s %muir_tools %muir_src %t
+#
+# The generated CPU kernels of real packages against references written
+# separately: Philox4x32-10 against Random123's known answers
+# (shared/reference/philox-kat.md), init moments against each tensor's
+# instantiated std, and 100 optimizer steps with random gradients against a
+# numpy implementation of PyTorch's update and against torch.optim itself,
+# per tensor, with that tensor's own constants. The models are the GPT-2 and
+# Llama examples with their dims shrunk (same structure, same roles).
+import ctypes
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+
+TOOLS, SRC, TMP = sys.argv[1:4]
+os.makedirs(TMP, exist_ok=True)
+failures, checks = [], 0
+
+
+def check(what, ok):
+    global checks
+    checks += 1
+    if not ok:
+        failures.append(what)
+
+
+def shrink(example, dims):
+    text = open(f"{SRC}/examples/{example}.mlir").read()
+    for name, decl in dims.items():
+        text, n = re.subn(rf"tp.dim @{name} = [a-z]+<[^>]*>", f"tp.dim @{name} = {decl}", text)
+        assert n == 1, name
+    path = f"{TMP}/{example}-tiny.mlir"
+    open(path, "w").write(text)
+    return path
+
+
+GPT = shrink("gpt2", {"seq": "fixed<16>", "vocab": "fixed<96>", "d_head": "fixed<8>",
+                      "d_model": "width<base 16, size 48>", "n_head": "width<base 2, size 6>",
+                      "d_ff": "width<base 64, size 192>", "layers": "depth<base 2, size 3>"})
+LLAMA = shrink("llama", {"seq": "fixed<16>", "vocab": "fixed<80>", "d_head": "fixed<8>",
+                         "d_model": "width<base 16, size 64>", "n_head": "width<base 2, size 8>",
+                         "n_kv_head": "width<base 1, size 4>", "d_ff": "width<base 40, size 160>",
+                         "layers": "depth<base 1, size 3>"})
+
+HP = dict(lr=3e-3, wd=0.1, eps=1e-8, b1=0.9, b2=0.95)
+
+
+def package(model, scheme, optimizer, name, extra=()):
+    out = f"{TMP}/{name}"
+    subprocess.run([f"{TOOLS}/muirc", "package", model, f"--scheme={scheme}",
+                    f"--optimizer={optimizer}", f"--lr={HP['lr']}",
+                    f"--weight-decay={HP['wd']}", f"--eps={HP['eps']}",
+                    f"--beta1={HP['b1']}", f"--beta2={HP['b2']}", "-o", out, *extra],
+                   check=True, capture_output=True)
+    lib = ctypes.CDLL(f"{out}/libmuir_kernels.so")
+    lib.muir_kernel_init.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int64, ctypes.c_int64]
+    lib.muir_kernel_step.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                                     ctypes.c_int64, ctypes.c_float]
+    return lib, json.load(open(f"{out}/manifest.json"))
+
+
+def ptr(a):
+    return a.ctypes.data_as(ctypes.c_void_p)
+
+
+# ---- Philox4x32-10 known answers (Random123 kat_vectors) -------------------
+lib, _ = package(GPT, "completep", "adamw", "kat")
+lib.muir_philox4x32_10.argtypes = [ctypes.c_void_p] * 3
+KAT = [([0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]),
+       ([0xffffffff] * 4, [0xffffffff] * 2, [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]),
+       ([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0],
+        [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1])]
+for ctr, key, want in KAT:
+    c, k, o = (np.array(ctr, np.uint32), np.array(key, np.uint32), np.zeros(4, np.uint32))
+    lib.muir_philox4x32_10(ptr(c), ptr(k), ptr(o))
+    check(f"Philox KAT {ctr[0]:08x}: {[hex(x) for x in o]}", list(o) == want)
+
+
+def views(manifest, flat):
+    """name -> (copies, numel, offset, stride) and array view per copy."""
+    out = {}
+    for p in manifest["layout"]["params"]:
+        out[p["name"]] = [flat[p["offset"] + c * p["stride"]: p["offset"] + c * p["stride"] + p["numel"]]
+                          for c in range(p["copies"])]
+    return out
+
+
+def values(manifest):
+    return {p["name"]: p for p in manifest["report"]["params"]}
+
+
+def per_copy(v, c):
+    return v[c] if isinstance(v, list) else v
+
+
+# ---- Init: moments, determinism, sharding ---------------------------------
+for model, scheme in ((GPT, "completep"), (LLAMA, "completedp")):
+    lib, man = package(model, scheme, "adamw", f"init-{scheme}")
+    n = man["layout"]["buffer_elements"]
+    full = np.zeros(n, np.float32)
+    lib.muir_kernel_init(ptr(full), 1234, 0, n)
+    again = np.zeros(n, np.float32)
+    lib.muir_kernel_init(ptr(again), 1234, 0, n)
+    check(f"{scheme}: init is deterministic", np.array_equal(full.view(np.uint32), again.view(np.uint32)))
+    shards = np.zeros(n, np.float32)
+    for lo, hi in ((0, n // 3), (n // 3, n // 3 + 7), (n // 3 + 7, n)):
+        lib.muir_kernel_init(ptr(shards), 1234, lo, hi)
+    check(f"{scheme}: sharded init has the same bits",
+          np.array_equal(full.view(np.uint32), shards.view(np.uint32)))
+    other = np.zeros(n, np.float32)
+    lib.muir_kernel_init(ptr(other), 1235, 0, n)
+    check(f"{scheme}: another seed gives other values", not np.array_equal(full, other))
+    vals = values(man)
+    for name, copies in views(man, full).items():
+        p = vals[name]
+        x = np.concatenate(copies).astype(np.float64)
+        if p["init"] == "ones":
+            check(f"{scheme}: {name} ones", np.all(x == 1))
+        elif p["init"] == "zeros":
+            check(f"{scheme}: {name} zeros", np.all(x == 0))
+        elif p["init"] in ("normal", "uniform", "trunc_normal"):
+            std = p["init_std"]
+            k = len(x)
+            # Mean within 5 standard errors; sample std within 5 of its
+            # standard errors (sqrt(2/k) relative for a normal).
+            check(f"{scheme}: {name} mean {x.mean():.3g} vs 0 (std {std:.3g}, n {k})",
+                  abs(x.mean()) < 5 * std / math.sqrt(k))
+            want = std * (0.9366 if p["init"] == "trunc_normal" else 1.0)  # Var of N(0,1) cut at +-2
+            check(f"{scheme}: {name} std {x.std():.4g} vs {want:.4g}",
+                  abs(x.std() - want) < 5 * want * math.sqrt(2 / k) + 1e-12)
+
+
+# ---- Steps against numpy and torch -----------------------------------------
+def numpy_step(opt, p, g, s0, s1, t, lr, wd, eps, b1, b2):
+    """PyTorch's single-tensor algorithms, written from torch/optim docs."""
+    f = np.float32
+    if opt == "adamw":
+        p *= f(1 - lr * wd)
+    elif wd:
+        g = g + p * f(wd)
+    if opt in ("adamw", "adam"):
+        s0 *= f(b1); s0 += g * f(1 - b1)
+        s1 *= f(b2); s1 += f(1 - b2) * g * g
+        bc1 = 1 - b1 ** t
+        bc2 = 1 - b2 ** t
+        step = f(lr / bc1)
+        denom = np.sqrt(s1) / f(math.sqrt(bc2)) + f(eps)
+        p -= step * (s0 / denom)
+    else:  # sgd-momentum
+        s0 *= f(b1); s0 += g
+        p -= f(lr) * s0
+
+
+def run_steps(model, scheme, opt, name, extra=()):
+    import torch
+    lib, man = package(model, scheme, opt, name, extra)
+    n = man["layout"]["buffer_elements"]
+    nstates = man["layout"]["num_states"]
+    P = np.zeros(n, np.float32)
+    lib.muir_kernel_init(ptr(P), 7, 0, n)
+    G = np.zeros(n, np.float32)
+    S = [np.zeros(n, np.float32) for _ in range(2)]
+    arr = (ctypes.c_void_p * 2)(*[S[i].ctypes.data for i in range(2)])
+    vals = values(man)
+    ref = {}   # numpy reference per tensor copy
+    tor = {}   # torch params per tensor copy, one group each
+    groups = []
+    for name_, copies in views(man, P).items():
+        if vals[name_]["init"].startswith("tied"):
+            continue
+        for c, view in enumerate(copies):
+            v = vals[name_]
+            key = (name_, c)
+            ref[key] = [view.copy(), np.zeros_like(view), np.zeros_like(view)]
+            tp = torch.tensor(view.copy(), requires_grad=True)
+            tor[key] = tp
+            lr = per_copy(v["lr"], c)
+            wd = per_copy(v["weight_decay"], c)
+            if opt in ("adamw", "adam"):
+                cls = torch.optim.AdamW if opt == "adamw" else torch.optim.Adam
+                groups.append(cls([tp], lr=lr, weight_decay=wd, eps=per_copy(v["eps"], c),
+                                  betas=(per_copy(v["beta1"], c), per_copy(v["beta2"], c)),
+                                  foreach=False))
+            else:
+                groups.append(torch.optim.SGD([tp], lr=lr, weight_decay=wd,
+                                              momentum=per_copy(v["beta1"], c), foreach=False))
+    rng = np.random.default_rng(0)
+    lr_factor = 1.0
+    for t in range(1, 101):
+        G[:] = rng.standard_normal(n).astype(np.float32) * np.float32(0.01)
+        lr_factor = 0.5 + 0.5 * math.cos(math.pi * t / 100)  # a cosine schedule
+        lib.muir_kernel_step(ptr(P), ptr(G), arr, t, lr_factor)
+        gv = views(man, G)
+        for (name_, c), (rp, r0, r1) in ref.items():
+            v = vals[name_]
+            g = gv[name_][c]
+            lr = per_copy(v["lr"], c) * float(np.float32(lr_factor))
+            numpy_step(opt, rp, g.copy(), r0, r1, t, lr, per_copy(v["weight_decay"], c),
+                       per_copy(v.get("eps") or 0.0, c), per_copy(v["beta1"], c),
+                       per_copy(v.get("beta2") or 0.0, c))
+        for (key, tp), o in zip(tor.items(), groups):
+            for group in o.param_groups:
+                v = vals[key[0]]
+                group["lr"] = per_copy(v["lr"], key[1]) * float(np.float32(lr_factor))
+            tp.grad = torch.from_numpy(gv[key[0]][key[1]].copy())
+            o.step()
+    pv = views(man, P)
+    worst_np = worst_t = 0.0
+    for (name_, c), (rp, _, _) in ref.items():
+        got = pv[name_][c]
+        scale = max(np.abs(rp).max(), 1e-30)
+        worst_np = max(worst_np, np.abs(got - rp).max() / scale)
+        worst_t = max(worst_t, np.abs(got - tor[(name_, c)].detach().numpy()).max() / scale)
+        # Float32 rounding: a few ulps of the tensor's scale after 100 steps.
+        check(f"{name}: {name_}[{c}] vs numpy, rel {np.abs(got - rp).max() / scale:.2e}",
+              np.abs(got - rp).max() <= 1e-5 * scale)
+        check(f"{name}: {name_}[{c}] vs torch, rel "
+              f"{np.abs(got - tor[(name_, c)].detach().numpy()).max() / scale:.2e}",
+              np.abs(got - tor[(name_, c)].detach().numpy()).max() <= 1e-5 * scale)
+    print(f"{name}: {len(ref)} tensors, worst relative difference numpy {worst_np:.2e}, torch {worst_t:.2e}")
+
+
+run_steps(GPT, "completep", "adamw", "gpt-adamw")
+run_steps(LLAMA, "completedp", "adamw", "llama-adamw",
+          ("--batch=512", "--base-batch=256", "--tokens=4e9", "--base-tokens=1e9"))
+run_steps(LLAMA, "mup-table8", "adam", "llama-adam")
+run_steps(GPT, "mup-table8", "sgd-momentum", "gpt-sgdm")
+
+for f in failures:
+    print("FAIL:", f)
+print(f"{checks - len(failures)} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)

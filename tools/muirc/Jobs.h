@@ -1,0 +1,29 @@
+//===- Jobs.h - muirc report and package ------------------------*- C++ -*-===//
+//
+// Part of the muir project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUIR_TOOLS_MUIRC_JOBS_H
+#define MUIR_TOOLS_MUIRC_JOBS_H
+
+#include "mlir/IR/MLIRContext.h"
+
+namespace muirc {
+
+/// True when the command line selected `muirc report`.
+bool reportSelected();
+
+/// import (card or .mlir) -> tp-parametrize -> tp-instantiate -> report.
+int runReport(mlir::MLIRContext &context);
+
+/// True when the command line selected `muirc package`.
+bool packageSelected();
+
+/// The report pipeline, then tp-assign-layout and the package writer.
+int runPackage(mlir::MLIRContext &context);
+
+} // namespace muirc
+
+#endif // MUIR_TOOLS_MUIRC_JOBS_H

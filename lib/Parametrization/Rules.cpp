@@ -55,6 +55,7 @@ std::optional<Optimizer> mlir::tp::parseOptimizer(llvm::StringRef name) {
   return llvm::StringSwitch<std::optional<Optimizer>>(name)
       .Case("sgd", Optimizer::sgd)
       .Case("sgd-momentum", Optimizer::sgdMomentum)
+      .Case("sgd-nesterov", Optimizer::sgdNesterov)
       .Case("adam", Optimizer::adam)
       .Case("adamw", Optimizer::adamw)
       .Case("adamw-decoupled", Optimizer::adamwDecoupled)
@@ -69,6 +70,8 @@ llvm::StringRef mlir::tp::optimizerName(Optimizer optimizer) {
     return "sgd";
   case Optimizer::sgdMomentum:
     return "sgd-momentum";
+  case Optimizer::sgdNesterov:
+    return "sgd-nesterov";
   case Optimizer::adam:
     return "adam";
   case Optimizer::adamw:
@@ -170,7 +173,8 @@ WidthRow widthRow(Scheme scheme, Role role) {
 }
 
 bool isSgd(Optimizer o) {
-  return o == Optimizer::sgd || o == Optimizer::sgdMomentum;
+  return o == Optimizer::sgd || o == Optimizer::sgdMomentum ||
+         o == Optimizer::sgdNesterov;
 }
 bool hasEps(Optimizer o) {
   return o == Optimizer::adam || o == Optimizer::adamw ||
@@ -234,7 +238,8 @@ llvm::Expected<RoleRule> Parametrization::rule(Role role) const {
   bool hasBetas = !(optimizer == Optimizer::sgd);
   if (hasBetas) {
     r.beta1 = one();
-    if (optimizer != Optimizer::sgdMomentum)
+    if (optimizer != Optimizer::sgdMomentum &&
+        optimizer != Optimizer::sgdNesterov)
       r.beta2 = one();
   }
 

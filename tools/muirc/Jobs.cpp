@@ -63,11 +63,12 @@ static cl::opt<std::string>
            cl::desc("sp | mup | mup-table8 | mup-table9 | depth-mup | "
                     "completep | completedp"),
            cl::sub(reportCmd), cl::sub(packageCmd), cl::cat(ruleCat));
-static cl::opt<std::string>
-    optimizer("optimizer", cl::init("adamw"),
-              cl::desc("sgd | sgd-momentum | adam | adamw | adamw-decoupled | "
-                       "lion | adam-atan2"),
-              cl::sub(reportCmd), cl::sub(packageCmd), cl::cat(ruleCat));
+static cl::opt<std::string> optimizer(
+    "optimizer", cl::init("adamw"),
+    cl::desc(
+        "sgd | sgd-momentum | sgd-nesterov | adam | adamw | adamw-decoupled | "
+        "lion | adam-atan2"),
+    cl::sub(reportCmd), cl::sub(packageCmd), cl::cat(ruleCat));
 static cl::opt<std::string>
     alpha("alpha",
           cl::desc("residual branch exponent in [1/2, 1] (1, 1/2, 0.75)"),
@@ -143,13 +144,13 @@ static OwningOpRef<ModuleOp> loadModel(MLIRContext &context,
                     "file, not both\n";
     return {};
   }
+  if (!baseCard.empty() && card.empty()) {
+    llvm::errs() << "muirc: --base-card needs --card\n";
+    return {};
+  }
   if (card.empty() && input.empty()) {
     llvm::errs() << "muirc: report needs a model: --card target.json "
                     "[--base-card base.json] or model.mlir\n";
-    return {};
-  }
-  if (!baseCard.empty() && card.empty()) {
-    llvm::errs() << "muirc: --base-card needs --card\n";
     return {};
   }
   if (!card.empty()) {

@@ -35,6 +35,7 @@ enum class Scheme {
 enum class Optimizer {
   sgd,
   sgdMomentum,
+  sgdNesterov,
   adam,
   adamw,
   adamwDecoupled,

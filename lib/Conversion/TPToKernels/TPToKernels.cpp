@@ -366,11 +366,9 @@ struct ConvertTPToKernelsPass
     if (opt.empty())
       if (auto s = parametrization.getAs<StringAttr>("optimizer"))
         opt = s.getValue().str();
-    bool nesterov = false;
-    if (opt == "sgd-nesterov") {
+    bool nesterov = opt == "sgd-nesterov";
+    if (nesterov)
       opt = "sgd-momentum";
-      nesterov = true;
-    }
     if (opt != "adamw" && opt != "adam" && opt != "sgd" &&
         opt != "sgd-momentum") {
       model.emitError() << "no step kernel for optimizer '" << opt

@@ -151,9 +151,9 @@ def numpy_step(opt, p, g, s0, s1, t, lr, wd, eps, b1, b2):
         step = f(lr / bc1)
         denom = np.sqrt(s1) / f(math.sqrt(bc2)) + f(eps)
         p -= step * (s0 / denom)
-    else:  # sgd-momentum
+    else:  # sgd-momentum, sgd-nesterov
         s0 *= f(b1); s0 += g
-        p -= f(lr) * s0
+        p -= f(lr) * (g + s0 * f(b1) if opt == "sgd-nesterov" else s0)
 
 
 def run_steps(model, scheme, opt, name, extra=()):
@@ -188,7 +188,8 @@ def run_steps(model, scheme, opt, name, extra=()):
                                   foreach=False))
             else:
                 groups.append(torch.optim.SGD([tp], lr=lr, weight_decay=wd,
-                                              momentum=per_copy(v["beta1"], c), foreach=False))
+                                              momentum=per_copy(v["beta1"], c),
+                                              nesterov=opt == "sgd-nesterov", foreach=False))
     rng = np.random.default_rng(0)
     lr_factor = 1.0
     for t in range(1, 101):
@@ -230,6 +231,7 @@ run_steps(LLAMA, "completedp", "adamw", "llama-adamw",
           ("--batch=512", "--base-batch=256", "--tokens=4e9", "--base-tokens=1e9"))
 run_steps(LLAMA, "mup-table8", "adam", "llama-adam")
 run_steps(GPT, "mup-table8", "sgd-momentum", "gpt-sgdm")
+run_steps(LLAMA, "mup", "sgd-nesterov", "llama-nesterov")
 
 for f in failures:
     print("FAIL:", f)

@@ -151,7 +151,8 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
     std::optional<Optimizer> o = parseOptimizer(optimizer);
     if (!o)
       return model.emitError() << "unknown optimizer '" << optimizer
-                               << "'; expected sgd, sgd-momentum, adam, adamw, "
+                               << "'; expected sgd, sgd-momentum, "
+                                  "sgd-nesterov, adam, adamw, "
                                   "adamw-decoupled, lion or adam-atan2";
     Rational a = *s == Scheme::depthMup ? Rational(1, 2) : Rational(1);
     if (!alpha.empty()) {

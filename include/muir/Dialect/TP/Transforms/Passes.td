@@ -57,7 +57,7 @@ def TPParametrize : Pass<"tp-parametrize", "ModelOp"> {
     Option<"scheme", "scheme", "std::string", /*default=*/"\"completep\"",
            "sp | mup | mup-table8 | mup-table9 | depth-mup | completep | completedp">,
     Option<"optimizer", "optimizer", "std::string", /*default=*/"\"adamw\"",
-           "sgd | sgd-momentum | adam | adamw | adamw-decoupled | lion | adam-atan2">,
+           "sgd | sgd-momentum | sgd-nesterov | adam | adamw | adamw-decoupled | lion | adam-atan2">,
     Option<"alpha", "alpha", "std::string", /*default=*/"\"\"",
            "depth exponent of the residual branch multiplier m_L^-alpha, in "
            "[1/2, 1] (N, N/D or a decimal); default 1, or 1/2 for depth-mup">,

@@ -16,6 +16,46 @@ config.substitutions.append(("%muir_src", config.muir_src_root))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%muir_tools", config.muir_tools_dir))
 
+# The C runtime (test/Runtime, test/Python): the library, its headers, a C
+# compiler for test programs and fixture packages, and the fixture's build
+# line (add -o DIR/libmuir_kernels.so and -DFIXTURE_... variants).
+muir_rt_lib = os.path.join(config.muir_obj_root, "lib", "libmuir_runtime.so")
+muir_rt_include = os.path.join(config.muir_src_root, "runtime", "include")
+muir_cc = os.path.join(config.llvm_tools_dir, "clang")
+config.muir_rt_lib = muir_rt_lib
+config.substitutions.append(("%muir_rt_lib", muir_rt_lib))
+config.substitutions.append(("%muir_rt_include", muir_rt_include))
+config.substitutions.append(
+    ("%muir_rt_link", "%s -Wl,-rpath,%s" % (muir_rt_lib,
+                                            os.path.dirname(muir_rt_lib))))
+config.substitutions.append(
+    ("%muir_build_fixture",
+     "%s -std=c11 -O1 -shared -fPIC -Wall -Werror -I%s %s -lm" % (
+         muir_cc, muir_rt_include,
+         os.path.join(config.muir_src_root, "test", "Runtime", "Inputs",
+                      "fixture_package.c"))))
+config.substitutions.append(("%muir_cc", muir_cc))
+# cuda.h (types only) for the mock CUDA driver in test/Runtime.
+for cuda_root in [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"),
+                  "/usr/local/cuda"]:
+    if cuda_root and os.path.exists(os.path.join(cuda_root, "include",
+                                                 "cuda.h")):
+        config.available_features.add("cuda-headers")
+        config.substitutions.append(
+            ("%cuda_include", os.path.join(cuda_root, "include")))
+        ptxas = os.path.join(cuda_root, "bin", "ptxas")
+        if os.access(ptxas, os.X_OK):
+            config.available_features.add("ptxas")
+            config.substitutions.append(("%ptxas", ptxas))
+        break
+# A loadable CUDA driver (a GPU machine): the runtime's real CUDA path runs.
+try:
+    import ctypes
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass
+
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP",
                                      "CUDA_HOME", "CUDA_ROOT", "CUDA_PATH"])
 llvm_config.use_default_substitutions()

@@ -52,10 +52,10 @@ typedef struct {
   int32_t init;        /**< muir_init_kind_t */
   int32_t rank;        /**< dims of one copy */
   int64_t shape[MUIR_MAX_RANK];
-  int64_t copies;    /**< one per block for repeated parameters, else 1 */
-  int64_t offset;    /**< first element of copy 0 in every flat buffer */
-  int64_t stride;    /**< elements from one copy to the next (aligned) */
-  int64_t numel;     /**< elements of one copy */
+  int64_t copies; /**< one per block for repeated parameters, else 1 */
+  int64_t offset; /**< first element of copy 0 in every flat buffer */
+  int64_t stride; /**< elements from one copy to the next (aligned) */
+  int64_t numel;  /**< elements of one copy */
 } muir_param_info_t;
 
 /** The whole package. */

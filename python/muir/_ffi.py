@@ -1,0 +1,131 @@
+"""ctypes declarations of the muir runtime C API (runtime/include/muir/runtime.h
+and package_abi.h). Private: use the classes in ``muir``."""
+
+import ctypes
+import ctypes.util
+import os
+
+MUIR_MAX_RANK = 4
+
+
+class ParamInfo(ctypes.Structure):
+    """muir_param_info_t."""
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("role", ctypes.c_char_p),
+        ("tied_to", ctypes.c_char_p),
+        ("init", ctypes.c_int32),
+        ("rank", ctypes.c_int32),
+        ("shape", ctypes.c_int64 * MUIR_MAX_RANK),
+        ("copies", ctypes.c_int64),
+        ("offset", ctypes.c_int64),
+        ("stride", ctypes.c_int64),
+        ("numel", ctypes.c_int64),
+    ]
+
+
+class PackageInfo(ctypes.Structure):
+    """muir_package_info_t."""
+    _fields_ = [
+        ("abi_version", ctypes.c_uint32),
+        ("model", ctypes.c_char_p),
+        ("optimizer", ctypes.c_int32),
+        ("num_states", ctypes.c_int32),
+        ("num_params", ctypes.c_int64),
+        ("params", ctypes.POINTER(ParamInfo)),
+        ("buffer_elements", ctypes.c_int64),
+        ("alignment", ctypes.c_int64),
+    ]
+
+
+class LaunchConfig(ctypes.Structure):
+    """muir_launch_config_t."""
+    _fields_ = [("grid_x", ctypes.c_uint32), ("block_x", ctypes.c_uint32)]
+
+
+_handle = ctypes.c_void_p
+_status = ctypes.c_int
+_float_p = ctypes.POINTER(ctypes.c_float)
+
+# name: (restype, argtypes)
+_PROTOTYPES = {
+    "muir_status_string": (ctypes.c_char_p, [ctypes.c_int]),
+    "muir_last_error": (ctypes.c_char_p, []),
+    "muir_runtime_api_version": (ctypes.c_uint32, []),
+    "muir_runtime_package_abi_version": (ctypes.c_uint32, []),
+    "muir_package_open": (_status, [ctypes.c_char_p,
+                                    ctypes.POINTER(_handle)]),
+    "muir_package_retain": (None, [_handle]),
+    "muir_package_release": (None, [_handle]),
+    "muir_package_get_info": (_status, [
+        _handle, ctypes.POINTER(ctypes.POINTER(PackageInfo))]),
+    "muir_package_dir": (ctypes.c_char_p, [_handle]),
+    "muir_package_find_param": (_status, [_handle, ctypes.c_char_p,
+                                          ctypes.POINTER(ctypes.c_int64)]),
+    "muir_launch_config": (_status, [ctypes.c_int64,
+                                     ctypes.POINTER(LaunchConfig)]),
+    "muir_state_create": (_status, [_handle, ctypes.c_int32,
+                                    ctypes.POINTER(_handle)]),
+    "muir_state_adopt": (_status, [_handle, ctypes.c_int32, ctypes.c_void_p,
+                                   ctypes.c_void_p,
+                                   ctypes.POINTER(ctypes.c_void_p),
+                                   ctypes.c_int64, ctypes.POINTER(_handle)]),
+    "muir_state_release": (None, [_handle]),
+    "muir_state_device": (ctypes.c_int32, [_handle]),
+    "muir_state_buffer": (_status, [_handle, ctypes.c_int32,
+                                    ctypes.POINTER(ctypes.c_void_p),
+                                    ctypes.POINTER(ctypes.c_int64)]),
+    "muir_state_copy_to_host": (_status, [_handle, ctypes.c_int32,
+                                          ctypes.c_int64, ctypes.c_int64,
+                                          ctypes.c_void_p]),
+    "muir_state_copy_from_host": (_status, [_handle, ctypes.c_int32,
+                                            ctypes.c_int64, ctypes.c_int64,
+                                            ctypes.c_void_p]),
+    "muir_state_init": (_status, [_handle, ctypes.c_uint64]),
+    "muir_state_init_range": (_status, [_handle, ctypes.c_uint64,
+                                        ctypes.c_int64, ctypes.c_int64]),
+    "muir_state_step": (_status, [_handle, ctypes.c_int64, ctypes.c_float]),
+}
+
+
+def _candidates():
+    """Where libmuir_runtime.so may be, most specific first."""
+    env = os.environ.get("MUIR_RUNTIME_LIB")
+    if env:
+        return [env]
+    here = os.path.dirname(os.path.abspath(__file__))
+    repo = os.path.dirname(os.path.dirname(here))
+    found = [os.path.join(here, "libmuir_runtime.so"),
+             os.path.join(repo, "build", "lib", "libmuir_runtime.so")]
+    system = ctypes.util.find_library("muir_runtime")
+    if system:
+        found.append(system)
+    return found
+
+
+_lib = None
+
+
+def lib():
+    """The loaded runtime, with prototypes set (loaded on first use)."""
+    global _lib
+    if _lib is not None:
+        return _lib
+    tried = []
+    for path in _candidates():
+        if os.path.sep in path and not os.path.exists(path):
+            tried.append(path + " (missing)")
+            continue
+        try:
+            loaded = ctypes.CDLL(path)
+        except OSError as e:
+            tried.append("%s (%s)" % (path, e))
+            continue
+        for name, (restype, argtypes) in _PROTOTYPES.items():
+            function = getattr(loaded, name)
+            function.restype = restype
+            function.argtypes = argtypes
+        _lib = loaded
+        return _lib
+    raise OSError("cannot load libmuir_runtime.so (set MUIR_RUNTIME_LIB); "
+                  "tried: " + "; ".join(tried))

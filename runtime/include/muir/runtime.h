@@ -1,0 +1,276 @@
+/*===- runtime.h - The muir runtime C API -------------------------*- C -*-===*
+ *
+ * Part of the muir project, under the Apache License v2.0 with LLVM
+ * Exceptions.
+ *
+ *===----------------------------------------------------------------------===*
+ *
+ * The runtime opens a kernel package written by `muirc package` (a directory
+ * holding libmuir_kernels.so, manifest.json, a C header and, for CUDA,
+ * kernels.ptx / kernels.sm_XY.cubin), exposes its parameter table and runs its
+ * init and step kernels over three or more flat float buffers: params, grads
+ * and the optimizer's states. It is plain C, links no MLIR, and reaches the
+ * CUDA driver only through dlopen, so it loads on machines without a GPU.
+ *
+ * Conventions
+ *  - Every function that can fail returns a muir_status_t; MUIR_OK is 0.
+ *    Results come back through `out_*` parameters, which are written only on
+ *    success. Nothing aborts or asserts on bad input.
+ *  - After a call fails, muir_last_error() returns a message that names what
+ *    was wrong (the file, the parameter, the sizes involved). The message is
+ *    per thread and is cleared by the next call that returns a status.
+ *  - Handles are opaque; `*_release` frees one and accepts NULL.
+ *
+ * Ownership and threading
+ *  - A muir_package_t is immutable once opened: any number of threads may
+ *    query it and create states from it at once. It is reference counted:
+ *    every state retains its package, so a package may be released before the
+ *    states made from it.
+ *  - A muir_state_t belongs to one thread at a time: calls on the same state
+ *    must not overlap. Different states may be used from different threads.
+ *  - Buffers a state allocates are freed by muir_state_release; buffers a
+ *    state adopts stay the caller's and must outlive the state.
+ *
+ * See docs/Runtime.md for the package layout, the CUDA notes and the Python
+ * binding.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef MUIR_RUNTIME_H
+#define MUIR_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "muir/package_abi.h"
+
+#if defined(_WIN32)
+#if defined(MUIR_RUNTIME_BUILDING)
+#define MUIR_API __declspec(dllexport)
+#else
+#define MUIR_API __declspec(dllimport)
+#endif
+#else
+#define MUIR_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Version of this API: bumped when a declaration below changes. */
+#define MUIR_RUNTIME_API_VERSION 1
+
+/*===----------------------------------------------------------------------===*
+ * Status and errors
+ *===----------------------------------------------------------------------===*/
+
+/** What went wrong; details come from muir_last_error(). */
+typedef enum {
+  MUIR_OK = 0,
+  /** A file or directory is missing or unreadable. */
+  MUIR_ERROR_IO = 1,
+  /** A package is malformed: not a shared library, a missing symbol or
+   *  kernel, an inconsistent parameter table. */
+  MUIR_ERROR_FORMAT = 2,
+  /** The package was built for another ABI version. */
+  MUIR_ERROR_VERSION = 3,
+  /** A buffer holds the wrong number of elements. */
+  MUIR_ERROR_SIZE = 4,
+  /** No parameter of that name. */
+  MUIR_ERROR_NOT_FOUND = 5,
+  /** A bad argument: NULL, out of range, misaligned, step < 1, ... */
+  MUIR_ERROR_ARGUMENT = 6,
+  /** The device asked for is absent (no CUDA driver, no such GPU). */
+  MUIR_ERROR_NO_DEVICE = 7,
+  /** The CUDA driver reported an error. */
+  MUIR_ERROR_CUDA = 8,
+  /** An allocation failed. */
+  MUIR_ERROR_MEMORY = 9
+} muir_status_t;
+
+/** Returns the enumerator's name without the prefix ("ok", "io", "format",
+ *  ...); "unknown" for a value outside the enum. Never NULL. */
+MUIR_API const char *muir_status_string(muir_status_t status);
+
+/** Returns the message of the last call on this thread that failed, or "" if
+ *  the last call succeeded. Valid until the next runtime call on this thread.
+ *  Never NULL. */
+MUIR_API const char *muir_last_error(void);
+
+/** Returns MUIR_RUNTIME_API_VERSION as compiled into the library. */
+MUIR_API uint32_t muir_runtime_api_version(void);
+
+/** Returns the package ABI version (MUIR_PACKAGE_ABI_VERSION) this runtime
+ *  reads. */
+MUIR_API uint32_t muir_runtime_package_abi_version(void);
+
+/*===----------------------------------------------------------------------===*
+ * Packages
+ *===----------------------------------------------------------------------===*/
+
+/** An opened package (see package_abi.h for what it describes). */
+typedef struct muir_package muir_package_t;
+
+/** Opens the package in directory `dir`: loads `dir`/libmuir_kernels.so,
+ *  resolves the ABI symbols, checks the ABI version and the parameter table
+ *  (offsets and strides aligned, every copy inside the buffer, no two
+ *  parameters overlapping except a tied parameter and its owner).
+ *
+ *  Errors: MUIR_ERROR_IO (no such directory or library), MUIR_ERROR_FORMAT
+ *  (not loadable, a missing symbol, a bad table), MUIR_ERROR_VERSION,
+ *  MUIR_ERROR_MEMORY, MUIR_ERROR_ARGUMENT (NULL arguments). */
+MUIR_API muir_status_t muir_package_open(const char *dir,
+                                         muir_package_t **out_package);
+
+/** Adds a reference to `package`. */
+MUIR_API void muir_package_retain(muir_package_t *package);
+
+/** Drops a reference; the package is closed when the last one goes (states
+ *  hold references of their own). NULL is ignored. */
+MUIR_API void muir_package_release(muir_package_t *package);
+
+/** Writes the package's table (static data of the loaded library, valid while
+ *  the package is open) to `*out_info`. */
+MUIR_API muir_status_t muir_package_get_info(
+    const muir_package_t *package, const muir_package_info_t **out_info);
+
+/** Returns the directory the package was opened from (as given). */
+MUIR_API const char *muir_package_dir(const muir_package_t *package);
+
+/** Writes the index into info->params of the parameter called `name`.
+ *  Errors: MUIR_ERROR_NOT_FOUND, MUIR_ERROR_ARGUMENT. */
+MUIR_API muir_status_t muir_package_find_param(const muir_package_t *package,
+                                               const char *name,
+                                               int64_t *out_index);
+
+/*===----------------------------------------------------------------------===*
+ * Devices
+ *===----------------------------------------------------------------------===*/
+
+/** Where a state's buffers live: MUIR_DEVICE_CPU, or CUDA device `n` as
+ *  MUIR_DEVICE_CUDA + n (so MUIR_DEVICE_CUDA is device 0). */
+typedef int32_t muir_device_t;
+#define MUIR_DEVICE_CPU 0
+#define MUIR_DEVICE_CUDA 1
+#define MUIR_DEVICE_CUDA_ORDINAL(n) (MUIR_DEVICE_CUDA + (n))
+
+/** How the runtime launches a package's CUDA kernels over `elements`
+ *  elements: a 1-D grid of `grid_x` blocks of `block_x` threads, sized so
+ *  that each thread has about MUIR_CUDA_ELEMENTS_PER_THREAD elements. The
+ *  grid is capped at MUIR_CUDA_MAX_GRID blocks, so a kernel must cover its
+ *  whole range whatever the grid (a grid-stride loop). */
+typedef struct {
+  uint32_t grid_x;
+  uint32_t block_x;
+} muir_launch_config_t;
+
+#define MUIR_CUDA_BLOCK_THREADS 256
+#define MUIR_CUDA_ELEMENTS_PER_THREAD 4
+#define MUIR_CUDA_MAX_GRID 65535
+
+/** Writes the launch configuration for `elements` elements (at least one
+ *  block, even for 0). Errors: MUIR_ERROR_ARGUMENT (elements < 0, NULL). */
+MUIR_API muir_status_t muir_launch_config(int64_t elements,
+                                          muir_launch_config_t *out_config);
+
+/*===----------------------------------------------------------------------===*
+ * States: the flat buffers of one model replica and the kernels over them
+ *===----------------------------------------------------------------------===*/
+
+/** The buffers of one model replica on one device. */
+typedef struct muir_state muir_state_t;
+
+/** Which buffer muir_state_buffer and the copies address: params, grads, or
+ *  optimizer state k as MUIR_BUFFER_STATE0 + k. */
+#define MUIR_BUFFER_PARAMS 0
+#define MUIR_BUFFER_GRADS 1
+#define MUIR_BUFFER_STATE0 2
+
+/** Creates a state on `device` that owns its buffers: params, grads and the
+ *  package's num_states optimizer states, each buffer_elements floats,
+ *  aligned to the package's alignment (at least 64 bytes on the CPU) and
+ *  zero-filled. Params need muir_state_init before the first step.
+ *
+ *  On CUDA the buffers are device memory (cuMemAlloc in the device's primary
+ *  context) and the kernels come from `dir`/kernels.sm_XY.cubin for the
+ *  device's compute capability, else `dir`/kernels.ptx through the driver's
+ *  JIT.
+ *
+ *  Errors: MUIR_ERROR_NO_DEVICE (no CUDA driver or no such device),
+ *  MUIR_ERROR_IO / MUIR_ERROR_FORMAT (no usable CUDA kernels in the package),
+ *  MUIR_ERROR_CUDA, MUIR_ERROR_MEMORY, MUIR_ERROR_ARGUMENT. */
+MUIR_API muir_status_t muir_state_create(muir_package_t *package,
+                                         muir_device_t device,
+                                         muir_state_t **out_state);
+
+/** Creates a state over buffers the caller owns (on CUDA, device pointers in
+ *  the device's primary context, e.g. a framework's tensors). Each buffer
+ *  must hold exactly `elements` == buffer_elements floats and start at a
+ *  multiple of the package's alignment; `states` points to num_states
+ *  buffers (NULL when num_states is 0). Nothing is zeroed: optimizer states
+ *  must be zero before the first step. The buffers must outlive the state.
+ *
+ *  Errors: MUIR_ERROR_SIZE (wrong `elements`), MUIR_ERROR_ARGUMENT (NULL or
+ *  misaligned buffer, the same buffer twice), and those of
+ *  muir_state_create. */
+MUIR_API muir_status_t muir_state_adopt(muir_package_t *package,
+                                        muir_device_t device, float *params,
+                                        float *grads, float *const *states,
+                                        int64_t elements,
+                                        muir_state_t **out_state);
+
+/** Frees the state (and the buffers it allocated). NULL is ignored. */
+MUIR_API void muir_state_release(muir_state_t *state);
+
+/** Returns the state's package (not retained for the caller). */
+MUIR_API muir_package_t *muir_state_package(const muir_state_t *state);
+
+/** Returns the device the state was created on. */
+MUIR_API muir_device_t muir_state_device(const muir_state_t *state);
+
+/** Writes the address of buffer `which` (MUIR_BUFFER_*) and its length in
+ *  floats. On CUDA the address is a device pointer (a CUdeviceptr).
+ *  Errors: MUIR_ERROR_ARGUMENT (`which` out of range, NULL). */
+MUIR_API muir_status_t muir_state_buffer(const muir_state_t *state,
+                                         int32_t which, float **out_data,
+                                         int64_t *out_elements);
+
+/** Copies elements [begin, begin + count) of buffer `which` to `host`
+ *  (host memory), on any device. */
+MUIR_API muir_status_t muir_state_copy_to_host(const muir_state_t *state,
+                                               int32_t which, int64_t begin,
+                                               int64_t count, float *host);
+
+/** Copies `count` floats from `host` into elements [begin, begin + count) of
+ *  buffer `which`, on any device. */
+MUIR_API muir_status_t muir_state_copy_from_host(muir_state_t *state,
+                                                 int32_t which, int64_t begin,
+                                                 int64_t count,
+                                                 const float *host);
+
+/** Writes the initial values of every parameter, from `seed`. The values
+ *  depend only on (seed, parameter, element), so they are the same on every
+ *  device and under any sharding. Padding between tensors is zeroed. */
+MUIR_API muir_status_t muir_state_init(muir_state_t *state, uint64_t seed);
+
+/** Initialises elements [begin, end) of the params buffer only: a shard of
+ *  muir_state_init, bit for bit.
+ *  Errors: MUIR_ERROR_ARGUMENT (not 0 <= begin <= end <= buffer_elements). */
+MUIR_API muir_status_t muir_state_init_range(muir_state_t *state, uint64_t seed,
+                                             int64_t begin, int64_t end);
+
+/** One optimizer step of the whole model from the grads buffer: `step`
+ *  counts from 1 (bias corrections use it); `lr_factor` multiplies every
+ *  tensor's learning rate (the schedule: warmup, cosine, WSD). On CUDA the
+ *  call returns after the kernel has finished.
+ *  Errors: MUIR_ERROR_ARGUMENT (step < 1, lr_factor negative or not finite),
+ *  MUIR_ERROR_CUDA. */
+MUIR_API muir_status_t muir_state_step(muir_state_t *state, int64_t step,
+                                       float lr_factor);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MUIR_RUNTIME_H */

@@ -1,0 +1,521 @@
+/*===- cuda.c - States on a CUDA device, through the driver API ---*- C -*-===*
+ *
+ * Part of the muir project, under the Apache License v2.0 with LLVM
+ * Exceptions.
+ *
+ *===----------------------------------------------------------------------===*
+ *
+ * The runtime never links libcuda: the driver is dlopen'ed at the first CUDA
+ * request ("libcuda.so.1", or the path in MUIR_CUDA_DRIVER) and the entry
+ * points below are resolved by their versioned names, so the library loads
+ * and runs its CPU path on machines without a GPU, and a CUDA request there
+ * fails with MUIR_ERROR_NO_DEVICE. cuda.h supplies only types and constants.
+ *
+ * Every state retains its device's primary context (the one the CUDA runtime
+ * and PyTorch use, so their device pointers can be adopted), pushes it
+ * around each operation and pops it afterwards, leaving the caller's current
+ * context as it was. Each state loads its own module, so a package holds no
+ * per-device mutable data.
+ *
+ * Kernels run on the legacy default stream and every launch is followed by
+ * cuCtxSynchronize: a call returns when its kernel has finished, and a fault
+ * comes back as MUIR_ERROR_CUDA from the call that caused it.
+ *
+ * Tested here against test/Runtime/Inputs/mock_cuda.c, a host-memory stand-in
+ * for libcuda.so.1; not yet run on a GPU.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if MUIR_RUNTIME_HAVE_CUDA_H
+
+#include <cuda.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stddef.h>
+
+/** The driver entry points the runtime uses, with the ABI of the versioned
+ *  symbols named in `driverSymbols`. */
+typedef struct {
+  CUresult (*init)(unsigned int);
+  CUresult (*getErrorName)(CUresult, const char **);
+  CUresult (*getErrorString)(CUresult, const char **);
+  CUresult (*deviceGetCount)(int *);
+  CUresult (*deviceGet)(CUdevice *, int);
+  CUresult (*deviceGetAttribute)(int *, CUdevice_attribute, CUdevice);
+  CUresult (*primaryCtxRetain)(CUcontext *, CUdevice);
+  CUresult (*primaryCtxRelease)(CUdevice);
+  CUresult (*ctxPushCurrent)(CUcontext);
+  CUresult (*ctxPopCurrent)(CUcontext *);
+  CUresult (*ctxSynchronize)(void);
+  CUresult (*moduleLoadDataEx)(CUmodule *, const void *, unsigned int,
+                               CUjit_option *, void **);
+  CUresult (*moduleUnload)(CUmodule);
+  CUresult (*moduleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*memAlloc)(CUdeviceptr *, size_t);
+  CUresult (*memFree)(CUdeviceptr);
+  CUresult (*memsetD8)(CUdeviceptr, unsigned char, size_t);
+  CUresult (*memcpyHtoD)(CUdeviceptr, const void *, size_t);
+  CUresult (*memcpyDtoH)(void *, CUdeviceptr, size_t);
+  CUresult (*launchKernel)(CUfunction, unsigned int, unsigned int, unsigned int,
+                           unsigned int, unsigned int, unsigned int,
+                           unsigned int, CUstream, void **, void **);
+} driver_t;
+
+static const struct {
+  const char *name;
+  size_t offset;
+} driverSymbols[] = {
+    {"cuInit", offsetof(driver_t, init)},
+    {"cuGetErrorName", offsetof(driver_t, getErrorName)},
+    {"cuGetErrorString", offsetof(driver_t, getErrorString)},
+    {"cuDeviceGetCount", offsetof(driver_t, deviceGetCount)},
+    {"cuDeviceGet", offsetof(driver_t, deviceGet)},
+    {"cuDeviceGetAttribute", offsetof(driver_t, deviceGetAttribute)},
+    {"cuDevicePrimaryCtxRetain", offsetof(driver_t, primaryCtxRetain)},
+    {"cuDevicePrimaryCtxRelease_v2", offsetof(driver_t, primaryCtxRelease)},
+    {"cuCtxPushCurrent_v2", offsetof(driver_t, ctxPushCurrent)},
+    {"cuCtxPopCurrent_v2", offsetof(driver_t, ctxPopCurrent)},
+    {"cuCtxSynchronize", offsetof(driver_t, ctxSynchronize)},
+    {"cuModuleLoadDataEx", offsetof(driver_t, moduleLoadDataEx)},
+    {"cuModuleUnload", offsetof(driver_t, moduleUnload)},
+    {"cuModuleGetFunction", offsetof(driver_t, moduleGetFunction)},
+    {"cuMemAlloc_v2", offsetof(driver_t, memAlloc)},
+    {"cuMemFree_v2", offsetof(driver_t, memFree)},
+    {"cuMemsetD8_v2", offsetof(driver_t, memsetD8)},
+    {"cuMemcpyHtoD_v2", offsetof(driver_t, memcpyHtoD)},
+    {"cuMemcpyDtoH_v2", offsetof(driver_t, memcpyDtoH)},
+    {"cuLaunchKernel", offsetof(driver_t, launchKernel)},
+};
+
+static driver_t cu;
+static pthread_once_t driverOnce = PTHREAD_ONCE_INIT;
+/** Outcome of loading the driver, replayed to every later caller. */
+static muir_status_t driverStatus;
+static char driverMessage[768];
+
+/** Error name and description of `result`, whatever the driver knows. */
+static void describe(CUresult result, const char **name, const char **desc) {
+  *name = "unknown CUDA error";
+  *desc = "no description";
+  if (cu.getErrorName)
+    cu.getErrorName(result, name);
+  if (cu.getErrorString)
+    cu.getErrorString(result, desc);
+}
+
+static void loadDriver(void) {
+  const char *path = getenv("MUIR_CUDA_DRIVER");
+  if (!path || !path[0])
+    path = "libcuda.so.1";
+  dlerror();
+  void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!library) {
+    const char *why = dlerror();
+    driverStatus = MUIR_ERROR_NO_DEVICE;
+    snprintf(driverMessage, sizeof(driverMessage),
+             "no CUDA driver: cannot load %s: %s (MUIR_CUDA_DRIVER overrides "
+             "the path)",
+             path, why ? why : "unknown dlopen error");
+    return;
+  }
+  for (size_t i = 0; i < sizeof(driverSymbols) / sizeof(driverSymbols[0]);
+       ++i) {
+    void *symbol = dlsym(library, driverSymbols[i].name);
+    if (!symbol) {
+      driverStatus = MUIR_ERROR_NO_DEVICE;
+      snprintf(driverMessage, sizeof(driverMessage),
+               "the CUDA driver %s lacks %s (driver too old?)", path,
+               driverSymbols[i].name);
+      memset(&cu, 0, sizeof(cu));
+      dlclose(library);
+      return;
+    }
+    memcpy((char *)&cu + driverSymbols[i].offset, &symbol, sizeof(symbol));
+  }
+  CUresult result = cu.init(0);
+  if (result != CUDA_SUCCESS) {
+    const char *name, *desc;
+    describe(result, &name, &desc);
+    driverStatus = MUIR_ERROR_NO_DEVICE;
+    snprintf(driverMessage, sizeof(driverMessage),
+             "the CUDA driver %s found no usable device: cuInit: %s (%s)", path,
+             name, desc);
+    return;
+  }
+  driverStatus = MUIR_OK;
+}
+
+/** Sets the thread's message from a failed driver call and returns
+ *  MUIR_ERROR_CUDA (MUIR_ERROR_MEMORY when the device is out of memory). */
+static muir_status_t cudaFailure(CUresult result, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+static muir_status_t cudaFailure(CUresult result, const char *format, ...) {
+  char what[512];
+  va_list args;
+  va_start(args, format);
+  vsnprintf(what, sizeof(what), format, args);
+  va_end(args);
+  const char *name, *desc;
+  describe(result, &name, &desc);
+  return muir_set_error(result == CUDA_ERROR_OUT_OF_MEMORY ? MUIR_ERROR_MEMORY
+                                                           : MUIR_ERROR_CUDA,
+                        "%s: %s (%s)", what, name, desc);
+}
+
+struct muir_cuda_state {
+  CUdevice device;
+  CUcontext context; /* the device's primary context, retained */
+  CUmodule module;
+  CUfunction initKernel, stepKernel;
+  /* What cuMemAlloc returned for each owned buffer (0 if none). */
+  CUdeviceptr allocations[2 + MUIR_MAX_STATES];
+};
+
+static CUdeviceptr devicePointer(const float *p) {
+  return (CUdeviceptr)(uintptr_t)p;
+}
+
+/** Makes the state's context current; pair with `leave`. */
+static muir_status_t enter(const muir_state_t *state) {
+  CUresult result = cu.ctxPushCurrent(state->cuda->context);
+  if (result != CUDA_SUCCESS)
+    return cudaFailure(result, "cuCtxPushCurrent for CUDA device %d",
+                       state->device - MUIR_DEVICE_CUDA);
+  return MUIR_OK;
+}
+
+static void leave(void) {
+  CUcontext previous;
+  cu.ctxPopCurrent(&previous);
+}
+
+/** Reads a whole file, with a NUL appended (PTX must be NUL-terminated).
+ *  Returns 0 or an errno value. */
+static int readFile(const char *path, char **out_data) {
+  FILE *file = fopen(path, "rb");
+  if (!file)
+    return errno;
+  char *data = NULL;
+  size_t size = 0, capacity = 0;
+  int error = 0;
+  for (;;) {
+    if (capacity - size < 65536) {
+      capacity = capacity ? capacity * 2 : 1 << 20;
+      char *grown = realloc(data, capacity + 1);
+      if (!grown) {
+        error = ENOMEM;
+        break;
+      }
+      data = grown;
+    }
+    size_t got = fread(data + size, 1, capacity - size, file);
+    size += got;
+    if (got == 0) {
+      if (ferror(file))
+        error = EIO;
+      break;
+    }
+  }
+  fclose(file);
+  if (error) {
+    free(data);
+    return error;
+  }
+  data[size] = '\0';
+  *out_data = data;
+  return 0;
+}
+
+/** Loads the package's kernels for the state's device: the newest cubin the
+ *  device can run (kernels.sm_<major><minor>.cubin, then lower minors of the
+ *  same major), else kernels.ptx through the JIT. */
+static muir_status_t loadModule(muir_state_t *state) {
+  struct muir_cuda_state *cs = state->cuda;
+  const char *dir = state->package->dir;
+  int major = 0, minor = 0;
+  CUresult result = cu.deviceGetAttribute(
+      &major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, cs->device);
+  if (result == CUDA_SUCCESS)
+    result = cu.deviceGetAttribute(
+        &minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, cs->device);
+  if (result != CUDA_SUCCESS)
+    return cudaFailure(result,
+                       "reading the compute capability of CUDA "
+                       "device %d",
+                       state->device - MUIR_DEVICE_CUDA);
+
+  size_t pathSize = strlen(dir) + 64;
+  char *path = malloc(pathSize);
+  if (!path)
+    return muir_set_error(MUIR_ERROR_MEMORY, "out of memory loading '%s'", dir);
+  char rejected[1024] = "";
+  char *image = NULL;
+  for (int m = minor; m >= 0; --m) {
+    snprintf(path, pathSize, "%s/kernels.sm_%d%d.cubin", dir, major, m);
+    int error = readFile(path, &image);
+    if (error == ENOENT)
+      continue;
+    if (error) {
+      snprintf(rejected, sizeof(rejected), "cannot read %s: %s", path,
+               strerror(error));
+      continue;
+    }
+    result = cu.moduleLoadDataEx(&cs->module, image, 0, NULL, NULL);
+    free(image);
+    if (result == CUDA_SUCCESS) {
+      free(path);
+      return MUIR_OK;
+    }
+    const char *name, *desc;
+    describe(result, &name, &desc);
+    snprintf(rejected, sizeof(rejected), "the driver rejected %s: %s (%s)",
+             path, name, desc);
+  }
+
+  snprintf(path, pathSize, "%s/kernels.ptx", dir);
+  int error = readFile(path, &image);
+  if (error) {
+    muir_status_t status =
+        rejected[0]
+            ? muir_set_error(MUIR_ERROR_CUDA,
+                             "package '%s': %s, and %s cannot be read: %s", dir,
+                             rejected, path, strerror(error))
+            : muir_set_error(MUIR_ERROR_IO,
+                             "package '%s' has no CUDA kernels for sm_%d%d: no "
+                             "kernels.sm_%d%d.cubin and %s cannot be read: %s",
+                             dir, major, minor, major, minor, path,
+                             strerror(error));
+    free(path);
+    return status;
+  }
+  char log[4096] = "";
+  CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER,
+                            CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+  void *values[] = {log, (void *)(uintptr_t)sizeof(log)};
+  result = cu.moduleLoadDataEx(&cs->module, image, 2, options, values);
+  free(image);
+  muir_status_t status = MUIR_OK;
+  if (result != CUDA_SUCCESS)
+    status = cudaFailure(result,
+                         "package '%s': the CUDA driver cannot JIT-compile %s "
+                         "for sm_%d%d%s%s (log: %s)",
+                         dir, path, major, minor, rejected[0] ? "; " : "",
+                         rejected, log[0] ? log : "empty");
+  free(path);
+  return status;
+}
+
+static muir_status_t getKernels(muir_state_t *state) {
+  struct muir_cuda_state *cs = state->cuda;
+  static const char *const names[] = {"muir_init_kernel", "muir_step_kernel"};
+  CUfunction *slots[] = {&cs->initKernel, &cs->stepKernel};
+  for (int i = 0; i < 2; ++i) {
+    CUresult result = cu.moduleGetFunction(slots[i], cs->module, names[i]);
+    if (result != CUDA_SUCCESS)
+      return result == CUDA_ERROR_NOT_FOUND
+                 ? muir_set_error(MUIR_ERROR_FORMAT,
+                                  "package '%s': its CUDA module has no "
+                                  "kernel %s",
+                                  state->package->dir, names[i])
+                 : cudaFailure(result, "package '%s': cuModuleGetFunction %s",
+                               state->package->dir, names[i]);
+  }
+  return MUIR_OK;
+}
+
+static muir_status_t allocateBuffers(muir_state_t *state) {
+  struct muir_cuda_state *cs = state->cuda;
+  size_t align = (size_t)state->package->info->alignment;
+  size_t bytes = (size_t)state->elements * sizeof(float);
+  if (bytes == 0)
+    bytes = sizeof(float);
+  // cuMemAlloc aligns to at least 256 bytes; ask for slack beyond that.
+  size_t slack = align > 256 ? align : 0;
+  for (int32_t i = 0; i < state->num_buffers; ++i) {
+    CUresult result = cu.memAlloc(&cs->allocations[i], bytes + slack);
+    if (result != CUDA_SUCCESS) {
+      cs->allocations[i] = 0;
+      return cudaFailure(result,
+                         "cuMemAlloc of buffer %d (%zu bytes) on CUDA device "
+                         "%d for package '%s'",
+                         i, bytes + slack, state->device - MUIR_DEVICE_CUDA,
+                         state->package->dir);
+    }
+    result = cu.memsetD8(cs->allocations[i], 0, bytes + slack);
+    if (result != CUDA_SUCCESS)
+      return cudaFailure(result, "cuMemsetD8 of buffer %d", i);
+    CUdeviceptr aligned =
+        (cs->allocations[i] + align - 1) & ~(CUdeviceptr)(align - 1);
+    state->buffers[i] = (float *)(uintptr_t)aligned;
+  }
+  return MUIR_OK;
+}
+
+muir_status_t muir_cuda_state_create(muir_state_t *state, bool adopt) {
+  pthread_once(&driverOnce, loadDriver);
+  if (driverStatus != MUIR_OK)
+    return muir_set_error(driverStatus, "%s", driverMessage);
+  int ordinal = state->device - MUIR_DEVICE_CUDA;
+  const muir_package_info_t *info = state->package->info;
+  if (info->num_states > 2)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s' declares %d optimizer states, but "
+                          "the CUDA step kernel takes at most 2",
+                          state->package->dir, info->num_states);
+  int count = 0;
+  CUresult result = cu.deviceGetCount(&count);
+  if (result != CUDA_SUCCESS)
+    return cudaFailure(result, "cuDeviceGetCount");
+  if (ordinal >= count)
+    return muir_set_error(MUIR_ERROR_NO_DEVICE,
+                          "CUDA device %d requested, but the driver sees %d "
+                          "device%s",
+                          ordinal, count, count == 1 ? "" : "s");
+
+  struct muir_cuda_state *cs = calloc(1, sizeof(*cs));
+  if (!cs)
+    return muir_set_error(MUIR_ERROR_MEMORY, "out of memory");
+  result = cu.deviceGet(&cs->device, ordinal);
+  if (result != CUDA_SUCCESS) {
+    free(cs);
+    return cudaFailure(result, "cuDeviceGet %d", ordinal);
+  }
+  result = cu.primaryCtxRetain(&cs->context, cs->device);
+  if (result != CUDA_SUCCESS) {
+    free(cs);
+    return cudaFailure(result, "cuDevicePrimaryCtxRetain for CUDA device %d",
+                       ordinal);
+  }
+  // From here on muir_cuda_state_release undoes whatever was done.
+  state->cuda = cs;
+  muir_status_t status = enter(state);
+  if (status != MUIR_OK)
+    return status;
+  status = loadModule(state);
+  if (status == MUIR_OK)
+    status = getKernels(state);
+  if (status == MUIR_OK && !adopt)
+    status = allocateBuffers(state);
+  leave();
+  return status;
+}
+
+void muir_cuda_state_release(muir_state_t *state) {
+  struct muir_cuda_state *cs = state->cuda;
+  if (cu.ctxPushCurrent(cs->context) == CUDA_SUCCESS) {
+    for (int32_t i = 0; i < state->num_buffers; ++i)
+      if (cs->allocations[i])
+        cu.memFree(cs->allocations[i]);
+    if (cs->module)
+      cu.moduleUnload(cs->module);
+    leave();
+  }
+  cu.primaryCtxRelease(cs->device);
+  free(cs);
+  state->cuda = NULL;
+}
+
+/** Launches `kernel` over `elements` elements and waits for it. */
+static muir_status_t launch(const muir_state_t *state, CUfunction kernel,
+                            const char *name, int64_t elements, void **args) {
+  muir_launch_config_t config;
+  muir_status_t status = muir_launch_config(elements, &config);
+  if (status != MUIR_OK)
+    return status;
+  status = enter(state);
+  if (status != MUIR_OK)
+    return status;
+  CUresult result = cu.launchKernel(kernel, config.grid_x, 1, 1, config.block_x,
+                                    1, 1, 0, NULL, args, NULL);
+  if (result != CUDA_SUCCESS)
+    status = cudaFailure(result, "launching %s (%u blocks of %u threads)", name,
+                         config.grid_x, config.block_x);
+  else if ((result = cu.ctxSynchronize()) != CUDA_SUCCESS)
+    status = cudaFailure(result, "running %s", name);
+  leave();
+  return status;
+}
+
+muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
+                             int64_t end) {
+  CUdeviceptr params = devicePointer(state->buffers[MUIR_BUFFER_PARAMS]);
+  void *args[] = {&params, &seed, &begin, &end};
+  return launch(state, state->cuda->initKernel, "muir_init_kernel", end - begin,
+                args);
+}
+
+muir_status_t muir_cuda_step(muir_state_t *state, int64_t step,
+                             float lr_factor) {
+  int32_t numStates = state->num_buffers - 2;
+  CUdeviceptr params = devicePointer(state->buffers[MUIR_BUFFER_PARAMS]);
+  CUdeviceptr grads = devicePointer(state->buffers[MUIR_BUFFER_GRADS]);
+  CUdeviceptr state0 =
+      numStates > 0 ? devicePointer(state->buffers[MUIR_BUFFER_STATE0]) : 0;
+  CUdeviceptr state1 =
+      numStates > 1 ? devicePointer(state->buffers[MUIR_BUFFER_STATE0 + 1]) : 0;
+  void *args[] = {&params, &grads, &state0, &state1, &step, &lr_factor};
+  return launch(state, state->cuda->stepKernel, "muir_step_kernel",
+                state->elements, args);
+}
+
+muir_status_t muir_cuda_copy(const muir_state_t *state, int32_t which,
+                             int64_t begin, int64_t count, float *to_host,
+                             const float *from_host) {
+  muir_status_t status = enter(state);
+  if (status != MUIR_OK)
+    return status;
+  CUdeviceptr at = devicePointer(state->buffers[which] + begin);
+  size_t bytes = (size_t)count * sizeof(float);
+  CUresult result = to_host ? cu.memcpyDtoH(to_host, at, bytes)
+                            : cu.memcpyHtoD(at, from_host, bytes);
+  if (result != CUDA_SUCCESS)
+    status = cudaFailure(result, "copying %zu bytes %s buffer %d", bytes,
+                         to_host ? "from" : "to", which);
+  leave();
+  return status;
+}
+
+#else /* !MUIR_RUNTIME_HAVE_CUDA_H */
+
+/* Built without cuda.h: every CUDA request reports the missing support. */
+
+muir_status_t muir_cuda_state_create(muir_state_t *state, bool adopt) {
+  (void)adopt;
+  return muir_set_error(MUIR_ERROR_NO_DEVICE,
+                        "CUDA device %d requested, but this runtime was built "
+                        "without CUDA support (cuda.h not found)",
+                        state->device - MUIR_DEVICE_CUDA);
+}
+
+void muir_cuda_state_release(muir_state_t *state) { (void)state; }
+
+muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
+                             int64_t end) {
+  (void)state, (void)seed, (void)begin, (void)end;
+  return muir_set_error(MUIR_ERROR_NO_DEVICE, "no CUDA support");
+}
+
+muir_status_t muir_cuda_step(muir_state_t *state, int64_t step,
+                             float lr_factor) {
+  (void)state, (void)step, (void)lr_factor;
+  return muir_set_error(MUIR_ERROR_NO_DEVICE, "no CUDA support");
+}
+
+muir_status_t muir_cuda_copy(const muir_state_t *state, int32_t which,
+                             int64_t begin, int64_t count, float *to_host,
+                             const float *from_host) {
+  (void)state, (void)which, (void)begin, (void)count, (void)to_host,
+      (void)from_host;
+  return muir_set_error(MUIR_ERROR_NO_DEVICE, "no CUDA support");
+}
+
+#endif /* MUIR_RUNTIME_HAVE_CUDA_H */

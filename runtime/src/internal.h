@@ -1,0 +1,77 @@
+/*===- internal.h - Shared declarations of the runtime's sources -*- C -*-===*
+ *
+ * Part of the muir project, under the Apache License v2.0 with LLVM
+ * Exceptions.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef MUIR_RUNTIME_INTERNAL_H
+#define MUIR_RUNTIME_INTERNAL_H
+
+#include "muir/runtime.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+/** Signatures of the package's exported symbols (package_abi.h). */
+typedef const muir_package_info_t *(*muir_info_fn_t)(void);
+typedef void (*muir_init_fn_t)(float *, uint64_t, int64_t, int64_t);
+typedef void (*muir_step_fn_t)(float *, const float *, float *const *, int64_t,
+                               float);
+
+/** Most optimizer state buffers a package may declare. */
+#define MUIR_MAX_STATES 8
+
+struct muir_package {
+  atomic_long refs;
+  void *library; /* dlopen handle */
+  char *dir;
+  char *library_path;
+  const muir_package_info_t *info;
+  muir_init_fn_t init;
+  muir_step_fn_t step;
+};
+
+/** A state's CUDA resources (cuda.c); opaque to the rest. */
+typedef struct muir_cuda_state muir_cuda_state_t;
+
+struct muir_state {
+  muir_package_t *package;
+  muir_device_t device;
+  bool owns_buffers;
+  int32_t num_buffers; /* 2 + num_states */
+  int64_t elements;
+  float *buffers[2 + MUIR_MAX_STATES];
+  muir_cuda_state_t *cuda; /* NULL on the CPU */
+};
+
+/*===- error.c ------------------------------------------------------------===*/
+
+/** Clears this thread's message; every public entry point that returns a
+ *  status calls it first. */
+void muir_clear_error(void);
+
+/** Sets this thread's message (printf format) and returns `status`. */
+muir_status_t muir_set_error(muir_status_t status, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*===- cuda.c -------------------------------------------------------------===*/
+
+/** Sets up `state` (package, device, num_buffers, elements filled in) on its
+ *  CUDA device: context and module, then either allocates and zeroes the
+ *  buffers (`adopt` false) or checks the adopted ones already in
+ *  state->buffers. */
+muir_status_t muir_cuda_state_create(muir_state_t *state, bool adopt);
+
+/** Frees what muir_cuda_state_create set up (and owned buffers). */
+void muir_cuda_state_release(muir_state_t *state);
+
+muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
+                             int64_t end);
+muir_status_t muir_cuda_step(muir_state_t *state, int64_t step,
+                             float lr_factor);
+muir_status_t muir_cuda_copy(const muir_state_t *state, int32_t which,
+                             int64_t begin, int64_t count, float *to_host,
+                             const float *from_host);
+
+#endif /* MUIR_RUNTIME_INTERNAL_H */

@@ -1,0 +1,434 @@
+/*===- package.c - Opening a package and checking its table -------*- C -*-===*
+ *
+ * Part of the muir project, under the Apache License v2.0 with LLVM
+ * Exceptions.
+ *
+ *===----------------------------------------------------------------------===*
+ *
+ * A package's libmuir_kernels.so is loaded with RTLD_LOCAL, so two packages
+ * (two models) can be open in one process: their identical symbol names are
+ * resolved per handle with dlsym. The table is checked once, here; the rest
+ * of the runtime relies on it (every copy of every parameter inside the
+ * buffer, offsets aligned, names unique).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "internal.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MUIR_KERNELS_LIBRARY "libmuir_kernels.so"
+
+/** Largest alignment (bytes) a table may ask for. */
+#define MUIR_MAX_ALIGNMENT 65536
+
+static char *copyString(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *copy = malloc(n);
+  if (copy)
+    memcpy(copy, s, n);
+  return copy;
+}
+
+/** `a * b` into `*out` unless it overflows int64 (both non-negative). */
+static bool mulNonNegative(int64_t a, int64_t b, int64_t *out) {
+  if (a != 0 && b > INT64_MAX / a)
+    return false;
+  *out = a * b;
+  return true;
+}
+
+static bool addNonNegative(int64_t a, int64_t b, int64_t *out) {
+  if (a > INT64_MAX - b)
+    return false;
+  *out = a + b;
+  return true;
+}
+
+/** One copy of one parameter in the flat buffer, for the overlap check. */
+typedef struct {
+  int64_t begin, end;
+  int64_t param, copy;
+} interval_t;
+
+static int compareIntervals(const void *lhs, const void *rhs) {
+  const interval_t *a = lhs, *b = rhs;
+  if (a->begin != b->begin)
+    return a->begin < b->begin ? -1 : 1;
+  return a->end < b->end ? -1 : (a->end > b->end ? 1 : 0);
+}
+
+static int compareNames(const void *lhs, const void *rhs) {
+  const muir_param_info_t *a = *(const muir_param_info_t *const *)lhs;
+  const muir_param_info_t *b = *(const muir_param_info_t *const *)rhs;
+  return strcmp(a->name, b->name);
+}
+
+/** Checks one parameter on its own; `i` is its index. */
+static muir_status_t checkParam(const char *dir,
+                                const muir_package_info_t *info, int64_t i) {
+  const muir_param_info_t *p = &info->params[i];
+  int64_t alignElems = info->alignment / (int64_t)sizeof(float);
+  if (!p->name || !p->name[0])
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': parameter %" PRId64 " has no name",
+                          dir, i);
+  const char *name = p->name;
+  if (p->rank < 0 || p->rank > MUIR_MAX_RANK)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': parameter '%s' has rank %d (0 to %d "
+                          "allowed)",
+                          dir, name, p->rank, MUIR_MAX_RANK);
+  int64_t numel = 1;
+  for (int32_t d = 0; d < p->rank; ++d) {
+    if (p->shape[d] < 0 || !mulNonNegative(numel, p->shape[d], &numel))
+      return muir_set_error(MUIR_ERROR_FORMAT,
+                            "package '%s': parameter '%s' has a bad dimension "
+                            "%" PRId64 " at index %d",
+                            dir, name, p->shape[d], d);
+  }
+  if (p->numel != numel)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': parameter '%s' has numel %" PRId64
+                          " but its shape holds %" PRId64 " elements",
+                          dir, name, p->numel, numel);
+  if (p->init < MUIR_INIT_NORMAL || p->init > MUIR_INIT_TIED)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': parameter '%s' has unknown init kind "
+                          "%d",
+                          dir, name, p->init);
+  if ((p->init == MUIR_INIT_TIED) != (p->tied_to != NULL))
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': parameter '%s' has init kind %d but "
+                          "tied_to %s%s%s",
+                          dir, name, p->init, p->tied_to ? "'" : "",
+                          p->tied_to ? p->tied_to : "NULL",
+                          p->tied_to ? "'" : "");
+  if (p->copies < 1)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': parameter '%s' has %" PRId64
+                          " copies (at least 1 needed)",
+                          dir, name, p->copies);
+  if (p->offset < 0 || p->offset % alignElems != 0)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': parameter '%s' has offset %" PRId64
+                          ", not a non-negative multiple of the alignment "
+                          "(%" PRId64 " bytes = %" PRId64 " elements)",
+                          dir, name, p->offset, info->alignment, alignElems);
+  int64_t span = 0;
+  if (p->copies > 1 && (p->stride < p->numel || p->stride % alignElems != 0))
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': parameter '%s' has stride %" PRId64
+                          " for copies of %" PRId64 " elements (must be at "
+                          "least numel and a multiple of %" PRId64 ")",
+                          dir, name, p->stride, p->numel, alignElems);
+  // The last element of the last copy: offset + (copies-1)*stride + numel.
+  int64_t end = 0;
+  bool fits =
+      (p->copies == 1 || mulNonNegative(p->copies - 1, p->stride, &span)) &&
+      addNonNegative(span, p->numel, &span) &&
+      addNonNegative(p->offset, span, &end);
+  if (!fits || end > info->buffer_elements)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': parameter '%s' (offset %" PRId64
+                          ", %" PRId64 " copies, stride %" PRId64
+                          ", numel %" PRId64 ") ends past the buffer of "
+                          "%" PRId64 " elements",
+                          dir, name, p->offset, p->copies, p->stride, p->numel,
+                          info->buffer_elements);
+  return MUIR_OK;
+}
+
+/** Checks that tied parameters name an untied owner laid out identically. */
+static muir_status_t checkTie(const char *dir, const muir_package_info_t *info,
+                              int64_t i) {
+  const muir_param_info_t *p = &info->params[i];
+  if (!p->tied_to)
+    return MUIR_OK;
+  for (int64_t j = 0; j < info->num_params; ++j) {
+    const muir_param_info_t *q = &info->params[j];
+    if (j == i || strcmp(q->name, p->tied_to) != 0)
+      continue;
+    if (q->tied_to)
+      return muir_set_error(MUIR_ERROR_FORMAT,
+                            "package '%s': parameter '%s' is tied to '%s', "
+                            "which is itself tied to '%s'",
+                            dir, p->name, q->name, q->tied_to);
+    if (q->offset != p->offset || q->copies != p->copies ||
+        q->numel != p->numel || (p->copies > 1 && q->stride != p->stride))
+      return muir_set_error(MUIR_ERROR_FORMAT,
+                            "package '%s': parameter '%s' is tied to '%s' but "
+                            "their layouts differ (offset %" PRId64
+                            " vs %" PRId64 ", numel %" PRId64 " vs %" PRId64
+                            ", copies %" PRId64 " vs %" PRId64 ")",
+                            dir, p->name, q->name, p->offset, q->offset,
+                            p->numel, q->numel, p->copies, q->copies);
+    return MUIR_OK;
+  }
+  return muir_set_error(MUIR_ERROR_FORMAT,
+                        "package '%s': parameter '%s' is tied to '%s', which "
+                        "is not in the table",
+                        dir, p->name, p->tied_to);
+}
+
+/** Checks that no two untied parameter copies share an element. */
+static muir_status_t checkOverlap(const char *dir,
+                                  const muir_package_info_t *info) {
+  int64_t count = 0, covered = 0;
+  for (int64_t i = 0; i < info->num_params; ++i) {
+    const muir_param_info_t *p = &info->params[i];
+    if (p->tied_to || p->numel == 0)
+      continue;
+    // Every copy lies inside the buffer (checkParam), so copies that cover
+    // more elements than the buffer holds must overlap; this also bounds
+    // the intervals allocated below by buffer_elements.
+    int64_t elements;
+    if (!mulNonNegative(p->copies, p->numel, &elements) ||
+        !addNonNegative(covered, elements, &covered) ||
+        covered > info->buffer_elements)
+      return muir_set_error(MUIR_ERROR_FORMAT,
+                            "package '%s': parameters overlap: up to '%s' "
+                            "they cover more than the buffer's %" PRId64
+                            " elements",
+                            dir, p->name, info->buffer_elements);
+    count += p->copies;
+  }
+  if (count == 0)
+    return MUIR_OK;
+  interval_t *intervals = malloc((size_t)count * sizeof(interval_t));
+  if (!intervals)
+    return muir_set_error(MUIR_ERROR_MEMORY,
+                          "package '%s': out of memory checking %" PRId64
+                          " tensor copies",
+                          dir, count);
+  int64_t n = 0;
+  for (int64_t i = 0; i < info->num_params; ++i) {
+    const muir_param_info_t *p = &info->params[i];
+    if (p->tied_to || p->numel == 0)
+      continue;
+    for (int64_t c = 0; c < p->copies; ++c) {
+      int64_t begin = p->offset + c * p->stride;
+      intervals[n++] = (interval_t){begin, begin + p->numel, i, c};
+    }
+  }
+  qsort(intervals, (size_t)n, sizeof(interval_t), compareIntervals);
+  muir_status_t status = MUIR_OK;
+  for (int64_t k = 1; k < n; ++k) {
+    const interval_t *a = &intervals[k - 1], *b = &intervals[k];
+    if (b->begin >= a->end)
+      continue;
+    status = muir_set_error(
+        MUIR_ERROR_FORMAT,
+        "package '%s': parameters overlap: '%s' copy %" PRId64 " [%" PRId64
+        ", %" PRId64 ") and '%s' copy %" PRId64 " [%" PRId64 ", %" PRId64 ")",
+        dir, info->params[a->param].name, a->copy, a->begin, a->end,
+        info->params[b->param].name, b->copy, b->begin, b->end);
+    break;
+  }
+  free(intervals);
+  return status;
+}
+
+static muir_status_t checkTable(const char *dir,
+                                const muir_package_info_t *info) {
+  if (!info->model)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': the table has no model name", dir);
+  if (info->optimizer < MUIR_OPT_SGD || info->optimizer > MUIR_OPT_ADAMW)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': unknown optimizer %d", dir,
+                          info->optimizer);
+  if (info->num_states < 0 || info->num_states > MUIR_MAX_STATES)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': %d optimizer state buffers (0 to %d "
+                          "allowed)",
+                          dir, info->num_states, MUIR_MAX_STATES);
+  if (info->alignment < (int64_t)sizeof(float) ||
+      info->alignment > MUIR_MAX_ALIGNMENT ||
+      (info->alignment & (info->alignment - 1)) != 0)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': alignment %" PRId64
+                          " bytes is not a power of two from 4 to %d",
+                          dir, info->alignment, MUIR_MAX_ALIGNMENT);
+  // Bytes of one buffer must fit in size_t and int64 with room to spare.
+  if (info->buffer_elements < 0 || info->buffer_elements > (INT64_C(1) << 58))
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': bad buffer size %" PRId64 " elements",
+                          dir, info->buffer_elements);
+  if (info->num_params < 0 || (info->num_params > 0 && !info->params))
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': bad parameter list (%" PRId64
+                          " parameters at %p)",
+                          dir, info->num_params, (const void *)info->params);
+  for (int64_t i = 0; i < info->num_params; ++i) {
+    muir_status_t status = checkParam(dir, info, i);
+    if (status != MUIR_OK)
+      return status;
+  }
+  if (info->num_params > 1) {
+    const muir_param_info_t **sorted =
+        malloc((size_t)info->num_params * sizeof(*sorted));
+    if (!sorted)
+      return muir_set_error(MUIR_ERROR_MEMORY,
+                            "package '%s': out of memory checking names", dir);
+    for (int64_t i = 0; i < info->num_params; ++i)
+      sorted[i] = &info->params[i];
+    qsort(sorted, (size_t)info->num_params, sizeof(*sorted), compareNames);
+    const char *duplicate = NULL;
+    for (int64_t i = 1; i < info->num_params && !duplicate; ++i)
+      if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0)
+        duplicate = sorted[i]->name;
+    free(sorted);
+    if (duplicate)
+      return muir_set_error(MUIR_ERROR_FORMAT,
+                            "package '%s': two parameters are called '%s'", dir,
+                            duplicate);
+  }
+  for (int64_t i = 0; i < info->num_params; ++i) {
+    muir_status_t status = checkTie(dir, info, i);
+    if (status != MUIR_OK)
+      return status;
+  }
+  return checkOverlap(dir, info);
+}
+
+/** Loads the library and resolves its symbols into `package`. */
+static muir_status_t loadLibrary(muir_package_t *package) {
+  const char *dir = package->dir;
+  struct stat st;
+  if (stat(dir, &st) != 0)
+    return muir_set_error(MUIR_ERROR_IO,
+                          "cannot open package directory '%s': %s", dir,
+                          strerror(errno));
+  if (!S_ISDIR(st.st_mode))
+    return muir_set_error(MUIR_ERROR_IO, "package path '%s' is not a directory",
+                          dir);
+  const char *path = package->library_path;
+  if (access(path, R_OK) != 0)
+    return muir_set_error(MUIR_ERROR_IO,
+                          "package '%s' has no readable %s: %s: %s", dir,
+                          MUIR_KERNELS_LIBRARY, path, strerror(errno));
+  dlerror();
+  package->library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!package->library) {
+    const char *why = dlerror();
+    return muir_set_error(MUIR_ERROR_FORMAT, "cannot load '%s': %s", path,
+                          why ? why : "unknown dlopen error");
+  }
+  static const char *const symbols[] = {"muir_package_info", "muir_kernel_init",
+                                        "muir_kernel_step"};
+  void *found[3];
+  for (int i = 0; i < 3; ++i) {
+    found[i] = dlsym(package->library, symbols[i]);
+    if (!found[i])
+      return muir_set_error(MUIR_ERROR_FORMAT,
+                            "'%s' does not export %s: not a muir kernel "
+                            "package (package_abi.h)",
+                            path, symbols[i]);
+  }
+  muir_info_fn_t infoFn;
+  memcpy(&infoFn, &found[0], sizeof(infoFn));
+  memcpy(&package->init, &found[1], sizeof(package->init));
+  memcpy(&package->step, &found[2], sizeof(package->step));
+  package->info = infoFn();
+  if (!package->info)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "'%s': muir_package_info() returned NULL", path);
+  // abi_version is the first field in every version of the struct, so it can
+  // be read before anything else is trusted.
+  if (package->info->abi_version != MUIR_PACKAGE_ABI_VERSION)
+    return muir_set_error(MUIR_ERROR_VERSION,
+                          "package '%s' has ABI version %" PRIu32
+                          " but this runtime reads version %d; rebuild the "
+                          "package with a matching muirc",
+                          dir, package->info->abi_version,
+                          MUIR_PACKAGE_ABI_VERSION);
+  return checkTable(dir, package->info);
+}
+
+static void destroyPackage(muir_package_t *package) {
+  if (package->library)
+    dlclose(package->library);
+  free(package->dir);
+  free(package->library_path);
+  free(package);
+}
+
+muir_status_t muir_package_open(const char *dir, muir_package_t **out_package) {
+  muir_clear_error();
+  if (!dir || !out_package)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "muir_package_open: %s is NULL",
+                          !dir ? "dir" : "out_package");
+  muir_package_t *package = calloc(1, sizeof(*package));
+  size_t pathSize = strlen(dir) + sizeof("/" MUIR_KERNELS_LIBRARY);
+  if (package) {
+    package->dir = copyString(dir);
+    package->library_path = malloc(pathSize);
+  }
+  if (!package || !package->dir || !package->library_path) {
+    if (package)
+      destroyPackage(package);
+    return muir_set_error(MUIR_ERROR_MEMORY,
+                          "out of memory opening package '%s'", dir);
+  }
+  snprintf(package->library_path, pathSize, "%s/%s", dir, MUIR_KERNELS_LIBRARY);
+  atomic_init(&package->refs, 1);
+  muir_status_t status = loadLibrary(package);
+  if (status != MUIR_OK) {
+    destroyPackage(package);
+    return status;
+  }
+  *out_package = package;
+  return MUIR_OK;
+}
+
+void muir_package_retain(muir_package_t *package) {
+  if (package)
+    atomic_fetch_add(&package->refs, 1);
+}
+
+void muir_package_release(muir_package_t *package) {
+  if (package && atomic_fetch_sub(&package->refs, 1) == 1)
+    destroyPackage(package);
+}
+
+muir_status_t muir_package_get_info(const muir_package_t *package,
+                                    const muir_package_info_t **out_info) {
+  muir_clear_error();
+  if (!package || !out_info)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_package_get_info: %s is NULL",
+                          !package ? "package" : "out_info");
+  *out_info = package->info;
+  return MUIR_OK;
+}
+
+const char *muir_package_dir(const muir_package_t *package) {
+  return package ? package->dir : "";
+}
+
+muir_status_t muir_package_find_param(const muir_package_t *package,
+                                      const char *name, int64_t *out_index) {
+  muir_clear_error();
+  if (!package || !name || !out_index)
+    return muir_set_error(
+        MUIR_ERROR_ARGUMENT, "muir_package_find_param: %s is NULL",
+        !package ? "package" : (!name ? "name" : "out_index"));
+  const muir_package_info_t *info = package->info;
+  for (int64_t i = 0; i < info->num_params; ++i) {
+    if (strcmp(info->params[i].name, name) == 0) {
+      *out_index = i;
+      return MUIR_OK;
+    }
+  }
+  return muir_set_error(MUIR_ERROR_NOT_FOUND,
+                        "package '%s' (model '%s') has no parameter '%s'",
+                        package->dir, info->model, name);
+}

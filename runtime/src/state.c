@@ -1,0 +1,339 @@
+/*===- state.c - Flat buffers and the kernels over them -----------*- C -*-===*
+ *
+ * Part of the muir project, under the Apache License v2.0 with LLVM
+ * Exceptions.
+ *
+ *===----------------------------------------------------------------------===*
+ *
+ * Every argument is checked here, before a kernel runs: the package's kernels
+ * trust their arguments (package_abi.h) and have no way to report an error.
+ * The CUDA half of each operation lives in cuda.c.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "internal.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/** Alignment of CPU buffers the runtime allocates: the package's, and at
+ *  least a cache line. */
+#define MUIR_MIN_CPU_ALIGNMENT 64
+
+/** "params", "grads" or "state K", for messages; valid until the end of the
+ *  full expression that calls it. */
+typedef struct {
+  char text[32];
+} label_t;
+
+static label_t bufferLabel(int32_t which) {
+  label_t label;
+  if (which == MUIR_BUFFER_PARAMS)
+    snprintf(label.text, sizeof(label.text), "params");
+  else if (which == MUIR_BUFFER_GRADS)
+    snprintf(label.text, sizeof(label.text), "grads");
+  else
+    snprintf(label.text, sizeof(label.text), "state %d",
+             which - MUIR_BUFFER_STATE0);
+  return label;
+}
+
+static bool isCuda(muir_device_t device) { return device >= MUIR_DEVICE_CUDA; }
+
+/** Allocates a state shell (no buffers) for `package` on `device`. */
+static muir_status_t newState(muir_package_t *package, muir_device_t device,
+                              const char *caller, muir_state_t **out) {
+  if (device < MUIR_DEVICE_CPU)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: device %d is neither MUIR_DEVICE_CPU nor a "
+                          "CUDA device",
+                          caller, device);
+  muir_state_t *state = calloc(1, sizeof(*state));
+  if (!state)
+    return muir_set_error(MUIR_ERROR_MEMORY, "%s: out of memory", caller);
+  muir_package_retain(package);
+  state->package = package;
+  state->device = device;
+  state->num_buffers = 2 + package->info->num_states;
+  state->elements = package->info->buffer_elements;
+  *out = state;
+  return MUIR_OK;
+}
+
+static void freeCpuBuffers(muir_state_t *state) {
+  if (!state->owns_buffers)
+    return;
+  for (int32_t i = 0; i < state->num_buffers; ++i) {
+    free(state->buffers[i]);
+    state->buffers[i] = NULL;
+  }
+}
+
+void muir_state_release(muir_state_t *state) {
+  if (!state)
+    return;
+  if (state->cuda)
+    muir_cuda_state_release(state);
+  else
+    freeCpuBuffers(state);
+  muir_package_release(state->package);
+  free(state);
+}
+
+muir_status_t muir_state_create(muir_package_t *package, muir_device_t device,
+                                muir_state_t **out_state) {
+  muir_clear_error();
+  if (!package || !out_state)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "muir_state_create: %s is NULL",
+                          !package ? "package" : "out_state");
+  muir_state_t *state;
+  muir_status_t status = newState(package, device, "muir_state_create", &state);
+  if (status != MUIR_OK)
+    return status;
+  state->owns_buffers = true;
+  if (isCuda(device)) {
+    status = muir_cuda_state_create(state, /*adopt=*/false);
+  } else {
+    size_t align = (size_t)package->info->alignment;
+    if (align < MUIR_MIN_CPU_ALIGNMENT)
+      align = MUIR_MIN_CPU_ALIGNMENT;
+    size_t bytes = (size_t)state->elements * sizeof(float);
+    // aligned_alloc wants a multiple of the alignment, and never 0 bytes.
+    bytes = (bytes + align - 1) / align * align;
+    if (bytes == 0)
+      bytes = align;
+    for (int32_t i = 0; i < state->num_buffers && status == MUIR_OK; ++i) {
+      state->buffers[i] = aligned_alloc(align, bytes);
+      if (!state->buffers[i])
+        status = muir_set_error(MUIR_ERROR_MEMORY,
+                                "muir_state_create: cannot allocate the %s "
+                                "buffer (%zu bytes) for package '%s'",
+                                bufferLabel(i).text, bytes, package->dir);
+      else
+        memset(state->buffers[i], 0, bytes);
+    }
+  }
+  if (status != MUIR_OK) {
+    muir_state_release(state);
+    return status;
+  }
+  *out_state = state;
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_adopt(muir_package_t *package, muir_device_t device,
+                               float *params, float *grads,
+                               float *const *states, int64_t elements,
+                               muir_state_t **out_state) {
+  muir_clear_error();
+  if (!package || !out_state)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "muir_state_adopt: %s is NULL",
+                          !package ? "package" : "out_state");
+  const muir_package_info_t *info = package->info;
+  if (info->num_states > 0 && !states)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_state_adopt: states is NULL, but package '%s' "
+                          "needs %d optimizer state buffers",
+                          package->dir, info->num_states);
+  if (elements != info->buffer_elements)
+    return muir_set_error(MUIR_ERROR_SIZE,
+                          "muir_state_adopt: buffers of %" PRId64
+                          " elements given, but package '%s' (model '%s') "
+                          "needs %" PRId64 " elements per buffer",
+                          elements, package->dir, info->model,
+                          info->buffer_elements);
+  float *buffers[2 + MUIR_MAX_STATES] = {params, grads};
+  for (int32_t k = 0; k < info->num_states; ++k)
+    buffers[2 + k] = states[k];
+  int32_t count = 2 + info->num_states;
+  for (int32_t i = 0; i < count; ++i) {
+    if (!buffers[i])
+      return muir_set_error(MUIR_ERROR_ARGUMENT,
+                            "muir_state_adopt: the %s buffer is NULL",
+                            bufferLabel(i).text);
+    if ((uintptr_t)buffers[i] % (uintptr_t)info->alignment != 0)
+      return muir_set_error(MUIR_ERROR_ARGUMENT,
+                            "muir_state_adopt: the %s buffer at %p is not "
+                            "aligned to the package's %" PRId64 " bytes",
+                            bufferLabel(i).text, (void *)buffers[i],
+                            info->alignment);
+    for (int32_t j = 0; j < i; ++j)
+      if (buffers[j] == buffers[i])
+        return muir_set_error(MUIR_ERROR_ARGUMENT,
+                              "muir_state_adopt: the %s and %s buffers are "
+                              "the same memory %p",
+                              bufferLabel(j).text, bufferLabel(i).text,
+                              (void *)buffers[i]);
+  }
+  muir_state_t *state;
+  muir_status_t status = newState(package, device, "muir_state_adopt", &state);
+  if (status != MUIR_OK)
+    return status;
+  memcpy(state->buffers, buffers, sizeof(buffers));
+  if (isCuda(device)) {
+    status = muir_cuda_state_create(state, /*adopt=*/true);
+    if (status != MUIR_OK) {
+      muir_state_release(state);
+      return status;
+    }
+  }
+  *out_state = state;
+  return MUIR_OK;
+}
+
+muir_package_t *muir_state_package(const muir_state_t *state) {
+  return state ? state->package : NULL;
+}
+
+muir_device_t muir_state_device(const muir_state_t *state) {
+  return state ? state->device : MUIR_DEVICE_CPU;
+}
+
+/** Checks `which` against the state's buffers. */
+static muir_status_t checkWhich(const muir_state_t *state, int32_t which,
+                                const char *caller) {
+  if (which < 0 || which >= state->num_buffers)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: no buffer %d (package '%s' has %d: params, "
+                          "grads and %d optimizer states)",
+                          caller, which, state->package->dir,
+                          state->num_buffers, state->num_buffers - 2);
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_buffer(const muir_state_t *state, int32_t which,
+                                float **out_data, int64_t *out_elements) {
+  muir_clear_error();
+  if (!state || !out_data || !out_elements)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "muir_state_buffer: %s is NULL",
+                          !state ? "state"
+                                 : (!out_data ? "out_data" : "out_elements"));
+  muir_status_t status = checkWhich(state, which, "muir_state_buffer");
+  if (status != MUIR_OK)
+    return status;
+  *out_data = state->buffers[which];
+  *out_elements = state->elements;
+  return MUIR_OK;
+}
+
+/** Checks the arguments of a copy between host memory and buffer `which`. */
+static muir_status_t checkCopy(const muir_state_t *state, int32_t which,
+                               int64_t begin, int64_t count, const void *host,
+                               const char *caller) {
+  if (!state || !host)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
+                          !state ? "state" : "host");
+  muir_status_t status = checkWhich(state, which, caller);
+  if (status != MUIR_OK)
+    return status;
+  if (begin < 0 || count < 0 || begin > state->elements ||
+      count > state->elements - begin)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: elements [%" PRId64 ", %" PRId64 " + %" PRId64
+                          ") are outside the %s buffer of %" PRId64 " elements",
+                          caller, begin, begin, count, bufferLabel(which).text,
+                          state->elements);
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_copy_to_host(const muir_state_t *state, int32_t which,
+                                      int64_t begin, int64_t count,
+                                      float *host) {
+  muir_clear_error();
+  muir_status_t status =
+      checkCopy(state, which, begin, count, host, "muir_state_copy_to_host");
+  if (status != MUIR_OK || count == 0)
+    return status;
+  if (state->cuda)
+    return muir_cuda_copy(state, which, begin, count, host, NULL);
+  memmove(host, state->buffers[which] + begin, (size_t)count * sizeof(float));
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_copy_from_host(muir_state_t *state, int32_t which,
+                                        int64_t begin, int64_t count,
+                                        const float *host) {
+  muir_clear_error();
+  muir_status_t status =
+      checkCopy(state, which, begin, count, host, "muir_state_copy_from_host");
+  if (status != MUIR_OK || count == 0)
+    return status;
+  if (state->cuda)
+    return muir_cuda_copy(state, which, begin, count, NULL, host);
+  memmove(state->buffers[which] + begin, host, (size_t)count * sizeof(float));
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_init_range(muir_state_t *state, uint64_t seed,
+                                    int64_t begin, int64_t end) {
+  muir_clear_error();
+  if (!state)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_state_init_range: state is NULL");
+  if (begin < 0 || begin > end || end > state->elements)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_state_init_range: range [%" PRId64 ", %" PRId64
+                          ") is not inside the params buffer "
+                          "[0, %" PRId64 ")",
+                          begin, end, state->elements);
+  if (begin == end)
+    return MUIR_OK;
+  if (state->cuda)
+    return muir_cuda_init(state, seed, begin, end);
+  state->package->init(state->buffers[MUIR_BUFFER_PARAMS], seed, begin, end);
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_init(muir_state_t *state, uint64_t seed) {
+  muir_clear_error();
+  if (!state)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_state_init: state is NULL");
+  return muir_state_init_range(state, seed, 0, state->elements);
+}
+
+muir_status_t muir_state_step(muir_state_t *state, int64_t step,
+                              float lr_factor) {
+  muir_clear_error();
+  if (!state)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_state_step: state is NULL");
+  if (step < 1)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_state_step: step %" PRId64
+                          " given, but steps count from 1",
+                          step);
+  if (!isfinite(lr_factor) || lr_factor < 0.0f)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_state_step: lr_factor %g is not a finite "
+                          "non-negative number",
+                          (double)lr_factor);
+  if (state->cuda)
+    return muir_cuda_step(state, step, lr_factor);
+  state->package->step(state->buffers[MUIR_BUFFER_PARAMS],
+                       state->buffers[MUIR_BUFFER_GRADS],
+                       state->buffers + MUIR_BUFFER_STATE0, step, lr_factor);
+  return MUIR_OK;
+}
+
+muir_status_t muir_launch_config(int64_t elements,
+                                 muir_launch_config_t *out_config) {
+  muir_clear_error();
+  if (elements < 0 || !out_config)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "muir_launch_config: %s",
+                          !out_config ? "out_config is NULL"
+                                      : "negative element count");
+  const int64_t perBlock =
+      (int64_t)MUIR_CUDA_BLOCK_THREADS * MUIR_CUDA_ELEMENTS_PER_THREAD;
+  int64_t blocks = (elements + perBlock - 1) / perBlock;
+  if (blocks < 1)
+    blocks = 1;
+  if (blocks > MUIR_CUDA_MAX_GRID)
+    blocks = MUIR_CUDA_MAX_GRID;
+  out_config->grid_x = (uint32_t)blocks;
+  out_config->block_x = MUIR_CUDA_BLOCK_THREADS;
+  return MUIR_OK;
+}

@@ -1,0 +1,46 @@
+/*===- fixture_kernels_nvptx.c - TEST FIXTURE: real CUDA kernels --*- C -*-===*
+ *
+ * Part of the muir project, under the Apache License v2.0 with LLVM
+ * Exceptions.
+ *
+ *===----------------------------------------------------------------------===*
+ *
+ * TEST FIXTURE. The fixture package's kernels.ptx, hand-written in C and
+ * compiled by clang for nvptx64 (no CUDA toolkit needed):
+ *
+ *   clang --target=nvptx64-nvidia-cuda -march=sm_80 -O2 -ffreestanding \
+ *     -ffp-contract=off -S fixture_kernels_nvptx.c -o kernels.ptx
+ *
+ * The per-element math is fixture_package.c's, so a GPU must reproduce the
+ * CPU kernels bit for bit (-ffp-contract=off keeps clang from fusing
+ * multiply-adds the host build does not fuse). Grid-stride loops, as
+ * runtime.h's launch contract asks.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#define FIXTURE_NO_EXPORTS
+#include "fixture_package.c"
+
+static int64_t firstIndex(void) {
+  return (int64_t)__nvvm_read_ptx_sreg_ctaid_x() *
+             __nvvm_read_ptx_sreg_ntid_x() +
+         __nvvm_read_ptx_sreg_tid_x();
+}
+
+static int64_t gridThreads(void) {
+  return (int64_t)__nvvm_read_ptx_sreg_nctaid_x() *
+         __nvvm_read_ptx_sreg_ntid_x();
+}
+
+__attribute__((nvptx_kernel)) void
+muir_init_kernel(float *params, uint64_t seed, int64_t begin, int64_t end) {
+  for (int64_t i = begin + firstIndex(); i < end; i += gridThreads())
+    params[i] = fixtureInitElement(seed, i);
+}
+
+__attribute__((nvptx_kernel)) void
+muir_step_kernel(float *params, const float *grads, float *m, float *v,
+                 int64_t step, float lr_factor) {
+  for (int64_t i = firstIndex(); i < FIXTURE_ELEMENTS; i += gridThreads())
+    fixtureStepElement(i, params, grads, m, v, step, lr_factor);
+}

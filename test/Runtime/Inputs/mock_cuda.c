@@ -1,0 +1,358 @@
+/*===- mock_cuda.c - TEST FIXTURE: a host-memory libcuda.so.1 -----*- C -*-===*
+ *
+ * Part of the muir project, under the Apache License v2.0 with LLVM
+ * Exceptions.
+ *
+ *===----------------------------------------------------------------------===*
+ *
+ * TEST FIXTURE. A stand-in for the CUDA driver, loaded by the runtime through
+ * MUIR_CUDA_DRIVER, so that the runtime's CUDA path (driver loading, contexts,
+ * module selection and JIT fallback, allocation, copies, launch arguments and
+ * grid) runs without a GPU. "Device" memory is host memory; a launch runs
+ * every (block, thread) of the grid in turn, each a grid-stride loop over the
+ * fixture package's per-element math (fixture_package.c), so results must
+ * equal the CPU kernels bit for bit.
+ *
+ * Module images are recognised by their text: "MOCK-CUBIN ..." is a good
+ * cubin, "MOCK-BAD ..." an image the driver rejects, anything containing
+ * ".version" is PTX (with "MOCK-JIT-ERROR" it fails to JIT and writes a log;
+ * with "MOCK-NO-STEP" it lacks muir_step_kernel).
+ *
+ * Environment: MOCK_CUDA_DEVICES (default 1; 0 makes cuInit fail),
+ * MOCK_CUDA_CC (compute capability, default 90), MOCK_CUDA_FAIL (the name of
+ * one entry point that fails: cuMemAlloc_v2, cuLaunchKernel, cuCtxSynchronize).
+ * Events go to stderr as "mock-cuda: ..."; at exit it reports what is still
+ * allocated, retained or pushed.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#define FIXTURE_NO_EXPORTS
+#include "fixture_package.c"
+
+#include <cuda.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MOCK_MAX_ALLOCATIONS 64
+
+static struct {
+  void *pointers[MOCK_MAX_ALLOCATIONS];
+  size_t sizes[MOCK_MAX_ALLOCATIONS];
+  int live;
+  int contexts; /* retains minus releases */
+  int depth;    /* pushes minus pops */
+  int initialised;
+} mock;
+
+/* Non-NULL handles the runtime only compares and passes back. */
+static char primaryContext;
+typedef struct {
+  int hasStep;
+} mock_module_t;
+typedef struct {
+  const char *name;
+} mock_function_t;
+static const mock_function_t initFunction = {"muir_init_kernel"};
+static const mock_function_t stepFunction = {"muir_step_kernel"};
+
+static int env(const char *name, int fallback) {
+  const char *value = getenv(name);
+  return value && value[0] ? atoi(value) : fallback;
+}
+
+static int failing(const char *entry) {
+  const char *name = getenv("MOCK_CUDA_FAIL");
+  return name && strcmp(name, entry) == 0;
+}
+
+static int devices(void) { return env("MOCK_CUDA_DEVICES", 1); }
+
+__attribute__((destructor)) static void report(void) {
+  if (mock.initialised)
+    fprintf(stderr,
+            "mock-cuda: at exit: %d allocations, %d contexts retained, "
+            "depth %d\n",
+            mock.live, mock.contexts, mock.depth);
+}
+
+/** The allocation holding [p, p + bytes), or -1. */
+static int findAllocation(CUdeviceptr p, size_t bytes) {
+  for (int i = 0; i < MOCK_MAX_ALLOCATIONS; ++i) {
+    CUdeviceptr base = (CUdeviceptr)(uintptr_t)mock.pointers[i];
+    if (mock.pointers[i] && p >= base && p + bytes <= base + mock.sizes[i])
+      return i;
+  }
+  return -1;
+}
+
+CUresult CUDAAPI cuGetErrorName(CUresult error, const char **pStr) {
+  switch (error) {
+  case CUDA_SUCCESS:
+    *pStr = "CUDA_SUCCESS";
+    return CUDA_SUCCESS;
+  case CUDA_ERROR_OUT_OF_MEMORY:
+    *pStr = "CUDA_ERROR_OUT_OF_MEMORY";
+    return CUDA_SUCCESS;
+  case CUDA_ERROR_NO_DEVICE:
+    *pStr = "CUDA_ERROR_NO_DEVICE";
+    return CUDA_SUCCESS;
+  case CUDA_ERROR_INVALID_IMAGE:
+    *pStr = "CUDA_ERROR_INVALID_IMAGE";
+    return CUDA_SUCCESS;
+  case CUDA_ERROR_INVALID_PTX:
+    *pStr = "CUDA_ERROR_INVALID_PTX";
+    return CUDA_SUCCESS;
+  case CUDA_ERROR_NOT_FOUND:
+    *pStr = "CUDA_ERROR_NOT_FOUND";
+    return CUDA_SUCCESS;
+  case CUDA_ERROR_LAUNCH_FAILED:
+    *pStr = "CUDA_ERROR_LAUNCH_FAILED";
+    return CUDA_SUCCESS;
+  case CUDA_ERROR_ILLEGAL_ADDRESS:
+    *pStr = "CUDA_ERROR_ILLEGAL_ADDRESS";
+    return CUDA_SUCCESS;
+  default:
+    *pStr = "CUDA_ERROR_MOCK";
+    return CUDA_SUCCESS;
+  }
+}
+
+CUresult CUDAAPI cuGetErrorString(CUresult error, const char **pStr) {
+  *pStr = error == CUDA_SUCCESS ? "no error" : "mock driver error";
+  return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuInit(unsigned int flags) {
+  (void)flags;
+  mock.initialised = 1;
+  return devices() > 0 ? CUDA_SUCCESS : CUDA_ERROR_NO_DEVICE;
+}
+
+CUresult CUDAAPI cuDeviceGetCount(int *count) {
+  *count = devices();
+  return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuDeviceGet(CUdevice *device, int ordinal) {
+  if (ordinal < 0 || ordinal >= devices())
+    return CUDA_ERROR_INVALID_DEVICE;
+  *device = ordinal;
+  return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuDeviceGetAttribute(int *value, CUdevice_attribute attribute,
+                                      CUdevice device) {
+  (void)device;
+  int cc = env("MOCK_CUDA_CC", 90);
+  if (attribute == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
+    *value = cc / 10;
+  else if (attribute == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)
+    *value = cc % 10;
+  else
+    return CUDA_ERROR_INVALID_VALUE;
+  return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuDevicePrimaryCtxRetain(CUcontext *context, CUdevice device) {
+  (void)device;
+  *context = (CUcontext)&primaryContext;
+  ++mock.contexts;
+  return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuDevicePrimaryCtxRelease_v2(CUdevice device) {
+  (void)device;
+  --mock.contexts;
+  return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuCtxPushCurrent_v2(CUcontext context) {
+  if (context != (CUcontext)&primaryContext)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  ++mock.depth;
+  return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuCtxPopCurrent_v2(CUcontext *context) {
+  if (mock.depth == 0)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  --mock.depth;
+  if (context)
+    *context = (CUcontext)&primaryContext;
+  return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuCtxSynchronize(void) {
+  if (mock.depth == 0)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  return failing("cuCtxSynchronize") ? CUDA_ERROR_ILLEGAL_ADDRESS
+                                     : CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuModuleLoadDataEx(CUmodule *module, const void *image,
+                                    unsigned int numOptions,
+                                    CUjit_option *options,
+                                    void **optionValues) {
+  if (mock.depth == 0)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  const char *text = image;
+  size_t firstLine = strcspn(text, "\n");
+  if (strncmp(text, "MOCK-BAD", 8) == 0) {
+    fprintf(stderr, "mock-cuda: rejected image '%.*s'\n", (int)firstLine, text);
+    return CUDA_ERROR_INVALID_IMAGE;
+  }
+  int isCubin = strncmp(text, "MOCK-CUBIN", 10) == 0;
+  if (!isCubin && !strstr(text, ".version"))
+    return CUDA_ERROR_INVALID_IMAGE;
+  if (!isCubin && strstr(text, "MOCK-JIT-ERROR")) {
+    char *log = NULL;
+    size_t size = 0;
+    for (unsigned int i = 0; i < numOptions; ++i) {
+      if (options[i] == CU_JIT_ERROR_LOG_BUFFER)
+        log = optionValues[i];
+      if (options[i] == CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES)
+        size = (size_t)(uintptr_t)optionValues[i];
+    }
+    if (log && size)
+      snprintf(log, size, "ptxas fatal   : mock syntax error at line 3");
+    return CUDA_ERROR_INVALID_PTX;
+  }
+  fprintf(stderr, "mock-cuda: loaded %s '%.*s'\n", isCubin ? "cubin" : "ptx",
+          (int)firstLine, text);
+  mock_module_t *m = malloc(sizeof(*m));
+  m->hasStep = strstr(text, "MOCK-NO-STEP") == NULL;
+  *module = (CUmodule)m;
+  return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuModuleUnload(CUmodule module) {
+  free(module);
+  return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuModuleGetFunction(CUfunction *function, CUmodule module,
+                                     const char *name) {
+  mock_module_t *m = (mock_module_t *)module;
+  if (strcmp(name, initFunction.name) == 0)
+    *function = (CUfunction)&initFunction;
+  else if (strcmp(name, stepFunction.name) == 0 && m->hasStep)
+    *function = (CUfunction)&stepFunction;
+  else
+    return CUDA_ERROR_NOT_FOUND;
+  return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuMemAlloc_v2(CUdeviceptr *pointer, size_t bytes) {
+  if (failing("cuMemAlloc_v2"))
+    return CUDA_ERROR_OUT_OF_MEMORY;
+  for (int i = 0; i < MOCK_MAX_ALLOCATIONS; ++i) {
+    if (mock.pointers[i])
+      continue;
+    size_t rounded = (bytes + 255) / 256 * 256;
+    mock.pointers[i] = aligned_alloc(256, rounded ? rounded : 256);
+    memset(mock.pointers[i], 0xab, rounded ? rounded : 256);
+    mock.sizes[i] = bytes;
+    ++mock.live;
+    *pointer = (CUdeviceptr)(uintptr_t)mock.pointers[i];
+    return CUDA_SUCCESS;
+  }
+  return CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+CUresult CUDAAPI cuMemFree_v2(CUdeviceptr pointer) {
+  for (int i = 0; i < MOCK_MAX_ALLOCATIONS; ++i) {
+    if ((CUdeviceptr)(uintptr_t)mock.pointers[i] == pointer && pointer) {
+      free(mock.pointers[i]);
+      mock.pointers[i] = NULL;
+      --mock.live;
+      return CUDA_SUCCESS;
+    }
+  }
+  return CUDA_ERROR_INVALID_VALUE;
+}
+
+CUresult CUDAAPI cuMemsetD8_v2(CUdeviceptr pointer, unsigned char value,
+                               size_t bytes) {
+  if (mock.depth == 0)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  if (findAllocation(pointer, bytes) < 0)
+    return CUDA_ERROR_INVALID_VALUE;
+  memset((void *)(uintptr_t)pointer, value, bytes);
+  return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuMemcpyHtoD_v2(CUdeviceptr to, const void *from,
+                                 size_t bytes) {
+  if (mock.depth == 0)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  if (findAllocation(to, bytes) < 0)
+    return CUDA_ERROR_INVALID_VALUE;
+  memcpy((void *)(uintptr_t)to, from, bytes);
+  return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuMemcpyDtoH_v2(void *to, CUdeviceptr from, size_t bytes) {
+  if (mock.depth == 0)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  if (findAllocation(from, bytes) < 0)
+    return CUDA_ERROR_INVALID_VALUE;
+  memcpy(to, (const void *)(uintptr_t)from, bytes);
+  return CUDA_SUCCESS;
+}
+
+static float *devicePointer(CUdeviceptr p) {
+  return findAllocation(p, FIXTURE_ELEMENTS * sizeof(float)) >= 0
+             ? (float *)(uintptr_t)p
+             : NULL;
+}
+
+CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridX,
+                                unsigned int gridY, unsigned int gridZ,
+                                unsigned int blockX, unsigned int blockY,
+                                unsigned int blockZ, unsigned int sharedBytes,
+                                CUstream stream, void **args, void **extra) {
+  if (mock.depth == 0)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  if (failing("cuLaunchKernel"))
+    return CUDA_ERROR_LAUNCH_FAILED;
+  if (gridY != 1 || gridZ != 1 || blockY != 1 || blockZ != 1 ||
+      sharedBytes != 0 || stream != NULL || extra != NULL || !args)
+    return CUDA_ERROR_INVALID_VALUE;
+  const mock_function_t *function = (const mock_function_t *)f;
+  int64_t threads = (int64_t)gridX * blockX;
+  if (function == &initFunction) {
+    float *params = devicePointer(*(CUdeviceptr *)args[0]);
+    uint64_t seed = *(uint64_t *)args[1];
+    int64_t begin = *(int64_t *)args[2], end = *(int64_t *)args[3];
+    fprintf(stderr,
+            "mock-cuda: launch %s grid %u block %u seed %llu range [%lld, "
+            "%lld)\n",
+            function->name, gridX, blockX, (unsigned long long)seed,
+            (long long)begin, (long long)end);
+    if (!params || begin < 0 || end > FIXTURE_ELEMENTS)
+      return CUDA_ERROR_ILLEGAL_ADDRESS;
+    for (int64_t b = 0; b < gridX; ++b)
+      for (int64_t t = 0; t < blockX; ++t)
+        for (int64_t i = begin + b * blockX + t; i < end; i += threads)
+          params[i] = fixtureInitElement(seed, i);
+    return CUDA_SUCCESS;
+  }
+  if (function == &stepFunction) {
+    float *p[4];
+    for (int k = 0; k < 4; ++k)
+      p[k] = devicePointer(*(CUdeviceptr *)args[k]);
+    int64_t step = *(int64_t *)args[4];
+    float lrFactor = *(float *)args[5];
+    fprintf(stderr, "mock-cuda: launch %s grid %u block %u step %lld lr %g\n",
+            function->name, gridX, blockX, (long long)step, (double)lrFactor);
+    if (!p[0] || !p[1] || !p[2] || !p[3])
+      return CUDA_ERROR_ILLEGAL_ADDRESS;
+    for (int64_t b = 0; b < gridX; ++b)
+      for (int64_t t = 0; t < blockX; ++t)
+        for (int64_t i = b * blockX + t; i < FIXTURE_ELEMENTS; i += threads)
+          fixtureStepElement(i, p[0], p[1], p[2], p[3], step, lrFactor);
+    return CUDA_SUCCESS;
+  }
+  return CUDA_ERROR_INVALID_HANDLE;
+}

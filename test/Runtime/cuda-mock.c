@@ -1,0 +1,233 @@
+// The CUDA path against a mock driver (Inputs/mock_cuda.c, host memory):
+// module selection (exact cubin, a lower minor of the same major, PTX JIT
+// after a rejected cubin), launches that match the CPU kernels bit for bit,
+// adopted device buffers, host copies, and every CUDA error with its status
+// and message. Nothing is left allocated, retained or pushed at exit.
+//
+// REQUIRES: cuda-headers
+// RUN: rm -rf %t && mkdir -p %t/ptx %t/cubin %t/minor %t/badcubin %t/badonly %t/none %t/jit %t/nostep
+// RUN: %muir_cc -std=c11 -O1 -shared -fPIC -Wall -Werror -I%muir_rt_include -I%S/Inputs -I%cuda_include %S/Inputs/mock_cuda.c -lm -o %t/libcuda-mock.so
+// RUN: %muir_cc -std=c11 -Wall -Werror -I%muir_rt_include -I%S/Inputs -I%cuda_include %s %muir_rt_link -ldl -o %t/cuda
+// RUN: %muir_build_fixture -o %t/ptx/libmuir_kernels.so
+// RUN: echo ".version 8.0 // TEST FIXTURE kernels.ptx" > %t/ptx/kernels.ptx
+// RUN: cp %t/ptx/libmuir_kernels.so %t/cubin/ && echo "MOCK-CUBIN sm_90" > %t/cubin/kernels.sm_90.cubin
+// RUN: cp %t/ptx/libmuir_kernels.so %t/minor/ && echo "MOCK-CUBIN sm_80" > %t/minor/kernels.sm_80.cubin && echo "MOCK-CUBIN sm_90" > %t/minor/kernels.sm_90.cubin
+// RUN: cp %t/ptx/* %t/badcubin/ && echo "MOCK-BAD sm_90" > %t/badcubin/kernels.sm_90.cubin
+// RUN: cp %t/ptx/libmuir_kernels.so %t/badonly/ && echo "MOCK-BAD sm_90" > %t/badonly/kernels.sm_90.cubin
+// RUN: cp %t/ptx/libmuir_kernels.so %t/none/
+// RUN: cp %t/ptx/libmuir_kernels.so %t/jit/ && echo ".version 8.0 MOCK-JIT-ERROR" > %t/jit/kernels.ptx
+// RUN: cp %t/ptx/libmuir_kernels.so %t/nostep/ && echo ".version 8.0 MOCK-NO-STEP" > %t/nostep/kernels.ptx
+//
+// The whole path, from PTX, from an exact cubin, from an sm_80 cubin on an
+// sm_86 device (sm_90's is no use there), from PTX after a rejected cubin.
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so %t/cuda run %t/ptx 2>&1 | FileCheck %s --check-prefix=PTX
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so %t/cuda run %t/cubin 2>&1 | FileCheck %s --check-prefix=CUBIN
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so MOCK_CUDA_CC=86 %t/cuda run %t/minor 2>&1 | FileCheck %s --check-prefix=MINOR
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so %t/cuda run %t/badcubin 2>&1 | FileCheck %s --check-prefix=FALLBACK
+// PTX: mock-cuda: loaded ptx '.version 8.0 // TEST FIXTURE kernels.ptx'
+// PTX: mock-cuda: loaded ptx '.version 8.0 // TEST FIXTURE kernels.ptx'
+// PTX: mock-cuda: launch muir_init_kernel grid 1 block 256 seed 42 range [20, 48)
+// PTX-NEXT: mock-cuda: launch muir_init_kernel grid 1 block 256 seed 42 range [0, 20)
+// PTX-NEXT: mock-cuda: launch muir_init_kernel grid 1 block 256 seed 42 range [0, 48)
+// PTX-NEXT: mock-cuda: launch muir_step_kernel grid 1 block 256 step 1 lr 1
+// PTX: mock-cuda: launch muir_step_kernel grid 1 block 256 step 3 lr 0.25
+// PTX: created, adopted and CPU states agree
+// PTX: mock-cuda: at exit: 0 allocations, 0 contexts retained, depth 0
+// CUBIN: mock-cuda: loaded cubin 'MOCK-CUBIN sm_90'
+// CUBIN: created, adopted and CPU states agree
+// CUBIN: mock-cuda: at exit: 0 allocations, 0 contexts retained, depth 0
+// MINOR: mock-cuda: loaded cubin 'MOCK-CUBIN sm_80'
+// MINOR: created, adopted and CPU states agree
+// FALLBACK: mock-cuda: rejected image 'MOCK-BAD sm_90'
+// FALLBACK-NEXT: mock-cuda: loaded ptx '.version 8.0 // TEST FIXTURE kernels.ptx'
+// FALLBACK: created, adopted and CPU states agree
+//
+// Packages without usable kernels.
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so not %t/cuda create %t/none 2>&1 | FileCheck %s --check-prefix=NONE
+// NONE: create: io: package '{{.*}}/none' has no CUDA kernels for sm_90: no kernels.sm_90.cubin and {{.*}}/none/kernels.ptx cannot be read: No such file or directory
+// NONE: mock-cuda: at exit: 0 allocations, 0 contexts retained, depth 0
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so not %t/cuda create %t/badonly 2>&1 | FileCheck %s --check-prefix=BADONLY
+// BADONLY: create: cuda: package '{{.*}}/badonly': the driver rejected {{.*}}/badonly/kernels.sm_90.cubin: CUDA_ERROR_INVALID_IMAGE (mock driver error), and {{.*}}/badonly/kernels.ptx cannot be read: No such file or directory
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so not %t/cuda create %t/jit 2>&1 | FileCheck %s --check-prefix=JIT
+// JIT: create: cuda: package '{{.*}}/jit': the CUDA driver cannot JIT-compile {{.*}}/jit/kernels.ptx for sm_90 (log: ptxas fatal   : mock syntax error at line 3): CUDA_ERROR_INVALID_PTX (mock driver error)
+// JIT: mock-cuda: at exit: 0 allocations, 0 contexts retained, depth 0
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so not %t/cuda create %t/nostep 2>&1 | FileCheck %s --check-prefix=NOSTEP
+// NOSTEP: create: format: package '{{.*}}/nostep': its CUDA module has no kernel muir_step_kernel
+// NOSTEP: mock-cuda: at exit: 0 allocations, 0 contexts retained, depth 0
+//
+// Driver failures: out of memory, a failed launch, a fault while running.
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so MOCK_CUDA_FAIL=cuMemAlloc_v2 not %t/cuda create %t/ptx 2>&1 | FileCheck %s --check-prefix=OOM
+// OOM: create: memory: cuMemAlloc of buffer 0 (192 bytes) on CUDA device 0 for package '{{.*}}/ptx': CUDA_ERROR_OUT_OF_MEMORY (mock driver error)
+// OOM: mock-cuda: at exit: 0 allocations, 0 contexts retained, depth 0
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so MOCK_CUDA_FAIL=cuLaunchKernel not %t/cuda step %t/ptx 2>&1 | FileCheck %s --check-prefix=LAUNCH
+// LAUNCH: init: cuda: launching muir_init_kernel (1 blocks of 256 threads): CUDA_ERROR_LAUNCH_FAILED (mock driver error)
+// LAUNCH: step: cuda: launching muir_step_kernel (1 blocks of 256 threads): CUDA_ERROR_LAUNCH_FAILED (mock driver error)
+// LAUNCH: mock-cuda: at exit: 0 allocations, 0 contexts retained, depth 0
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so MOCK_CUDA_FAIL=cuCtxSynchronize not %t/cuda step %t/ptx 2>&1 | FileCheck %s --check-prefix=FAULT
+// FAULT: step: cuda: running muir_step_kernel: CUDA_ERROR_ILLEGAL_ADDRESS (mock driver error)
+//
+// No device: no such ordinal, none at all, no driver, a library that is no
+// driver.
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so not %t/cuda create %t/ptx 1 2>&1 | FileCheck %s --check-prefix=ORDINAL
+// ORDINAL: create: no_device: CUDA device 1 requested, but the driver sees 1 device
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so MOCK_CUDA_DEVICES=0 not %t/cuda create %t/ptx 2>&1 | FileCheck %s --check-prefix=NODEVICE
+// NODEVICE: create: no_device: the CUDA driver {{.*}}/libcuda-mock.so found no usable device: cuInit: CUDA_ERROR_NO_DEVICE (mock driver error)
+// NODEVICE: adopt: no_device: the CUDA driver {{.*}}/libcuda-mock.so found no usable device
+// RUN: env MUIR_CUDA_DRIVER=%t/missing/libcuda.so.1 not %t/cuda create %t/ptx 2>&1 | FileCheck %s --check-prefix=NODRIVER
+// NODRIVER: create: no_device: no CUDA driver: cannot load {{.*}}/missing/libcuda.so.1: {{.*}}No such file or directory (MUIR_CUDA_DRIVER overrides the path)
+// NODRIVER: adopt: no_device: no CUDA driver: cannot load
+// RUN: env MUIR_CUDA_DRIVER=%t/ptx/libmuir_kernels.so not %t/cuda create %t/ptx 2>&1 | FileCheck %s --check-prefix=NOTDRIVER
+// NOTDRIVER: create: no_device: the CUDA driver {{.*}}/ptx/libmuir_kernels.so lacks cuInit (driver too old?)
+
+#include "check.h"
+
+#include <cuda.h>
+#include <dlfcn.h>
+#include <string.h>
+
+#define ELEMENTS 48
+
+typedef CUresult (*alloc_fn_t)(CUdeviceptr *, size_t);
+typedef CUresult (*free_fn_t)(CUdeviceptr);
+typedef CUresult (*memset_fn_t)(CUdeviceptr, unsigned char, size_t);
+typedef CUresult (*ctx_fn_t)(CUcontext);
+typedef CUresult (*pop_fn_t)(CUcontext *);
+
+static void readAll(muir_state_t *state, float out[][ELEMENTS]) {
+  for (int32_t which = 0; which < 4; ++which)
+    CHECK_OK(muir_state_copy_to_host(state, which, 0, ELEMENTS, out[which]));
+}
+
+/* Runs the same init, shards and steps on `states`, checking they agree. */
+static void runAll(muir_state_t **states, int count) {
+  float grads[ELEMENTS];
+  for (int s = 0; s < count; ++s) {
+    if (s == 1) {
+      // One state initialises in two shards, in reverse order.
+      CHECK_OK(muir_state_init_range(states[s], 42, 20, ELEMENTS));
+      CHECK_OK(muir_state_init_range(states[s], 42, 0, 20));
+      CHECK_OK(muir_state_init_range(states[s], 42, 7, 7));
+    } else {
+      CHECK_OK(muir_state_init(states[s], 42));
+    }
+  }
+  const float factors[] = {1.0f, 0.5f, 0.25f};
+  for (int64_t t = 1; t <= 3; ++t) {
+    for (int64_t i = 0; i < ELEMENTS; ++i)
+      grads[i] = (float)((i * 7 + t * 3) % 11) - 5.0f;
+    for (int s = 0; s < count; ++s) {
+      CHECK_OK(muir_state_copy_from_host(states[s], MUIR_BUFFER_GRADS, 0,
+                                         ELEMENTS, grads));
+      CHECK_OK(muir_state_step(states[s], t, factors[t - 1]));
+    }
+  }
+  static float first[4][ELEMENTS], other[4][ELEMENTS];
+  readAll(states[0], first);
+  for (int s = 1; s < count; ++s) {
+    readAll(states[s], other);
+    CHECK(memcmp(first, other, sizeof(first)) == 0);
+  }
+}
+
+static int runMode(const char *dir) {
+  muir_package_t *package = NULL;
+  CHECK_OK(muir_package_open(dir, &package));
+
+  muir_state_t *cpu = NULL, *cuda = NULL, *adopted = NULL;
+  CHECK_OK(muir_state_create(package, MUIR_DEVICE_CPU, &cpu));
+  CHECK_OK(muir_state_create(package, MUIR_DEVICE_CUDA, &cuda));
+  CHECK(muir_state_device(cuda) == MUIR_DEVICE_CUDA);
+  float *data = NULL;
+  int64_t elements = 0;
+  CHECK_OK(muir_state_buffer(cuda, MUIR_BUFFER_STATE0 + 1, &data, &elements));
+  CHECK(data != NULL && (uintptr_t)data % 64 == 0 && elements == ELEMENTS);
+  // Created buffers start zeroed (the mock fills fresh memory with 0xab).
+  float host[ELEMENTS];
+  CHECK_OK(
+      muir_state_copy_to_host(cuda, MUIR_BUFFER_STATE0 + 1, 0, ELEMENTS, host));
+  for (int64_t i = 0; i < ELEMENTS; ++i)
+    CHECK(host[i] == 0.0f);
+
+  // Device buffers the caller allocated in the primary context.
+  const char *driverPath = getenv("MUIR_CUDA_DRIVER");
+  void *driver =
+      dlopen(driverPath ? driverPath : "libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  CHECK(driver != NULL);
+  alloc_fn_t memAlloc = (alloc_fn_t)dlsym(driver, "cuMemAlloc_v2");
+  free_fn_t memFree = (free_fn_t)dlsym(driver, "cuMemFree_v2");
+  memset_fn_t memset8 = (memset_fn_t)dlsym(driver, "cuMemsetD8_v2");
+  CUresult (*retain)(CUcontext *, CUdevice) =
+      (CUresult (*)(CUcontext *, CUdevice))dlsym(driver,
+                                                 "cuDevicePrimaryCtxRetain");
+  CUresult (*release)(CUdevice) =
+      (CUresult (*)(CUdevice))dlsym(driver, "cuDevicePrimaryCtxRelease_v2");
+  ctx_fn_t push = (ctx_fn_t)dlsym(driver, "cuCtxPushCurrent_v2");
+  pop_fn_t pop = (pop_fn_t)dlsym(driver, "cuCtxPopCurrent_v2");
+  CHECK(memAlloc && memFree && memset8 && retain && release && push && pop);
+  CUcontext context;
+  CHECK(retain(&context, 0) == CUDA_SUCCESS);
+  CHECK(push(context) == CUDA_SUCCESS);
+  CUdeviceptr mine[4];
+  for (int i = 0; i < 4; ++i) {
+    CHECK(memAlloc(&mine[i], ELEMENTS * sizeof(float)) == CUDA_SUCCESS);
+    CHECK(memset8(mine[i], 0, ELEMENTS * sizeof(float)) == CUDA_SUCCESS);
+  }
+  CHECK(pop(&context) == CUDA_SUCCESS);
+  float *states[] = {(float *)(uintptr_t)mine[2], (float *)(uintptr_t)mine[3]};
+  CHECK_OK(muir_state_adopt(
+      package, MUIR_DEVICE_CUDA, (float *)(uintptr_t)mine[0],
+      (float *)(uintptr_t)mine[1], states, ELEMENTS, &adopted));
+  CHECK_OK(muir_state_buffer(adopted, MUIR_BUFFER_PARAMS, &data, &elements));
+  CHECK((CUdeviceptr)(uintptr_t)data == mine[0]);
+
+  muir_state_t *all[] = {cpu, cuda, adopted};
+  runAll(all, 3);
+  printf("created, adopted and CPU states agree\n");
+  fflush(stdout);
+
+  muir_state_release(adopted);
+  for (int i = 0; i < 4; ++i)
+    CHECK(memFree(mine[i]) == CUDA_SUCCESS);
+  CHECK(release(0) == CUDA_SUCCESS);
+  muir_state_release(cuda);
+  muir_state_release(cpu);
+  muir_package_release(package);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  CHECK(argc >= 3);
+  setvbuf(stdout, NULL, _IONBF, 0);
+  const char *mode = argv[1], *dir = argv[2];
+  if (strcmp(mode, "run") == 0)
+    return runMode(dir);
+
+  muir_package_t *package = NULL;
+  CHECK_OK(muir_package_open(dir, &package));
+  muir_device_t device = MUIR_DEVICE_CUDA_ORDINAL(argc > 3 ? atoi(argv[3]) : 0);
+  muir_state_t *state = NULL;
+  muir_status_t status = muir_state_create(package, device, &state);
+  printf("create: %s: %s\n", muir_status_string(status), muir_last_error());
+  if (strcmp(mode, "create") == 0) {
+    // Adopting fails the same way when the device is missing.
+    if (status == MUIR_ERROR_NO_DEVICE) {
+      float *fake = (float *)(uintptr_t)4096;
+      float *states[] = {fake + 64, fake + 128};
+      muir_status_t adopt = muir_state_adopt(package, device, fake, fake + 32,
+                                             states, ELEMENTS, &state);
+      printf("adopt: %s: %s\n", muir_status_string(adopt), muir_last_error());
+      CHECK(adopt == MUIR_ERROR_NO_DEVICE);
+    }
+    muir_state_release(state);
+    muir_package_release(package);
+    return (int)status;
+  }
+  CHECK(strcmp(mode, "step") == 0 && status == MUIR_OK);
+  status = muir_state_init(state, 1);
+  printf("init: %s: %s\n", muir_status_string(status), muir_last_error());
+  muir_status_t step = muir_state_step(state, 1, 1.0f);
+  printf("step: %s: %s\n", muir_status_string(step), muir_last_error());
+  muir_state_release(state);
+  muir_package_release(package);
+  return (int)step;
+}

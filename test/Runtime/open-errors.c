@@ -1,0 +1,85 @@
+// Every way muir_package_open can fail returns its status and a message that
+// names the problem; the program exits with the status.
+//
+// RUN: rm -rf %t && mkdir -p %t/empty %t/garbage %t/nosym %t/abi %t/good
+// RUN: %muir_cc -std=c11 -Wall -Werror -I%muir_rt_include -I%S/Inputs %s %muir_rt_link -o %t/open
+// RUN: %muir_build_fixture -o %t/good/libmuir_kernels.so
+// RUN: %t/open %t/good | FileCheck %s --check-prefix=GOOD
+// GOOD: open: ok:
+//
+// No directory, a file instead of one, no library in it, NULL arguments.
+// RUN: not %t/open %t/missing | FileCheck %s --check-prefix=NODIR
+// NODIR: open: io: cannot open package directory '{{.*}}/missing': No such file or directory
+// RUN: not %t/open %t/good/libmuir_kernels.so | FileCheck %s --check-prefix=NOTDIR
+// NOTDIR: open: io: package path '{{.*}}/good/libmuir_kernels.so' is not a directory
+// RUN: not %t/open %t/empty | FileCheck %s --check-prefix=NOLIB
+// NOLIB: open: io: package '{{.*}}/empty' has no readable libmuir_kernels.so: {{.*}}/empty/libmuir_kernels.so: No such file or directory
+// RUN: not %t/open --null | FileCheck %s --check-prefix=NULL
+// NULL: open: argument: muir_package_open: dir is NULL
+// NULL-NEXT: open: argument: muir_package_open: out_package is NULL
+//
+// Not a shared library; a library without the ABI symbols.
+// RUN: echo "not an ELF file" > %t/garbage/libmuir_kernels.so
+// RUN: not %t/open %t/garbage | FileCheck %s --check-prefix=GARBAGE
+// GARBAGE: open: format: cannot load '{{.*}}/garbage/libmuir_kernels.so': {{.+}}
+// RUN: %muir_build_fixture -DFIXTURE_OMIT_STEP -o %t/nosym/libmuir_kernels.so
+// RUN: not %t/open %t/nosym | FileCheck %s --check-prefix=NOSYM
+// NOSYM: open: format: '{{.*}}/nosym/libmuir_kernels.so' does not export muir_kernel_step: not a muir kernel package (package_abi.h)
+//
+// A package built for another ABI.
+// RUN: %muir_build_fixture -DFIXTURE_ABI=999 -o %t/abi/libmuir_kernels.so
+// RUN: not %t/open %t/abi | FileCheck %s --check-prefix=ABI
+// ABI: open: version: package '{{.*}}/abi' has ABI version 999 but this runtime reads version 1; rebuild the package with a matching muirc
+//
+// Corrupt tables (the FIXTURE_CORRUPT cases in Inputs/fixture_package.c).
+// RUN: mkdir %t/c1 && %muir_build_fixture -DFIXTURE_CORRUPT=1 -o %t/c1/libmuir_kernels.so
+// RUN: mkdir %t/c2 && %muir_build_fixture -DFIXTURE_CORRUPT=2 -o %t/c2/libmuir_kernels.so
+// RUN: mkdir %t/c3 && %muir_build_fixture -DFIXTURE_CORRUPT=3 -o %t/c3/libmuir_kernels.so
+// RUN: mkdir %t/c4 && %muir_build_fixture -DFIXTURE_CORRUPT=4 -o %t/c4/libmuir_kernels.so
+// RUN: mkdir %t/c5 && %muir_build_fixture -DFIXTURE_CORRUPT=5 -o %t/c5/libmuir_kernels.so
+// RUN: mkdir %t/c6 && %muir_build_fixture -DFIXTURE_CORRUPT=6 -o %t/c6/libmuir_kernels.so
+// RUN: mkdir %t/c7 && %muir_build_fixture -DFIXTURE_CORRUPT=7 -o %t/c7/libmuir_kernels.so
+// RUN: mkdir %t/c8 && %muir_build_fixture -DFIXTURE_CORRUPT=8 -o %t/c8/libmuir_kernels.so
+// RUN: mkdir %t/c9 && %muir_build_fixture -DFIXTURE_CORRUPT=9 -o %t/c9/libmuir_kernels.so
+// RUN: not %t/open %t/c1 | FileCheck %s --check-prefix=MISALIGNED
+// MISALIGNED: open: format: package '{{.*}}/c1': parameter 'embed.weight' has offset 33, not a non-negative multiple of the alignment (64 bytes = 16 elements)
+// RUN: not %t/open %t/c2 | FileCheck %s --check-prefix=OVERLAP
+// OVERLAP: open: format: package '{{.*}}/c2': parameters overlap: 'embed.weight' copy 0 [16, 22) and 'blocks.w' copy 1 [16, 28)
+// RUN: not %t/open %t/c3 | FileCheck %s --check-prefix=RANGE
+// RANGE: open: format: package '{{.*}}/c3': parameter 'embed.weight' (offset 48, 1 copies, stride 6, numel 6) ends past the buffer of 48 elements
+// RUN: not %t/open %t/c4 | FileCheck %s --check-prefix=DUPLICATE
+// DUPLICATE: open: format: package '{{.*}}/c4': two parameters are called 'blocks.w'
+// RUN: not %t/open %t/c5 | FileCheck %s --check-prefix=TIE
+// TIE: open: format: package '{{.*}}/c5': parameter 'unembed.weight' is tied to 'embed.bias', which is not in the table
+// RUN: not %t/open %t/c6 | FileCheck %s --check-prefix=NUMEL
+// NUMEL: open: format: package '{{.*}}/c6': parameter 'blocks.w' has numel 11 but its shape holds 12 elements
+// RUN: not %t/open %t/c7 | FileCheck %s --check-prefix=ALIGNMENT
+// ALIGNMENT: open: format: package '{{.*}}/c7': alignment 48 bytes is not a power of two from 4 to 65536
+// RUN: not %t/open %t/c8 | FileCheck %s --check-prefix=STRIDE
+// STRIDE: open: format: package '{{.*}}/c8': parameter 'blocks.w' has stride 0 for copies of 12 elements (must be at least numel and a multiple of 16)
+// RUN: not %t/open %t/c9 | FileCheck %s --check-prefix=TIELAYOUT
+// TIELAYOUT: open: format: package '{{.*}}/c9': parameter 'unembed.weight' is tied to 'embed.weight' but their layouts differ (offset 0 vs 32, numel 6 vs 6, copies 1 vs 1)
+
+#include "check.h"
+
+#include <string.h>
+
+int main(int argc, char **argv) {
+  if (argc != 2)
+    return 2;
+  muir_package_t *package = NULL;
+  if (strcmp(argv[1], "--null") == 0) {
+    muir_status_t a = muir_package_open(NULL, &package);
+    printf("open: %s: %s\n", muir_status_string(a), muir_last_error());
+    muir_status_t b = muir_package_open("x", NULL);
+    printf("open: %s: %s\n", muir_status_string(b), muir_last_error());
+    return a == MUIR_ERROR_ARGUMENT && b == MUIR_ERROR_ARGUMENT ? 1 : 0;
+  }
+  muir_status_t status = muir_package_open(argv[1], &package);
+  printf("open: %s: %s\n", muir_status_string(status), muir_last_error());
+  // A failed open writes no handle.
+  if (status != MUIR_OK && package != NULL)
+    return 100;
+  muir_package_release(package);
+  return (int)status;
+}

@@ -92,6 +92,43 @@ for mn, ml, mb, md in ((2, 4, 1, 1), (4, 1, 4, 30), (1, 2, 8, 2), (8, 8, 2, 16))
     close(f"CP 'MLP Residual' m_L^-1 {at}", rep["forward"]["residual_multiplier"], 1 / ml)
     close(f"CP steps (no SDE) {at}", rep["steps_multiplier"], 1.0)
 
+# TP5 Tables 3, 8 and 9 (width only), Adam and SGD columns: value = base x
+# m_N^(exponent read from the table's fan_in/fan_out entries), rows cited.
+TP5 = {  # role -> (table: (multiplier, init_std, adam lr, sgd lr) exponents)
+    "mup": {"embedding": (0, 0, 0, 1), "hidden": (0, -0.5, -1, 0), "unembedding": (0, -1, -1, -1),
+            "norm": (0, 0, 0, 1), "hidden_bias": (0, 0, 0, 1)},
+    "mup-table8": {"embedding": (0, 0, 0, 1), "hidden": (0, -0.5, -1, 0), "unembedding": (-1, 0, 0, 1),
+                   "norm": (0, 0, 0, 1), "hidden_bias": (0, 0, 0, 1)},
+    "mup-table9": {"embedding": (0.5, -0.5, -0.5, 0), "hidden": (0, -0.5, -1, 0),
+                   "unembedding": (-0.5, -0.5, -0.5, 0), "norm": (0.5, -0.5, -0.5, 0),
+                   "hidden_bias": (0.5, -0.5, -0.5, 0)},
+}
+ROLE_OF = {"emb": "embedding", "blocks.q": "hidden", "blocks.fc": "hidden", "head": "unembedding",
+           "blocks.norm": "norm", "blocks.fc_bias": "hidden_bias"}
+
+
+def report_opt(path, scheme, optimizer):
+    out = subprocess.run(
+        [f"{TOOLS}/muir-opt", path, f"--tp-parametrize=scheme={scheme} optimizer={optimizer}",
+         f"--tp-instantiate=lr={ETA} init-std={SIGMA}", "--tp-print-report=format=json",
+         "-o", "/dev/null"], capture_output=True, text=True, check=True).stdout
+    return {p["name"]: p for p in json.loads(out)["params"]}
+
+
+for mn, ml in ((2, 1), (4, 3), (8, 2)):
+    path = model(mn, ml)
+    for scheme, rows in TP5.items():
+        table = {"mup": "TP5 Table 3", "mup-table8": "TP5 Table 8", "mup-table9": "TP5 Table 9"}[scheme]
+        for optimizer, col in (("adam", 2), ("sgd", 3)):
+            p = report_opt(path, scheme, optimizer)
+            for name, role in ROLE_OF.items():
+                e = rows[role]
+                at = f"{table} {role} (m_N={mn}, m_L={ml}, {optimizer})"
+                close(f"{at} 'Multiplier'", p[name]["multiplier"], mn ** e[0])
+                if p[name]["init_std"] is not None:
+                    close(f"{at} 'Init. Var.'", p[name]["init_std"], SIGMA * mn ** e[1])
+                close(f"{at} '{'Adam' if col == 2 else 'SGD'} LR'", p[name]["lr"], ETA * mn ** e[col])
+
 # Per-module and per-depth multipliers (Complete(d)P 3.5): globs multiply,
 # depth lists are linearly interpolated in l/L.
 mult = f"{TMP}/multipliers.json"

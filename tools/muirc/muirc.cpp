@@ -26,6 +26,7 @@
 #include "muir/Dialect/TP/Utils/ParamTable.h"
 #include "muir/Import/ModelCard.h"
 #include "muir/InitAll.h"
+#include "muir/Support/NestingLimit.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
@@ -61,22 +62,26 @@ static cl::opt<std::string> importOutput("o", cl::init("-"),
                                          cl::value_desc("out.mlir"),
                                          cl::sub(importCmd));
 
-/// Parses and verifies `path`; diagnostics go to stderr with locations.
-static OwningOpRef<ModuleOp> load(MLIRContext &context, StringRef path) {
-  llvm::SourceMgr sourceMgr;
+/// Parses and verifies `path` into `sourceMgr`; the caller's handler for
+/// `sourceMgr` prints diagnostics, then and later, as file:line:col.
+static OwningOpRef<ModuleOp> load(MLIRContext &context, StringRef path,
+                                  llvm::SourceMgr &sourceMgr) {
   std::string error;
   auto file = openInputFile(path, &error);
   if (!file) {
     llvm::errs() << "muirc: " << error << "\n";
     return {};
   }
+  if (failed(muir::checkNesting(*file, llvm::errs())))
+    return {};
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
   return parseSourceFile<ModuleOp>(sourceMgr, &context);
 }
 
 static int runSummary(MLIRContext &context) {
-  OwningOpRef<ModuleOp> module = load(context, summaryInput);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = load(context, summaryInput, sourceMgr);
   if (!module)
     return 1;
   if (summaryPrintIR) {

@@ -68,7 +68,22 @@ Attribute ScaleAttr::parse(AsmParser &parser, Type) {
     }
     seen[index] = true;
     int64_t num = 0, den = 1;
-    if (parser.parseEqual() || parser.parseInteger(num))
+    if (parser.parseEqual())
+      return {};
+    SMLoc numLoc = parser.getCurrentLocation();
+    if (parser.parseInteger(num))
+      return {};
+    // Rational arithmetic multiplies numerators by denominators (and
+    // normalising -2^63 is undefined): keep both within 32 bits.
+    auto tooLarge = [&](SMLoc at, int64_t v) {
+      if (v >= INT32_MIN + 1 && v <= INT32_MAX)
+        return false;
+      parser.emitError(at) << "exponent " << v
+                           << " is too large; numerators and denominators "
+                              "must be at most 2147483647 in magnitude";
+      return true;
+    };
+    if (tooLarge(numLoc, num))
       return {};
     if (succeeded(parser.parseOptionalSlash())) {
       SMLoc denLoc = parser.getCurrentLocation();
@@ -78,6 +93,8 @@ Attribute ScaleAttr::parse(AsmParser &parser, Type) {
         parser.emitError(denLoc, "exponent denominator must be positive");
         return {};
       }
+      if (tooLarge(denLoc, den))
+        return {};
     }
     exps[index] = Rational(num, den);
   } while (succeeded(parser.parseOptionalComma()));

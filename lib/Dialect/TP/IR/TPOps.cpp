@@ -18,6 +18,7 @@
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -83,16 +84,45 @@ static NamedTensorType tensorOf(Value v) {
   return cast<NamedTensorType>(v.getType());
 }
 
-/// The declaration of `name` in the model enclosing `op`, or null.
+/// True when `dim` has the attributes its kind needs: a name, positive
+/// sizes, at least two symbol factors. MLIR verifies the ops of a block in
+/// no particular order, so an op verifier that reads a dim may see one whose
+/// own verifier has not run (or has failed) yet; such a dim is treated as
+/// unknown here and reported by its own verifier.
+static bool isWellFormed(DimOp dim) {
+  if (!dim.getSymNameAttr() || !dim.getKindAttr())
+    return false;
+  IntegerAttr base = dim.getBaseSizeAttr(), size = dim.getSizeAttr();
+  ArrayAttr factors = dim.getFactorsAttr();
+  auto positive = [](IntegerAttr a) {
+    return a && a.getType().isSignlessInteger(64) && a.getInt() > 0;
+  };
+  switch (dim.getKind()) {
+  case DimKind::width:
+  case DimKind::depth:
+    return positive(base) && positive(size) && !factors;
+  case DimKind::fixed:
+    return !base && positive(size) && !factors;
+  case DimKind::product:
+    return !base && !size && factors && factors.size() >= 2 &&
+           llvm::all_of(factors, llvm::IsaPred<FlatSymbolRefAttr>);
+  }
+  return false;
+}
+
+/// The declaration of `name` in the model enclosing `op`, or null when there
+/// is none or it is malformed (see isWellFormed).
 static DimOp lookupDimFrom(Operation *op, StringRef name) {
   auto model = op->getParentOfType<ModelOp>();
-  return model ? model.lookupDim(name) : DimOp();
+  DimOp dim = model ? model.lookupDim(name) : DimOp();
+  return dim && isWellFormed(dim) ? dim : DimOp();
 }
 
 /// True when `product` is a product dim whose last factor is `head`, i.e.
 /// a feature dim that splits into heads of `head` features.
 static bool endsInFactor(DimOp product, StringRef head) {
-  if (!product || product.getKind() != DimKind::product)
+  if (!product || !isWellFormed(product) ||
+      product.getKind() != DimKind::product)
     return false;
   ArrayAttr factors = *product.getFactors();
   return cast<FlatSymbolRefAttr>(factors[factors.size() - 1]).getValue() ==
@@ -105,7 +135,7 @@ static bool endsInFactor(DimOp product, StringRef head) {
 
 DimOp ModelOp::lookupDim(StringRef name) {
   for (auto dim : getBody().front().getOps<DimOp>())
-    if (dim.getSymName() == name)
+    if (dim.getSymNameAttr() && dim.getSymName() == name)
       return dim;
   return {};
 }
@@ -182,6 +212,11 @@ private:
                     "and fixed dims";
       }
     }
+    if (failed(dim.getBase()) || failed(dim.getTarget()))
+      return dim.emitOpError()
+             << "dim '" << dim.getSymName()
+             << "' is too large: the product of its factors' sizes does not "
+                "fit in 64 bits";
     dims[dim.getSymName()] = dim;
     return success();
   }
@@ -343,11 +378,11 @@ void DimOp::print(OpAsmPrinter &p) {
   switch (getKind()) {
   case DimKind::width:
   case DimKind::depth:
-    p << "base " << getBaseSize().value_or(0) << ", size "
-      << getSize().value_or(0);
+    p << "base " << (getBaseSizeAttr() ? getBaseSizeAttr().getInt() : 0)
+      << ", size " << (getSizeAttr() ? getSizeAttr().getInt() : 0);
     break;
   case DimKind::fixed:
-    p << getSize().value_or(0);
+    p << (getSizeAttr() ? getSizeAttr().getInt() : 0);
     break;
   case DimKind::product:
     if (std::optional<ArrayAttr> factors = getFactors())
@@ -372,18 +407,22 @@ LogicalResult DimOp::verify() {
       return emitOpError() << "'" << stringifyDimKind(getKind())
                            << "' dim needs a base_size and a size, and no "
                               "factors";
-    if (*getBaseSize() <= 0 || *getSize() <= 0)
+    // The sizes are I64Attrs, whose getters return them unsigned: read
+    // them signed so that fixed<-1> is not a huge positive size.
+    if (getBaseSizeAttr().getInt() <= 0 || getSizeAttr().getInt() <= 0)
       return emitOpError() << "dim '" << getSymName()
                            << "' must have positive sizes, got base "
-                           << *getBaseSize() << " and size " << *getSize();
+                           << getBaseSizeAttr().getInt() << " and size "
+                           << getSizeAttr().getInt();
     return success();
   case DimKind::fixed:
     if (hasBase || !hasSize || hasFactors)
       return emitOpError()
              << "'fixed' dim needs a size and no base_size or factors";
-    if (*getSize() <= 0)
+    if (getSizeAttr().getInt() <= 0)
       return emitOpError() << "dim '" << getSymName()
-                           << "' must have a positive size, got " << *getSize();
+                           << "' must have a positive size, got "
+                           << getSizeAttr().getInt();
     return success();
   case DimKind::product:
     if (hasBase || hasSize || !hasFactors || getFactors()->size() < 2)
@@ -394,48 +433,88 @@ LogicalResult DimOp::verify() {
   return success();
 }
 
-bool DimOp::isWidth() {
-  if (getKind() == DimKind::width)
-    return true;
-  if (getKind() != DimKind::product)
-    return false;
-  ArrayAttr factors = *getFactors();
-  return llvm::any_of(factors, [&](Attribute f) {
-    DimOp factor = lookupDimFrom(*this, cast<FlatSymbolRefAttr>(f).getValue());
-    // Factors are declared earlier (checked by the model), so this recursion
-    // walks a DAG towards the top of the block.
-    return factor && factor->isBeforeInBlock(*this) && factor.isWidth();
-  });
-}
+namespace {
+/// What the dims declared before some point of a model amount to.
+struct DimFacts {
+  bool width = false;
+  int64_t base = 0, target = 0;
+};
+} // namespace
 
-/// Size of `dim` in the base (`base` = true) or target model.
-static FailureOr<int64_t> dimSize(DimOp dim, bool base) {
-  switch (dim.getKind()) {
-  case DimKind::width:
-  case DimKind::depth:
-    return base ? *dim.getBaseSize() : *dim.getSize();
-  case DimKind::fixed:
-    return *dim.getSize();
-  case DimKind::product: {
-    int64_t product = 1;
-    ArrayAttr factors = *dim.getFactors();
-    for (Attribute f : factors) {
-      DimOp factor = lookupDimFrom(dim, cast<FlatSymbolRefAttr>(f).getValue());
-      if (!factor || !factor->isBeforeInBlock(dim))
-        return failure();
-      FailureOr<int64_t> size = dimSize(factor, base);
-      if (failed(size))
-        return failure();
-      product *= *size;
+/// The facts of `dim`, computed over the dims declared before it in program
+/// order: one pass over the block, no recursion, so a long chain of product
+/// dims costs linear time and no stack. Fails when `dim` or a factor is
+/// malformed or undeclared, or when a product overflows 64 bits.
+static FailureOr<DimFacts> dimFacts(DimOp dim) {
+  Block *block = dim->getBlock();
+  if (!block || !isWellFormed(dim))
+    return failure();
+  llvm::StringMap<std::optional<DimFacts>> known;
+  for (Operation &op : *block) {
+    auto decl = dyn_cast<DimOp>(&op);
+    if (!decl)
+      continue;
+    std::optional<DimFacts> facts;
+    if (isWellFormed(decl)) {
+      switch (decl.getKind()) {
+      case DimKind::width:
+      case DimKind::depth:
+        facts = DimFacts{decl.getKind() == DimKind::width,
+                         decl.getBaseSizeAttr().getInt(),
+                         decl.getSizeAttr().getInt()};
+        break;
+      case DimKind::fixed:
+        facts = DimFacts{false, decl.getSizeAttr().getInt(),
+                         decl.getSizeAttr().getInt()};
+        break;
+      case DimKind::product: {
+        DimFacts product{false, 1, 1};
+        for (Attribute f : decl.getFactorsAttr()) {
+          auto it = known.find(cast<FlatSymbolRefAttr>(f).getValue());
+          if (it == known.end() || !it->second ||
+              llvm::MulOverflow(product.base, it->second->base, product.base) ||
+              llvm::MulOverflow(product.target, it->second->target,
+                                product.target)) {
+            product.base = 0;
+            break;
+          }
+          product.width |= it->second->width;
+        }
+        if (product.base > 0)
+          facts = product;
+        break;
+      }
+      }
     }
-    return product;
-  }
+    if (decl == dim) {
+      if (!facts)
+        return failure();
+      return *facts;
+    }
+    // The first declaration of a name counts (a redeclaration is an error).
+    known.try_emplace(decl.getSymNameAttr() ? decl.getSymName() : "", facts);
   }
   return failure();
 }
 
-FailureOr<int64_t> DimOp::getBase() { return dimSize(*this, /*base=*/true); }
-FailureOr<int64_t> DimOp::getTarget() { return dimSize(*this, /*base=*/false); }
+bool DimOp::isWidth() {
+  FailureOr<DimFacts> facts = dimFacts(*this);
+  return succeeded(facts) && facts->width;
+}
+
+FailureOr<int64_t> DimOp::getBase() {
+  FailureOr<DimFacts> facts = dimFacts(*this);
+  if (failed(facts))
+    return failure();
+  return facts->base;
+}
+
+FailureOr<int64_t> DimOp::getTarget() {
+  FailureOr<DimFacts> facts = dimFacts(*this);
+  if (failed(facts))
+    return failure();
+  return facts->target;
+}
 
 //===----------------------------------------------------------------------===//
 // ParamOp

@@ -7,6 +7,7 @@
 
 #include "muir/Dialect/TP/Utils/ParamTable.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MathExtras.h"
 #include <fmt/format.h>
 
 using namespace mlir;
@@ -29,6 +30,13 @@ static LogicalResult resolve(ModelOp model, Operation *user, StringRef dim,
   return success();
 }
 
+/// Element counts are int64_t; dims of up to 2^63 - 1 each can overflow
+/// them, which is an error rather than a wrapped count.
+static WalkResult tooLarge(Operation *op, const std::string &what) {
+  op->emitError() << what << " has more elements than fit in a 64-bit count";
+  return WalkResult::interrupt();
+}
+
 FailureOr<std::vector<ParamInfo>> mlir::tp::collectParams(ModelOp model) {
   std::vector<ParamInfo> params;
   WalkResult walk = model.walk([&](ParamOp op) -> WalkResult {
@@ -43,8 +51,9 @@ FailureOr<std::vector<ParamInfo>> mlir::tp::collectParams(ModelOp model) {
       info.dims.push_back(dim.getValue().str());
       info.baseShape.push_back(base);
       info.shape.push_back(target);
-      baseNumel *= base;
-      numel *= target;
+      if (llvm::MulOverflow(baseNumel, base, baseNumel) ||
+          llvm::MulOverflow(numel, target, numel))
+        return tooLarge(op, "parameter '" + info.name + "'");
     }
     if (auto repeat = dyn_cast<RepeatOp>(op->getParentOp()))
       if (failed(resolve(model, repeat, repeat.getDepth(), info.baseCopies,
@@ -54,8 +63,9 @@ FailureOr<std::vector<ParamInfo>> mlir::tp::collectParams(ModelOp model) {
       info.init = ("tied to " + *tied).str();
     } else {
       info.init = stringifyInitKind(*op.getInit()).str();
-      info.baseNumel = baseNumel * info.baseCopies;
-      info.numel = numel * info.copies;
+      if (llvm::MulOverflow(baseNumel, info.baseCopies, info.baseNumel) ||
+          llvm::MulOverflow(numel, info.copies, info.numel))
+        return tooLarge(op, "parameter '" + info.name + "'");
     }
     params.push_back(std::move(info));
     return WalkResult::advance();
@@ -89,10 +99,12 @@ LogicalResult mlir::tp::printParamTable(ModelOp model, llvm::raw_ostream &os) {
                      formatShape(p.baseShape, p.baseCopies, repeated),
                      formatShape(p.shape, p.copies, repeated),
                      p.numel ? fmt::format("{}", p.numel) : "-", p.init}});
-    baseTotal += p.baseNumel;
-    total += p.numel;
-    if (p.numel)
-      tensors += p.copies;
+    if (llvm::AddOverflow(baseTotal, p.baseNumel, baseTotal) ||
+        llvm::AddOverflow(total, p.numel, total) ||
+        (p.numel && llvm::AddOverflow(tensors, p.copies, tensors)))
+      return model.emitError()
+             << "model '" << model.getSymName()
+             << "' has more parameter elements than fit in a 64-bit count";
   }
   size_t width[6] = {};
   for (const Row &row : rows)

@@ -6,8 +6,8 @@
 //===----------------------------------------------------------------------===//
 //
 // mlir-opt for the tp dialect and muir's passes. This is MlirOptMain with one
-// step added: the input is checked for absurd nesting before it is parsed
-// (see muir/Support/NestingLimit.h), so no input overflows the stack.
+// step added: before parsing, the input is checked for what MLIR's parser
+// cannot survive (absurd nesting; see muir/Support/InputGuard.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,7 +16,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "muir/InitAll.h"
-#include "muir/Support/NestingLimit.h"
+#include "muir/Support/InputGuard.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Process.h"
@@ -58,7 +58,7 @@ int main(int argc, char **argv) {
     llvm::errs() << errorMessage << "\n";
     return EXIT_FAILURE;
   }
-  if (failed(muir::checkNesting(*file, llvm::errs())))
+  if (failed(muir::checkInput(*file, llvm::errs())))
     return EXIT_FAILURE;
   std::unique_ptr<llvm::ToolOutputFile> output =
       openOutputFile(outputFilename, &errorMessage);

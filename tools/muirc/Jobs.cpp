@@ -23,7 +23,7 @@
 #include "muir/Dialect/TP/Transforms/Passes.h"
 #include "muir/Import/ModelCard.h"
 #include "muir/Parametrization/Report.h"
-#include "muir/Support/NestingLimit.h"
+#include "muir/Support/InputGuard.h"
 #include "muir/Target/Package.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/SourceMgr.h"
@@ -172,7 +172,7 @@ static OwningOpRef<ModuleOp> loadModel(MLIRContext &context,
     llvm::errs() << "muirc: " << error << "\n";
     return {};
   }
-  if (failed(muir::checkNesting(*file, llvm::errs())))
+  if (failed(muir::checkInput(*file, llvm::errs())))
     return {};
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   return parseSourceFile<ModuleOp>(sourceMgr, &context);

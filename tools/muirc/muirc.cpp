@@ -26,7 +26,7 @@
 #include "muir/Dialect/TP/Utils/ParamTable.h"
 #include "muir/Import/ModelCard.h"
 #include "muir/InitAll.h"
-#include "muir/Support/NestingLimit.h"
+#include "muir/Support/InputGuard.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
@@ -72,7 +72,7 @@ static OwningOpRef<ModuleOp> load(MLIRContext &context, StringRef path,
     llvm::errs() << "muirc: " << error << "\n";
     return {};
   }
-  if (failed(muir::checkNesting(*file, llvm::errs())))
+  if (failed(muir::checkInput(*file, llvm::errs())))
     return {};
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   return parseSourceFile<ModuleOp>(sourceMgr, &context);

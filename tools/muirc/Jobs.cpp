@@ -134,6 +134,15 @@ static cl::opt<std::string>
         cl::desc("CPU the kernels are compiled for (native, x86-64-v3, ...)"),
         cl::sub(packageCmd));
 
+static cl::opt<bool>
+    gpuOn("gpu",
+          cl::desc("CUDA kernels (kernels.ptx, sm_80 and sm_90 cubins by "
+                   "ptxas from $CUDA_HOME/bin or PATH): required, an error "
+                   "without ptxas (default: built where ptxas is found)"),
+          cl::sub(packageCmd));
+static cl::opt<bool> noGpu("no-gpu", cl::desc("CPU kernels only"),
+                           cl::sub(packageCmd));
+
 bool muirc::reportSelected() { return static_cast<bool>(reportCmd); }
 bool muirc::packageSelected() { return static_cast<bool>(packageCmd); }
 
@@ -254,6 +263,9 @@ int muirc::runPackage(MLIRContext &context) {
     return 1;
   tp::PackageOptions options;
   options.cpu = cpu;
+  options.gpu = noGpu   ? tp::PackageOptions::GPU::off
+                : gpuOn ? tp::PackageOptions::GPU::on
+                        : tp::PackageOptions::GPU::automatic;
   if (failed(tp::writePackage(*module, packageDir, options)))
     return 1;
   llvm::outs() << "muirc: wrote package " << packageDir << "\n";

@@ -31,6 +31,29 @@ void buildLowerToCPUPipeline(OpPassManager &pm);
 /// Registers `tp-lower-to-cpu` (the pipeline above) with the pass registry.
 void registerLowerToCPUPipeline();
 
+struct LowerToNVVMOptions {
+  /// The PTX target; ptxas assembles the PTX for it and newer chips.
+  std::string chip = "sm_80";
+  /// LLVM NVPTX features (the PTX ISA version).
+  std::string features = "+ptx80";
+  /// The CUDA toolkit that provides libdevice; empty: findCudaToolkit().
+  std::string toolkit;
+};
+
+/// Builds the GPU lowering of `gpu.module @muir_kernels`: NVVM target,
+/// scf->cf, gpu->NVVM (bare pointers), PTX text in a `gpu.binary`
+/// (`gpu-module-to-binary{format=isa}`), with libdevice linked and
+/// `__CUDA_PREC_SQRT=1` so that sqrt is IEEE (sqrt.rn).
+void buildLowerToNVVMPipeline(OpPassManager &pm,
+                              const LowerToNVVMOptions &options = {});
+
+/// Registers `tp-lower-to-nvvm` (the pipeline above).
+void registerLowerToNVVMPipeline();
+
+/// The CUDA toolkit directory: $CUDA_HOME, $CUDA_ROOT, $CUDA_PATH, else
+/// /usr/local/cuda if it exists, else empty.
+std::string findCudaToolkit();
+
 } // namespace mlir::tp
 
 #endif // MUIR_CONVERSION_PASSES_H

@@ -48,19 +48,47 @@ def ConvertTPToKernels : Pass<"convert-tp-to-kernels", "::mlir::ModuleOp"> {
       learning rate, weight decay, epsilon and betas as constants;
     - `@muir_philox4x32_10`: the bare generator, for known-answer tests.
 
-    The same functions lower to the CPU (`tp-lower-to-cpu`) and, wrapped in
-    a GPU launch, to NVVM.
+    The functions lower to the CPU with `tp-lower-to-cpu`.
+
+    With `gpu=true` the pass also emits `gpu.module @muir_kernels` (and marks
+    the module `gpu.container_module`) with the two kernels the runtime
+    launches (runtime.h, docs/Runtime.md):
+
+    - `gpu.func @muir_init_kernel(%params, %seed, %begin, %end) kernel`
+    - `gpu.func @muir_step_kernel(%params, %grads, %state0, %state1, %step,
+      %lr_factor) kernel`
+
+    They are built from the same per-element bodies as the CPU functions
+    (one loop-body IR). Work distribution: every segment is cut into chunks
+    of at most 1024 elements (256 threads x 4, the runtime's launch), so no
+    chunk straddles two tensors; blocks take chunks in a grid-stride loop,
+    find the chunk's segment by a balanced binary search over immediates
+    (block-uniform branches, no table in memory) and run that segment's body
+    with its constants as immediates. In the step kernel thread t of a
+    block takes elements [4t, 4t + 4) of the chunk, 4 x blockDim apart,
+    with one 128-bit `vector.load`/`vector.store` per buffer (segment
+    offsets are multiples of 16 elements) and scalar code for a segment's
+    last 1-3 elements. The per-step scalars (bias corrections) are computed
+    per chunk in f64 and rounded to f32, as on the CPU. The init kernel
+    stores one element per thread (coalesced), clipped to [begin, end).
+    Lower with `tp-lower-to-nvvm`.
   }];
   let options = [
     Option<"optimizer", "optimizer", "std::string", "\"\"",
            "step kernel to generate: sgd | sgd-momentum | adam | adamw "
            "(default: the model's tp.parametrization optimizer)">,
+    Option<"gpu", "gpu", "bool", "false",
+           "also emit gpu.module @muir_kernels with the CUDA init and step "
+           "kernels">,
   ];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",
-                           "::mlir::scf::SCFDialect"];
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 #endif // MUIR_CONVERSION_PASSES_TD

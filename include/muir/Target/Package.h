@@ -21,6 +21,10 @@ struct PackageOptions {
   /// The C compiler that links the shared library; empty: $MUIR_PACKAGE_CC,
   /// else clang-22, clang or cc on PATH.
   std::string cc;
+  /// CUDA kernels (kernels.ptx, kernels.sm_80.cubin, kernels.sm_90.cubin):
+  /// `auto` where ptxas is found (a note says so when it is not), `on`
+  /// (an error without ptxas), or `off`.
+  enum class GPU { automatic, on, off } gpu = GPU::automatic;
 };
 
 /// Writes the package of the single instantiated, laid-out tp.model in

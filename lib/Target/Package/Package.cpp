@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "muir/Target/Package.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Pass/PassManager.h"
@@ -262,6 +263,75 @@ static std::string findCompiler(const PackageOptions &options) {
   return "";
 }
 
+/// ptxas: $MUIR_PTXAS if set (empty or not executable: none), else
+/// $CUDA_HOME/bin (and the other toolkit variables, then /usr/local/cuda),
+/// else PATH. Empty if there is none.
+static std::string findPtxas() {
+  if (const char *env = std::getenv("MUIR_PTXAS"))
+    return llvm::sys::fs::can_execute(env) ? env : "";
+  std::string toolkit = findCudaToolkit();
+  if (!toolkit.empty()) {
+    SmallString<256> path(toolkit);
+    llvm::sys::path::append(path, "bin", "ptxas");
+    if (llvm::sys::fs::can_execute(path))
+      return std::string(path);
+  }
+  if (auto path = llvm::sys::findProgramByName("ptxas"))
+    return *path;
+  return "";
+}
+
+/// The chips the package has cubins for (the PTX targets the first).
+static constexpr const char *kCubinChips[] = {"sm_80", "sm_90"};
+
+/// Lowers the gpu.module of `kernels` to PTX, writes kernels.ptx and
+/// assembles it with `ptxas` for every chip of kCubinChips.
+static LogicalResult emitCuda(ModuleOp kernels, StringRef dir,
+                              StringRef ptxas) {
+  for (func::FuncOp f :
+       llvm::make_early_inc_range(kernels.getOps<func::FuncOp>()))
+    f.erase();
+  LowerToNVVMOptions options;
+  options.chip = kCubinChips[0];
+  // libdevice from the toolkit that holds this ptxas (<toolkit>/bin/ptxas).
+  options.toolkit =
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(ptxas)).str();
+  PassManager pm(kernels.getContext());
+  buildLowerToNVVMPipeline(pm, options);
+  if (failed(pm.run(kernels)))
+    return failure();
+  std::string ptx;
+  kernels.walk([&](gpu::BinaryOp binary) {
+    for (Attribute a : binary.getObjects())
+      if (auto object = dyn_cast<gpu::ObjectAttr>(a))
+        ptx = object.getObject().str();
+  });
+  if (ptx.empty())
+    return kernels.emitError() << "the GPU lowering produced no PTX";
+  if (StringRef(ptx).contains("__nv_"))
+    return kernels.emitError()
+           << "the PTX calls libdevice functions that were not linked; is "
+           << options.toolkit << "/nvvm/libdevice/libdevice.10.bc there?";
+  SmallString<256> ptxPath(dir);
+  llvm::sys::path::append(ptxPath, "kernels.ptx");
+  if (failed(writeFile(kernels, ptxPath, ptx)))
+    return failure();
+  for (const char *chip : kCubinChips) {
+    SmallString<256> cubin(dir);
+    llvm::sys::path::append(cubin, std::string("kernels.") + chip + ".cubin");
+    SmallVector<StringRef> args = {ptxas,   "-arch", chip, "-O3",
+                                   ptxPath, "-o",    cubin};
+    std::string error;
+    int rc =
+        llvm::sys::ExecuteAndWait(ptxas, args, std::nullopt, {}, 0, 0, &error);
+    if (rc != 0)
+      return kernels.emitError()
+             << "ptxas -arch " << chip << " " << ptxPath << " failed (exit "
+             << rc << ")" << (error.empty() ? "" : ": " + error);
+  }
+  return success();
+}
+
 LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
                                      const PackageOptions &options) {
   SmallVector<ModelOp> models(module.getOps<ModelOp>());
@@ -319,6 +389,19 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
     entries.push_back(std::move(e));
   }
 
+  std::string ptxas;
+  if (options.gpu != PackageOptions::GPU::off) {
+    ptxas = findPtxas();
+    if (ptxas.empty() && options.gpu == PackageOptions::GPU::on)
+      return model.emitError()
+             << "--gpu needs ptxas: set CUDA_HOME to a CUDA toolkit or put "
+                "ptxas on PATH";
+    if (ptxas.empty())
+      llvm::errs() << "muirc: note: ptxas not found (set CUDA_HOME or put "
+                      "it on PATH); the package has CPU kernels only\n";
+  }
+  bool gpu = !ptxas.empty();
+
   // The report, as the manifest's core.
   std::string reportText;
   llvm::raw_string_ostream reportOs(reportText);
@@ -328,6 +411,26 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
   if (!report)
     return model.emitError() << "internal error: report is not JSON: "
                              << llvm::toString(report.takeError());
+  llvm::json::Object kernelsEntry{
+      {"cpu_library", "libmuir_kernels.so"},
+      {"init", "void muir_kernel_init(float *params, uint64_t seed, "
+               "int64_t begin, int64_t end)"},
+      {"step", "void muir_kernel_step(float *params, const float "
+               "*grads, float *const *states, int64_t step, float "
+               "lr_factor)"}};
+  if (gpu) {
+    llvm::json::Object cubins;
+    for (const char *chip : kCubinChips)
+      cubins[chip] = std::string("kernels.") + chip + ".cubin";
+    kernelsEntry["cuda_ptx"] = "kernels.ptx";
+    kernelsEntry["cuda_ptx_target"] = kCubinChips[0];
+    kernelsEntry["cuda_cubins"] = std::move(cubins);
+    kernelsEntry["cuda_init"] = "muir_init_kernel(float *params, uint64_t "
+                                "seed, int64_t begin, int64_t end)";
+    kernelsEntry["cuda_step"] =
+        "muir_step_kernel(float *params, const float *grads, float *state0, "
+        "float *state1, int64_t step, float lr_factor)";
+  }
   llvm::json::Object manifest{
       {"abi_version", MUIR_PACKAGE_ABI_VERSION},
       {"model", model.getSymName()},
@@ -338,14 +441,7 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
                                     {"alignment_bytes", alignment},
                                     {"num_states", numStates(optimizer)},
                                     {"params", std::move(layout)}}},
-      {"kernels",
-       llvm::json::Object{
-           {"cpu_library", "libmuir_kernels.so"},
-           {"init", "void muir_kernel_init(float *params, uint64_t seed, "
-                    "int64_t begin, int64_t end)"},
-           {"step", "void muir_kernel_step(float *params, const float "
-                    "*grads, float *const *states, int64_t step, float "
-                    "lr_factor)"}}}};
+      {"kernels", std::move(kernelsEntry)}};
 
   SmallString<256> path(dir);
   auto at = [&](StringRef name) {
@@ -371,11 +467,22 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
   OwningOpRef<ModuleOp> kernels = module.clone();
   {
     PassManager pm(module.getContext());
-    pm.addPass(createConvertTPToKernels());
+    ConvertTPToKernelsOptions convert;
+    convert.gpu = gpu;
+    pm.addPass(createConvertTPToKernels(convert));
     if (failed(pm.run(*kernels)))
       return failure();
     for (ModelOp m : llvm::make_early_inc_range(kernels->getOps<ModelOp>()))
       m.erase();
+  }
+  if (gpu) {
+    OwningOpRef<ModuleOp> cuda = kernels->clone();
+    if (failed(emitCuda(*cuda, dir, ptxas)))
+      return failure();
+    for (auto m :
+         llvm::make_early_inc_range(kernels->getOps<gpu::GPUModuleOp>()))
+      m.erase();
+    (*kernels)->removeAttr(gpu::GPUDialect::getContainerModuleAttrName());
   }
   if (failed(emitObject(*kernels, at("kernels.o"), options)))
     return failure();

@@ -1138,14 +1138,55 @@ tp.model @m {
 
 // -----
 
-// The loss is a scalar of the logits' element type. (The message quotes the
-// element type inside the type it spells: `!tp.tensor<[], 'f32'>`.)
+// The loss is a scalar of the logits' element type.
 tp.model @m {
   tp.dim @b = fixed<4>
   tp.dim @vocab = fixed<256>
   %logits = tp.input "logits" : !tp.tensor<[b, vocab], f32>
   %t = tp.input "targets" : !tp.tensor<[b], i32>
-  // expected-error @+1 {{'tp.cross_entropy' op result must be a scalar !tp.tensor<[], 'f32'>}}
+  // expected-error @+1 {{'tp.cross_entropy' op result must be a scalar of the logits' element type, !tp.tensor<[], f32>}}
   %loss = tp.cross_entropy %logits, %t : (!tp.tensor<[b, vocab], f32>, !tp.tensor<[b], i32>) -> !tp.tensor<[b], f32>
   tp.output %loss : !tp.tensor<[b], f32>
+}
+
+// -----
+
+// Depth blocks are not nested: each parameter's copy count is one depth.
+tp.model @m {
+  tp.dim @b = fixed<4>
+  tp.dim @d = width<base 8, size 32>
+  tp.dim @L = depth<base 2, size 4>
+  %x = tp.input "x" : !tp.tensor<[b, d], f32>
+  %y = tp.repeat @L (%x) : (!tp.tensor<[b, d], f32>) -> !tp.tensor<[b, d], f32> {
+  ^bb0(%h: !tp.tensor<[b, d], f32>):
+    // expected-error @+1 {{'tp.repeat' op expects parent op 'tp.model'}}
+    %z = tp.repeat @L (%h) : (!tp.tensor<[b, d], f32>) -> !tp.tensor<[b, d], f32> {
+    ^bb0(%g: !tp.tensor<[b, d], f32>):
+      tp.yield %g : !tp.tensor<[b, d], f32>
+    }
+    tp.yield %z : !tp.tensor<[b, d], f32>
+  }
+  tp.output %y : !tp.tensor<[b, d], f32>
+}
+
+// -----
+
+// A model ends in tp.output, which names what it computes.
+// expected-error @+1 {{'tp.model' op body must end in tp.output}}
+tp.model @m {
+  tp.dim @b = fixed<4>
+  llvm.unreachable
+}
+
+// -----
+
+// Only the ops' own symbol attributes name dims; a discardable attribute
+// holding a symbol is left alone (and an undeclared inherent one is not).
+tp.model @m {
+  tp.dim @b = fixed<4>
+  tp.dim @d = width<base 8, size 32>
+  %x = tp.input "x" {note = @elsewhere} : !tp.tensor<[b, d], f32>
+  // expected-error @+1 {{'tp.rope' op uses undeclared dim 'd_head'}}
+  %r = tp.rope %x head_dim @d_head : !tp.tensor<[b, d], f32>
+  tp.output %r : !tp.tensor<[b, d], f32>
 }

@@ -94,7 +94,7 @@ tp.model @params {
 // residuals), two values, and none.
 // CHECK-LABEL: tp.model @repeat {
 // CHECK:         %[[X:.*]] = tp.input "x" : !tp.tensor<[b, d], f32>
-// CHECK-NEXT:    %[[ONE:.*]] = tp.repeat @layers(%[[X]]) : (!tp.tensor<[b, d], f32>) -> !tp.tensor<[b, d], f32> {
+// CHECK-NEXT:    %[[ONE:.*]] = tp.repeat @layers (%[[X]]) : (!tp.tensor<[b, d], f32>) -> !tp.tensor<[b, d], f32> {
 // CHECK-NEXT:    ^bb0(%[[H:.*]]: !tp.tensor<[b, d], f32>):
 // CHECK-NEXT:      %[[W:.*]] = tp.param "blocks.fc" normal : !tp.tensor<[d, d], f32>
 // CHECK-NEXT:      %[[F:.*]] = tp.linear %[[H]], %[[W]] : (!tp.tensor<[b, d], f32>, !tp.tensor<[d, d], f32>) -> !tp.tensor<[b, d], f32>
@@ -103,13 +103,13 @@ tp.model @params {
 // CHECK-NEXT:      %[[R2:.*]] = tp.residual %[[R1]], %[[G]] : !tp.tensor<[b, d], f32>
 // CHECK-NEXT:      tp.yield %[[R2]] : !tp.tensor<[b, d], f32>
 // CHECK-NEXT:    }
-// CHECK-NEXT:    %[[TWO:.*]]:2 = tp.repeat @layers(%[[ONE]], %[[X]]) : (!tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>) -> (!tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>) {
+// CHECK-NEXT:    %[[TWO:.*]]:2 = tp.repeat @layers (%[[ONE]], %[[X]]) : (!tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>) -> (!tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>) {
 // CHECK-NEXT:    ^bb0(%[[P:.*]]: !tp.tensor<[b, d], f32>, %[[Q:.*]]: !tp.tensor<[b, d], f32>):
 // CHECK-NEXT:      %[[RS:.*]] = tp.relu %[[Q]] : !tp.tensor<[b, d], f32>
 // CHECK-NEXT:      %[[RP:.*]] = tp.residual %[[P]], %[[RS]] : !tp.tensor<[b, d], f32>
 // CHECK-NEXT:      tp.yield %[[RP]], %[[RS]] : !tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>
 // CHECK-NEXT:    }
-// CHECK-NEXT:    tp.repeat @layers() : () -> () {
+// CHECK-NEXT:    tp.repeat @layers () : () -> () {
 // CHECK-NEXT:      tp.yield{{$}}
 // CHECK-NEXT:    }
 // CHECK-NEXT:    tp.output %[[TWO]]#0, %[[TWO]]#1 : !tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>

@@ -171,8 +171,13 @@ private:
   LogicalResult check(Operation *op) {
     if (auto dim = dyn_cast<DimOp>(op))
       return declare(dim);
+    // Dim references are the ops' own (inherent) symbol attributes, such as
+    // tp.repeat's depth and tp.attention's head_dim; a user's discardable
+    // attribute that happens to hold a symbol is none of the model's business.
     for (NamedAttribute attr : op->getAttrs())
-      if (auto ref = dyn_cast<FlatSymbolRefAttr>(attr.getValue()))
+      if (auto ref = dyn_cast<FlatSymbolRefAttr>(attr.getValue());
+          ref && op->getName().getRegisteredInfo() &&
+          llvm::is_contained(op->getName().getAttributeNames(), attr.getName()))
         if (failed(checkDimRef(op, ref.getValue(), /*inType=*/false)))
           return failure();
     for (Type type : op->getResultTypes())
@@ -304,7 +309,12 @@ private:
 };
 } // namespace
 
-LogicalResult ModelOp::verifyRegions() { return ModelChecker(*this).run(); }
+LogicalResult ModelOp::verifyRegions() {
+  Block &body = getBody().front();
+  if (body.empty() || !isa<OutputOp>(body.back()))
+    return emitOpError() << "body must end in tp.output";
+  return ModelChecker(*this).run();
+}
 
 //===----------------------------------------------------------------------===//
 // DimOp
@@ -823,8 +833,13 @@ LogicalResult CrossEntropyOp::verify() {
                          << " plus a class dim";
   NamedTensorType result = tensorOf(getResult());
   if (result.getRank() != 0 ||
-      result.getElementType() != logits.getElementType())
-    return emitOpError() << "result must be a scalar !tp.tensor<[], "
-                         << logits.getElementType() << ">";
+      result.getElementType() != logits.getElementType()) {
+    std::string want;
+    llvm::raw_string_ostream os(want);
+    os << NamedTensorType::get(getContext(), {}, logits.getElementType());
+    return emitOpError() << "result must be a scalar of the logits' "
+                            "element type, "
+                         << want;
+  }
   return success();
 }

@@ -110,8 +110,8 @@ LogicalResult mlir::tp::printParamTable(ModelOp model, llvm::raw_ostream &os) {
   for (const Row &row : rows)
     for (int c = 0; c < 6; ++c)
       width[c] = std::max(width[c], row.cells[c].size());
-  os << fmt::format("model @{}: {} parameters\n", model.getSymName().str(),
-                    params->size());
+  os << fmt::format("model @{}: {} parameter{}\n", model.getSymName().str(),
+                    params->size(), params->size() == 1 ? "" : "s");
   for (const Row &row : rows) {
     std::string line;
     for (int c = 0; c < 6; ++c)

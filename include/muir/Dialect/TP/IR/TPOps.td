@@ -140,7 +140,7 @@ def TP_ParamOp : TP_Op<"param", [ParentOneOf<["ModelOp", "RepeatOp"]>, Pure]> {
   }];
 }
 
-def TP_RepeatOp : TP_Op<"repeat", [SingleBlock]> {
+def TP_RepeatOp : TP_Op<"repeat", [SingleBlock, HasParent<"ModelOp">]> {
   let summary = "A block repeated over a depth dimension";
   let description = [{
     Runs its body once per repetition of the `depth` dimension `@depth`,
@@ -163,7 +163,7 @@ def TP_RepeatOp : TP_Op<"repeat", [SingleBlock]> {
   let results = (outs Variadic<TP_AnyTensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
-    $depth `(` $inits `)` attr-dict `:` functional-type($inits, $results) $body
+    $depth ` ` `(` $inits `)` attr-dict `:` functional-type($inits, $results) $body
   }];
   let hasRegionVerifier = 1;
 }
@@ -372,7 +372,7 @@ def TP_AttentionOp : TP_Op<"attention", [Pure]> {
   let results = (outs TP_AnyTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value `head_dim` $head_dim (`causal` $causal^)?
-    (`scale` $scale^)? attr-dict `:` functional-type(operands, results)
+    (`scale` `` $scale^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

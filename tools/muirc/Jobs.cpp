@@ -143,6 +143,20 @@ static cl::opt<bool>
 static cl::opt<bool> noGpu("no-gpu", cl::desc("CPU kernels only"),
                            cl::sub(packageCmd));
 
+OwningOpRef<ModuleOp> muirc::loadFile(MLIRContext &context, StringRef path,
+                                      llvm::SourceMgr &sourceMgr) {
+  std::string error;
+  auto file = openInputFile(path, &error);
+  if (!file) {
+    llvm::errs() << "muirc: " << error << "\n";
+    return {};
+  }
+  if (failed(muir::checkInput(*file, llvm::errs())))
+    return {};
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  return parseSourceFile<ModuleOp>(sourceMgr, &context);
+}
+
 bool muirc::reportSelected() { return static_cast<bool>(reportCmd); }
 bool muirc::packageSelected() { return static_cast<bool>(packageCmd); }
 
@@ -175,16 +189,7 @@ static OwningOpRef<ModuleOp> loadModel(MLIRContext &context,
     }
     return std::move(*module);
   }
-  std::string error;
-  auto file = openInputFile(input, &error);
-  if (!file) {
-    llvm::errs() << "muirc: " << error << "\n";
-    return {};
-  }
-  if (failed(muir::checkInput(*file, llvm::errs())))
-    return {};
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-  return parseSourceFile<ModuleOp>(sourceMgr, &context);
+  return muirc::loadFile(context, input, sourceMgr);
 }
 
 /// Adds tp-parametrize and tp-instantiate with the command line's options.

@@ -8,9 +8,18 @@
 #ifndef MUIR_TOOLS_MUIRC_JOBS_H
 #define MUIR_TOOLS_MUIRC_JOBS_H
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/SourceMgr.h"
 
 namespace muirc {
+
+/// Parses and verifies `path` into `sourceMgr`; the caller's handler for
+/// `sourceMgr` prints diagnostics, then and later, as file:line:col.
+mlir::OwningOpRef<mlir::ModuleOp> loadFile(mlir::MLIRContext &context,
+                                           llvm::StringRef path,
+                                           llvm::SourceMgr &sourceMgr);
 
 /// True when the command line selected `muirc report`.
 bool reportSelected();

@@ -62,26 +62,11 @@ static cl::opt<std::string> importOutput("o", cl::init("-"),
                                          cl::value_desc("out.mlir"),
                                          cl::sub(importCmd));
 
-/// Parses and verifies `path` into `sourceMgr`; the caller's handler for
-/// `sourceMgr` prints diagnostics, then and later, as file:line:col.
-static OwningOpRef<ModuleOp> load(MLIRContext &context, StringRef path,
-                                  llvm::SourceMgr &sourceMgr) {
-  std::string error;
-  auto file = openInputFile(path, &error);
-  if (!file) {
-    llvm::errs() << "muirc: " << error << "\n";
-    return {};
-  }
-  if (failed(muir::checkInput(*file, llvm::errs())))
-    return {};
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-  return parseSourceFile<ModuleOp>(sourceMgr, &context);
-}
-
 static int runSummary(MLIRContext &context) {
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = load(context, summaryInput, sourceMgr);
+  OwningOpRef<ModuleOp> module =
+      muirc::loadFile(context, summaryInput, sourceMgr);
   if (!module)
     return 1;
   if (summaryPrintIR) {

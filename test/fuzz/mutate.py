@@ -48,6 +48,47 @@ DEFAULT_PIPELINES = [
     "--tp-instantiate --tp-print-params",
 ]
 
+# Odd command lines, one of which (picked per mutant) runs on every mutant
+# that verifies: unknown options and malformed option values must be
+# diagnosed too. "{}" is the mutant's path; the first word names the tool.
+HOSTILE_COMMANDS = [
+    "muir-opt --no-such-option {}",
+    "muir-opt --tp-print-params=1 {}",
+    "muir-opt '--tp-parametrize=scheme=' {}",
+    "muir-opt '--tp-parametrize=scheme=bogus optimizer=sgd' {}",
+    "muir-opt '--tp-parametrize=optimizer=' {}",
+    "muir-opt '--tp-parametrize=scheme=completep alpha=-9223372036854775808/1' {}",
+    "muir-opt '--tp-parametrize=scheme=completep alpha=9223372036854775807/9223372036854775806' {}",
+    "muir-opt '--tp-parametrize=scheme=completep alpha=1/0' {}",
+    "muir-opt '--tp-parametrize=scheme=completep alpha=0/0' {}",
+    "muir-opt '--tp-parametrize=scheme=completep alpha=99999999999999999999' {}",
+    "muir-opt '--tp-parametrize=scheme=completep alpha=9223372036854775807.5' {}",
+    "muir-opt '--tp-parametrize=scheme=completep alpha=-0.5' {}",
+    "muir-opt '--tp-parametrize=scheme=completep alpha=nan' {}",
+    "muir-opt '--tp-parametrize=scheme=completep alpha=0.75' {}",
+    "muir-opt --tp-parametrize '--tp-instantiate=lr=-1 batch=0' {}",
+    "muir-opt --tp-parametrize '--tp-instantiate=lr=nan init-std=inf' {}",
+    "muir-opt --tp-parametrize '--tp-instantiate=base-batch=0 base-tokens=0 tokens=0' {}",
+    "muir-opt --tp-parametrize '--tp-instantiate=lr=1e308 batch=1e308 tokens=1e-308' {}",
+    "muir-opt --tp-parametrize '--tp-instantiate=multipliers=/nonexistent.json' {}",
+    "muir-opt --tp-parametrize '--tp-instantiate=multipliers=/dev/null' {}",
+    "muir-opt --tp-parametrize '--tp-instantiate=multipliers=/' {}",
+    "muir-opt --tp-instantiate=lr= {}",
+    "muir-opt -o /nonexistent/dir/out.mlir {}",
+    "muir-opt {} {}",
+    "muirc summary --print-ir=2 {}",
+    "muirc summary {} {}",
+    "muirc summary --no-such-option {}",
+    "muirc frobnicate {}",
+    "muirc report --alpha=-9223372036854775808/1 --scheme=completep {}",
+    "muirc report --scheme=bogus {}",
+    "muirc report --format=bogus {}",
+    "muirc report --lr=-1 --batch=0 --format=json {}",
+    "muirc report --tokens=0 --base-tokens=0 --format=csv {}",
+    "muirc report --scheme=mup --optimizer=sgd --format=markdown {}",
+    "muirc report --card {} {}",
+]
+
 # A diagnostic with a location: `path:line:col: error: ...`.
 LOCATED_ERROR = re.compile(r"^.*:\d+:\d+: error: .+$", re.MULTILINE)
 # Other clear error messages: `muirc: ...`, `error: ...`, cl::opt errors.
@@ -445,8 +486,10 @@ def classify(rc, out, err):
     return "BAD", "exit status %d without a message" % rc
 
 
-def check_file(tools, path):
-    """Runs every tool on `path`; returns a list of (cmd, verdict, reason, rc, out, err)."""
+def check_file(tools, path, hostile=None):
+    """Runs every tool on `path` (and, when it verifies, the `hostile`
+    command line from HOSTILE_COMMANDS); returns a list of
+    (cmd, verdict, reason, rc, out, err)."""
     results = []
     for cmd in tools.commands(path):
         rc, out, err = tools.run(cmd)
@@ -462,6 +505,12 @@ def check_file(tools, path):
                 rc2, out2, err2 = tools.run(pcmd)
                 v2, r2 = classify(rc2, out2, err2)
                 results.append((pcmd, v2, r2, rc2, "", err2))
+            if hostile:
+                words = shlex.split(hostile.replace("{}", shlex.quote(path)))
+                hcmd = [tools.opt if words[0] == "muir-opt" else tools.muirc] + words[1:]
+                rc2, out2, err2 = tools.run(hcmd)
+                v2, r2 = classify(rc2, out2, err2)
+                results.append((hcmd, v2, r2, rc2, "", err2))
     return results
 
 
@@ -572,10 +621,11 @@ def run_campaign(args, tools):
         rng = random.Random("%d:%d" % (args.seed, i))
         sname, stext = seeds[i % len(seeds)]
         text, desc = mutate(rng, stext, texts)
+        hostile = rng.choice(HOSTILE_COMMANDS)
         name = "%s-m%d" % (sname.replace(".", "-"), i)
         path = os.path.join(work, name + ".mlir")
         write_text(path, text)
-        results = check_file(tools, path)
+        results = check_file(tools, path, hostile)
         os.unlink(path)
         return (name, desc), text, results
 

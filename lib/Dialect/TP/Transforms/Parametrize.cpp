@@ -19,19 +19,23 @@ namespace mlir::tp {
 using namespace mlir;
 using namespace mlir::tp;
 
-/// Parses `1`, `1/2` or a decimal such as `0.75` into a rational.
+/// Parses `1`, `1/2` or a decimal such as `0.75` into a rational. Terms
+/// are limited to 32 bits: Rational cannot normalise -2^63, and its
+/// arithmetic multiplies numerators by denominators.
 static std::optional<Rational> parseRational(StringRef text) {
   text = text.trim();
   auto [numText, denText] = text.split('/');
   int64_t num, den = 1;
+  auto small = [](int64_t v) { return v > INT32_MIN && v <= INT32_MAX; };
   if (!numText.getAsInteger(10, num) &&
       (denText.empty() || (!denText.getAsInteger(10, den) && den > 0)))
-    return Rational(num, den);
+    return small(num) && small(den) ? std::optional(Rational(num, den))
+                                    : std::nullopt;
   if (!denText.empty())
     return std::nullopt;
   auto [whole, frac] = text.split('.');
   if (frac.empty() || frac.size() > 6 || whole.getAsInteger(10, num) ||
-      !llvm::all_of(frac, llvm::isDigit))
+      !small(num) || !llvm::all_of(frac, llvm::isDigit))
     return std::nullopt;
   int64_t scale = 1, digits = 0;
   for (char c : frac) {

@@ -94,6 +94,10 @@ t_copy = timeit(lambda: copy.copy_like(P.ctypes.data, G.ctypes.data, M.ctypes.da
 
 import torch  # noqa: E402
 
+# torch gets every core (Debian's build defaults to one thread here); the
+# generated kernel and the copy loop run on one.
+torch.set_num_threads(os.cpu_count())
+
 vals = {p["name"]: p for p in man["report"]["params"]}
 groups = {}
 for p in man["layout"]["params"]:

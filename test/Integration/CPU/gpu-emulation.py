@@ -1,0 +1,233 @@
+# RUN: %python %s %muir_tools %muir_src %t
+#
+# The GPU kernels run on the CPU, bit for bit against the CPU kernels.
+# convert-tp-to-kernels{gpu=true} builds muir_init_kernel and
+# muir_step_kernel; tp-test-emulate-gpu turns each into a host function
+# that runs the kernel body in loops over blocks and threads (the kernels'
+# own index math, chunking, grid-stride loop, binary segment search,
+# 128-bit vector accesses and scalar tails), lowered with
+# convert-vector-to-llvm and tp-lower-to-cpu, translated to LLVM IR and
+# compiled into a library. Checked against the package's libmuir_kernels.so
+# (the CPU kernels, built by `muirc package` from the same options):
+#
+# - step: 20 AdamW or SGD-momentum steps with random gradients and a varying
+#   lr factor give the same bits in params and every state, at the
+#   runtime's launch configuration (muir_launch_config) and at tiny grids
+#   (3 x 32, 5 x 96) that make every block loop over many chunks;
+# - init: the same bits for the full range and for shards [begin, end),
+#   elements outside the shard untouched (init uses libm log/cos on both
+#   sides here, so a difference could only be index math).
+#
+# The models are the GPT-2 and Llama examples shrunk as in kernels.py, with
+# d_model and the vocabulary chosen so that some tensors' sizes are not
+# multiples of 4 (the scalar tail of the step kernel) and several tensors
+# span more than one 1024-element chunk.
+import ctypes
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+TOOLS, SRC, TMP = sys.argv[1:4]
+os.makedirs(TMP, exist_ok=True)
+failures, checks = [], 0
+LLVM_BIN = "/usr/lib/llvm-22/bin"
+
+
+def tool(name, *alternatives):
+    for n in (name, *alternatives):
+        path = shutil.which(n) or shutil.which(n, path=LLVM_BIN)
+        if path:
+            return path
+    sys.exit(f"gpu-emulation: {name} not found")
+
+
+MLIR_TRANSLATE = tool("mlir-translate", "mlir-translate-22")
+CC = tool("clang-22", "clang")
+
+
+def check(what, ok):
+    global checks
+    checks += 1
+    if not ok:
+        failures.append(what)
+
+
+def shrink(example, dims):
+    text = open(f"{SRC}/examples/{example}.mlir").read()
+    for name, decl in dims.items():
+        text, n = re.subn(rf"tp.dim @{name} = [a-z]+<[^>]*>", f"tp.dim @{name} = {decl}", text)
+        assert n == 1, name
+    path = f"{TMP}/{example}-tiny.mlir"
+    open(path, "w").write(text)
+    return path
+
+
+GPT = shrink("gpt2", {"seq": "fixed<16>", "vocab": "fixed<97>", "d_head": "fixed<8>",
+                      "d_model": "width<base 18, size 54>", "n_head": "width<base 2, size 6>",
+                      "d_ff": "width<base 64, size 192>", "layers": "depth<base 2, size 3>"})
+LLAMA = shrink("llama", {"seq": "fixed<16>", "vocab": "fixed<81>", "d_head": "fixed<8>",
+                         "d_model": "width<base 22, size 66>", "n_head": "width<base 2, size 8>",
+                         "n_kv_head": "width<base 1, size 4>", "d_ff": "width<base 40, size 160>",
+                         "layers": "depth<base 1, size 3>"})
+
+HP = {"lr": 3e-3, "weight-decay": 0.1, "eps": 1e-8, "beta1": 0.9, "beta2": 0.95}
+
+
+def ptr(a):
+    return a.ctypes.data_as(ctypes.c_void_p)
+
+
+# The runtime's launch configuration.
+RUNTIME = ctypes.CDLL(os.path.join(os.path.dirname(TOOLS), "lib", "libmuir_runtime.so"))
+
+
+class LaunchConfig(ctypes.Structure):
+    _fields_ = [("grid_x", ctypes.c_uint32), ("block_x", ctypes.c_uint32)]
+
+
+RUNTIME.muir_launch_config.argtypes = [ctypes.c_int64, ctypes.POINTER(LaunchConfig)]
+RUNTIME.muir_launch_config.restype = ctypes.c_int
+
+
+def launch_config(elements):
+    config = LaunchConfig()
+    assert RUNTIME.muir_launch_config(elements, ctypes.byref(config)) == 0
+    return config.grid_x, config.block_x
+
+
+EMULATED = ["muir_init_kernel_emulated", "muir_step_kernel_emulated",
+            "muir_generated_init", "muir_generated_step"]
+
+
+def build(model, scheme, optimizer, name, extra):
+    """The package (CPU kernels) and the emulated GPU kernels of one model."""
+    out = f"{TMP}/{name}"
+    subprocess.run([f"{TOOLS}/muirc", "package", model, f"--scheme={scheme}",
+                    f"--optimizer={optimizer}", "--no-gpu", "-o", out,
+                    *[f"--{k}={v}" for k, v in HP.items()],
+                    *[f"--{k}={v}" for k, v in extra.items()]],
+                   check=True, capture_output=True)
+    cpu = ctypes.CDLL(f"{out}/libmuir_kernels.so")
+    cpu.muir_kernel_init.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int64, ctypes.c_int64]
+    cpu.muir_kernel_step.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                                     ctypes.c_int64, ctypes.c_float]
+    manifest = json.load(open(f"{out}/manifest.json"))
+
+    # The same model through muir-opt: parametrize, instantiate and lay out
+    # as muirc does, generate the kernels with the GPU ones, emulate, keep
+    # only the functions called here, lower for the CPU.
+    instantiate = " ".join(f"{k}={v}" for k, v in {**HP, **extra}.items())
+    pipeline = (f"builtin.module(tp.model(tp-parametrize{{scheme={scheme} optimizer={optimizer}}},"
+                f"tp-instantiate{{{instantiate}}},tp-assign-layout),"
+                "convert-tp-to-kernels{gpu=true},tp-test-emulate-gpu,"
+                f"symbol-privatize{{exclude={','.join(EMULATED)}}},symbol-dce,"
+                "convert-vector-to-llvm,tp-lower-to-cpu)")
+    subprocess.run([f"{TOOLS}/muir-opt", model, f"--pass-pipeline={pipeline}",
+                    "-o", f"{out}/emulated.mlir"], check=True)
+    subprocess.run([MLIR_TRANSLATE, "--mlir-to-llvmir", f"{out}/emulated.mlir",
+                    "-o", f"{out}/emulated.ll"], check=True)
+    subprocess.run([CC, "-O2", "-shared", "-fPIC", "-Wno-override-module",
+                    f"{out}/emulated.ll", "-o", f"{out}/libemulated.so", "-lm"], check=True)
+    emu = ctypes.CDLL(f"{out}/libemulated.so")
+    i64, f32, vp = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
+    emu.muir_init_kernel_emulated.argtypes = [vp, ctypes.c_uint64, i64, i64, i64, i64]
+    emu.muir_step_kernel_emulated.argtypes = [vp, vp, vp, vp, i64, f32, i64, i64]
+    emu.muir_generated_init.argtypes = [vp, ctypes.c_uint64, i64, i64]
+    emu.muir_generated_step.argtypes = [vp, vp, vp, vp, i64, f32]
+    return cpu, emu, manifest
+
+
+def same(a, b):
+    return np.array_equal(a.view(np.uint32), b.view(np.uint32))
+
+
+def first_difference(a, b):
+    diff = np.flatnonzero(a.view(np.uint32) != b.view(np.uint32))
+    return f"first of {len(diff)} differences at {diff[0]}: {a[diff[0]]!r} vs {b[diff[0]]!r}" \
+        if len(diff) else "same"
+
+
+def run(model, scheme, optimizer, name, extra={}):
+    cpu, emu, manifest = build(model, scheme, optimizer, name, extra)
+    n = manifest["layout"]["buffer_elements"]
+    nstates = manifest["layout"]["num_states"]
+    params = [p for p in manifest["layout"]["params"] if p["tied_to"] is None]
+    tails = sum(p["copies"] for p in params if p["numel"] % 4)
+    multi = sum(p["copies"] for p in params if p["numel"] > 1024)
+    check(f"{name}: some tensor has a scalar tail", tails > 0)
+    check(f"{name}: some tensor spans several chunks", multi > 0)
+    real = launch_config(n)
+    configs = [real, (3, 32), (5, 96)]
+    print(f"{name}: {n} elements, {len(params)} parameters, {tails} tensor copies with a "
+          f"tail, {multi} over a chunk; launch {real[0]} x {real[1]}")
+
+    # ---- init ----------------------------------------------------------
+    rng = np.random.default_rng(1)
+    seed = 0x1234_5678_9abc
+    want = np.zeros(n, np.float32)
+    cpu.muir_kernel_init(ptr(want), seed, 0, n)
+    mine = np.zeros(n, np.float32)
+    emu.muir_generated_init(ptr(mine), seed, 0, n)
+    check(f"{name}: muir-opt's CPU init is the package's", same(want, mine))
+    for grid, block in configs:
+        got = np.zeros(n, np.float32)  # as `want`: padding is not written
+        emu.muir_init_kernel_emulated(ptr(got), seed, 0, n, grid, block)
+        check(f"{name}: emulated init {grid} x {block}: {first_difference(want, got)}",
+              same(want, got))
+    shards = [(0, n // 3), (n // 3, n // 3 + 7), (n // 3 + 7, n), (1, 2), (n - 5, n),
+              (1000, 3100), (n // 2, n // 2)]
+    for begin, end in shards:
+        background = rng.standard_normal(n).astype(np.float32)
+        want = background.copy()
+        cpu.muir_kernel_init(ptr(want), seed, begin, end)
+        for grid, block in [launch_config(end - begin), (3, 32)]:
+            got = background.copy()
+            emu.muir_init_kernel_emulated(ptr(got), seed, begin, end, grid, block)
+            check(f"{name}: emulated init [{begin}, {end}) {grid} x {block}: "
+                  f"{first_difference(want, got)}", same(want, got))
+
+    # ---- steps ---------------------------------------------------------
+    start = np.zeros(n, np.float32)
+    cpu.muir_kernel_init(ptr(start), 7, 0, n)
+    for grid, block in configs:
+        P = [start.copy(), start.copy(), start.copy()]  # package, emulated, muir-opt CPU
+        S = [[np.zeros(n, np.float32) for _ in range(2)] for _ in range(3)]
+        states = (ctypes.c_void_p * 2)(*[s.ctypes.data for s in S[0]])
+        G = np.zeros(n, np.float32)
+        rng = np.random.default_rng(0)
+        bad = None
+        for t in range(1, 21):
+            G[:] = rng.standard_normal(n).astype(np.float32) * np.float32(0.01)
+            lr_factor = 0.5 + 0.5 * math.cos(math.pi * t / 20)
+            cpu.muir_kernel_step(ptr(P[0]), ptr(G), states, t, lr_factor)
+            emu.muir_step_kernel_emulated(ptr(P[1]), ptr(G), ptr(S[1][0]), ptr(S[1][1]),
+                                          t, lr_factor, grid, block)
+            emu.muir_generated_step(ptr(P[2]), ptr(G), ptr(S[2][0]), ptr(S[2][1]), t, lr_factor)
+            for k, what in ((1, "emulated GPU step"), (2, "muir-opt's CPU step")):
+                for label, a, b in [("params", P[0], P[k])] + \
+                        [(f"state{j}", S[0][j], S[k][j]) for j in range(nstates)]:
+                    if bad is None and not same(a, b):
+                        bad = f"{what} {grid} x {block}: {label} at step {t}: {first_difference(a, b)}"
+        check(f"{name}: {bad}", bad is None)
+        check(f"{name}: the steps changed the params", not same(start, P[0]))
+        if nstates < 2:
+            check(f"{name}: the emulated step leaves state1 alone", not S[1][1].any())
+        print(f"{name}: 20 steps at {grid} x {block}: {'bit-identical' if bad is None else bad}")
+
+
+run(GPT, "completep", "adamw", "gpt-adamw")
+run(GPT, "mup-table8", "sgd-momentum", "gpt-sgdm")
+run(LLAMA, "completedp", "adamw", "llama-adamw",
+    {"batch": 512, "base-batch": 256, "tokens": 4e9, "base-tokens": 1e9})
+run(LLAMA, "mup", "sgd-momentum", "llama-sgdm")
+
+for f in failures:
+    print("FAIL:", f)
+print(f"{checks - len(failures)} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)

@@ -377,7 +377,7 @@ static void printCsv(const Report &r, llvm::raw_ostream &os) {
       }
       std::vector<std::string> vs;
       for (double v : it->second.values)
-        vs.push_back(fmt::format("{:.17g}", v));
+        vs.push_back(fmt::format("{}", v)); // shortest round-trip form
       f.push_back(fmt::format("{}", fmt::join(vs, ";")));
       exps.push_back(formatScale(it->second.scale));
     }

@@ -19,8 +19,9 @@ using namespace mlir::tp;
 namespace {
 struct TPPrintParamsPass : tp::impl::TPPrintParamsBase<TPPrintParamsPass> {
   void runOnOperation() override {
-    if (failed(printParamTable(getOperation(), llvm::outs())))
-      signalPassFailure();
+    for (ModelOp model : getOperation().getOps<ModelOp>())
+      if (failed(printParamTable(model, llvm::outs())))
+        return signalPassFailure();
     markAllAnalysesPreserved();
   }
 };

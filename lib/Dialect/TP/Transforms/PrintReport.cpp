@@ -23,12 +23,14 @@ struct TPPrintReportPass : tp::impl::TPPrintReportBase<TPPrintReportPass> {
   void runOnOperation() override {
     std::optional<ReportFormat> f = parseReportFormat(format);
     if (!f) {
-      getOperation().emitError() << "unknown report format '" << format
-                                 << "'; expected table, markdown, json or csv";
+      emitError(getOperation().getLoc())
+          << "unknown report format '" << format
+          << "'; expected table, markdown, json or csv";
       return signalPassFailure();
     }
-    if (failed(printReport(getOperation(), *f, llvm::outs())))
-      return signalPassFailure();
+    for (ModelOp model : getOperation().getOps<ModelOp>())
+      if (failed(printReport(model, *f, llvm::outs())))
+        return signalPassFailure();
     markAllAnalysesPreserved();
   }
 };

@@ -10,13 +10,15 @@
 
 include "mlir/Pass/PassBase.td"
 
-def TPPrintParams : Pass<"tp-print-params", "ModelOp"> {
+def TPPrintParams : Pass<"tp-print-params", "::mlir::ModuleOp"> {
   let summary = "Print a table of every parameter of each tp.model";
   let description = [{
     Prints, for each `tp.model`, one row per parameter: its module path,
     shape over named dims, sizes in the base and in this model, element
     count (times the depth for parameters inside a `tp.repeat`) and initial
-    distribution, then the totals. The IR is left unchanged.
+    distribution, then the totals. The IR is left unchanged. Models print
+    in program order (the pass runs on the module, not once per model in
+    parallel, so that tables never interleave).
 
     ```
     $ muir-opt examples/gpt2.mlir --tp-print-params -o /dev/null
@@ -107,7 +109,7 @@ def TPInstantiate : Pass<"tp-instantiate", "ModelOp"> {
   ];
 }
 
-def TPPrintReport : Pass<"tp-print-report", "ModelOp"> {
+def TPPrintReport : Pass<"tp-print-report", "::mlir::ModuleOp"> {
   let summary = "Print the parametrisation report of an instantiated model";
   let description = [{
     Prints, for a model that went through `tp-parametrize` and
@@ -115,7 +117,8 @@ def TPPrintReport : Pass<"tp-print-report", "ModelOp"> {
     forward multipliers and one row per parameter with its role, shape and
     instantiated values, each with its exponents. `format` is `table` (for a
     person; grouped by module), `markdown`, `json` or `csv`. The IR is left
-    unchanged. `muirc report` runs the same after importing a model card.
+    unchanged; models print in program order. `muirc report` runs the same
+    after importing a model card.
   }];
   let options = [
     Option<"format", "format", "std::string", "\"table\"",

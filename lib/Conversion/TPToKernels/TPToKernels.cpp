@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "PortableMath.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -140,26 +141,31 @@ public:
     func::ReturnOp::create(b, loc);
   }
 
+  /// The top 24 bits of `word`.
+  Value top24(Value word) {
+    return arith::ShRUIOp::create(
+        b, loc, word, arith::ConstantIntOp::create(b, loc, b.getI32Type(), 8));
+  }
+
   /// A uniform in [0, 1) from the top 24 bits of `word` (exact in f32).
   Value unit(Value word, bool openAtZero) {
-    Value top = arith::ShRUIOp::create(
-        b, loc, word, arith::ConstantIntOp::create(b, loc, b.getI32Type(), 8));
-    Value f = arith::UIToFPOp::create(b, loc, b.getF32Type(), top);
+    Value f = arith::UIToFPOp::create(b, loc, b.getF32Type(), top24(word));
     if (openAtZero) // (0, 1]: log() must not see 0
       f = arith::AddFOp::create(b, loc, f, f32(1.0));
     return arith::MulFOp::create(b, loc, f, f32(std::ldexp(1.0, -24)));
   }
 
-  /// Box-Muller: sqrt(-2 ln u1) cos(2 pi u2) from two words.
-  Value normal(Value w0, Value w1) {
-    Value u1 = unit(w0, true), u2 = unit(w1, false);
+  /// Box-Muller: the two independent normals sqrt(-2 ln u1) (cos, sin)(2 pi
+  /// u2) from two words, with the portable ln, cos and sin (the same bits on
+  /// the CPU and the GPU).
+  std::pair<Value, Value> normalPair(Value w0, Value w1) {
     Value r = math::SqrtOp::create(
         b, loc,
         arith::MulFOp::create(b, loc, f32(-2.0),
-                              math::LogOp::create(b, loc, u1)));
-    Value angle =
-        arith::MulFOp::create(b, loc, f32(2.0 * llvm::numbers::pi), u2);
-    return arith::MulFOp::create(b, loc, r, math::CosOp::create(b, loc, angle));
+                              emitPortableLog(b, loc, unit(w0, true))));
+    auto [c, s] = emitPortableCosSinTurns24(b, loc, top24(w1));
+    return {arith::MulFOp::create(b, loc, r, c),
+            arith::MulFOp::create(b, loc, r, s)};
   }
 
   void buildInit(ArrayRef<Segment> segments) {
@@ -239,19 +245,22 @@ public:
       return arith::MulFOp::create(b, loc, centered, q.scale);
     }
     case InitKind::normal:
-      z = normal(w[0], w[1]);
+      z = normalPair(w[0], w[1]).first;
       break;
     case InitKind::trunc_normal: {
-      // Truncation at +-2 std: the first of two Box-Muller draws inside the
-      // interval, else the second clamped (P = 0.0455^2, about 2e-3, of a
-      // clamp; see docs/Lowering.md).
-      Value z0 = normal(w[0], w[1]), z1 = normal(w[2], w[3]);
-      Value inside =
-          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE,
-                                math::AbsFOp::create(b, loc, z0), f32(2.0));
-      Value clamped = arith::MinimumFOp::create(
-          b, loc, arith::MaximumFOp::create(b, loc, z1, f32(-2.0)), f32(2.0));
-      z = arith::SelectOp::create(b, loc, inside, z0, clamped);
+      // Truncation at +-2 std: the first of the four Box-Muller normals of
+      // (x0, x1) and (x2, x3) inside the interval, else the last clamped
+      // (P = 0.0455^4, about 4e-6, of a clamp; see docs/Lowering.md).
+      auto [z0, z1] = normalPair(w[0], w[1]);
+      auto [z2, z3] = normalPair(w[2], w[3]);
+      z = arith::MinimumFOp::create(
+          b, loc, arith::MaximumFOp::create(b, loc, z3, f32(-2.0)), f32(2.0));
+      for (Value cand : {z2, z1, z0}) {
+        Value inside =
+            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE,
+                                  math::AbsFOp::create(b, loc, cand), f32(2.0));
+        z = arith::SelectOp::create(b, loc, inside, cand, z);
+      }
       break;
     }
     default:
@@ -627,9 +636,9 @@ public:
                                arith::ConstantIntOp::create(b, loc, i64, 32)));
     // The leaves of the segment tree only choose the segment's parameters
     // (its chunk bounds, Philox counter base and parameter index, scale and
-    // distribution); one copy of each distribution's code follows. With a
-    // copy per segment, the inlined libdevice cosf/logf of every normal
-    // tensor kept its own stack-frame pointer live (GPT-2: 238 registers).
+    // distribution); one copy of each distribution's code follows (a copy
+    // per segment multiplies the code by the tensor count and, with
+    // libdevice's cosf/logf, kept 238 registers live for GPT-2).
     SmallVector<int64_t> first = chunkStarts(segments);
     SmallVector<InitKind> kinds;
     for (const Segment &s : segments)

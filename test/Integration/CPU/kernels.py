@@ -2,11 +2,14 @@
 #
 # The generated CPU kernels of real packages against references written
 # separately: Philox4x32-10 against Random123's known answers
-# (shared/reference/philox-kat.md), init moments against each tensor's
+# (shared/reference/philox-kat.md), every initial value against a float64
+# numpy evaluation of the documented formula on numpy's own Philox words
+# (docs/Lowering.md, "Init"), init moments against each tensor's
 # instantiated std, and 100 optimizer steps with random gradients against a
 # numpy implementation of PyTorch's update and against torch.optim itself,
 # per tensor, with that tensor's own constants. The models are the GPT-2 and
-# Llama examples with their dims shrunk (same structure, same roles).
+# Llama examples with their dims shrunk (same structure, same roles), and the
+# MLP example with one weight of each random init.
 import ctypes
 import json
 import math
@@ -29,10 +32,13 @@ def check(what, ok):
         failures.append(what)
 
 
-def shrink(example, dims):
+def shrink(example, dims, inits=None):
     text = open(f"{SRC}/examples/{example}.mlir").read()
     for name, decl in dims.items():
         text, n = re.subn(rf"tp.dim @{name} = [a-z]+<[^>]*>", f"tp.dim @{name} = {decl}", text)
+        assert n == 1, name
+    for name, init in (inits or {}).items():
+        text, n = re.subn(rf'tp.param "{name}" [a-z_]+', f'tp.param "{name}" {init}', text)
         assert n == 1, name
     path = f"{TMP}/{example}-tiny.mlir"
     open(path, "w").write(text)
@@ -46,6 +52,10 @@ LLAMA = shrink("llama", {"seq": "fixed<16>", "vocab": "fixed<80>", "d_head": "fi
                          "d_model": "width<base 16, size 64>", "n_head": "width<base 2, size 8>",
                          "n_kv_head": "width<base 1, size 4>", "d_ff": "width<base 40, size 160>",
                          "layers": "depth<base 1, size 3>"})
+
+MLP = shrink("mlp", {"batch": "fixed<8>", "features": "fixed<40>", "classes": "fixed<10>",
+                     "hidden": "width<base 64, size 192>", "n_hidden": "depth<base 2, size 3>"},
+             {"input.weight": "uniform", "hidden.weight": "trunc_normal"})
 
 HP = dict(lr=3e-3, wd=0.1, eps=1e-8, b1=0.9, b2=0.95)
 
@@ -98,8 +108,51 @@ def per_copy(v, c):
     return v[c] if isinstance(v, list) else v
 
 
-# ---- Init: moments, determinism, sharding ---------------------------------
-for model, scheme in ((GPT, "completep"), (LLAMA, "completedp")):
+# ---- Init: every value against the formula, moments, determinism, sharding
+M32 = np.uint64(0xFFFFFFFF)
+
+
+def philox_words(ctr, key):
+    """Philox4x32-10 on arrays of counters (4 x n uint32) and one key,
+    written from Salmon et al. (SC'11), vectorised over elements."""
+    c = [np.asarray(x, np.uint64) for x in ctr]
+    k0, k1 = np.uint64(key[0]), np.uint64(key[1])
+    for _ in range(10):
+        p0 = np.uint64(0xD2511F53) * c[0]
+        p1 = np.uint64(0xCD9E8D57) * c[2]
+        c = [((p1 >> np.uint64(32)) ^ c[1] ^ k0) & M32, p1 & M32,
+             ((p0 >> np.uint64(32)) ^ c[3] ^ k1) & M32, p0 & M32]
+        k0, k1 = (k0 + np.uint64(0x9E3779B9)) & M32, (k1 + np.uint64(0xBB67AE85)) & M32
+    return c
+
+
+def reference_init(kind, param_index, count, seed, std):
+    """float64 initial values of the first `count` elements of a parameter
+    (over all its copies), and a mask of elements whose truncated-normal
+    choice is within rounding of the +-2 boundary (left out of the check)."""
+    i = np.arange(count, dtype=np.uint64)
+    ctr = [i & M32, i >> np.uint64(32), np.full(count, param_index, np.uint64),
+           np.zeros(count, np.uint64)]
+    w = [x.astype(np.float64) for x in philox_words(ctr, (seed & 0xFFFFFFFF, seed >> 32))]
+    top = [np.floor(x / 256) for x in w]
+    if kind == "uniform":
+        return (2 * top[0] / 2**24 - 1) * math.sqrt(3) * std, np.zeros(count, bool)
+    z = []
+    for a, b in ((0, 1), (2, 3)):
+        r = np.sqrt(-2 * np.log((top[a] + 1) / 2**24))
+        z += [r * np.cos(2 * np.pi * top[b] / 2**24), r * np.sin(2 * np.pi * top[b] / 2**24)]
+    if kind == "normal":
+        return z[0] * std, np.zeros(count, bool)
+    out = np.clip(z[3], -2, 2)
+    for cand in (z[2], z[1], z[0]):
+        out = np.where(np.abs(cand) <= 2, cand, out)
+    near = np.zeros(count, bool)
+    for cand in z:
+        near |= np.abs(np.abs(cand) - 2) < 1e-5
+    return out * std, near
+
+
+for model, scheme in ((GPT, "completep"), (LLAMA, "completedp"), (MLP, "mup")):
     lib, man = package(model, scheme, "adamw", f"init-{scheme}")
     n = man["layout"]["buffer_elements"]
     full = np.zeros(n, np.float32)
@@ -116,6 +169,8 @@ for model, scheme in ((GPT, "completep"), (LLAMA, "completedp")):
     lib.muir_kernel_init(ptr(other), 1235, 0, n)
     check(f"{scheme}: another seed gives other values", not np.array_equal(full, other))
     vals = values(man)
+    order = [p["name"] for p in man["report"]["params"]]
+    worst = 0.0
     for name, copies in views(man, full).items():
         p = vals[name]
         x = np.concatenate(copies).astype(np.float64)
@@ -125,14 +180,31 @@ for model, scheme in ((GPT, "completep"), (LLAMA, "completedp")):
             check(f"{scheme}: {name} zeros", np.all(x == 0))
         elif p["init"] in ("normal", "uniform", "trunc_normal"):
             std = p["init_std"]
+            stds = np.repeat(np.broadcast_to(np.asarray(std, np.float64), (len(copies),)),
+                             len(copies[0]))
+            ref, near = reference_init(p["init"], order.index(name), len(x), 1234, stds)
+            # Float32 evaluation of ln, sqrt, cos/sin and the products: a few
+            # ulps of the value, plus a few ulps of the radius where cos or
+            # sin is near zero. 1e-6 is 8 ulps at 1.
+            err = np.abs(x - ref) / stds / (1 + np.abs(ref / stds))
+            worst = max(worst, err[~near].max())
+            check(f"{scheme}: {name} ({p['init']}) values vs the formula, worst {err[~near].max():.2e}",
+                  err[~near].max() <= 1e-6 and near.sum() <= max(2, len(x) // 10000))
             k = len(x)
+            std = float(np.mean(stds))
             # Mean within 5 standard errors; sample std within 5 of its
             # standard errors (sqrt(2/k) relative for a normal).
             check(f"{scheme}: {name} mean {x.mean():.3g} vs 0 (std {std:.3g}, n {k})",
                   abs(x.mean()) < 5 * std / math.sqrt(k))
-            want = std * (0.9366 if p["init"] == "trunc_normal" else 1.0)  # Var of N(0,1) cut at +-2
+            # A normal cut at +-2 has variance 1 - 4 phi(2) / (Phi(2) - Phi(-2)).
+            phi2 = math.exp(-2) / math.sqrt(2 * math.pi)
+            cut = math.sqrt(1 - 4 * phi2 / math.erf(2 / math.sqrt(2)))
+            want = std * (cut if p["init"] == "trunc_normal" else 1.0)
             check(f"{scheme}: {name} std {x.std():.4g} vs {want:.4g}",
                   abs(x.std() - want) < 5 * want * math.sqrt(2 / k) + 1e-12)
+            if p["init"] == "trunc_normal":
+                check(f"{scheme}: {name} inside +-2 std", np.abs(x).max() <= 2 * std * (1 + 1e-6))
+    print(f"{scheme}: initial values within {worst:.2e} (relative, float64 formula)")
 
 
 # ---- Steps against numpy and torch -----------------------------------------

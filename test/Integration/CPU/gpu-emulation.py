@@ -15,10 +15,11 @@
 #   runtime's launch configuration (muir_launch_config) and at tiny grids
 #   (3 x 32, 5 x 96) that make every block loop over many chunks;
 # - init: the same bits for the full range and for shards [begin, end),
-#   elements outside the shard untouched (init uses libm log/cos on both
-#   sides here, so a difference could only be index math).
+#   elements outside the shard untouched (ln, cos and sin are PortableMath's
+#   fma/div polynomials in both kernels: the GPU computes the same bits).
 #
-# The models are the GPT-2 and Llama examples shrunk as in kernels.py, with
+# The models are the GPT-2 and Llama examples shrunk as in kernels.py (and
+# the MLP with uniform and trunc_normal weights), with
 # d_model and the vocabulary chosen so that some tensors' sizes are not
 # multiples of 4 (the scalar tail of the step kernel) and several tensors
 # span more than one 1024-element chunk.
@@ -26,16 +27,18 @@ import ctypes
 import json
 import math
 import os
-import re
 import shutil
 import subprocess
 import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs"))
+from harness import Checks, ptr, shrink  # noqa: E402
+
 TOOLS, SRC, TMP = sys.argv[1:4]
 os.makedirs(TMP, exist_ok=True)
-failures, checks = [], 0
+check = Checks()
 LLVM_BIN = "/usr/lib/llvm-22/bin"
 
 
@@ -51,36 +54,19 @@ MLIR_TRANSLATE = tool("mlir-translate", "mlir-translate-22")
 CC = tool("clang-22", "clang")
 
 
-def check(what, ok):
-    global checks
-    checks += 1
-    if not ok:
-        failures.append(what)
-
-
-def shrink(example, dims):
-    text = open(f"{SRC}/examples/{example}.mlir").read()
-    for name, decl in dims.items():
-        text, n = re.subn(rf"tp.dim @{name} = [a-z]+<[^>]*>", f"tp.dim @{name} = {decl}", text)
-        assert n == 1, name
-    path = f"{TMP}/{example}-tiny.mlir"
-    open(path, "w").write(text)
-    return path
-
-
-GPT = shrink("gpt2", {"seq": "fixed<16>", "vocab": "fixed<97>", "d_head": "fixed<8>",
-                      "d_model": "width<base 18, size 54>", "n_head": "width<base 2, size 6>",
-                      "d_ff": "width<base 64, size 192>", "layers": "depth<base 2, size 3>"})
-LLAMA = shrink("llama", {"seq": "fixed<16>", "vocab": "fixed<81>", "d_head": "fixed<8>",
-                         "d_model": "width<base 22, size 66>", "n_head": "width<base 2, size 8>",
-                         "n_kv_head": "width<base 1, size 4>", "d_ff": "width<base 40, size 160>",
-                         "layers": "depth<base 1, size 3>"})
+GPT = shrink(SRC, TMP, "gpt2", {"seq": "fixed<16>", "vocab": "fixed<97>", "d_head": "fixed<8>",
+                                "d_model": "width<base 18, size 54>", "n_head": "width<base 2, size 6>",
+                                "d_ff": "width<base 64, size 192>", "layers": "depth<base 2, size 3>"})
+LLAMA = shrink(SRC, TMP, "llama", {"seq": "fixed<16>", "vocab": "fixed<81>", "d_head": "fixed<8>",
+                                   "d_model": "width<base 22, size 66>", "n_head": "width<base 2, size 8>",
+                                   "n_kv_head": "width<base 1, size 4>", "d_ff": "width<base 40, size 160>",
+                                   "layers": "depth<base 1, size 3>"})
+# One weight of each random init (the init kernel's distribution switch).
+MLP = shrink(SRC, TMP, "mlp", {"batch": "fixed<8>", "features": "fixed<41>", "classes": "fixed<10>",
+                               "hidden": "width<base 64, size 192>", "n_hidden": "depth<base 2, size 3>"},
+             {"input.weight": "uniform", "hidden.weight": "trunc_normal"})
 
 HP = {"lr": 3e-3, "weight-decay": 0.1, "eps": 1e-8, "beta1": 0.9, "beta2": 0.95}
-
-
-def ptr(a):
-    return a.ctypes.data_as(ctypes.c_void_p)
 
 
 # The runtime's launch configuration.
@@ -226,8 +212,6 @@ run(GPT, "mup-table8", "sgd-momentum", "gpt-sgdm")
 run(LLAMA, "completedp", "adamw", "llama-adamw",
     {"batch": 512, "base-batch": 256, "tokens": 4e9, "base-tokens": 1e9})
 run(LLAMA, "mup", "sgd-momentum", "llama-sgdm")
+run(MLP, "mup", "adamw", "mlp-adamw")
 
-for f in failures:
-    print("FAIL:", f)
-print(f"{checks - len(failures)} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.finish()

@@ -14,47 +14,29 @@ import ctypes
 import json
 import math
 import os
-import re
 import subprocess
 import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs"))
+from harness import Checks, ptr, shrink  # noqa: E402
+
 TOOLS, SRC, TMP = sys.argv[1:4]
 os.makedirs(TMP, exist_ok=True)
-failures, checks = [], 0
+check = Checks()
 
 
-def check(what, ok):
-    global checks
-    checks += 1
-    if not ok:
-        failures.append(what)
+GPT = shrink(SRC, TMP, "gpt2", {"seq": "fixed<16>", "vocab": "fixed<96>", "d_head": "fixed<8>",
+                                "d_model": "width<base 16, size 48>", "n_head": "width<base 2, size 6>",
+                                "d_ff": "width<base 64, size 192>", "layers": "depth<base 2, size 3>"})
+LLAMA = shrink(SRC, TMP, "llama", {"seq": "fixed<16>", "vocab": "fixed<80>", "d_head": "fixed<8>",
+                                   "d_model": "width<base 16, size 64>", "n_head": "width<base 2, size 8>",
+                                   "n_kv_head": "width<base 1, size 4>", "d_ff": "width<base 40, size 160>",
+                                   "layers": "depth<base 1, size 3>"})
 
-
-def shrink(example, dims, inits=None):
-    text = open(f"{SRC}/examples/{example}.mlir").read()
-    for name, decl in dims.items():
-        text, n = re.subn(rf"tp.dim @{name} = [a-z]+<[^>]*>", f"tp.dim @{name} = {decl}", text)
-        assert n == 1, name
-    for name, init in (inits or {}).items():
-        text, n = re.subn(rf'tp.param "{name}" [a-z_]+', f'tp.param "{name}" {init}', text)
-        assert n == 1, name
-    path = f"{TMP}/{example}-tiny.mlir"
-    open(path, "w").write(text)
-    return path
-
-
-GPT = shrink("gpt2", {"seq": "fixed<16>", "vocab": "fixed<96>", "d_head": "fixed<8>",
-                      "d_model": "width<base 16, size 48>", "n_head": "width<base 2, size 6>",
-                      "d_ff": "width<base 64, size 192>", "layers": "depth<base 2, size 3>"})
-LLAMA = shrink("llama", {"seq": "fixed<16>", "vocab": "fixed<80>", "d_head": "fixed<8>",
-                         "d_model": "width<base 16, size 64>", "n_head": "width<base 2, size 8>",
-                         "n_kv_head": "width<base 1, size 4>", "d_ff": "width<base 40, size 160>",
-                         "layers": "depth<base 1, size 3>"})
-
-MLP = shrink("mlp", {"batch": "fixed<8>", "features": "fixed<40>", "classes": "fixed<10>",
-                     "hidden": "width<base 64, size 192>", "n_hidden": "depth<base 2, size 3>"},
+MLP = shrink(SRC, TMP, "mlp", {"batch": "fixed<8>", "features": "fixed<40>", "classes": "fixed<10>",
+                               "hidden": "width<base 64, size 192>", "n_hidden": "depth<base 2, size 3>"},
              {"input.weight": "uniform", "hidden.weight": "trunc_normal"})
 
 HP = dict(lr=3e-3, wd=0.1, eps=1e-8, b1=0.9, b2=0.95)
@@ -72,10 +54,6 @@ def package(model, scheme, optimizer, name, extra=()):
     lib.muir_kernel_step.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                                      ctypes.c_int64, ctypes.c_float]
     return lib, json.load(open(f"{out}/manifest.json"))
-
-
-def ptr(a):
-    return a.ctypes.data_as(ctypes.c_void_p)
 
 
 # ---- Philox4x32-10 known answers (Random123 kat_vectors) -------------------
@@ -305,7 +283,4 @@ run_steps(LLAMA, "mup-table8", "adam", "llama-adam")
 run_steps(GPT, "mup-table8", "sgd-momentum", "gpt-sgdm")
 run_steps(LLAMA, "mup", "sgd-nesterov", "llama-nesterov")
 
-for f in failures:
-    print("FAIL:", f)
-print(f"{checks - len(failures)} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.finish()

@@ -1,0 +1,44 @@
+"""What the CPU integration tests share: a check counter, the shipped
+examples with their dims shrunk (same structure and roles, small sizes), and
+ctypes pointers to numpy arrays."""
+import ctypes
+import re
+import sys
+
+
+class Checks:
+    """Counts checks and keeps the failed ones; `finish()` prints them and
+    the summary line and exits with the verdict."""
+
+    def __init__(self):
+        self.count, self.failures = 0, []
+
+    def __call__(self, what, ok):
+        self.count += 1
+        if not ok:
+            self.failures.append(what)
+
+    def finish(self):
+        for f in self.failures:
+            print("FAIL:", f)
+        print(f"{self.count - len(self.failures)} passed, {len(self.failures)} failed")
+        sys.exit(1 if self.failures else 0)
+
+
+def shrink(src, tmp, example, dims, inits=None):
+    """examples/<example>.mlir with the `tp.dim`s of `dims` redeclared and
+    the init of the parameters in `inits` replaced; returns the new path."""
+    text = open(f"{src}/examples/{example}.mlir").read()
+    for name, decl in dims.items():
+        text, n = re.subn(rf"tp.dim @{name} = [a-z]+<[^>]*>", f"tp.dim @{name} = {decl}", text)
+        assert n == 1, name
+    for name, init in (inits or {}).items():
+        text, n = re.subn(rf'tp.param "{name}" [a-z_]+', f'tp.param "{name}" {init}', text)
+        assert n == 1, name
+    path = f"{tmp}/{example}-tiny.mlir"
+    open(path, "w").write(text)
+    return path
+
+
+def ptr(a):
+    return a.ctypes.data_as(ctypes.c_void_p)

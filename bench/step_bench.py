@@ -9,8 +9,12 @@ Baselines:
   copy   a C loop compiled here with -O3 -march=native that reads p, g, m, v
          and writes p, m, v (the same 28 bytes per parameter as fp32 AdamW)
          with trivial arithmetic: the memory-bandwidth limit;
+  fused  a hand-written fused AdamW loop in C (-O3 -march=native
+         -fno-math-errno), one set of constants for the whole buffer: what
+         a single-group fused optimizer could reach at best;
   torch  torch.optim.AdamW with one param group per distinct (lr, wd, eps,
-         betas), which is what per-tensor scaling forces on torch.
+         betas), which is what per-tensor scaling forces on torch, with the
+         single-tensor loop (the CPU default) and with foreach=True.
 """
 import argparse
 import ctypes
@@ -27,8 +31,8 @@ import numpy as np
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--build", default="build")
 ap.add_argument("--model", default="examples/gpt2.mlir")
-ap.add_argument("--quick", action="store_true", help="3 repetitions, small torch run")
-ap.add_argument("--reps", type=int, default=7)
+ap.add_argument("--quick", action="store_true", help="3 repetitions instead of --reps")
+ap.add_argument("--reps", type=int, default=11)
 args = ap.parse_args()
 reps = 3 if args.quick else args.reps
 tmp = tempfile.mkdtemp(prefix="muir-bench-")
@@ -52,14 +56,25 @@ lib.muir_kernel_init(P.ctypes.data, 0, 0, n)
 states = (ctypes.c_void_p * 2)(M.ctypes.data, V.ctypes.data)
 
 
-def timeit(fn):
-    fn()  # warm up (page faults, caches)
-    times = []
+def interleaved(fns):
+    """Seconds per call of each function, one list entry per round: the
+    repetitions are taken in turn (one call of each per round) so that a
+    noisy neighbour slows the calls of a round alike, and ratios are taken
+    within a round."""
+    for fn in fns.values():
+        fn()  # warm up (page faults, caches)
+    times = {name: [] for name in fns}
     for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return times
+
+
+def ratio(times, num, den):
+    """The median over rounds of times[num] / times[den]."""
+    return statistics.median(a / b for a, b in zip(times[num], times[den]))
 
 
 step = [0]
@@ -83,14 +98,31 @@ void copy_like(float *restrict p, const float *restrict g, float *restrict m,
   }
 }
 """)
-subprocess.run(["clang-22", "-O3", "-march=native", "-shared", "-fPIC", "-o",
-                f"{tmp}/copy.so", copy_src], check=True)
+fused_src = f"{tmp}/fused.c"
+open(fused_src, "w").write(r"""
+#include <math.h>
+#include <stdint.h>
+void fused_adamw(float *restrict p, const float *restrict g, float *restrict m,
+                 float *restrict v, int64_t n, float decay, float step_size,
+                 float bc2_sqrt) {
+  for (int64_t i = 0; i < n; ++i) {
+    float gi = g[i];
+    float mi = 0.9f * m[i] + 0.1f * gi;
+    float vi = 0.95f * v[i] + 0.05f * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] * decay - step_size * (mi / (sqrtf(vi) / bc2_sqrt + 1e-8f));
+  }
+}
+""")
+for src, lib_name in ((copy_src, "copy.so"), (fused_src, "fused.so")):
+    subprocess.run(["clang-22", "-O3", "-march=native", "-fno-math-errno", "-shared", "-fPIC",
+                    "-o", f"{tmp}/{lib_name}", src], check=True)
 copy = ctypes.CDLL(f"{tmp}/copy.so")
 copy.copy_like.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int64]
+fused = ctypes.CDLL(f"{tmp}/fused.so")
+fused.fused_adamw.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int64] + [ctypes.c_float] * 3
 
-t_muir = timeit(muir_step)
-t_copy = timeit(lambda: copy.copy_like(P.ctypes.data, G.ctypes.data, M.ctypes.data,
-                                       V.ctypes.data, n))
 
 import torch  # noqa: E402
 
@@ -112,21 +144,42 @@ for p in man["layout"]["params"]:
         t = torch.from_numpy(P[off:off + p["numel"]]).requires_grad_()
         t.grad = torch.from_numpy(G[off:off + p["numel"]])
         groups.setdefault(key, []).append(t)
-opt = torch.optim.AdamW([{"params": ts, "lr": k[0], "weight_decay": k[1], "eps": k[2],
-                          "betas": (k[3], k[4])} for k, ts in groups.items()])
-t_torch = timeit(opt.step)
+
+def torch_adamw(foreach):
+    return torch.optim.AdamW([{"params": ts, "lr": k[0], "weight_decay": k[1], "eps": k[2],
+                               "betas": (k[3], k[4])} for k, ts in groups.items()],
+                             foreach=foreach)
+
+
+raw = interleaved({
+    "muir": muir_step,
+    "copy": lambda: copy.copy_like(P.ctypes.data, G.ctypes.data, M.ctypes.data, V.ctypes.data, n),
+    "fused": lambda: fused.fused_adamw(P.ctypes.data, G.ctypes.data, M.ctypes.data, V.ctypes.data,
+                                       n, 1 - 3e-4, 3e-3, 0.5),
+    "torch": torch_adamw(False).step,
+    "foreach": torch_adamw(True).step,
+})
+t_muir, t_copy, t_fused, t_torch, t_foreach = (
+    statistics.median(raw[k]) for k in ("muir", "copy", "fused", "torch", "foreach"))
 
 bytes_per_param = 28  # fp32 AdamW: read p g m v, write p m v
 gbs = lambda t: bytes_per_param * owned / t / 1e9  # noqa: E731
-print(f"model {man['model']}: {owned:,} parameters, {len(man['layout']['params'])} tensors, "
+tensors = sum(p["copies"] for p in man["layout"]["params"] if not p["tied_to"])
+print(f"model {man['model']}: {owned:,} parameters, {tensors} tensors, "
       f"{len(groups)} distinct (lr, wd, eps, betas) groups")
-print(f"threads: muir kernel 1, copy loop 1, torch {torch.get_num_threads()}")
+print(f"threads: muir kernel 1, C loops 1, torch {torch.get_num_threads()}")
 print(f"{'':12}{'s/step':>10}{'GB/s':>8}")
-for name, t in (("muir AdamW", t_muir), ("copy bound", t_copy), ("torch AdamW", t_torch)):
+rows = (("muir AdamW", t_muir), ("copy bound", t_copy), ("fused C", t_fused),
+        ("torch", t_torch), ("torch each", t_foreach))
+for name, t in rows:
     print(f"{name:12}{t:10.4f}{gbs(t):8.1f}")
 print(f"bytes moved per parameter: {bytes_per_param} (the AdamW minimum: read p, g, m, v; "
       f"write p, m, v)")
-print(f"muir / copy bandwidth: {t_copy / t_muir:.2f}   muir speed-up over torch: "
-      f"{t_torch / t_muir:.2f}x")
+best_torch = "torch" if t_torch <= t_foreach else "foreach"
+print(f"ratios (median over {reps} rounds of the ratio within a round):")
+print(f"  muir / copy bandwidth:        {ratio(raw, 'copy', 'muir'):.2f}")
+print(f"  muir / fused C loop:          {ratio(raw, 'fused', 'muir'):.2f}")
+print(f"  muir speed-up over torch:     {ratio(raw, best_torch, 'muir'):.2f}x "
+      f"(the faster torch: {'single-tensor' if best_torch == 'torch' else 'foreach'})")
 h100 = bytes_per_param * owned / 3.0e12
 print(f"estimated H100 step at 3.0 TB/s: {h100 * 1e3:.2f} ms")

@@ -26,7 +26,12 @@ import sys
 import tempfile
 import time
 
-import numpy as np
+# torch's OpenMP workers spin after each parallel region by default; on a
+# 2-core machine a spinning worker would compete with the next
+# single-threaded loop. Passive waiting keeps the rounds fair.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--build", default="build")
@@ -64,8 +69,10 @@ def interleaved(fns):
     for fn in fns.values():
         fn()  # warm up (page faults, caches)
     times = {name: [] for name in fns}
-    for _ in range(reps):
-        for name, fn in fns.items():
+    names = list(fns)
+    for r in range(reps):
+        for name in names[r % len(names):] + names[:r % len(names)]:  # rotate the order
+            fn = fns[name]
             t0 = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t0)

@@ -41,6 +41,8 @@
 // RUN: mkdir %t/c7 && %muir_build_fixture -DFIXTURE_CORRUPT=7 -o %t/c7/libmuir_kernels.so
 // RUN: mkdir %t/c8 && %muir_build_fixture -DFIXTURE_CORRUPT=8 -o %t/c8/libmuir_kernels.so
 // RUN: mkdir %t/c9 && %muir_build_fixture -DFIXTURE_CORRUPT=9 -o %t/c9/libmuir_kernels.so
+// RUN: mkdir %t/c10 && %muir_build_fixture -DFIXTURE_CORRUPT=10 -o %t/c10/libmuir_kernels.so
+// RUN: mkdir %t/c11 && %muir_build_fixture -DFIXTURE_CORRUPT=11 -o %t/c11/libmuir_kernels.so
 // RUN: not %t/open %t/c1 | FileCheck %s --check-prefix=MISALIGNED
 // MISALIGNED: open: format: package '{{.*}}/c1': parameter 'embed.weight' has offset 33, not a non-negative multiple of the alignment (64 bytes = 16 elements)
 // RUN: not %t/open %t/c2 | FileCheck %s --check-prefix=OVERLAP
@@ -59,6 +61,10 @@
 // STRIDE: open: format: package '{{.*}}/c8': parameter 'blocks.w' has stride 0 for copies of 12 elements (must be at least numel and a multiple of 16)
 // RUN: not %t/open %t/c9 | FileCheck %s --check-prefix=TIELAYOUT
 // TIELAYOUT: open: format: package '{{.*}}/c9': parameter 'unembed.weight' is tied to 'embed.weight' but their layouts differ (offset 0 vs 32, numel 6 vs 6, copies 1 vs 1)
+// RUN: not %t/open %t/c10 | FileCheck %s --check-prefix=OPTIMIZER
+// OPTIMIZER: open: format: package '{{.*}}/c10': unknown optimizer 99
+// RUN: not %t/open %t/c11 | FileCheck %s --check-prefix=STATES
+// STATES: open: format: package '{{.*}}/c11': optimizer 3 keeps 2 state buffers, but the table declares 1
 
 #include "check.h"
 

@@ -334,6 +334,10 @@ public:
           arith::MulFOp::create(b, loc, lr, f64(s.weightDecay))));
     } else {
       out.lr = trunc(lr);
+      if (optimizer == "lion") // decay 1 - lr wd, as in AdamW
+        out.decay = trunc(arith::SubFOp::create(
+            b, loc, f64(1.0),
+            arith::MulFOp::create(b, loc, lr, f64(s.weightDecay))));
     }
     return out;
   }
@@ -365,6 +369,28 @@ public:
       Value update = arith::MulFOp::create(
           b, loc, k.stepSize, arith::DivFOp::create(b, loc, mi, denom));
       return {arith::SubFOp::create(b, loc, pi, update), {}, mi, vi};
+    }
+    if (optimizer == "lion") {
+      // Lion (Chen et al. 2023; lion-pytorch): p = p (1 - lr wd) -
+      // lr sign(beta1 m + (1 - beta1) g); m = beta2 m + (1 - beta2) g.
+      // sign(0) = 0 as torch.sign: select(c > 0, 1, select(c < 0, -1, 0)).
+      Value c = arith::AddFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, in.s0, f32(s.beta1)),
+          arith::MulFOp::create(b, loc, gi, f32(1.0 - s.beta1)));
+      auto cmp = [&](arith::CmpFPredicate pred) {
+        return arith::CmpFOp::create(b, loc, pred, c, f32(0.0));
+      };
+      Value sign = arith::SelectOp::create(
+          b, loc, cmp(arith::CmpFPredicate::OGT), f32(1.0),
+          arith::SelectOp::create(b, loc, cmp(arith::CmpFPredicate::OLT),
+                                  f32(-1.0), f32(0.0)));
+      Value mi = arith::AddFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, in.s0, f32(s.beta2)),
+          arith::MulFOp::create(b, loc, gi, f32(1.0 - s.beta2)));
+      Value pNew = arith::SubFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, pi, k.decay),
+          arith::MulFOp::create(b, loc, k.lr, sign));
+      return {pNew, {}, mi, {}};
     }
     // torch.optim.SGD: d_p = g + wd p; buf = momentum buf + d_p (the first
     // step starts from buf = 0, which gives buf = d_p exactly); nesterov:
@@ -755,10 +781,10 @@ struct ConvertTPToKernelsPass
     if (nesterov)
       opt = "sgd-momentum";
     if (opt != "adamw" && opt != "adam" && opt != "sgd" &&
-        opt != "sgd-momentum") {
+        opt != "sgd-momentum" && opt != "lion") {
       model.emitError() << "no step kernel for optimizer '" << opt
                         << "' yet; generated: adamw, adam, sgd, "
-                           "sgd-momentum, sgd-nesterov";
+                           "sgd-momentum, sgd-nesterov, lion";
       return signalPassFailure();
     }
 

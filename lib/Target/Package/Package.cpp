@@ -92,13 +92,16 @@ static int32_t optimizerCode(StringRef optimizer) {
     return 1;
   if (optimizer == "adam")
     return 2;
+  if (optimizer == "lion")
+    return 4;
   return 3; // adamw
 }
 
 static int32_t numStates(StringRef optimizer) {
   if (optimizer == "sgd")
     return 0;
-  if (optimizer == "sgd-momentum" || optimizer == "sgd-nesterov")
+  if (optimizer == "sgd-momentum" || optimizer == "sgd-nesterov" ||
+      optimizer == "lion")
     return 1;
   return 2;
 }

@@ -39,7 +39,8 @@ typedef enum {
   MUIR_OPT_SGD = 0,
   MUIR_OPT_SGD_MOMENTUM = 1,
   MUIR_OPT_ADAM = 2,
-  MUIR_OPT_ADAMW = 3
+  MUIR_OPT_ADAMW = 3,
+  MUIR_OPT_LION = 4
 } muir_optimizer_t;
 
 #define MUIR_MAX_RANK 4

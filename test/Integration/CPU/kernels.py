@@ -189,6 +189,12 @@ for model, scheme in ((GPT, "completep"), (LLAMA, "completedp"), (MLP, "mup")):
 def numpy_step(opt, p, g, s0, s1, t, lr, wd, eps, b1, b2):
     """PyTorch's single-tensor algorithms, written from torch/optim docs."""
     f = np.float32
+    if opt == "lion":  # Chen et al. 2023, Algorithm 2 (lion-pytorch's order)
+        c = s0 * f(b1) + g * f(1 - b1)
+        p *= f(1 - lr * wd)
+        p -= f(lr) * np.sign(c)
+        s0 *= f(b2); s0 += g * f(1 - b2)
+        return
     if opt == "adamw":
         p *= f(1 - lr * wd)
     elif wd:
@@ -204,6 +210,26 @@ def numpy_step(opt, p, g, s0, s1, t, lr, wd, eps, b1, b2):
     else:  # sgd-momentum, sgd-nesterov
         s0 *= f(b1); s0 += g
         p -= f(lr) * (g + s0 * f(b1) if opt == "sgd-nesterov" else s0)
+
+
+def torch_lion(params, lr, betas, weight_decay):
+    """Lion as lion-pytorch writes it, in torch ops (torch 1.13 has none)."""
+    import torch
+
+    class Lion(torch.optim.Optimizer):
+        def __init__(self):
+            super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay))
+
+        @torch.no_grad()
+        def step(self):
+            for group in self.param_groups:
+                b1, b2 = group["betas"]
+                for q in group["params"]:
+                    m = self.state[q].setdefault("exp_avg", torch.zeros_like(q))
+                    q.mul_(1 - group["lr"] * group["weight_decay"])
+                    q.add_(m.mul(b1).add(q.grad, alpha=1 - b1).sign_(), alpha=-group["lr"])
+                    m.mul_(b2).add_(q.grad, alpha=1 - b2)
+    return Lion()
 
 
 def run_steps(model, scheme, opt, name, extra=()):
@@ -236,6 +262,9 @@ def run_steps(model, scheme, opt, name, extra=()):
                 groups.append(cls([tp], lr=lr, weight_decay=wd, eps=per_copy(v["eps"], c),
                                   betas=(per_copy(v["beta1"], c), per_copy(v["beta2"], c)),
                                   foreach=False))
+            elif opt == "lion":
+                groups.append(torch_lion([tp], lr, (per_copy(v["beta1"], c),
+                                                    per_copy(v["beta2"], c)), wd))
             else:
                 groups.append(torch.optim.SGD([tp], lr=lr, weight_decay=wd,
                                               momentum=per_copy(v["beta1"], c),
@@ -282,5 +311,8 @@ run_steps(LLAMA, "completedp", "adamw", "llama-adamw",
 run_steps(LLAMA, "mup-table8", "adam", "llama-adam")
 run_steps(GPT, "mup-table8", "sgd-momentum", "gpt-sgdm")
 run_steps(LLAMA, "mup", "sgd-nesterov", "llama-nesterov")
+run_steps(GPT, "completep", "lion", "gpt-lion")
+run_steps(LLAMA, "completedp", "lion", "llama-lion",
+          ("--batch=512", "--base-batch=256", "--tokens=4e9", "--base-tokens=1e9"))
 
 check.finish()

@@ -21,7 +21,7 @@
  * Build variants (-D...), for the runtime's error tests:
  *   FIXTURE_ABI=N        report ABI version N
  *   FIXTURE_OMIT_STEP    do not export muir_kernel_step
- *   FIXTURE_CORRUPT=K    break the table (see the cases above `fixtureParams`)
+ *   FIXTURE_CORRUPT=K    break the table (see the FIXTURE_CORRUPT cases below)
  *   FIXTURE_NO_EXPORTS   export nothing (the mock CUDA driver and the nvptx
  *                        kernels include this file for the per-element math)
  *
@@ -117,8 +117,19 @@ static const muir_param_info_t fixtureParams[] = {
 
 #define FIXTURE_NUM_PARAMS 3
 
+#if FIXTURE_CORRUPT == 10
+#define OPTIMIZER 99 /* no such optimizer */
+#else
+#define OPTIMIZER MUIR_OPT_ADAMW
+#endif
+#if FIXTURE_CORRUPT == 11
+#define NUM_STATES 1 /* AdamW keeps two */
+#else
+#define NUM_STATES 2
+#endif
+
 static const muir_package_info_t info = {
-    FIXTURE_ABI,        "fixture",     MUIR_OPT_ADAMW,   2,
+    FIXTURE_ABI,        "fixture",     OPTIMIZER,        NUM_STATES,
     FIXTURE_NUM_PARAMS, fixtureParams, FIXTURE_ELEMENTS, ALIGNMENT,
 };
 

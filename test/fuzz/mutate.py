@@ -3,8 +3,9 @@
 
 Takes valid .mlir seeds (the examples and test/fuzz/Inputs), applies small
 seeded mutations (drop/duplicate/swap lines, truncate, swap identifiers,
-break punctuation, mangle integers, ...) and runs `muir-opt` and
-`muirc summary` on every mutant. Each run is classified as
+break punctuation, mangle integers, ...) and runs `muir-opt`, `muirc
+summary` and `muir-translate --tp-to-param-table` on every mutant. Each run
+is classified as
 
   OK    the tool exited 0,
   DIAG  the tool exited non-zero with an error message
@@ -443,7 +444,8 @@ class Tools:
     def __init__(self, tool_dir, timeout, env, pipelines=()):
         self.opt = os.path.join(tool_dir, "muir-opt")
         self.muirc = os.path.join(tool_dir, "muirc")
-        for t in (self.opt, self.muirc):
+        self.translate = os.path.join(tool_dir, "muir-translate")
+        for t in (self.opt, self.muirc, self.translate):
             if not os.access(t, os.X_OK):
                 sys.exit("mutate.py: no executable %s" % t)
         self.timeout = timeout
@@ -454,6 +456,7 @@ class Tools:
         return [
             [self.opt, path],
             [self.muirc, "summary", path],
+            [self.translate, "--tp-to-param-table", path],
         ]
 
     def run(self, cmd, stdin=None):

@@ -698,15 +698,44 @@ public:
                 p.scale,
                 idx(llvm::find(kinds, s.init) - kinds.begin())};
           });
-      // Clip the chunk to [begin, end); consecutive threads take
-      // consecutive elements (coalesced scalar stores).
+      // Clip the chunk to [begin, end).
       Value lo = arith::MaxSIOp::create(b, loc, q[0], begin);
       Value hi = arith::MinSIOp::create(b, loc, q[1], end);
       InitParams p{q[2], q[3], q[4]};
+      // Thread t takes the 4-aligned group [j, j + 4), j = (lo & ~3) + 4t,
+      // 4 blockDim apart: one 128-bit store when the group lies inside
+      // [lo, hi) (a shard's bounds need not be aligned), else its elements
+      // inside one by one. Element i's value depends on i only, as on the
+      // CPU.
       auto elements = [&](InitKind kind) {
-        loop(arith::AddIOp::create(b, loc, lo, tid), hi, bdim, [&](Value i) {
-          memref::StoreOp::create(b, loc, initValue(kind, p, i, k0, k1), params,
-                                  i);
+        Value base = arith::AndIOp::create(b, loc, lo, idx(~int64_t(3)));
+        Value first = arith::AddIOp::create(
+            b, loc, base, arith::MulIOp::create(b, loc, tid, idx(4)));
+        Value stride = arith::MulIOp::create(b, loc, bdim, idx(4));
+        loop(first, hi, stride, [&](Value j) {
+          Value j4 = arith::AddIOp::create(b, loc, j, idx(4));
+          Value full = arith::AndIOp::create(
+              b, loc,
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, j, lo),
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, j4, hi));
+          auto ifOp = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          SmallVector<Value, 4> lanes;
+          for (int64_t l = 0; l < 4; ++l)
+            lanes.push_back(initValue(
+                kind, p, arith::AddIOp::create(b, loc, j, idx(l)), k0, k1));
+          vector::StoreOp::create(
+              b, loc,
+              vector::FromElementsOp::create(b, loc, VectorType::get({4}, f32t),
+                                             lanes),
+              params, j, /*nontemporal=*/false, llvm::Align(16));
+          b.setInsertionPointToStart(ifOp.elseBlock());
+          loop(arith::MaxSIOp::create(b, loc, j, lo),
+               arith::MinSIOp::create(b, loc, j4, hi), [&](Value i) {
+                 memref::StoreOp::create(b, loc, initValue(kind, p, i, k0, k1),
+                                         params, i);
+               });
         });
       };
       if (kinds.size() == 1)

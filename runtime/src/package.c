@@ -241,7 +241,7 @@ static muir_status_t checkTable(const char *dir,
   if (!info->model)
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "package '%s': the table has no model name", dir);
-  if (info->optimizer < MUIR_OPT_SGD || info->optimizer > MUIR_OPT_LION)
+  if (info->optimizer < MUIR_OPT_SGD || info->optimizer > MUIR_OPT_ADAM_ATAN2)
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "package '%s': unknown optimizer %d", dir,
                           info->optimizer);
@@ -250,8 +250,8 @@ static muir_status_t checkTable(const char *dir,
                           "package '%s': %d optimizer state buffers (0 to %d "
                           "allowed)",
                           dir, info->num_states, MUIR_MAX_STATES);
-  /* SGD keeps no state, momentum and Lion one, Adam and AdamW two. */
-  static const int32_t statesOf[] = {0, 1, 2, 2, 1};
+  /* SGD keeps no state, momentum and Lion one, the Adams two. */
+  static const int32_t statesOf[] = {0, 1, 2, 2, 1, 2};
   if (info->num_states != statesOf[info->optimizer])
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "package '%s': optimizer %d keeps %d state buffers, "

@@ -114,3 +114,35 @@ mlir::tp::emitPortableCosSinTurns24(OpBuilder &b, Location loc, Value k) {
   Value cosNeg = bit(arith::AddIOp::create(b, loc, q, m.i(1)), 2);
   return {negateIf(cosNeg, x), negateIf(bit(q, 2), y)};
 }
+
+Value mlir::tp::emitPortableAtan2(OpBuilder &b, Location loc, Value y,
+                                  Value x) {
+  F32Builder m{b, loc};
+  auto select = [&](Value c, Value t, Value f) -> Value {
+    return arith::SelectOp::create(b, loc, c, t, f);
+  };
+  auto less = [&](Value l, Value r) -> Value {
+    return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, l, r);
+  };
+  Value ay = math::AbsFOp::create(b, loc, y);
+  Value ax = x;               // x >= 0: the right half-plane only
+  Value steep = less(ax, ay); // |y| > x: reflect about pi/4
+  Value num = select(steep, ax, ay), den = select(steep, ay, ax);
+  // 0/0 (both zero) reads as 0: atan2(+-0, +0) = +-0.
+  Value a = arith::DivFOp::create(b, loc, num,
+                                  select(less(m.f(0.0), den), den, m.f(1.0)));
+  const double pi = llvm::numbers::pi;
+  Value far = less(m.f(std::tan(pi / 8)), a);
+  Value t = select(
+      far,
+      arith::DivFOp::create(b, loc, m.sub(a, m.f(1.0)), m.add(a, m.f(1.0))), a);
+  // atan t = t + t^3 (-1/3 + t^2/5 - ... + t^14/17).
+  SmallVector<double, 8> c;
+  for (int n = 3; n <= 17; n += 2)
+    c.push_back((n / 2) % 2 ? -1.0 / n : 1.0 / n);
+  Value t2 = m.mul(t, t);
+  Value r = m.fma(m.mul(t, t2), m.horner(c, t2), t);
+  r = select(far, m.add(m.f(pi / 4), r), r);
+  r = select(steep, m.sub(m.f(pi / 2), r), r);
+  return math::CopySignOp::create(b, loc, r, y);
+}

@@ -5,7 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The init kernels need ln and cos/sin (Box-Muller). `math.log` and
+// The init kernels need ln and cos/sin (Box-Muller), the adam-atan2 step
+// atan2. `math.log` and
 // `math.cos` become glibc's logf/cosf on the CPU and libdevice's
 // __nv_logf/__nv_cosf on the GPU, which differ in the last bits, so the same
 // seed would not give the same weights on both. These builders emit the
@@ -35,6 +36,14 @@ Value emitPortableLog(OpBuilder &b, Location loc, Value x);
 /// 10th and 9th power; truncation below 3e-9).
 std::pair<Value, Value> emitPortableCosSinTurns24(OpBuilder &b, Location loc,
                                                   Value k);
+
+/// atan2(y, x) for f32 `y` and `x` >= +0 (the caller guarantees it; not
+/// NaN), within a few ulps, atan2(+-0, +0) = +-0: the ratio
+/// a = min(|y|, x)/max(|y|, x) in [0, 1], then
+/// atan a = pi/4 + atan((a - 1)/(a + 1)) above tan(pi/8), so that the
+/// Taylor series of atan runs on |t| <= 0.415 (to t^17; truncation below
+/// 1e-8 relative), and the octant's reflections.
+Value emitPortableAtan2(OpBuilder &b, Location loc, Value y, Value x);
 
 } // namespace mlir::tp
 

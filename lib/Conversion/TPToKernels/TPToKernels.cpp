@@ -273,7 +273,13 @@ public:
   /// to f32, as PyTorch computes them in Python floats.
   struct StepScalars {
     Value stepSize, bc2Sqrt, decay, lr;
+    Value invBc1, vScale; // adam-atan2: 1/bc1 and b^2/bc2
   };
+
+  /// Adam-atan2's constants (Everett et al. 2024): p -= lr a atan2(m_hat,
+  /// b sqrt(v_hat)), with the reference implementation's defaults
+  /// (lucidrains/adam-atan2-pytorch).
+  static constexpr double kAtan2A = 1.27, kAtan2B = 1.0;
 
   /// The loaded (in) or updated (out) values of one element; `s0`/`s1` are
   /// null where the optimizer has fewer states.
@@ -283,7 +289,8 @@ public:
 
   bool usesState0() const { return optimizer != "sgd"; }
   bool usesState1() const {
-    return optimizer == "adamw" || optimizer == "adam";
+    return optimizer == "adamw" || optimizer == "adam" ||
+           optimizer == "adam-atan2";
   }
 
   /// beta^t for every distinct beta1 and beta2 of the segments, and the f32
@@ -327,11 +334,20 @@ public:
       // bc2_sqrt = sqrt(1 - beta2^t), all in double as in PyTorch.
       Value bc1 =
           arith::SubFOp::create(b, loc, f64(1.0), in(powers.at(s.beta1)));
-      out.stepSize = trunc(arith::DivFOp::create(b, loc, lr, bc1));
-      out.bc2Sqrt = in(bc2Sqrts.at(s.beta2));
       out.decay = trunc(arith::SubFOp::create(
           b, loc, f64(1.0),
           arith::MulFOp::create(b, loc, lr, f64(s.weightDecay))));
+      if (optimizer == "adam-atan2") {
+        Value bc2 =
+            arith::SubFOp::create(b, loc, f64(1.0), in(powers.at(s.beta2)));
+        out.stepSize = trunc(arith::MulFOp::create(b, loc, lr, f64(kAtan2A)));
+        out.invBc1 = trunc(arith::DivFOp::create(b, loc, f64(1.0), bc1));
+        out.vScale =
+            trunc(arith::DivFOp::create(b, loc, f64(kAtan2B * kAtan2B), bc2));
+        return out;
+      }
+      out.stepSize = trunc(arith::DivFOp::create(b, loc, lr, bc1));
+      out.bc2Sqrt = in(bc2Sqrts.at(s.beta2));
     } else {
       out.lr = trunc(lr);
       if (optimizer == "lion") // decay 1 - lr wd, as in AdamW
@@ -348,7 +364,7 @@ public:
                           StepElement in) {
     Value pi = in.p, gi = in.g;
     if (usesState1()) {
-      if (optimizer == "adamw")
+      if (optimizer == "adamw" || optimizer == "adam-atan2")
         pi = arith::MulFOp::create(b, loc, pi, k.decay);
       else if (s.weightDecay != 0.0) // L2: grad + wd * param
         gi = arith::AddFOp::create(
@@ -361,6 +377,19 @@ public:
           arith::MulFOp::create(
               b, loc, arith::MulFOp::create(b, loc, f32(1.0 - s.beta2), gi),
               gi));
+      if (optimizer == "adam-atan2") {
+        // p -= (lr a) atan2(m / bc1, sqrt(v b^2 / bc2)): no eps.
+        Value den = math::SqrtOp::create(
+            b, loc, arith::MulFOp::create(b, loc, vi, k.vScale));
+        Value update = emitPortableAtan2(
+            b, loc, arith::MulFOp::create(b, loc, mi, k.invBc1), den);
+        return {
+            arith::SubFOp::create(
+                b, loc, pi, arith::MulFOp::create(b, loc, k.stepSize, update)),
+            {},
+            mi,
+            vi};
+      }
       Value denom = arith::AddFOp::create(
           b, loc,
           arith::DivFOp::create(b, loc, math::SqrtOp::create(b, loc, vi),
@@ -810,10 +839,10 @@ struct ConvertTPToKernelsPass
     if (nesterov)
       opt = "sgd-momentum";
     if (opt != "adamw" && opt != "adam" && opt != "sgd" &&
-        opt != "sgd-momentum" && opt != "lion") {
+        opt != "sgd-momentum" && opt != "lion" && opt != "adam-atan2") {
       model.emitError() << "no step kernel for optimizer '" << opt
                         << "' yet; generated: adamw, adam, sgd, "
-                           "sgd-momentum, sgd-nesterov, lion";
+                           "sgd-momentum, sgd-nesterov, lion, adam-atan2";
       return signalPassFailure();
     }
 

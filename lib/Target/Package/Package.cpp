@@ -94,6 +94,8 @@ static int32_t optimizerCode(StringRef optimizer) {
     return 2;
   if (optimizer == "lion")
     return 4;
+  if (optimizer == "adam-atan2")
+    return 5;
   return 3; // adamw
 }
 

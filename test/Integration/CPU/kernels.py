@@ -195,6 +195,14 @@ def numpy_step(opt, p, g, s0, s1, t, lr, wd, eps, b1, b2):
         p -= f(lr) * np.sign(c)
         s0 *= f(b2); s0 += g * f(1 - b2)
         return
+    if opt == "adam-atan2":  # Everett et al. 2024; a = 1.27, b = 1 (lucidrains)
+        p *= f(1 - lr * wd)
+        s0 *= f(b1); s0 += g * f(1 - b1)
+        s1 *= f(b2); s1 += f(1 - b2) * g * g
+        m_hat = s0.astype(np.float64) / (1 - b1 ** t)
+        den = np.sqrt(s1.astype(np.float64) / (1 - b2 ** t))
+        p -= (lr * 1.27 * np.arctan2(m_hat, den)).astype(np.float32)
+        return
     if opt == "adamw":
         p *= f(1 - lr * wd)
     elif wd:
@@ -232,6 +240,32 @@ def torch_lion(params, lr, betas, weight_decay):
     return Lion()
 
 
+def torch_adam_atan2(params, lr, betas, weight_decay, a=1.27, b=1.0):
+    """Adam-atan2 as lucidrains/adam-atan2-pytorch writes it, in torch ops."""
+    import torch
+
+    class AdamAtan2(torch.optim.Optimizer):
+        def __init__(self):
+            super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay))
+
+        @torch.no_grad()
+        def step(self):
+            for group in self.param_groups:
+                b1, b2 = group["betas"]
+                for q in group["params"]:
+                    st = self.state[q]
+                    if not st:
+                        st.update(steps=0, m=torch.zeros_like(q), v=torch.zeros_like(q))
+                    st["steps"] += 1
+                    q.mul_(1 - group["lr"] * group["weight_decay"])
+                    st["m"].lerp_(q.grad, 1 - b1)
+                    st["v"].lerp_(q.grad * q.grad, 1 - b2)
+                    den = st["v"].mul(b * b / (1 - b2 ** st["steps"])).sqrt_()
+                    update = st["m"].mul(1 / (1 - b1 ** st["steps"])).atan2_(den)
+                    q.add_(update, alpha=-group["lr"] * a)
+    return AdamAtan2()
+
+
 def run_steps(model, scheme, opt, name, extra=()):
     import torch
     lib, man = package(model, scheme, opt, name, extra)
@@ -262,6 +296,9 @@ def run_steps(model, scheme, opt, name, extra=()):
                 groups.append(cls([tp], lr=lr, weight_decay=wd, eps=per_copy(v["eps"], c),
                                   betas=(per_copy(v["beta1"], c), per_copy(v["beta2"], c)),
                                   foreach=False))
+            elif opt == "adam-atan2":
+                groups.append(torch_adam_atan2([tp], lr, (per_copy(v["beta1"], c),
+                                                          per_copy(v["beta2"], c)), wd))
             elif opt == "lion":
                 groups.append(torch_lion([tp], lr, (per_copy(v["beta1"], c),
                                                     per_copy(v["beta2"], c)), wd))
@@ -312,6 +349,8 @@ run_steps(LLAMA, "mup-table8", "adam", "llama-adam")
 run_steps(GPT, "mup-table8", "sgd-momentum", "gpt-sgdm")
 run_steps(LLAMA, "mup", "sgd-nesterov", "llama-nesterov")
 run_steps(GPT, "completep", "lion", "gpt-lion")
+run_steps(GPT, "completep", "adam-atan2", "gpt-adam-atan2")
+run_steps(LLAMA, "mup", "adam-atan2", "llama-adam-atan2")
 run_steps(LLAMA, "completedp", "lion", "llama-lion",
           ("--batch=512", "--base-batch=256", "--tokens=4e9", "--base-tokens=1e9"))
 

@@ -85,7 +85,8 @@ def package_abi_version():
 
 
 _INIT_KINDS = ["normal", "trunc_normal", "uniform", "zeros", "ones", "tied"]
-_OPTIMIZERS = ["sgd", "sgd_momentum", "adam", "adamw", "lion", "adam_atan2"]
+_OPTIMIZERS = ["sgd", "sgd_momentum", "adam", "adamw", "lion", "adam_atan2",
+               "adamw_decoupled"]
 
 BUFFER_PARAMS = 0
 BUFFER_GRADS = 1

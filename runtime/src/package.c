@@ -241,7 +241,8 @@ static muir_status_t checkTable(const char *dir,
   if (!info->model)
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "package '%s': the table has no model name", dir);
-  if (info->optimizer < MUIR_OPT_SGD || info->optimizer > MUIR_OPT_ADAM_ATAN2)
+  if (info->optimizer < MUIR_OPT_SGD ||
+      info->optimizer > MUIR_OPT_ADAMW_DECOUPLED)
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "package '%s': unknown optimizer %d", dir,
                           info->optimizer);
@@ -251,7 +252,7 @@ static muir_status_t checkTable(const char *dir,
                           "allowed)",
                           dir, info->num_states, MUIR_MAX_STATES);
   /* SGD keeps no state, momentum and Lion one, the Adams two. */
-  static const int32_t statesOf[] = {0, 1, 2, 2, 1, 2};
+  static const int32_t statesOf[] = {0, 1, 2, 2, 1, 2, 2};
   if (info->num_states != statesOf[info->optimizer])
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "package '%s': optimizer %d keeps %d state buffers, "

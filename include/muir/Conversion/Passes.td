@@ -75,8 +75,9 @@ def ConvertTPToKernels : Pass<"convert-tp-to-kernels", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"optimizer", "optimizer", "std::string", "\"\"",
-           "step kernel to generate: sgd | sgd-momentum | adam | adamw "
-           "(default: the model's tp.parametrization optimizer)">,
+           "step kernel to generate: sgd | sgd-momentum | sgd-nesterov | "
+           "adam | adamw | adamw-decoupled | lion | adam-atan2 (default: the "
+           "model's tp.parametrization optimizer)">,
     Option<"gpu", "gpu", "bool", "false",
            "also emit gpu.module @muir_kernels with the CUDA init and step "
            "kernels">,

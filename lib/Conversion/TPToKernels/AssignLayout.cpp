@@ -27,7 +27,7 @@ struct TPAssignLayoutPass : tp::impl::TPAssignLayoutBase<TPAssignLayoutPass> {
     if (alignment < 16 || alignment % 16 != 0) {
       model.emitError() << "alignment must be a positive multiple of 16 "
                            "bytes (one 128-bit vector), got "
-                        << alignment;
+                        << int64_t(alignment);
       return signalPassFailure();
     }
     FailureOr<std::vector<ParamInfo>> params = collectParams(model);

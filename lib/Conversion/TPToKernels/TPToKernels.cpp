@@ -290,7 +290,7 @@ public:
   bool usesState0() const { return optimizer != "sgd"; }
   bool usesState1() const {
     return optimizer == "adamw" || optimizer == "adam" ||
-           optimizer == "adam-atan2";
+           optimizer == "adam-atan2" || optimizer == "adamw-decoupled";
   }
 
   /// beta^t for every distinct beta1 and beta2 of the segments, and the f32
@@ -334,9 +334,12 @@ public:
       // bc2_sqrt = sqrt(1 - beta2^t), all in double as in PyTorch.
       Value bc1 =
           arith::SubFOp::create(b, loc, f64(1.0), in(powers.at(s.beta1)));
+      // 1 - lr wd; Loshchilov-Hutter: 1 - wd lr_factor (wd is the
+      // instantiated per-step decay; the schedule scales it as it scales lr).
+      Value decayBy = optimizer == "adamw-decoupled" ? in(lrFactor) : lr;
       out.decay = trunc(arith::SubFOp::create(
           b, loc, f64(1.0),
-          arith::MulFOp::create(b, loc, lr, f64(s.weightDecay))));
+          arith::MulFOp::create(b, loc, decayBy, f64(s.weightDecay))));
       if (optimizer == "adam-atan2") {
         Value bc2 =
             arith::SubFOp::create(b, loc, f64(1.0), in(powers.at(s.beta2)));
@@ -364,7 +367,7 @@ public:
                           StepElement in) {
     Value pi = in.p, gi = in.g;
     if (usesState1()) {
-      if (optimizer == "adamw" || optimizer == "adam-atan2")
+      if (optimizer != "adam") // decay by a factor; Adam's is L2
         pi = arith::MulFOp::create(b, loc, pi, k.decay);
       else if (s.weightDecay != 0.0) // L2: grad + wd * param
         gi = arith::AddFOp::create(
@@ -839,10 +842,11 @@ struct ConvertTPToKernelsPass
     if (nesterov)
       opt = "sgd-momentum";
     if (opt != "adamw" && opt != "adam" && opt != "sgd" &&
-        opt != "sgd-momentum" && opt != "lion" && opt != "adam-atan2") {
+        opt != "sgd-momentum" && opt != "lion" && opt != "adam-atan2" &&
+        opt != "adamw-decoupled") {
       model.emitError() << "no step kernel for optimizer '" << opt
-                        << "' yet; generated: adamw, adam, sgd, "
-                           "sgd-momentum, sgd-nesterov, lion, adam-atan2";
+                        << "'; expected sgd, sgd-momentum, sgd-nesterov, "
+                           "adam, adamw, adamw-decoupled, lion or adam-atan2";
       return signalPassFailure();
     }
 

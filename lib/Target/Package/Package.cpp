@@ -96,6 +96,8 @@ static int32_t optimizerCode(StringRef optimizer) {
     return 4;
   if (optimizer == "adam-atan2")
     return 5;
+  if (optimizer == "adamw-decoupled")
+    return 6;
   return 3; // adamw
 }
 

@@ -41,7 +41,8 @@ typedef enum {
   MUIR_OPT_ADAM = 2,
   MUIR_OPT_ADAMW = 3,
   MUIR_OPT_LION = 4,
-  MUIR_OPT_ADAM_ATAN2 = 5
+  MUIR_OPT_ADAM_ATAN2 = 5,
+  MUIR_OPT_ADAMW_DECOUPLED = 6 /**< Loshchilov-Hutter decay */
 } muir_optimizer_t;
 
 #define MUIR_MAX_RANK 4

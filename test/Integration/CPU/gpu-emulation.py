@@ -10,7 +10,8 @@
 # compiled into a library. Checked against the package's libmuir_kernels.so
 # (the CPU kernels, built by `muirc package` from the same options):
 #
-# - step: 20 AdamW, SGD-momentum, Lion or Adam-atan2 steps with random gradients and a varying
+# - step: 20 steps of each optimizer family (AdamW, decoupled AdamW,
+#   SGD-momentum, Lion, Adam-atan2) with random gradients and a varying
 #   lr factor give the same bits in params and every state, at the
 #   runtime's launch configuration (muir_launch_config) and at tiny grids
 #   (3 x 32, 5 x 96) that make every block loop over many chunks;
@@ -214,6 +215,7 @@ run(LLAMA, "completedp", "adamw", "llama-adamw",
 run(LLAMA, "mup", "sgd-momentum", "llama-sgdm")
 run(LLAMA, "completep", "lion", "llama-lion")
 run(GPT, "completep", "adam-atan2", "gpt-adam-atan2")
+run(LLAMA, "mup", "adamw-decoupled", "llama-adamw-decoupled")
 run(MLP, "mup", "adamw", "mlp-adamw")
 
 check.finish()

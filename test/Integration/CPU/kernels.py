@@ -186,7 +186,7 @@ for model, scheme in ((GPT, "completep"), (LLAMA, "completedp"), (MLP, "mup")):
 
 
 # ---- Steps against numpy and torch -----------------------------------------
-def numpy_step(opt, p, g, s0, s1, t, lr, wd, eps, b1, b2):
+def numpy_step(opt, p, g, s0, s1, t, lr, wd, eps, b1, b2, factor):
     """PyTorch's single-tensor algorithms, written from torch/optim docs."""
     f = np.float32
     if opt == "lion":  # Chen et al. 2023, Algorithm 2 (lion-pytorch's order)
@@ -205,9 +205,11 @@ def numpy_step(opt, p, g, s0, s1, t, lr, wd, eps, b1, b2):
         return
     if opt == "adamw":
         p *= f(1 - lr * wd)
+    elif opt == "adamw-decoupled":
+        p *= f(1 - wd * factor)
     elif wd:
         g = g + p * f(wd)
-    if opt in ("adamw", "adam"):
+    if opt in ("adamw", "adam", "adamw-decoupled"):
         s0 *= f(b1); s0 += g * f(1 - b1)
         s1 *= f(b2); s1 += f(1 - b2) * g * g
         bc1 = 1 - b1 ** t
@@ -291,8 +293,10 @@ def run_steps(model, scheme, opt, name, extra=()):
             tor[key] = tp
             lr = per_copy(v["lr"], c)
             wd = per_copy(v["weight_decay"], c)
-            if opt in ("adamw", "adam"):
-                cls = torch.optim.AdamW if opt == "adamw" else torch.optim.Adam
+            if opt in ("adamw", "adam", "adamw-decoupled"):
+                cls = torch.optim.Adam if opt == "adam" else torch.optim.AdamW
+                if opt == "adamw-decoupled":  # torch decays by lr_t wd' = factor wd
+                    wd = wd / lr
                 groups.append(cls([tp], lr=lr, weight_decay=wd, eps=per_copy(v["eps"], c),
                                   betas=(per_copy(v["beta1"], c), per_copy(v["beta2"], c)),
                                   foreach=False))
@@ -319,7 +323,7 @@ def run_steps(model, scheme, opt, name, extra=()):
             lr = per_copy(v["lr"], c) * float(np.float32(lr_factor))
             numpy_step(opt, rp, g.copy(), r0, r1, t, lr, per_copy(v["weight_decay"], c),
                        per_copy(v.get("eps") or 0.0, c), per_copy(v["beta1"], c),
-                       per_copy(v.get("beta2") or 0.0, c))
+                       per_copy(v.get("beta2") or 0.0, c), float(np.float32(lr_factor)))
         for (key, tp), o in zip(tor.items(), groups):
             for group in o.param_groups:
                 v = vals[key[0]]
@@ -351,6 +355,8 @@ run_steps(LLAMA, "mup", "sgd-nesterov", "llama-nesterov")
 run_steps(GPT, "completep", "lion", "gpt-lion")
 run_steps(GPT, "completep", "adam-atan2", "gpt-adam-atan2")
 run_steps(LLAMA, "mup", "adam-atan2", "llama-adam-atan2")
+run_steps(LLAMA, "completedp", "adamw-decoupled", "llama-adamw-decoupled",
+          ("--batch=512", "--base-batch=256", "--tokens=4e9", "--base-tokens=1e9"))
 run_steps(LLAMA, "completedp", "lion", "llama-lion",
           ("--batch=512", "--base-batch=256", "--tokens=4e9", "--base-tokens=1e9"))
 

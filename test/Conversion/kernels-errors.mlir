@@ -1,0 +1,61 @@
+// Every error of tp-assign-layout and convert-tp-to-kernels on models that
+// are not ready for kernels, each at its location (the alignment option's
+// error is in assign-layout-alignment.mlir).
+// RUN: muir-opt %s -split-input-file -verify-diagnostics --tp-assign-layout --convert-tp-to-kernels
+
+// One flat buffer holds one element type.
+tp.model @mixed {
+  tp.dim @b = fixed<4>
+  tp.dim @n = fixed<6>
+  %w = tp.param "w" normal : !tp.tensor<[n, n], f32>
+  // expected-error@+1 {{'tp.param' op has 'f16' elements but earlier parameters have another width; one flat buffer holds one element type}}
+  %v = tp.param "v" normal : !tp.tensor<[n, n], f16>
+  tp.output %w, %v : !tp.tensor<[n, n], f32>, !tp.tensor<[n, n], f16>
+}
+
+// -----
+
+// expected-error@+1 {{convert-tp-to-kernels needs exactly one tp.model in the module, found 2}}
+module {
+  tp.model @a {
+    tp.dim @n = fixed<6>
+    %x = tp.input "x" : !tp.tensor<[n], f32>
+    tp.output %x : !tp.tensor<[n], f32>
+  }
+  tp.model @b {
+    tp.dim @n = fixed<6>
+    %x = tp.input "x" : !tp.tensor<[n], f32>
+    tp.output %x : !tp.tensor<[n], f32>
+  }
+}
+
+// -----
+
+// expected-error@+1 {{kernels need an instantiated, laid-out model; run tp-parametrize, tp-instantiate and tp-assign-layout first}}
+tp.model @raw {
+  tp.dim @n = fixed<6>
+  %x = tp.input "x" : !tp.tensor<[n], f32>
+  tp.output %x : !tp.tensor<[n], f32>
+}
+
+// -----
+
+// expected-error@+1 {{no step kernel for optimizer 'adagrad'; expected sgd, sgd-momentum, sgd-nesterov, adam, adamw, adamw-decoupled, lion or adam-atan2}}
+tp.model @unknown_optimizer attributes {tp.parametrization = {alpha = "1", optimizer = "adagrad", scheme = "mup", steps = #tp.scale<1>}} {
+  tp.dim @n = fixed<6>
+  %x = tp.input "x" : !tp.tensor<[n], f32>
+  tp.output %x : !tp.tensor<[n], f32>
+}
+
+// -----
+
+tp.model @not_instantiated attributes {tp.parametrization = {alpha = "1", optimizer = "adamw", scheme = "mup", steps = #tp.scale<1>}} {
+  tp.dim @b = fixed<4>
+  tp.dim @n = fixed<6>
+  tp.dim @d = width<base 2, size 4>
+  // expected-error@+1 {{'tp.param' op has no tp.layout or tp.values; run tp-instantiate and tp-assign-layout first}}
+  %w = tp.param "w" normal : !tp.tensor<[d, n], f32>
+  %x = tp.input "x" : !tp.tensor<[b, n], f32>
+  %y = tp.linear %x, %w : (!tp.tensor<[b, n], f32>, !tp.tensor<[d, n], f32>) -> !tp.tensor<[b, d], f32>
+  tp.output %y : !tp.tensor<[b, d], f32>
+}

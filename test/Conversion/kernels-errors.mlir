@@ -3,18 +3,6 @@
 // error is in assign-layout-alignment.mlir).
 // RUN: muir-opt %s -split-input-file -verify-diagnostics --tp-assign-layout --convert-tp-to-kernels
 
-// One flat buffer holds one element type.
-tp.model @mixed {
-  tp.dim @b = fixed<4>
-  tp.dim @n = fixed<6>
-  %w = tp.param "w" normal : !tp.tensor<[n, n], f32>
-  // expected-error@+1 {{'tp.param' op has 'f16' elements but earlier parameters have another width; one flat buffer holds one element type}}
-  %v = tp.param "v" normal : !tp.tensor<[n, n], f16>
-  tp.output %w, %v : !tp.tensor<[n, n], f32>, !tp.tensor<[n, n], f16>
-}
-
-// -----
-
 // expected-error@+1 {{convert-tp-to-kernels needs exactly one tp.model in the module, found 2}}
 module {
   tp.model @a {
@@ -58,4 +46,17 @@ tp.model @not_instantiated attributes {tp.parametrization = {alpha = "1", optimi
   %x = tp.input "x" : !tp.tensor<[b, n], f32>
   %y = tp.linear %x, %w : (!tp.tensor<[b, n], f32>, !tp.tensor<[d, n], f32>) -> !tp.tensor<[b, d], f32>
   tp.output %y : !tp.tensor<[b, d], f32>
+}
+
+// -----
+
+// Offsets are int64 element counts and the buffer's bytes must fit too.
+tp.model @too_big {
+  tp.dim @n = fixed<1073741824>
+  tp.dim @m = fixed<1073741824>
+  %w = tp.param "w" zeros : !tp.tensor<[n, m], f32>
+  // expected-error@+1 {{'tp.param' op does not fit in a flat buffer of at most 2^61 f32 elements after the parameters before it}}
+  %v = tp.param "v" zeros : !tp.tensor<[n, m], f32>
+  %u = tp.param "u" zeros : !tp.tensor<[n, m], f32>
+  tp.output %w, %v, %u : !tp.tensor<[n, m], f32>, !tp.tensor<[n, m], f32>, !tp.tensor<[n, m], f32>
 }

@@ -13,8 +13,9 @@ include "mlir/Pass/PassBase.td"
 def TPAssignLayout : Pass<"tp-assign-layout", "::mlir::tp::ModelOp"> {
   let summary = "Place every parameter in one flat buffer";
   let description = [{
-    Gives each parameter an offset in the flat buffers a package uses for
-    parameters, gradients and every optimizer state, in program order. Each
+    Gives each parameter an offset in the flat f32 buffers a package uses
+    for parameters, gradients and every optimizer state, in program order
+    (parameters declared f16, bf16 or f8 get f32 master copies). Each
     tensor starts at a multiple of `alignment` bytes (64 by default: a cache
     line, and a multiple of the 16 bytes of a 128-bit vector access); the
     copies of a parameter in a repeated block are `stride` elements apart,

@@ -9,6 +9,7 @@
 #include "muir/Conversion/Passes.h"
 #include "muir/Dialect/TP/Utils/ParamTable.h"
 #include "llvm/Support/MathExtras.h"
+#include <limits>
 
 namespace mlir::tp {
 #define GEN_PASS_DEF_TPASSIGNLAYOUT
@@ -34,19 +35,12 @@ struct TPAssignLayoutPass : tp::impl::TPAssignLayoutBase<TPAssignLayoutPass> {
     if (failed(params))
       return signalPassFailure();
     Builder b(&getContext());
-    int64_t offset = 0, elementBytes = 0;
+    // The buffers hold f32 (master copies of f16/bf16/f8 parameters too;
+    // docs/Lowering.md), so offsets count 4-byte elements.
+    const int64_t align = alignment / 4;
+    int64_t offset = 0;
     llvm::StringMap<DictionaryAttr> placed;
     for (ParamInfo &p : *params) {
-      Type element = p.op.getType().getElementType();
-      int64_t bytes = element.getIntOrFloatBitWidth() / 8;
-      if (elementBytes && bytes != elementBytes) {
-        p.op.emitOpError()
-            << "has " << element
-            << " elements but earlier parameters have another width; one "
-               "flat buffer holds one element type";
-        return signalPassFailure();
-      }
-      elementBytes = bytes;
       if (std::optional<StringRef> tied = p.op.getTied()) {
         p.op->setAttr("tp.layout", placed.lookup(*tied));
         continue;
@@ -54,9 +48,16 @@ struct TPAssignLayoutPass : tp::impl::TPAssignLayoutBase<TPAssignLayoutPass> {
       int64_t numel = 1;
       for (int64_t s : p.shape)
         numel *= s;
-      int64_t align = alignment / bytes;
       int64_t stride = llvm::alignTo(numel, align);
       offset = llvm::alignTo(offset, align);
+      int64_t size;
+      if (llvm::MulOverflow(stride, p.copies, size) ||
+          llvm::AddOverflow(offset, size, size) ||
+          size > std::numeric_limits<int64_t>::max() / 4) {
+        p.op.emitOpError() << "does not fit in a flat buffer of at most 2^61 "
+                              "f32 elements after the parameters before it";
+        return signalPassFailure();
+      }
       auto i64 = [&](StringRef k, int64_t v) {
         return b.getNamedAttr(k, b.getI64IntegerAttr(v));
       };
@@ -65,7 +66,7 @@ struct TPAssignLayoutPass : tp::impl::TPAssignLayoutBase<TPAssignLayoutPass> {
                                i64("numel", numel), i64("copies", p.copies)});
       p.op->setAttr("tp.layout", layout);
       placed[p.name] = layout;
-      offset += stride * p.copies;
+      offset = size;
     }
     model->setAttr(
         "tp.buffer",

@@ -222,50 +222,43 @@ def numpy_step(opt, p, g, s0, s1, t, lr, wd, eps, b1, b2, factor):
         p -= f(lr) * (g + s0 * f(b1) if opt == "sgd-nesterov" else s0)
 
 
-def torch_lion(params, lr, betas, weight_decay):
-    """Lion as lion-pytorch writes it, in torch ops (torch 1.13 has none)."""
+def torch_optimizer(params, lr, betas, weight_decay, update):
+    """A torch.optim.Optimizer whose step decays each param by 1 - lr wd and
+    then calls update(param, state, beta1, beta2, lr) (torch 1.13 has
+    neither Lion nor Adam-atan2)."""
     import torch
 
-    class Lion(torch.optim.Optimizer):
+    class Optimizer(torch.optim.Optimizer):
         def __init__(self):
             super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay))
 
         @torch.no_grad()
         def step(self):
             for group in self.param_groups:
-                b1, b2 = group["betas"]
                 for q in group["params"]:
-                    m = self.state[q].setdefault("exp_avg", torch.zeros_like(q))
                     q.mul_(1 - group["lr"] * group["weight_decay"])
-                    q.add_(m.mul(b1).add(q.grad, alpha=1 - b1).sign_(), alpha=-group["lr"])
-                    m.mul_(b2).add_(q.grad, alpha=1 - b2)
-    return Lion()
+                    update(q, self.state[q], *group["betas"], group["lr"])
+    return Optimizer()
 
 
-def torch_adam_atan2(params, lr, betas, weight_decay, a=1.27, b=1.0):
+def lion_update(q, st, b1, b2, lr):
+    """Lion as lion-pytorch writes it, in torch ops."""
+    import torch
+    m = st.setdefault("exp_avg", torch.zeros_like(q))
+    q.add_(m.mul(b1).add(q.grad, alpha=1 - b1).sign_(), alpha=-lr)
+    m.mul_(b2).add_(q.grad, alpha=1 - b2)
+
+
+def adam_atan2_update(q, st, b1, b2, lr, a=1.27, b=1.0):
     """Adam-atan2 as lucidrains/adam-atan2-pytorch writes it, in torch ops."""
     import torch
-
-    class AdamAtan2(torch.optim.Optimizer):
-        def __init__(self):
-            super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay))
-
-        @torch.no_grad()
-        def step(self):
-            for group in self.param_groups:
-                b1, b2 = group["betas"]
-                for q in group["params"]:
-                    st = self.state[q]
-                    if not st:
-                        st.update(steps=0, m=torch.zeros_like(q), v=torch.zeros_like(q))
-                    st["steps"] += 1
-                    q.mul_(1 - group["lr"] * group["weight_decay"])
-                    st["m"].lerp_(q.grad, 1 - b1)
-                    st["v"].lerp_(q.grad * q.grad, 1 - b2)
-                    den = st["v"].mul(b * b / (1 - b2 ** st["steps"])).sqrt_()
-                    update = st["m"].mul(1 / (1 - b1 ** st["steps"])).atan2_(den)
-                    q.add_(update, alpha=-group["lr"] * a)
-    return AdamAtan2()
+    if not st:
+        st.update(steps=0, m=torch.zeros_like(q), v=torch.zeros_like(q))
+    st["steps"] += 1
+    st["m"].lerp_(q.grad, 1 - b1)
+    st["v"].lerp_(q.grad * q.grad, 1 - b2)
+    den = st["v"].mul(b * b / (1 - b2 ** st["steps"])).sqrt_()
+    q.add_(st["m"].mul(1 / (1 - b1 ** st["steps"])).atan2_(den), alpha=-lr * a)
 
 
 def run_steps(model, scheme, opt, name, extra=()):
@@ -301,11 +294,13 @@ def run_steps(model, scheme, opt, name, extra=()):
                                   betas=(per_copy(v["beta1"], c), per_copy(v["beta2"], c)),
                                   foreach=False))
             elif opt == "adam-atan2":
-                groups.append(torch_adam_atan2([tp], lr, (per_copy(v["beta1"], c),
-                                                          per_copy(v["beta2"], c)), wd))
+                groups.append(torch_optimizer([tp], lr, (per_copy(v["beta1"], c),
+                                                         per_copy(v["beta2"], c)), wd,
+                                              adam_atan2_update))
             elif opt == "lion":
-                groups.append(torch_lion([tp], lr, (per_copy(v["beta1"], c),
-                                                    per_copy(v["beta2"], c)), wd))
+                groups.append(torch_optimizer([tp], lr, (per_copy(v["beta1"], c),
+                                                         per_copy(v["beta2"], c)), wd,
+                                              lion_update))
             else:
                 groups.append(torch.optim.SGD([tp], lr=lr, weight_decay=wd,
                                               momentum=per_copy(v["beta1"], c),

@@ -288,6 +288,11 @@ public:
   };
 
   bool usesState0() const { return optimizer != "sgd"; }
+  /// Weight decay as a factor on p (AdamW-like) rather than as L2 in g.
+  bool decaysByFactor() const {
+    return optimizer == "adamw" || optimizer == "adamw-decoupled" ||
+           optimizer == "adam-atan2" || optimizer == "lion";
+  }
   bool usesState1() const {
     return optimizer == "adamw" || optimizer == "adam" ||
            optimizer == "adam-atan2" || optimizer == "adamw-decoupled";
@@ -329,17 +334,19 @@ public:
     auto in = [&](Value v) { return fence ? fence(v) : v; };
     StepScalars out;
     Value lr = arith::MulFOp::create(b, loc, f64(s.lr), in(lrFactor));
-    if (usesState1()) {
-      // bias_correction1 = 1 - beta1^t; step_size = lr / bc1;
-      // bc2_sqrt = sqrt(1 - beta2^t), all in double as in PyTorch.
-      Value bc1 =
-          arith::SubFOp::create(b, loc, f64(1.0), in(powers.at(s.beta1)));
+    if (decaysByFactor()) {
       // 1 - lr wd; Loshchilov-Hutter: 1 - wd lr_factor (wd is the
       // instantiated per-step decay; the schedule scales it as it scales lr).
       Value decayBy = optimizer == "adamw-decoupled" ? in(lrFactor) : lr;
       out.decay = trunc(arith::SubFOp::create(
           b, loc, f64(1.0),
           arith::MulFOp::create(b, loc, decayBy, f64(s.weightDecay))));
+    }
+    if (usesState1()) {
+      // bias_correction1 = 1 - beta1^t; step_size = lr / bc1;
+      // bc2_sqrt = sqrt(1 - beta2^t), all in double as in PyTorch.
+      Value bc1 =
+          arith::SubFOp::create(b, loc, f64(1.0), in(powers.at(s.beta1)));
       if (optimizer == "adam-atan2") {
         Value bc2 =
             arith::SubFOp::create(b, loc, f64(1.0), in(powers.at(s.beta2)));
@@ -353,12 +360,15 @@ public:
       out.bc2Sqrt = in(bc2Sqrts.at(s.beta2));
     } else {
       out.lr = trunc(lr);
-      if (optimizer == "lion") // decay 1 - lr wd, as in AdamW
-        out.decay = trunc(arith::SubFOp::create(
-            b, loc, f64(1.0),
-            arith::MulFOp::create(b, loc, lr, f64(s.weightDecay))));
     }
     return out;
+  }
+
+  /// beta prev + (1 - beta) g, each product rounded (ATen's order).
+  Value average(Value prev, Value g, double beta) {
+    return arith::AddFOp::create(
+        b, loc, arith::MulFOp::create(b, loc, prev, f32(beta)),
+        arith::MulFOp::create(b, loc, g, f32(1.0 - beta)));
   }
 
   /// The update of one element: the single loop body that the CPU function
@@ -367,14 +377,12 @@ public:
                           StepElement in) {
     Value pi = in.p, gi = in.g;
     if (usesState1()) {
-      if (optimizer != "adam") // decay by a factor; Adam's is L2
+      if (decaysByFactor())
         pi = arith::MulFOp::create(b, loc, pi, k.decay);
       else if (s.weightDecay != 0.0) // L2: grad + wd * param
         gi = arith::AddFOp::create(
             b, loc, gi, arith::MulFOp::create(b, loc, pi, f32(s.weightDecay)));
-      Value mi = arith::AddFOp::create(
-          b, loc, arith::MulFOp::create(b, loc, in.s0, f32(s.beta1)),
-          arith::MulFOp::create(b, loc, gi, f32(1.0 - s.beta1)));
+      Value mi = average(in.s0, gi, s.beta1);
       Value vi = arith::AddFOp::create(
           b, loc, arith::MulFOp::create(b, loc, in.s1, f32(s.beta2)),
           arith::MulFOp::create(
@@ -406,9 +414,7 @@ public:
       // Lion (Chen et al. 2023; lion-pytorch): p = p (1 - lr wd) -
       // lr sign(beta1 m + (1 - beta1) g); m = beta2 m + (1 - beta2) g.
       // sign(0) = 0 as torch.sign: select(c > 0, 1, select(c < 0, -1, 0)).
-      Value c = arith::AddFOp::create(
-          b, loc, arith::MulFOp::create(b, loc, in.s0, f32(s.beta1)),
-          arith::MulFOp::create(b, loc, gi, f32(1.0 - s.beta1)));
+      Value c = average(in.s0, gi, s.beta1);
       auto cmp = [&](arith::CmpFPredicate pred) {
         return arith::CmpFOp::create(b, loc, pred, c, f32(0.0));
       };
@@ -416,9 +422,7 @@ public:
           b, loc, cmp(arith::CmpFPredicate::OGT), f32(1.0),
           arith::SelectOp::create(b, loc, cmp(arith::CmpFPredicate::OLT),
                                   f32(-1.0), f32(0.0)));
-      Value mi = arith::AddFOp::create(
-          b, loc, arith::MulFOp::create(b, loc, in.s0, f32(s.beta2)),
-          arith::MulFOp::create(b, loc, gi, f32(1.0 - s.beta2)));
+      Value mi = average(in.s0, gi, s.beta2);
       Value pNew = arith::SubFOp::create(
           b, loc, arith::MulFOp::create(b, loc, pi, k.decay),
           arith::MulFOp::create(b, loc, k.lr, sign));

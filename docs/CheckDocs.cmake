@@ -18,7 +18,8 @@ endif()
 # file -> a string it must contain
 set(expected
   "TP/TPDialect.md|# 'tp' Dialect"
-  "TP/TPPasses.md|-tp-print-params")
+  "TP/TPPasses.md|-tp-print-params"
+  "TP/TPInterfaces.md|ParamUseOpInterface")
 foreach(entry IN LISTS expected)
   string(REPLACE "|" ";" parts "${entry}")
   list(GET parts 0 file)

@@ -42,6 +42,48 @@ tp.model @unknown_use {
 
 // -----
 
+// An op that does not describe its parameter uses (no ParamUseOpInterface)
+// gives a parameter fed to it no role.
+tp.model @use_by_op_without_interface {
+  tp.dim @d = width<base 8, size 32>
+  // expected-error @+1 {{'tp.param' op cannot derive the role of parameter 'p' from its use as operand #0 of 'tp.gelu'}}
+  %p = tp.param "p" normal : !tp.tensor<[d], f32>
+  // expected-note @+1 {{used here}}
+  %y = tp.gelu %p : !tp.tensor<[d], f32>
+  tp.output %y : !tp.tensor<[d], f32>
+}
+
+// -----
+
+// tp.add describes a [count, features] table added to the activations, not
+// a vector: a rank-1 addend is no positional table.
+tp.model @vector_added {
+  tp.dim @b = fixed<2>
+  tp.dim @d = width<base 8, size 32>
+  %x = tp.input "x" : !tp.tensor<[b, d], f32>
+  // expected-error @+1 {{'tp.param' op cannot derive the role of parameter 'shift' from its use as operand #1 of 'tp.add'}}
+  %p = tp.param "shift" zeros : !tp.tensor<[d], f32>
+  // expected-note @+1 {{used here}}
+  %y = tp.add %x, %p : (!tp.tensor<[b, d], f32>, !tp.tensor<[d], f32>) -> !tp.tensor<[b, d], f32>
+  tp.output %y : !tp.tensor<[b, d], f32>
+}
+
+// -----
+
+// tp.mul describes only a rank-0 multiplier.
+tp.model @vector_multiplied {
+  tp.dim @b = fixed<2>
+  tp.dim @d = width<base 8, size 32>
+  %x = tp.input "x" : !tp.tensor<[b, d], f32>
+  // expected-error @+1 {{'tp.param' op cannot derive the role of parameter 'gate' from its use as operand #1 of 'tp.mul'}}
+  %p = tp.param "gate" ones : !tp.tensor<[d], f32>
+  // expected-note @+1 {{used here}}
+  %y = tp.mul %x, %p : (!tp.tensor<[b, d], f32>, !tp.tensor<[d], f32>) -> !tp.tensor<[b, d], f32>
+  tp.output %y : !tp.tensor<[b, d], f32>
+}
+
+// -----
+
 // One storage used as both the embedding table and the readout, without a
 // tie: each use asks for its own rule.
 tp.model @two_roles {

@@ -7,7 +7,6 @@
 
 #include "muir/Dialect/TP/Analysis/Roles.h"
 #include "llvm/ADT/SmallPtrSet.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -17,47 +16,33 @@ class RoleDeriver {
 public:
   explicit RoleDeriver(ModelOp model) : model(model) {}
 
-  /// The role `param` has through `use`, or failure with a diagnostic.
+  /// The role `param` has through `use`, from what the user says about the
+  /// operand (ParamUseOpInterface), or failure with a diagnostic.
   FailureOr<ParamRole> roleOfUse(ParamOp param, OpOperand &use) {
-    NamedTensorType type = param.getType();
     Operation *user = use.getOwner();
-    unsigned index = use.getOperandNumber();
-    auto unknown = [&]() -> FailureOr<ParamRole> {
-      InFlightDiagnostic diag = param.emitOpError()
-                                << "cannot derive the role of parameter '"
-                                << param.getName()
-                                << "' from its use as operand #" << index
-                                << " of '" << user->getName() << "'";
+    auto describes = dyn_cast<ParamUseOpInterface>(user);
+    std::optional<ParamUse> how =
+        describes ? describes.getParamUse(use) : std::nullopt;
+    if (!how) {
+      InFlightDiagnostic diag =
+          param.emitOpError()
+          << "cannot derive the role of parameter '" << param.getName()
+          << "' from its use as operand #" << use.getOperandNumber() << " of '"
+          << user->getName() << "'";
       diag.attachNote(user->getLoc()) << "used here";
       return diag;
-    };
-    return llvm::TypeSwitch<Operation *, FailureOr<ParamRole>>(user)
-        .Case([&](LinearOp op) -> FailureOr<ParamRole> {
-          if (index == 1)
-            return matrix(type.getDim(1), type.getDim(0));
-          if (index == 2)
-            return vector(Role::hidden_bias, type.getDim(0));
-          return unknown();
-        })
-        .Case([&](EmbeddingOp op) -> FailureOr<ParamRole> {
-          if (index != 1)
-            return unknown();
-          return matrix(type.getDim(0), type.getDim(1));
-        })
-        .Case([&](AddOp op) -> FailureOr<ParamRole> {
-          // A learned positional table [count, features] added to the stream.
-          if (type.getRank() != 2)
-            return unknown();
-          return matrix(type.getDim(0), type.getDim(1));
-        })
-        .Case([&](MulOp op) -> FailureOr<ParamRole> {
-          if (type.getRank() != 0)
-            return unknown();
-          return ParamRole{Role::scalar, "", "", ""};
-        })
-        .Case([&](LayerNormOp op) { return normRole(op, op.getInput(), type); })
-        .Case([&](RMSNormOp op) { return normRole(op, op.getInput(), type); })
-        .Default([&](Operation *) { return unknown(); });
+    }
+    switch (how->kind) {
+    case ParamUse::Kind::matrix:
+      return matrix(how->fanIn.getValue(), how->fanOut.getValue());
+    case ParamUse::Kind::bias:
+      return vector(Role::hidden_bias, how->fanOut.getValue());
+    case ParamUse::Kind::norm:
+      return normRole(user, *how);
+    case ParamUse::Kind::scalar:
+      return ParamRole{Role::scalar, "", "", ""};
+    }
+    llvm_unreachable("unknown parameter use");
   }
 
   FailureOr<llvm::DenseMap<Operation *, ParamRole>> run() {
@@ -146,19 +131,15 @@ private:
 
   /// Gains and biases of norms: per-head norms are QK-norms; a model-level
   /// norm that reads the output of a repeated block is the final norm.
-  FailureOr<ParamRole> normRole(Operation *norm, Value input,
-                                NamedTensorType type) {
-    StringRef dim = type.getDim(0);
-    NamedTensorType in = cast<NamedTensorType>(input.getType());
-    if (dim != in.getDim(-1)) {
-      ParamRole r{Role::qk_norm, isWidth(dim) ? dim.str() : "", "", dim.str()};
-      return r;
-    }
+  ParamRole normRole(Operation *norm, const ParamUse &use) {
+    StringRef dim = use.fanOut.getValue();
+    std::string widthDim = isWidth(dim) ? dim.str() : "";
+    if (use.perHead)
+      return {Role::qk_norm, widthDim, "", dim.str()};
     if (!isa<ModelOp>(norm->getParentOp()))
       return vector(Role::norm, dim);
-    Role role = readsRepeat(input) ? Role::final_norm : Role::norm;
-    ParamRole r{role, isWidth(dim) ? dim.str() : "", "", dim.str()};
-    return r;
+    Role role = readsRepeat(use.input) ? Role::final_norm : Role::norm;
+    return {role, widthDim, "", dim.str()};
   }
 
   /// True when `value` is computed (transitively) from a tp.repeat result.

@@ -843,3 +843,72 @@ LogicalResult CrossEntropyOp::verify() {
   }
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// ParamUseOpInterface
+//===----------------------------------------------------------------------===//
+
+/// True when `operand` is one of `operands` (a named operand group).
+static bool isOneOf(OpOperand &operand, MutableOperandRange operands) {
+  return llvm::any_of(operands, [&](OpOperand &o) { return &o == &operand; });
+}
+
+/// The other operand of a binary op.
+static Value otherOperand(Operation *op, OpOperand &operand) {
+  return op->getOperand(1 - operand.getOperandNumber());
+}
+
+std::optional<ParamUse> LinearOp::getParamUse(OpOperand &operand) {
+  // The weight is [out, in]; the bias is [out].
+  if (isOneOf(operand, getWeightMutable())) {
+    ArrayRef<StringAttr> w = tensorOf(getWeight()).getDims();
+    return ParamUse::matrix(w[1], w[0], getInput());
+  }
+  if (isOneOf(operand, getBiasMutable()))
+    return ParamUse::bias(tensorOf(operand.get()).getDims()[0], getInput());
+  return std::nullopt;
+}
+
+std::optional<ParamUse> EmbeddingOp::getParamUse(OpOperand &operand) {
+  // A [count, features] table: the count is the fan-in (one-hot inputs).
+  if (!isOneOf(operand, getTableMutable()))
+    return std::nullopt;
+  ArrayRef<StringAttr> table = tensorOf(getTable()).getDims();
+  return ParamUse::matrix(table[0], table[1], getIndices());
+}
+
+std::optional<ParamUse> AddOp::getParamUse(OpOperand &operand) {
+  // A learned positional table [count, features] added to the stream acts
+  // like an embedding of the positions.
+  ArrayRef<StringAttr> dims = tensorOf(operand.get()).getDims();
+  if (dims.size() != 2)
+    return std::nullopt;
+  return ParamUse::matrix(dims[0], dims[1], otherOperand(*this, operand));
+}
+
+std::optional<ParamUse> MulOp::getParamUse(OpOperand &operand) {
+  if (tensorOf(operand.get()).getRank() != 0)
+    return std::nullopt;
+  return ParamUse::scalar(otherOperand(*this, operand));
+}
+
+/// A norm's gain or bias `operand` over the last dim of `input`, or over the
+/// last factor of that product dim for a per-head norm.
+static ParamUse normParamUse(OpOperand &operand, Value input) {
+  StringAttr dim = tensorOf(operand.get()).getDims()[0];
+  bool perHead = dim.getValue() != tensorOf(input).getDim(-1);
+  return ParamUse::norm(dim, perHead, input);
+}
+
+std::optional<ParamUse> LayerNormOp::getParamUse(OpOperand &operand) {
+  if (!isOneOf(operand, getGainMutable()) &&
+      !isOneOf(operand, getBiasMutable()))
+    return std::nullopt;
+  return normParamUse(operand, getInput());
+}
+
+std::optional<ParamUse> RMSNormOp::getParamUse(OpOperand &operand) {
+  if (!isOneOf(operand, getGainMutable()))
+    return std::nullopt;
+  return normParamUse(operand, getInput());
+}

@@ -24,12 +24,13 @@ struct ParamRole {
   std::string fanIn, fanOut;
 };
 
-/// Derives the role of every parameter of `model` from its dims and the ops
-/// that use it, never from its name:
-///   - a matrix used by tp.linear as `[out, in]`, a table `[count, features]`
-///     used by tp.embedding or added with tp.add: fixed -> width is an
+/// Derives the role of every parameter of `model` from its dims and from
+/// what the ops that use it say about each use (ParamUseOpInterface), never
+/// from its name or from the ops' kinds:
+///   - a matrix (a linear's `[out, in]` weight, a `[count, features]` table
+///     looked up by tp.embedding or added with tp.add): fixed -> width is an
 ///     `embedding`, width -> width `hidden`, width -> fixed `unembedding`;
-///   - a linear's bias: `hidden_bias`;
+///   - a bias: `hidden_bias`;
 ///   - a norm's gain or bias: `qk_norm` when the norm is per head,
 ///     `final_norm` at model level after a repeated block, `norm` otherwise;
 ///   - anything without a width dim: `scalar`.

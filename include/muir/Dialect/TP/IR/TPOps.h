@@ -18,6 +18,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "muir/Dialect/TP/IR/TPAttrs.h"
 #include "muir/Dialect/TP/IR/TPDialect.h"
+#include "muir/Dialect/TP/IR/TPInterfaces.h"
 #include "muir/Dialect/TP/IR/TPTypes.h"
 
 namespace mlir::tp {

@@ -10,6 +10,7 @@
 
 include "muir/Dialect/TP/IR/TPDialect.td"
 include "muir/Dialect/TP/IR/TPAttrs.td"
+include "muir/Dialect/TP/IR/TPInterfaces.td"
 include "muir/Dialect/TP/IR/TPTypes.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/IR/RegionKindInterface.td"
@@ -191,7 +192,8 @@ def TP_OutputOp : TP_Op<"output", [HasParent<"ModelOp">, Pure, Terminator,
 // Compute
 //===----------------------------------------------------------------------===//
 
-def TP_LinearOp : TP_Op<"linear", [Pure]> {
+def TP_LinearOp : TP_Op<"linear", [Pure,
+    DeclareOpInterfaceMethods<TP_ParamUseOpInterface>]> {
   let summary = "Affine map y = x W^T + b over the last dimension";
   let description = [{
     `W` has PyTorch layout `[out, in]`: its second dim is the fan-in and must
@@ -213,7 +215,8 @@ def TP_LinearOp : TP_Op<"linear", [Pure]> {
   let hasVerifier = 1;
 }
 
-def TP_EmbeddingOp : TP_Op<"embedding", [Pure]> {
+def TP_EmbeddingOp : TP_Op<"embedding", [Pure,
+    DeclareOpInterfaceMethods<TP_ParamUseOpInterface>]> {
   let summary = "Looks up rows of a `[count, features]` table";
   let description = [{
     The result has the dims of the integer `indices` followed by the table's
@@ -232,7 +235,8 @@ def TP_EmbeddingOp : TP_Op<"embedding", [Pure]> {
   let hasVerifier = 1;
 }
 
-class TP_BroadcastBinaryOp<string mnemonic> : TP_Op<mnemonic, [Pure, Commutative]> {
+class TP_BroadcastBinaryOp<string mnemonic> : TP_Op<mnemonic, [Pure,
+    Commutative, DeclareOpInterfaceMethods<TP_ParamUseOpInterface>]> {
   let description = [{
     Elementwise with trailing-dimension broadcasting: the shorter operand's
     dims must be a suffix of the longer one's, which is the result's shape.
@@ -285,7 +289,8 @@ def TP_GeluOp : TP_UnaryOp<"gelu", "GELU activation (tanh approximation as in GP
 def TP_SiluOp : TP_UnaryOp<"silu", "SiLU (swish) activation, the gate of SwiGLU">;
 def TP_ReluOp : TP_UnaryOp<"relu", "ReLU activation">;
 
-def TP_LayerNormOp : TP_Op<"layer_norm", [Pure, AttrSizedOperandSegments]> {
+def TP_LayerNormOp : TP_Op<"layer_norm", [Pure, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<TP_ParamUseOpInterface>]> {
   let summary = "LayerNorm over the last dimension, with gain and optional bias";
   let description = [{
     Normalises over the last dim of `input`; `gain` (and `bias`) have that
@@ -307,7 +312,8 @@ def TP_LayerNormOp : TP_Op<"layer_norm", [Pure, AttrSizedOperandSegments]> {
   let hasVerifier = 1;
 }
 
-def TP_RMSNormOp : TP_Op<"rms_norm", [Pure]> {
+def TP_RMSNormOp : TP_Op<"rms_norm", [Pure,
+    DeclareOpInterfaceMethods<TP_ParamUseOpInterface>]> {
   let summary = "RMSNorm over the last dimension or over each head";
   let description = [{
     Normalises by the root mean square. When `gain` has the last dim of

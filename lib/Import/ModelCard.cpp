@@ -18,12 +18,12 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "muir/Dialect/TP/IR/TPOps.h"
+#include "muir/Support/JSON.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
-#include "llvm/Support/MemoryBuffer.h"
 
 using namespace mlir;
 using namespace muir;
@@ -107,16 +107,19 @@ static std::optional<ModelFamily> symbolizeModelFamily(StringRef name) {
       .Default(std::nullopt);
 }
 
-/// `<file>: <json path>: <message>`, the one shape of every card error.
-static llvm::Error cardError(StringRef path, StringRef jsonPath,
+/// `<file>:<line>:<col>: $.<key>: <message>` at `key` of an already parsed
+/// card (at its start when the key is absent or empty), the shape of every
+/// card error.
+static llvm::Error cardError(const ModelCard &card, StringRef key,
                              const Twine &message) {
-  return llvm::createStringError(
-      llvm::inconvertibleErrorCode(),
-      (path + ": " + jsonPath + ": " + message).str());
+  auto it = card.keys.find(key);
+  auto [line, column] =
+      it == card.keys.end() ? std::make_pair(1u, 1u) : it->second;
+  std::string path =
+      key.empty() ? formatJSONPath({}) : formatJSONPath({JSONPathStep(key)});
+  return llvm::make_error<JSONError>(card.path, line, column,
+                                     path + ": " + message.str());
 }
-
-/// The JSON path of a top-level key (cards are flat objects).
-static std::string keyPath(StringRef key) { return ("$." + key).str(); }
 
 /// Describes a JSON value for a type error: its kind and a short rendering.
 static std::string describe(const json::Value &value) {
@@ -152,43 +155,6 @@ static StringRef describeType(KeyType type) {
     return "a number";
   }
   llvm_unreachable("unknown key type");
-}
-
-/// Reformats llvm::json's `[3:14, byte=40]: Expected ...` as `3:14: ...` so
-/// the position reads like a compiler's.
-static std::string formatSyntaxError(StringRef path, StringRef message) {
-  StringRef rest = message;
-  unsigned line, col;
-  if (rest.consume_front("[") && !rest.consumeInteger(10, line) &&
-      rest.consume_front(":") && !rest.consumeInteger(10, col)) {
-    size_t end = rest.find("]: ");
-    if (end != StringRef::npos)
-      return llvm::formatv("{0}:{1}:{2}: invalid JSON: {3}", path, line, col,
-                           rest.drop_front(end + 3))
-          .str();
-  }
-  return (path + ": invalid JSON: " + message).str();
-}
-
-/// The 1-based line and column of every `"key":` in `text`. llvm::json
-/// keeps no positions (and keeps only the last of two equal keys), and a
-/// card is small, so a scan will do.
-static SmallVector<std::pair<unsigned, unsigned>> findKey(StringRef text,
-                                                          StringRef key) {
-  SmallVector<std::pair<unsigned, unsigned>> found;
-  std::string quoted = ("\"" + key + "\"").str();
-  for (size_t at = text.find(quoted); at != StringRef::npos;
-       at = text.find(quoted, at + 1)) {
-    StringRef after = text.drop_front(at + quoted.size()).ltrim();
-    if (!after.starts_with(":"))
-      continue;
-    StringRef before = text.take_front(at);
-    unsigned line = 1 + before.count('\n');
-    size_t lineStart = before.rfind('\n');
-    unsigned col = at - (lineStart == StringRef::npos ? 0 : lineStart + 1) + 1;
-    found.emplace_back(line, col);
-  }
-  return found;
 }
 
 /// The accepted key closest to `key` in edit distance, if it looks like a
@@ -284,33 +250,33 @@ static std::optional<std::string> checkValue(const KeySpec &spec,
   llvm_unreachable("unknown key type");
 }
 
-llvm::Expected<ModelCard> muir::parseModelCard(StringRef text, StringRef path) {
-  llvm::Expected<json::Value> parsed = json::parse(text);
-  if (!parsed)
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(),
-        formatSyntaxError(path, llvm::toString(parsed.takeError())));
-  const json::Object *object = parsed->getAsObject();
+/// Unknown keys reported one by one; the rest are counted. A card has a few
+/// keys, and each report looks its key up in the text.
+static constexpr size_t kMaxUnknownKeys = 10;
+
+static llvm::Expected<ModelCard> validateCard(const JSONDocument &doc) {
+  const json::Object *object = doc.root().getAsObject();
   if (!object)
-    return cardError(path, "$",
-                     "expected a JSON object, got " + describe(*parsed));
+    return doc.error({}, "expected a JSON object, got " + describe(doc.root()));
 
   ModelCard card;
-  card.path = path.str();
+  card.path = doc.file().str();
+  for (const KeySpec &spec : keySpecs)
+    if (object->get(spec.name))
+      card.keys[spec.name] = doc.position({spec.name});
   const json::Value *familyValue = object->get("family");
   if (!familyValue)
-    return cardError(path, keyPath("family"),
-                     "missing required key; expected \"mlp\", \"gpt\" or "
-                     "\"llama\"");
+    return doc.error({"family"}, "missing required key; expected \"mlp\", "
+                                 "\"gpt\" or \"llama\"");
   std::optional<StringRef> familyName = familyValue->getAsString();
   if (!familyName)
-    return cardError(path, keyPath("family"),
+    return doc.error({"family"},
                      "expected a string, got " + describe(*familyValue));
   std::optional<ModelFamily> family = symbolizeModelFamily(*familyName);
   if (!family)
-    return cardError(path, keyPath("family"),
-                     "unknown family \"" + *familyName +
-                         "\"; expected \"mlp\", \"gpt\" or \"llama\"");
+    return doc.error({"family"}, "unknown family \"" + *familyName +
+                                     "\"; expected \"mlp\", \"gpt\" or "
+                                     "\"llama\"");
   card.family = *family;
   card.name = stringifyModelFamily(*family).str();
   unsigned bit = familyBit(*family);
@@ -319,8 +285,7 @@ llvm::Expected<ModelCard> muir::parseModelCard(StringRef text, StringRef path) {
   // Report every problem of the card at once: one run shows them all.
   llvm::Error errors = llvm::Error::success();
   auto report = [&](StringRef key, const Twine &message) {
-    errors = llvm::joinErrors(std::move(errors),
-                              cardError(path, keyPath(key), message));
+    errors = llvm::joinErrors(std::move(errors), doc.error({key}, message));
   };
   for (const KeySpec &spec : keySpecs) {
     if (!(spec.families & bit))
@@ -337,29 +302,16 @@ llvm::Expected<ModelCard> muir::parseModelCard(StringRef text, StringRef path) {
       continue;
     }
     store(card, spec.name, *value);
-    SmallVector<std::pair<unsigned, unsigned>> at = findKey(text, spec.name);
-    if (!at.empty())
-      card.keys[spec.name] = at.front();
   }
-  // Keys in sorted order, since json::Object's order is unspecified.
-  SmallVector<StringRef> keys;
+  // Unknown keys in sorted order, since json::Object's order is unspecified.
+  SmallVector<StringRef> unknown;
   for (const auto &entry : *object)
-    keys.push_back(entry.first);
-  llvm::sort(keys);
-  for (StringRef key : keys) {
-    // A repeated key is legal JSON, but only the last one counts: almost
-    // certainly a mistake in a hand-edited card.
-    SmallVector<std::pair<unsigned, unsigned>> at = findKey(text, key);
-    if (at.size() > 1)
-      report(key,
-             llvm::formatv("written more than once (at {0}:{1} and "
-                           "{2}:{3}); keep one",
-                           at[0].first, at[0].second, at[1].first, at[1].second)
-                 .str());
-    if (llvm::any_of(keySpecs, [&](const KeySpec &spec) {
-          return (spec.families & bit) && spec.name == key;
+    if (!llvm::any_of(keySpecs, [&](const KeySpec &spec) {
+          return (spec.families & bit) && spec.name == StringRef(entry.first);
         }))
-      continue;
+      unknown.push_back(entry.first);
+  llvm::sort(unknown);
+  for (StringRef key : ArrayRef(unknown).take_front(kMaxUnknownKeys)) {
     std::string hint;
     auto other = llvm::find_if(
         keySpecs, [&](const KeySpec &spec) { return spec.name == key; });
@@ -371,6 +323,11 @@ llvm::Expected<ModelCard> muir::parseModelCard(StringRef text, StringRef path) {
       hint = " (a typo?)";
     report(key, "unknown key for family \"" + familyLabel + "\"" + hint);
   }
+  if (unknown.size() > kMaxUnknownKeys)
+    report(unknown[kMaxUnknownKeys],
+           llvm::formatv("and {0} more unknown keys",
+                         unknown.size() - kMaxUnknownKeys)
+               .str());
   if (errors)
     return std::move(errors);
 
@@ -378,37 +335,39 @@ llvm::Expected<ModelCard> muir::parseModelCard(StringRef text, StringRef path) {
     return card;
   // Size constraints between keys; each names the key to change.
   if (card.dModel % card.nHead != 0)
-    return cardError(path, keyPath("n_head"),
+    return cardError(card, "n_head",
                      llvm::formatv("d_model {0} is not divisible by n_head "
                                    "{1}; heads split d_model evenly",
-                                   card.dModel, card.nHead)
-                         .str());
+                                   card.dModel, card.nHead));
   if (!card.nKvHead)
     card.nKvHead = card.nHead;
   if (card.nHead % card.nKvHead != 0)
-    return cardError(path, keyPath("n_kv_head"),
+    return cardError(card, "n_kv_head",
                      llvm::formatv("n_head {0} is not divisible by n_kv_head "
                                    "{1}; each key/value head serves a whole "
                                    "group of query heads",
-                                   card.nHead, card.nKvHead)
-                         .str());
+                                   card.nHead, card.nKvHead));
   if (card.family == ModelFamily::Llama && card.dHead() % 2 != 0)
-    return cardError(path, keyPath("n_head"),
+    return cardError(card, "n_head",
                      llvm::formatv("RoPE rotates feature pairs, so d_head = "
                                    "d_model / n_head must be even; got {0} / "
                                    "{1} = {2}",
-                                   card.dModel, card.nHead, card.dHead())
-                         .str());
+                                   card.dModel, card.nHead, card.dHead()));
   return card;
 }
 
+llvm::Expected<ModelCard> muir::parseModelCard(StringRef text, StringRef path) {
+  llvm::Expected<JSONDocument> doc = JSONDocument::parse(text, path);
+  if (!doc)
+    return doc.takeError();
+  return validateCard(*doc);
+}
+
 llvm::Expected<ModelCard> muir::readModelCard(StringRef path) {
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/true);
-  if (std::error_code ec = buffer.getError())
-    return llvm::createStringError(
-        ec, (path + ": cannot read the card: " + ec.message()).str());
-  return parseModelCard((*buffer)->getBuffer(), path);
+  llvm::Expected<JSONDocument> doc = JSONDocument::read(path, "the card");
+  if (!doc)
+    return doc.takeError();
+  return validateCard(*doc);
 }
 
 //===----------------------------------------------------------------------===//
@@ -420,7 +379,7 @@ llvm::Expected<ModelCard> muir::readModelCard(StringRef path) {
 static llvm::Error checkCompatible(const ModelCard &target,
                                    const ModelCard &base) {
   if (base.family != target.family)
-    return cardError(base.path, keyPath("family"),
+    return cardError(base, "family",
                      "the base card has family \"" +
                          stringifyModelFamily(base.family) +
                          "\" but the target card has family \"" +
@@ -437,7 +396,7 @@ static llvm::Error checkCompatible(const ModelCard &target,
     if (baseValue == targetValue)
       return llvm::Error::success();
     return cardError(
-        base.path, keyPath(key),
+        base, key,
         "is " + valueIn(base, key, baseValue) + " in the base card but " +
             valueIn(target, key, targetValue) + " in the target card; " + why);
   };
@@ -818,7 +777,7 @@ muir::buildModelFromCards(const ModelCard &target, const ModelCard &base,
     if (succeeded(verify(*module)))
       return std::move(module);
   }
-  return cardError(target.path, "$",
+  return cardError(target, "",
                    "the imported model does not verify (an importer bug):" +
                        diagnostics);
 }

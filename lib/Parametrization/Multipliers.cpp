@@ -6,12 +6,15 @@
 //===----------------------------------------------------------------------===//
 
 #include "muir/Parametrization/Multipliers.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include <cmath>
 
 using namespace mlir::tp;
+using muir::JSONDocument;
+using muir::JSONPathStep;
 namespace json = llvm::json;
 
 bool mlir::tp::isScaledQuantity(llvm::StringRef quantity) {
@@ -20,125 +23,140 @@ bool mlir::tp::isScaledQuantity(llvm::StringRef quantity) {
   return known.contains(quantity);
 }
 
-/// Renders a json::Path error as "file: $.a.b: message".
-static llvm::Error pathError(llvm::StringRef file, json::Path::Root &root) {
-  std::string message;
-  llvm::raw_string_ostream os(message);
-  os << file << ": ";
-  llvm::handleAllErrors(root.getError(), [&](const llvm::ErrorInfoBase &e) {
-    os << e.message();
-  });
-  return llvm::createStringError(message);
-}
+static constexpr llvm::StringLiteral kQuantities =
+    "init_std, multiplier, lr, weight_decay, eps, beta1 or beta2";
 
-/// Reads `{quantity: number}` at `value`.
-static bool readFactors(const json::Value &value, json::Path path,
-                        llvm::StringMap<double> &out) {
+/// Reads `{quantity: number}` at `path`.
+static llvm::Error readFactors(const JSONDocument &doc,
+                               std::vector<JSONPathStep> path,
+                               const json::Value &value,
+                               llvm::StringMap<double> &out) {
   const json::Object *object = value.getAsObject();
-  if (!object) {
-    path.report("expected an object of {quantity: factor}");
-    return false;
-  }
+  if (!object)
+    return doc.error(path, "expected an object of {quantity: factor}");
   for (const auto &[key, factor] : *object) {
-    json::Path at = path.field(key);
-    if (!isScaledQuantity(key)) {
-      at.report("unknown quantity; expected init_std, multiplier, lr, "
-                "weight_decay, eps, beta1 or beta2");
-      return false;
-    }
+    path.push_back(key.str());
+    if (!isScaledQuantity(key))
+      return doc.error(path, "unknown quantity; expected " + kQuantities);
     // A zero weight-decay factor is how a module opts out of decay
     // (nanoGPT decays only matrices); every other factor is positive.
     std::optional<double> number = factor.getAsNumber();
     bool zeroOk = key == "weight_decay";
     if (!number || !std::isfinite(*number) || *number < 0 ||
-        (*number == 0 && !zeroOk)) {
-      at.report("expected a positive number (0 is allowed for weight_decay)");
-      return false;
-    }
+        (*number == 0 && !zeroOk))
+      return doc.error(
+          path, "expected a positive number (0 is allowed for weight_decay)");
     out[key] = *number;
+    path.pop_back();
   }
-  return true;
+  return llvm::Error::success();
 }
 
 llvm::Expected<Multipliers> Multipliers::load(llvm::StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path);
-  if (!buffer)
-    return llvm::createStringError(path + ": " + buffer.getError().message());
-  llvm::Expected<json::Value> parsed = json::parse((*buffer)->getBuffer());
-  if (!parsed)
-    return llvm::createStringError(path + ": " +
-                                   llvm::toString(parsed.takeError()));
+  llvm::Expected<JSONDocument> doc =
+      JSONDocument::read(path, "the multipliers file");
+  if (!doc)
+    return doc.takeError();
+  return fromDocument(std::make_shared<JSONDocument>(std::move(*doc)));
+}
+
+llvm::Expected<Multipliers> Multipliers::parse(llvm::StringRef text,
+                                               llvm::StringRef path) {
+  llvm::Expected<JSONDocument> doc = JSONDocument::parse(text, path);
+  if (!doc)
+    return doc.takeError();
+  return fromDocument(std::make_shared<JSONDocument>(std::move(*doc)));
+}
+
+llvm::Expected<Multipliers>
+Multipliers::fromDocument(std::shared_ptr<const JSONDocument> document) {
+  const JSONDocument &doc = *document;
   Multipliers result;
-  json::Path::Root root("multipliers");
-  json::Path top(root);
-  const json::Object *object = parsed->getAsObject();
-  if (!object) {
-    top.report("expected an object with 'modules' and/or 'depth'");
-    return pathError(path, root);
-  }
+  result.doc = document;
+  const json::Object *object = doc.root().getAsObject();
+  if (!object)
+    return doc.error({}, "expected an object with 'modules' and/or 'depth'");
   for (const auto &[key, value] : *object) {
-    json::Path at = top.field(key);
     if (key == "modules") {
       const json::Object *modules = value.getAsObject();
-      if (!modules) {
-        at.report("expected an object of {glob: {quantity: factor}}");
-        return pathError(path, root);
-      }
+      if (!modules)
+        return doc.error({"modules"},
+                         "expected an object of {glob: {quantity: factor}}");
       for (const auto &[pattern, factors] : *modules) {
+        std::vector<JSONPathStep> at = {"modules", pattern.str()};
         llvm::Expected<llvm::GlobPattern> glob =
             llvm::GlobPattern::create(pattern);
-        if (!glob) {
-          llvm::consumeError(glob.takeError());
-          at.field(pattern).report("invalid glob pattern");
-          return pathError(path, root);
-        }
+        if (!glob)
+          return doc.error(at, llvm::toString(glob.takeError()));
         Module module{pattern.str(), {}};
-        if (!readFactors(factors, at.field(pattern), module.factors))
-          return pathError(path, root);
+        if (llvm::Error e = readFactors(doc, at, factors, module.factors))
+          return std::move(e);
         result.modules.push_back(std::move(module));
       }
     } else if (key == "depth") {
       const json::Object *lists = value.getAsObject();
-      if (!lists) {
-        at.report("expected an object of {quantity: [factor per block]}");
-        return pathError(path, root);
-      }
+      if (!lists)
+        return doc.error({"depth"},
+                         "expected an object of {quantity: [factor per "
+                         "block]}");
       size_t size = 0;
       for (const auto &[quantity, list] : *lists) {
-        json::Path q = at.field(quantity);
-        if (!isScaledQuantity(quantity)) {
-          q.report("unknown quantity; expected init_std, multiplier, lr, "
-                   "weight_decay, eps, beta1 or beta2");
-          return pathError(path, root);
-        }
+        std::vector<JSONPathStep> at = {"depth", quantity.str()};
+        if (!isScaledQuantity(quantity))
+          return doc.error(at, "unknown quantity; expected " + kQuantities);
         const json::Array *array = list.getAsArray();
-        if (!array || array->empty()) {
-          q.report("expected a non-empty list with one factor per base block");
-          return pathError(path, root);
-        }
-        if (size && array->size() != size) {
-          q.report("every depth list needs one factor per base block; "
-                   "lists differ in length");
-          return pathError(path, root);
-        }
+        if (!array || array->empty())
+          return doc.error(
+              at, "expected a non-empty list with one factor per base block");
+        if (size && array->size() != size)
+          return doc.error(at, "every depth list needs one factor per base "
+                               "block; lists differ in length");
         size = array->size();
         std::vector<double> factors;
         for (auto [i, item] : llvm::enumerate(*array)) {
           std::optional<double> number = item.getAsNumber();
           if (!number || !(*number > 0) || !std::isfinite(*number)) {
-            q.index(i).report("expected a positive number");
-            return pathError(path, root);
+            at.push_back(i);
+            return doc.error(at, "expected a positive number");
           }
           factors.push_back(*number);
         }
         result.depth[quantity] = std::move(factors);
       }
     } else {
-      at.report("unknown key; expected 'modules' or 'depth'");
-      return pathError(path, root);
+      return doc.error({key.str()},
+                       "unknown key; expected 'modules' or 'depth'");
     }
   }
   return result;
+}
+
+llvm::Error Multipliers::checkModel(llvm::ArrayRef<llvm::StringRef> params,
+                                    int64_t baseBlocks) const {
+  if (size_t n = depthListSize(); n && int64_t(n) != baseBlocks)
+    return doc->error({"depth"},
+                      llvm::formatv("the lists have {0} factors, but the base "
+                                    "model has {1} blocks; give one factor "
+                                    "per base block",
+                                    n, baseBlocks));
+  for (const Module &module : modules) {
+    llvm::Expected<llvm::GlobPattern> glob =
+        llvm::GlobPattern::create(module.pattern);
+    if (!glob)
+      return glob.takeError();
+    if (llvm::any_of(params, [&](llvm::StringRef p) { return glob->match(p); }))
+      continue;
+    // Name the parameters, so a misspelt path is easy to fix; a model has a
+    // few dozen of them (a repeated block's parameter is one path).
+    constexpr size_t kListed = 40;
+    std::string list = llvm::join(params.take_front(kListed), ", ");
+    if (params.size() > kListed)
+      list += llvm::formatv(" and {0} more", params.size() - kListed).str();
+    return doc->error({"modules", module.pattern},
+                      "matches no parameter; the model's parameters are " +
+                          (params.empty() ? std::string("none") : list));
+  }
+  return llvm::Error::success();
 }
 
 double Multipliers::moduleFactor(llvm::StringRef param,

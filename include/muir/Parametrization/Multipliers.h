@@ -15,9 +15,11 @@
 #ifndef MUIR_PARAMETRIZATION_MULTIPLIERS_H
 #define MUIR_PARAMETRIZATION_MULTIPLIERS_H
 
+#include "muir/Support/JSON.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/GlobPattern.h"
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,8 +32,22 @@ bool isScaledQuantity(llvm::StringRef quantity);
 class Multipliers {
 public:
   /// Reads `{"modules": {glob: {quantity: factor}}, "depth": {quantity:
-  /// [factor per base block]}}`. Errors name the file and the JSON path.
+  /// [factor per base block]}}` from the file at `path`. Errors are
+  /// muir::JSONError (`file:line:col: $.json.path: message`) except for an
+  /// unreadable file.
   static llvm::Expected<Multipliers> load(llvm::StringRef path);
+  /// As load, from `text` that was read from `path`.
+  static llvm::Expected<Multipliers> parse(llvm::StringRef text,
+                                           llvm::StringRef path);
+
+  /// Checks the multipliers against the model they scale, whose parameters
+  /// are `params` and whose base model has `baseBlocks` blocks (0 without a
+  /// depth dim): every module pattern must match a parameter (a misspelt
+  /// path would otherwise be ignored silently; the error lists them) and
+  /// every depth list must have one factor per base block. Errors are
+  /// muir::JSONError at the pattern or the depth lists.
+  llvm::Error checkModel(llvm::ArrayRef<llvm::StringRef> params,
+                         int64_t baseBlocks) const;
 
   /// Product of the factors of every pattern matching `param`.
   double moduleFactor(llvm::StringRef param, llvm::StringRef quantity) const;
@@ -48,10 +64,15 @@ public:
   size_t depthListSize() const;
 
 private:
+  static llvm::Expected<Multipliers>
+  fromDocument(std::shared_ptr<const muir::JSONDocument> doc);
+
   struct Module {
     std::string pattern;
     llvm::StringMap<double> factors;
   };
+  /// The file the multipliers were read from, for the positions of errors.
+  std::shared_ptr<const muir::JSONDocument> doc;
   std::vector<Module> modules;
   llvm::StringMap<std::vector<double>> depth;
 };

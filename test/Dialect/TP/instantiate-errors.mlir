@@ -20,14 +20,14 @@
 // BETA: error: beta2 must be in [0, 1), got 1
 // TOKENS: error: base-tokens must be positive, got -1
 // RANGE: error: 'tp.param' op beta1 becomes -2.460000e+01 for 'w': 1 - beta1 scaled by 2.560000e+02 leaves [0, 1); the batch or duration ratio is out of the range this rule covers
-// MISSING: error: {{.*}}missing.json: No such file or directory
-// SYNTAX: error: {{.*}}syntax.json: [2:0, byte=30]: Expected object key
-// NEGATIVE: error: {{.*}}negative.json: expected a positive number (0 is allowed for weight_decay) at multipliers.modules.w.lr
-// QUANTITY: error: {{.*}}quantity.json: unknown quantity; expected init_std, multiplier, lr, weight_decay, eps, beta1 or beta2 at multipliers.modules.w.learning_rate
-// KEY: error: {{.*}}key.json: unknown key; expected 'modules' or 'depth' at multipliers.layers
-// GLOB: error: {{.*}}glob.json: invalid glob pattern at multipliers.modules.
-// RAGGED: error: {{.*}}ragged.json: every depth list needs one factor per base block; lists differ in length
-// DEPTH: error: depth multipliers list 3 factors, but the base model has 2 blocks; give one factor per base block
+// MISSING: error: option 'multipliers': {{.*}}missing.json: cannot read the multipliers file: No such file or directory
+// SYNTAX: syntax.json:2:1: error: invalid JSON: Expected object key
+// NEGATIVE: negative.json:1:20: error: $.modules.w.lr: expected a positive number (0 is allowed for weight_decay)
+// QUANTITY: quantity.json:1:20: error: $.modules.w.learning_rate: unknown quantity; expected init_std, multiplier, lr, weight_decay, eps, beta1 or beta2
+// KEY: key.json:1:2: error: $.layers: unknown key; expected 'modules' or 'depth'
+// GLOB: glob.json:1:14: error: $.modules["[w"]: invalid glob pattern, unmatched '['
+// RAGGED: ragged.json:1:{{12|26}}: error: $.depth.{{lr|eps}}: every depth list needs one factor per base block; lists differ in length
+// DEPTH: depth3.json:1:2: error: $.depth: the lists have 3 factors, but the base model has 2 blocks; give one factor per base block
 // REPORT: error: the report needs an instantiated model; run tp-parametrize and tp-instantiate first
 // FORMAT: error: unknown report format 'yaml'; expected table, markdown, json or csv
 tp.model @m {

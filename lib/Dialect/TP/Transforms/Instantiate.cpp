@@ -39,6 +39,21 @@ static DimOp depthDimOf(ModelOp model, Operation *op) {
   return {};
 }
 
+/// Reports an error of the multipliers file where it is in that file, or
+/// at the model when the file cannot be read.
+static void reportMultipliersError(ModelOp model, llvm::Error error) {
+  llvm::handleAllErrors(
+      std::move(error),
+      [&](const muir::JSONError &e) {
+        emitError(
+            FileLineColLoc::get(model.getContext(), e.file, e.line, e.column))
+            << e.message;
+      },
+      [&](const llvm::ErrorInfoBase &e) {
+        model.emitError() << "option 'multipliers': " << e.message();
+      });
+}
+
 namespace {
 struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
   using Base::Base;
@@ -47,15 +62,6 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
     ModelOp model = getOperation();
     if (failed(checkOptions(model)))
       return signalPassFailure();
-    Multipliers factors;
-    if (!multipliers.empty()) {
-      llvm::Expected<Multipliers> loaded = Multipliers::load(multipliers);
-      if (!loaded) {
-        model.emitError() << llvm::toString(loaded.takeError());
-        return signalPassFailure();
-      }
-      factors = std::move(*loaded);
-    }
     auto parametrization =
         model->getAttrOfType<DictionaryAttr>("tp.parametrization");
     if (!parametrization) {
@@ -64,16 +70,22 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
       return signalPassFailure();
     }
     DimOp modelDepth = depthDimOf(model, model);
-    if (size_t n = factors.depthListSize()) {
+    Multipliers factors;
+    if (!multipliers.empty()) {
+      llvm::Expected<Multipliers> loaded = Multipliers::load(multipliers);
+      SmallVector<StringRef> names;
+      model.walk([&](ParamOp param) { names.push_back(param.getName()); });
       FailureOr<int64_t> baseBlocks =
           modelDepth ? modelDepth.getBase() : FailureOr<int64_t>(failure());
-      if (failed(baseBlocks) || size_t(*baseBlocks) != n) {
-        model.emitError() << "depth multipliers list " << n
-                          << " factors, but the base model has "
-                          << (succeeded(baseBlocks) ? *baseBlocks : 0)
-                          << " blocks; give one factor per base block";
+      llvm::Error error =
+          loaded ? loaded->checkModel(names,
+                                      succeeded(baseBlocks) ? *baseBlocks : 0)
+                 : loaded.takeError();
+      if (error) {
+        reportMultipliersError(model, std::move(error));
         return signalPassFailure();
       }
+      factors = std::move(*loaded);
     }
 
     Builder b(&getContext());

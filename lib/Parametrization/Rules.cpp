@@ -186,7 +186,8 @@ bool hasDepth(Scheme s) {
 }
 } // namespace
 
-llvm::Expected<RoleRule> Parametrization::rule(Role role) const {
+llvm::Expected<RoleRule> Parametrization::rule(Role role,
+                                               Placement placement) const {
   if (hasDepth(scheme) && isSgd(optimizer))
     return llvm::createStringError(
         "scheme '" + schemeName(scheme).str() +
@@ -200,10 +201,13 @@ llvm::Expected<RoleRule> Parametrization::rule(Role role) const {
 
   // Depth: LR of everything inside the residual blocks x m_L^(alpha-1),
   // epsilon of the blocks x m_L^-alpha (CompleteP Table 1; Complete(d)P
-  // Table 1). Embeddings, the final norm and the readout do not scale.
-  bool inBlocks = role == Role::hidden || role == Role::hidden_bias ||
-                  role == Role::norm || role == Role::qk_norm;
-  if (hasDepth(scheme) && inBlocks)
+  // Table 1). The position decides, not the role: the embeddings, the final
+  // norm, the readout and any bias or norm before or after the blocks (an
+  // input layer's bias, a norm on the embeddings) keep their base values at
+  // any depth. Scalars do not scale (CHOICE 6).
+  bool inBlocks = hasDepth(scheme) && placement == Placement::inBlocks &&
+                  role != Role::scalar;
+  if (inBlocks)
     r.lr = r.lr * L(alpha - Rational(1));
 
   // Coupled weight decay keeps lr * wd width-invariant (microsoft/mup
@@ -217,21 +221,18 @@ llvm::Expected<RoleRule> Parametrization::rule(Role role) const {
     Rational eps = epsTable3(role) + (w.multiplier - table3(role).multiplier);
     if (scheme == Scheme::sp)
       eps = 0;
+    // CHOICE: CompleteP Table 1 leaves the embedding and readout eps
+    // unscaled, but their gradients shrink like 1/width in its (Table 8)
+    // form; Complete(d)P corrects the embedding to x m_N^-1 ("the
+    // coordinate check fails" otherwise) and TP5 B.3 scales eps "for all
+    // parameters". We follow the gradient scale everywhere and add the
+    // m_L^-alpha depth factor in the residual blocks only, as the tables do.
     Monomial e = N(eps);
-    if (scheme == Scheme::completep || scheme == Scheme::depthMup) {
-      // CHOICE: CompleteP Table 1 leaves the embedding and readout eps
-      // unscaled, but their gradients shrink like 1/width in its (Table 8)
-      // form; Complete(d)P corrects the embedding to x m_N^-1 ("the
-      // coordinate check fails" otherwise) and TP5 B.3 scales eps "for all
-      // parameters". We follow the gradient scale everywhere and add the
-      // m_L^-alpha depth factor in the residual blocks only, as the table
-      // does.
-      e = inBlocks ? N(eps) * L(-alpha) : N(eps);
-    }
-    if (scheme == Scheme::completedp)
-      e = inBlocks ? N(eps) * L(-alpha) : N(eps);
+    // Complete(d)P: QK norms x m_L^-alpha, no width factor.
     if (role == Role::qk_norm && hasDepth(scheme))
-      e = L(-alpha); // Complete(d)P: QK norms x m_L^-alpha, no width factor.
+      e = one();
+    if (inBlocks)
+      e = e * L(-alpha);
     r.eps = e;
   }
 
@@ -274,8 +275,10 @@ ForwardRule Parametrization::forward() const {
   return f;
 }
 
-bool Parametrization::tyingConsistent(Role owner, Role tiedUse) const {
-  llvm::Expected<RoleRule> a = rule(owner), b = rule(tiedUse);
+bool Parametrization::tyingConsistent(const ParamRole &owner,
+                                      const ParamRole &tiedUse) const {
+  llvm::Expected<RoleRule> a = rule(owner.role, owner.placement),
+                           b = rule(tiedUse.role, tiedUse.placement);
   if (!a || !b) {
     llvm::consumeError(a.takeError());
     llvm::consumeError(b.takeError());

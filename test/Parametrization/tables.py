@@ -11,7 +11,8 @@ import sys
 from fractions import Fraction as F
 
 TOOLS = sys.argv[1]
-INPUT = __file__.rsplit("/", 1)[0] + "/../Dialect/TP/Inputs/roles.mlir"
+INPUTS = __file__.rsplit("/", 1)[0] + "/../Dialect/TP/Inputs"
+INPUT = f"{INPUTS}/roles.mlir"
 
 PARAM_ROLE = {
     "emb": "embedding", "blocks.norm": "norm", "blocks.q": "hidden",
@@ -21,11 +22,11 @@ PARAM_ROLE = {
 }
 
 
-def run(scheme, optimizer="adamw", alpha=None):
+def run(scheme, optimizer="adamw", alpha=None, path=INPUT):
     opts = f"scheme={scheme} optimizer={optimizer}"
     if alpha:
         opts += f" alpha={alpha}"
-    out = subprocess.run([f"{TOOLS}/muir-opt", INPUT,
+    out = subprocess.run([f"{TOOLS}/muir-opt", path,
                           f"--tp-parametrize={opts}"],
                          capture_output=True, text=True, check=True).stdout
     params = {}
@@ -223,6 +224,75 @@ for p in by_role("unembedding"):
 checks += 1
 if "steps = #tp.scale<B = -1, D = 1>" not in out:
     failures.append(f"{W} 'Steps' T proportional to m_D/m_B missing")
+
+# ---- Depth by position: CompleteP Table 1 and Complete(d)P Table 1 -------
+# Inputs/positions.mlir has parameters of the same roles before, in and
+# after the residual blocks. The tables' depth factors are stated for the
+# residual blocks: 'Pre-LN LR' is the LN of X^l + MHA(LN(X^l)), 'Hidden'
+# "refers to all linear layers in the transformer backbone", ε is "(residual
+# blocks)". Everything else keeps its base value at every depth: 'Embed
+# Init. Var. / LR', 'Final-LN Init. Var. / LR', 'Unembed Init. Var. / LR'
+# (CompleteP); 'Input Emb.', 'Unemb. LN', 'Unemb. weights' rows
+# (Complete(d)P). No table has a depth factor on init or weight decay
+# ('Hidden Init. Var.' and 'Hidden WD' are m_N only), nor on a multiplier.
+# Width exponents (N) are the table's column for the role (TP5 Tables 3 and
+# 8, cited above); the readout differs between the Table 8 form (CompleteP:
+# 'Unembed Fwd' m_N^-1) and the Table 3 form (Complete(d)P: 'Unemb.
+# weights' Init var m_N^-2, LR m_N^-1, fwd unaugmented).
+POSITIONS = f"{INPUTS}/positions.mlir"
+# name: (role, where, row cited, {quantity: N exponent} for the Table 8
+# form, overrides for the Table 3 form).
+BEFORE, IN, AFTER = "before the blocks", "in the blocks", "after the blocks"
+VEC = dict(init_std=0, multiplier=0, lr=0, weight_decay=0, eps=-1)
+HID = dict(init_std=F(-1, 2), multiplier=0, lr=-1, weight_decay=1, eps=-1)
+POSITION_ROWS = {
+    "in.weight": ("embedding", BEFORE, "'Embed Init. Var. / LR' (an input layer)", VEC, {}),
+    "in.bias": ("hidden_bias", BEFORE, "'Embed LR': the input layer's bias is not in the backbone", VEC, {}),
+    "emb": ("embedding", BEFORE, "'Embed Init. Var. / LR'", VEC, {}),
+    "pre_norm.weight": ("norm", BEFORE, "'Pre-LN' rows are the blocks' LN(X^l); a norm before them is not", VEC, {}),
+    "pre_norm.bias": ("norm", BEFORE, "'Pre-LN' rows are the blocks' LN(X^l); a norm before them is not", VEC, {}),
+    "stem.weight": ("hidden", BEFORE, "'Hidden' is the backbone's linears; a stem before it has the width rule only", HID, {}),
+    "stem.bias": ("hidden_bias", BEFORE, "'Hidden Bias LR' is the backbone's; a stem bias has none", VEC, {}),
+    "blocks.norm.weight": ("norm", IN, "'Pre-LN LR' m_L^(a-1), 'AdamW eps (residual blocks)'", VEC, {}),
+    "blocks.norm.bias": ("norm", IN, "'Pre-LN LR' m_L^(a-1), 'AdamW eps (residual blocks)'", VEC, {}),
+    "blocks.fc.weight": ("hidden", IN, "'Hidden LR' m_N^-1 m_L^(a-1), 'AdamW eps (residual blocks)'", HID, {}),
+    "blocks.fc.bias": ("hidden_bias", IN, "'Hidden Bias LR' m_L^(a-1), 'AdamW eps (residual blocks)'", VEC, {}),
+    "final_norm.weight": ("final_norm", AFTER, "'Final-LN Init. Var. / LR'; CDP 'eps / Output norms' x1", dict(VEC, eps=0), {}),
+    "final_norm.bias": ("final_norm", AFTER, "'Final-LN Init. Var. / LR'; CDP 'eps / Output norms' x1", dict(VEC, eps=0), {}),
+    "pool.weight": ("hidden", AFTER, "'Hidden' is the backbone's linears; a pooler after it has the width rule only", HID, {}),
+    "pool.bias": ("hidden_bias", AFTER, "'Hidden Bias LR' is the backbone's; a pooler bias has none", VEC, {}),
+    "head.weight": ("unembedding", AFTER, "'Unembed Init. Var. / LR', 'Unembed Fwd' m_N^-1; CDP 'Unemb. weights'",
+                    dict(init_std=0, multiplier=-1, lr=0, weight_decay=0, eps=-1),
+                    dict(init_std=-1, multiplier=0, lr=-1, weight_decay=1, eps=0)),
+    "head.bias": ("scalar", AFTER, "TP5 B.2 scalar-like (fixed width); CDP 'eps / Output biases' x1",
+                  dict(VEC, eps=0), {}),
+}
+for scheme, alpha in (("depth-mup", F(1, 2)), ("completep", F(1)), ("completep", F(3, 4)),
+                      ("completedp", F(1)), ("completedp", F(1, 2))):
+    table = "Complete(d)P Table 1" if scheme == "completedp" else "CompleteP Table 1"
+    params, _, out = run(scheme, "adamw", None if scheme == "depth-mup" else str(alpha),
+                         path=POSITIONS)
+    sde = scheme == "completedp"
+    for name, (role, where, row, table8, table3) in POSITION_ROWS.items():
+        checks += 1
+        if params[name][0] != role:
+            failures.append(f"role of {name} ({where}): want {role}, got {params[name][0]}")
+        width = dict(table8, **table3) if sde else table8
+        inside = where == IN
+        for q, n in width.items():
+            depth = 0
+            if inside and q == "lr":
+                depth = alpha - 1
+            if inside and q == "eps":
+                depth = -alpha
+            b = d = 0
+            if sde and q in ("lr", "weight_decay"):
+                b, d = F(1, 2), F(-1, 2)
+            if sde and q == "eps":
+                b, d = F(-1, 2), F(1, 2)
+            if role == "scalar" and q != "eps":
+                n = 0
+            expect(f"{table} (alpha={alpha}, {where}) {row}", name, q, N=n, L=depth, B=b, D=d)
 
 # ---- SP (CompleteP's SP column: every quantity fixed) --------------------
 params, residual, _ = run("sp")

@@ -14,7 +14,8 @@ import sys
 
 TOOLS, SRC = sys.argv[1], sys.argv[2]
 OPT = f"{TOOLS}/muir-opt"
-INPUTS = [f"{SRC}/test/Dialect/TP/Inputs/roles.mlir"] + sorted(
+INPUTS = [f"{SRC}/test/Dialect/TP/Inputs/roles.mlir",
+          f"{SRC}/test/Dialect/TP/Inputs/positions.mlir"] + sorted(
     glob.glob(f"{SRC}/examples/*.mlir"))
 SCHEMES = ["sp", "mup", "mup-table8", "mup-table9", "depth-mup", "completep",
            "completedp"]

@@ -15,6 +15,7 @@
 #ifndef MUIR_PARAMETRIZATION_RULES_H
 #define MUIR_PARAMETRIZATION_RULES_H
 
+#include "muir/Dialect/TP/Analysis/Roles.h"
 #include "muir/Dialect/TP/IR/Rational.h"
 #include "muir/Dialect/TP/IR/TPAttrs.h"
 #include "llvm/ADT/StringRef.h"
@@ -82,12 +83,14 @@ struct Parametrization {
   Optimizer optimizer;
   Rational alpha;
 
-  /// The rule for parameters of `role`, or an error naming the missing cell.
-  llvm::Expected<RoleRule> rule(Role role) const;
+  /// The rule for a parameter of `role` at `placement`, or an error naming
+  /// the missing cell. Depth factors go to parameters in the blocks only.
+  llvm::Expected<RoleRule> rule(Role role, Placement placement) const;
   ForwardRule forward() const;
   /// Tied parameters share storage, so the owner's and the tied use's init,
-  /// lr, weight decay and eps rules must agree.
-  bool tyingConsistent(Role owner, Role tiedUse) const;
+  /// lr, weight decay and eps rules must agree. Both are model-level (the
+  /// dialect forbids ties in repeated blocks).
+  bool tyingConsistent(const ParamRole &owner, const ParamRole &tiedUse) const;
 };
 
 } // namespace mlir::tp

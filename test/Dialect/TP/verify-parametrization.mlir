@@ -395,3 +395,30 @@ tp.model @width_dim_not_in_type attributes {tp.parametrization = {optimizer = "l
   %y = tp.linear %x, %w : (!tp.tensor<[b, d], f32>, !tp.tensor<[d, d], f32>) -> !tp.tensor<[b, d], f32>
   tp.output %y : !tp.tensor<[b, d], f32>
 }
+
+// -----
+
+// Depth rules scale the parameters inside the residual blocks only (CompleteP
+// Table 1): an input layer's bias before the blocks with a depth-scaled lr
+// and eps (what tp-parametrize wrote when rules followed the role alone) is a
+// finding; the same bias inside the block is not.
+tp.model @depth_exponent_outside_blocks attributes {tp.parametrization = {optimizer = "adam", scheme = "depth-mup"}} {
+  tp.dim @b = fixed<2>
+  tp.dim @f = fixed<4>
+  tp.dim @d = width<base 8, size 32>
+  tp.dim @layers = depth<base 2, size 8>
+  %x = tp.input "x" : !tp.tensor<[b, f], f32>
+  %w = tp.param "in.weight" normal {tp.role = #tp.role<embedding>, tp.scaling = {eps = #tp.scale<N = -1>, init_std = #tp.scale<1>, lr = #tp.scale<1>, multiplier = #tp.scale<1>, weight_decay = #tp.scale<1>, width_dim = "d"}} : !tp.tensor<[d, f], f32>
+  // expected-warning @+2 {{'in.bias' sits before the blocks, outside every tp.repeat, but scales with depth (eps L^-1/2, lr L^-1/2): a model-level parameter keeps its base values at every depth}}
+  // expected-note @+1 {{depth rules scale only the parameters inside the residual blocks (LR x m_L^(alpha-1), eps x m_L^-alpha: CompleteP Table 1 'Pre-LN', 'Hidden', 'Hidden Bias' and 'AdamW eps (residual blocks)' rows; Complete^(d)P Table 1); embeddings, the final norm, the readout and any bias or norm outside the blocks have no depth factor}}
+  %bias = tp.param "in.bias" zeros {tp.role = #tp.role<hidden_bias>, tp.scaling = {eps = #tp.scale<N = -1, L = -1/2>, init_std = #tp.scale<1>, lr = #tp.scale<L = -1/2>, multiplier = #tp.scale<1>, weight_decay = #tp.scale<1>, width_dim = "d"}} : !tp.tensor<[d], f32>
+  %h = tp.linear %x, %w, %bias : (!tp.tensor<[b, f], f32>, !tp.tensor<[d, f], f32>, !tp.tensor<[d], f32>) -> !tp.tensor<[b, d], f32>
+  %y = tp.repeat @layers (%h) : (!tp.tensor<[b, d], f32>) -> !tp.tensor<[b, d], f32> {
+  ^bb0(%a: !tp.tensor<[b, d], f32>):
+    %wb = tp.param "blocks.bias" zeros {tp.role = #tp.role<hidden_bias>, tp.scaling = {eps = #tp.scale<N = -1, L = -1/2>, init_std = #tp.scale<1>, lr = #tp.scale<L = -1/2>, multiplier = #tp.scale<1>, weight_decay = #tp.scale<1>, width_dim = "d"}} : !tp.tensor<[d], f32>
+    %s = tp.add %a, %wb : (!tp.tensor<[b, d], f32>, !tp.tensor<[d], f32>) -> !tp.tensor<[b, d], f32>
+    %r = tp.residual %a, %s : !tp.tensor<[b, d], f32>
+    tp.yield %r : !tp.tensor<[b, d], f32>
+  }
+  tp.output %y : !tp.tensor<[b, d], f32>
+}

@@ -11,6 +11,48 @@
 using namespace mlir;
 using namespace mlir::tp;
 
+/// True when `value` is computed (transitively) from a tp.repeat result.
+static bool readsRepeat(Value value) {
+  SmallVector<Value> work{value};
+  llvm::SmallPtrSet<Operation *, 16> seen;
+  while (!work.empty()) {
+    Operation *def = work.pop_back_val().getDefiningOp();
+    if (!def || !seen.insert(def).second)
+      continue;
+    if (isa<RepeatOp>(def))
+      return true;
+    llvm::append_range(work, def->getOperands());
+  }
+  return false;
+}
+
+StringRef mlir::tp::describePlacement(Placement placement) {
+  switch (placement) {
+  case Placement::beforeBlocks:
+    return "before the blocks";
+  case Placement::inBlocks:
+    return "in the blocks";
+  case Placement::afterBlocks:
+    return "after the blocks";
+  }
+  return "";
+}
+
+Placement mlir::tp::placementOf(ParamOp param) {
+  if (param.isRepeated())
+    return Placement::inBlocks;
+  // A model-level parameter is after the blocks when the activation it acts
+  // on was computed by a block (the final norm, the readout).
+  for (OpOperand &use : param.getResult().getUses()) {
+    auto describes = dyn_cast<ParamUseOpInterface>(use.getOwner());
+    std::optional<ParamUse> how =
+        describes ? describes.getParamUse(use) : std::nullopt;
+    if (how && how->input && readsRepeat(how->input))
+      return Placement::afterBlocks;
+  }
+  return Placement::beforeBlocks;
+}
+
 namespace {
 class RoleDeriver {
 public:
@@ -49,7 +91,7 @@ public:
     llvm::DenseMap<Operation *, ParamRole> roles;
     WalkResult walk = model.walk([&](ParamOp param) -> WalkResult {
       if (param.getType().getRank() == 0) {
-        roles[param] = ParamRole{Role::scalar, "", "", ""};
+        roles[param] = ParamRole{Role::scalar, "", "", "", placementOf(param)};
         return WalkResult::advance();
       }
       std::optional<ParamRole> role;
@@ -81,6 +123,7 @@ public:
         param.emitOpError() << "is never used, so its role cannot be derived";
         return WalkResult::interrupt();
       }
+      role->placement = placementOf(param);
       roles[param] = *role;
       return WalkResult::advance();
     });
@@ -140,21 +183,6 @@ private:
       return vector(Role::norm, dim);
     Role role = readsRepeat(use.input) ? Role::final_norm : Role::norm;
     return {role, widthDim, "", dim.str()};
-  }
-
-  /// True when `value` is computed (transitively) from a tp.repeat result.
-  bool readsRepeat(Value value) {
-    SmallVector<Value> work{value};
-    llvm::SmallPtrSet<Operation *, 16> seen;
-    while (!work.empty()) {
-      Operation *def = work.pop_back_val().getDefiningOp();
-      if (!def || !seen.insert(def).second)
-        continue;
-      if (isa<RepeatOp>(def))
-        return true;
-      llvm::append_range(work, def->getOperands());
-    }
-    return false;
   }
 
   ModelOp model;

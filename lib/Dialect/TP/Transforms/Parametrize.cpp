@@ -71,15 +71,16 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
 
     WalkResult walk = model.walk([&](ParamOp param) -> WalkResult {
       const ParamRole &role = (*roles)[param];
-      llvm::Expected<RoleRule> rule = p->rule(role.role);
+      llvm::Expected<RoleRule> rule = p->rule(role.role, role.placement);
       if (!rule) {
         param.emitOpError() << llvm::toString(rule.takeError());
         return WalkResult::interrupt();
       }
       if (std::optional<StringRef> tied = param.getTied()) {
         ParamOp owner = model.lookupParam(*tied);
-        Role ownerRole = (*roles)[owner].role;
-        if (!p->tyingConsistent(ownerRole, role.role)) {
+        const ParamRole &ownerInfo = (*roles)[owner];
+        Role ownerRole = ownerInfo.role;
+        if (!p->tyingConsistent(ownerInfo, role)) {
           InFlightDiagnostic diag =
               param.emitOpError()
               << "is used as " << stringifyRole(role.role)

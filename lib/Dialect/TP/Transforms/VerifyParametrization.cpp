@@ -16,8 +16,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "muir/Dialect/TP/Analysis/Roles.h"
 #include "muir/Dialect/TP/Transforms/Passes.h"
 #include "muir/Parametrization/Rules.h"
+#include "llvm/ADT/StringExtras.h"
 
 namespace mlir::tp {
 #define GEN_PASS_DEF_TPVERIFYPARAMETRIZATION
@@ -100,6 +102,7 @@ private:
                     Optimizer optimizer);
   void checkWeightDecay(Annotation a, Scheme scheme, Optimizer optimizer);
   void checkEps(Annotation a);
+  void checkDepthOutsideBlocks(Annotation a);
 
   unsigned findings = 0;
 };
@@ -340,6 +343,31 @@ void TPVerifyParametrizationPass::checkEps(Annotation a) {
                     << widthPower(gradient) << " or smaller";
 }
 
+void TPVerifyParametrizationPass::checkDepthOutsideBlocks(Annotation a) {
+  Placement placement = placementOf(a.param);
+  if (placement == Placement::inBlocks)
+    return;
+  SmallVector<std::string> scaled;
+  for (NamedAttribute entry : a.scaling)
+    if (auto scale = dyn_cast<ScaleAttr>(entry.getValue());
+        scale && !scale.getDepth().isZero())
+      scaled.push_back(
+          (entry.getName().getValue() + " L^" + scale.getDepth().str()).str());
+  if (scaled.empty())
+    return;
+  InFlightDiagnostic diag = report(a.param);
+  diag << "'" << a.param.getName() << "' sits " << describePlacement(placement)
+       << ", outside every tp.repeat, but scales with depth ("
+       << llvm::join(scaled, ", ")
+       << "): a model-level parameter keeps its base values at every depth";
+  diag.attachNote()
+      << "depth rules scale only the parameters inside the residual blocks "
+         "(LR x m_L^(alpha-1), eps x m_L^-alpha: CompleteP Table 1 'Pre-LN', "
+         "'Hidden', 'Hidden Bias' and 'AdamW eps (residual blocks)' rows; "
+         "Complete^(d)P Table 1); embeddings, the final norm, the readout "
+         "and any bias or norm outside the blocks have no depth factor";
+}
+
 void TPVerifyParametrizationPass::runOnOperation() {
   ModelOp model = getOperation();
   // One pass instance may run on several models in turn.
@@ -377,6 +405,7 @@ void TPVerifyParametrizationPass::runOnOperation() {
       checkReadout(a, annotations.find(owner)->second, p->optimizer);
     }
     checkWeightDecay(a, p->scheme, p->optimizer);
+    checkDepthOutsideBlocks(a);
     if (isMupFamily(p->scheme) && hasEps(p->optimizer))
       checkEps(a);
   });

@@ -14,14 +14,31 @@
 
 namespace mlir::tp {
 
-/// What the program says about one parameter: its role and the width dim
-/// whose ratio is the parameter's own m_N (fan-in for hidden and readout
-/// matrices, fan-out for embeddings, the one width dim of a vector). A
-/// parameter without width dims has an empty `widthDim`.
+/// Where a parameter sits relative to the repeated blocks (`tp.repeat`).
+/// Depth-wise rules (Depth-muP, CompleteP, Complete^(d)P) scale the
+/// parameters inside the blocks only: a model-level parameter before or
+/// after them never scales with depth, whatever its role.
+enum class Placement {
+  beforeBlocks, ///< model level, reading no tp.repeat result (or no repeat)
+  inBlocks,     ///< inside a tp.repeat body: one copy per block
+  afterBlocks,  ///< model level, reading a tp.repeat result
+};
+
+/// `before the blocks`, `in the blocks`, `after the blocks`.
+llvm::StringRef describePlacement(Placement placement);
+
+/// The placement of `param`, from the program's structure alone.
+Placement placementOf(ParamOp param);
+
+/// What the program says about one parameter: its role, where it sits and
+/// the width dim whose ratio is the parameter's own m_N (fan-in for hidden
+/// and readout matrices, fan-out for embeddings, the one width dim of a
+/// vector). A parameter without width dims has an empty `widthDim`.
 struct ParamRole {
   Role role;
   std::string widthDim;
   std::string fanIn, fanOut;
+  Placement placement = Placement::beforeBlocks;
 };
 
 /// Derives the role of every parameter of `model` from its dims and from
@@ -33,7 +50,8 @@ struct ParamRole {
 ///   - a bias: `hidden_bias`;
 ///   - a norm's gain or bias: `qk_norm` when the norm is per head,
 ///     `final_norm` at model level after a repeated block, `norm` otherwise;
-///   - anything without a width dim: `scalar`.
+///   - anything without a width dim: `scalar`;
+/// and its placement (placementOf), derived apart from the uses' roles.
 /// Emits an error with a note at the offending use and fails when a role
 /// cannot be derived (an unused parameter, an unknown use, uses that
 /// disagree).

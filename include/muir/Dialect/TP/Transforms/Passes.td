@@ -155,6 +155,9 @@ def TPVerifyParametrization : Pass<"tp-verify-parametrization", "ModelOp"> {
       N^g with g = Table 3's eps exponent of the role (-1 inside the
       network, 0 for the readout, final norm and scalars) plus the
       multiplier's width exponent (TP5 App. B.3, Lemma J.1).
+    - **Depth outside the blocks** (every scheme): a parameter outside every
+      `tp.repeat` has no depth exponent on any quantity; depth rules scale
+      the residual blocks only (CompleteP Table 1, Complete^(d)P Table 1).
 
     Before (a Table 8 readout whose 1/fan_in multiplier was dropped by hand):
 

@@ -85,8 +85,9 @@ def package_abi_version():
 
 
 _INIT_KINDS = ["normal", "trunc_normal", "uniform", "zeros", "ones", "tied"]
+# By muir_optimizer_t code (package_abi.h's MUIR_OPTIMIZERS).
 _OPTIMIZERS = ["sgd", "sgd_momentum", "adam", "adamw", "lion", "adam_atan2",
-               "adamw_decoupled"]
+               "adamw_decoupled", "sgd_nesterov"]
 
 BUFFER_PARAMS = 0
 BUFFER_GRADS = 1

@@ -236,13 +236,26 @@ static muir_status_t checkOverlap(const char *dir,
   return status;
 }
 
+/** The state buffers optimizer `code` keeps (MUIR_OPTIMIZERS), or -1 for
+ *  an unknown code. */
+static int32_t optimizerStates(int32_t code) {
+  switch (code) {
+#define MUIR_OPTIMIZER_STATES(e, value, name, states)                          \
+  case value:                                                                  \
+    return states;
+    MUIR_OPTIMIZERS(MUIR_OPTIMIZER_STATES)
+#undef MUIR_OPTIMIZER_STATES
+  }
+  return -1;
+}
+
 static muir_status_t checkTable(const char *dir,
                                 const muir_package_info_t *info) {
   if (!info->model)
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "package '%s': the table has no model name", dir);
-  if (info->optimizer < MUIR_OPT_SGD ||
-      info->optimizer > MUIR_OPT_ADAMW_DECOUPLED)
+  int32_t states = optimizerStates(info->optimizer);
+  if (states < 0)
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "package '%s': unknown optimizer %d", dir,
                           info->optimizer);
@@ -251,14 +264,11 @@ static muir_status_t checkTable(const char *dir,
                           "package '%s': %d optimizer state buffers (0 to %d "
                           "allowed)",
                           dir, info->num_states, MUIR_MAX_STATES);
-  /* SGD keeps no state, momentum and Lion one, the Adams two. */
-  static const int32_t statesOf[] = {0, 1, 2, 2, 1, 2, 2};
-  if (info->num_states != statesOf[info->optimizer])
+  if (info->num_states != states)
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "package '%s': optimizer %d keeps %d state buffers, "
                           "but the table declares %d",
-                          dir, info->optimizer, statesOf[info->optimizer],
-                          info->num_states);
+                          dir, info->optimizer, states, info->num_states);
   if (info->alignment < (int64_t)sizeof(float) ||
       info->alignment > MUIR_MAX_ALIGNMENT ||
       (info->alignment & (info->alignment - 1)) != 0)

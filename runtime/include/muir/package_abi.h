@@ -34,15 +34,25 @@ typedef enum {
   MUIR_INIT_TIED = 5 /**< shares the storage of `tied_to` */
 } muir_init_kind_t;
 
+/** Every optimizer a package's step kernel can implement, in families:
+ *  X(ENUMERATOR, code, "name as in muirc --optimizer", state buffers).
+ *  The compiler (lib/Conversion/TPToKernels/StepRules.cpp), the package
+ *  writer and the runtime all read this one list. */
+#define MUIR_OPTIMIZERS(X)                                                     \
+  X(SGD, 0, "sgd", 0)                                                          \
+  X(SGD_MOMENTUM, 1, "sgd-momentum", 1)                                        \
+  X(SGD_NESTEROV, 7, "sgd-nesterov", 1)                                        \
+  X(ADAM, 2, "adam", 2)                                                        \
+  X(ADAMW, 3, "adamw", 2)                                                      \
+  X(ADAMW_DECOUPLED, 6, "adamw-decoupled", 2) /* Loshchilov-Hutter decay */    \
+  X(LION, 4, "lion", 1)                                                        \
+  X(ADAM_ATAN2, 5, "adam-atan2", 2)
+
 /** Optimizers whose step kernels a package can carry. */
 typedef enum {
-  MUIR_OPT_SGD = 0,
-  MUIR_OPT_SGD_MOMENTUM = 1,
-  MUIR_OPT_ADAM = 2,
-  MUIR_OPT_ADAMW = 3,
-  MUIR_OPT_LION = 4,
-  MUIR_OPT_ADAM_ATAN2 = 5,
-  MUIR_OPT_ADAMW_DECOUPLED = 6 /**< Loshchilov-Hutter decay */
+#define MUIR_OPTIMIZER_ENUMERATOR(e, code, name, states) MUIR_OPT_##e = code,
+  MUIR_OPTIMIZERS(MUIR_OPTIMIZER_ENUMERATOR)
+#undef MUIR_OPTIMIZER_ENUMERATOR
 } muir_optimizer_t;
 
 #define MUIR_MAX_RANK 4

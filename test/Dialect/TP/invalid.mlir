@@ -59,11 +59,12 @@ tp.model @m {
 // tp.model: whole-program checks
 //===----------------------------------------------------------------------===//
 
-// Each dim name is declared once per model.
+// Each dim name is declared once per model: the model is a symbol table
+// and its dims are its symbols.
 tp.model @m {
-  // expected-note @+1 {{first declared here}}
+  // expected-note @+1 {{see existing symbol definition here}}
   tp.dim @d = width<base 8, size 64>
-  // expected-error @+1 {{'tp.dim' op redeclares dim 'd'}}
+  // expected-error @+1 {{redefinition of symbol named 'd'}}
   tp.dim @d = fixed<64>
   tp.output
 }

@@ -262,3 +262,23 @@ tp.model @attention {
       !tp.tensor<[b, s, d_q], f32>, !tp.tensor<[b, s, d_q], f32>,
       !tp.tensor<[b, s, d_q], f32>, !tp.tensor<[b, s, d_q], f32>
 }
+
+// A model is a symbol table of its dims: each model has its own, and a dim
+// may be named like a model (the repeat's @scoped is the depth dim).
+// CHECK-LABEL: tp.model @scoped {
+// CHECK-NEXT:    tp.dim @scoped = depth<base 2, size 4>
+// CHECK-NEXT:    tp.repeat @scoped () : () -> () {
+// CHECK-LABEL: tp.model @scoped2 {
+// CHECK-NEXT:    tp.dim @scoped = width<base 2, size 4>
+tp.model @scoped {
+  tp.dim @scoped = depth<base 2, size 4>
+  tp.repeat @scoped () : () -> () {
+    tp.yield
+  }
+  tp.output
+}
+tp.model @scoped2 {
+  tp.dim @scoped = width<base 2, size 4>
+  %x = tp.input "x" : !tp.tensor<[scoped], f32>
+  tp.output %x : !tp.tensor<[scoped], f32>
+}

@@ -6,25 +6,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "muir/Dialect/TP/Analysis/Roles.h"
-#include "llvm/ADT/SmallPtrSet.h"
+#include "muir/Dialect/TP/IR/ModelIndex.h"
 
 using namespace mlir;
 using namespace mlir::tp;
-
-/// True when `value` is computed (transitively) from a tp.repeat result.
-static bool readsRepeat(Value value) {
-  SmallVector<Value> work{value};
-  llvm::SmallPtrSet<Operation *, 16> seen;
-  while (!work.empty()) {
-    Operation *def = work.pop_back_val().getDefiningOp();
-    if (!def || !seen.insert(def).second)
-      continue;
-    if (isa<RepeatOp>(def))
-      return true;
-    llvm::append_range(work, def->getOperands());
-  }
-  return false;
-}
 
 StringRef mlir::tp::describePlacement(Placement placement) {
   switch (placement) {
@@ -38,7 +23,22 @@ StringRef mlir::tp::describePlacement(Placement placement) {
   return "";
 }
 
-Placement mlir::tp::placementOf(ParamOp param) {
+Placements::Placements(ModelOp model) {
+  // Program order visits every def before its uses, so one pass marks each
+  // op that is a tp.repeat or reads (transitively) a tp.repeat result.
+  model.walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (isa<RepeatOp>(op) || llvm::any_of(op->getOperands(), [&](Value v) {
+          return readsRepeat(v);
+        }))
+      afterRepeat.insert(op);
+  });
+}
+
+bool Placements::readsRepeat(Value value) const {
+  return afterRepeat.contains(value.getDefiningOp());
+}
+
+Placement Placements::of(ParamOp param) const {
   if (param.isRepeated())
     return Placement::inBlocks;
   // A model-level parameter is after the blocks when the activation it acts
@@ -56,7 +56,8 @@ Placement mlir::tp::placementOf(ParamOp param) {
 namespace {
 class RoleDeriver {
 public:
-  explicit RoleDeriver(ModelOp model) : model(model) {}
+  explicit RoleDeriver(ModelOp model)
+      : model(model), index(model), placements(model) {}
 
   /// The role `param` has through `use`, from what the user says about the
   /// operand (ParamUseOpInterface), or failure with a diagnostic.
@@ -91,7 +92,8 @@ public:
     llvm::DenseMap<Operation *, ParamRole> roles;
     WalkResult walk = model.walk([&](ParamOp param) -> WalkResult {
       if (param.getType().getRank() == 0) {
-        roles[param] = ParamRole{Role::scalar, "", "", "", placementOf(param)};
+        roles[param] =
+            ParamRole{Role::scalar, "", "", "", placements.of(param)};
         return WalkResult::advance();
       }
       std::optional<ParamRole> role;
@@ -123,7 +125,7 @@ public:
         param.emitOpError() << "is never used, so its role cannot be derived";
         return WalkResult::interrupt();
       }
-      role->placement = placementOf(param);
+      role->placement = placements.of(param);
       roles[param] = *role;
       return WalkResult::advance();
     });
@@ -150,8 +152,8 @@ private:
   }
 
   bool isWidth(StringRef dim) {
-    DimOp decl = model.lookupDim(dim);
-    return decl && decl.isWidth();
+    const DimInfo *info = index.lookupDim(dim);
+    return info && info->isWidth;
   }
 
   ParamRole matrix(StringRef fanIn, StringRef fanOut) {
@@ -181,11 +183,14 @@ private:
       return {Role::qk_norm, widthDim, "", dim.str()};
     if (!isa<ModelOp>(norm->getParentOp()))
       return vector(Role::norm, dim);
-    Role role = readsRepeat(use.input) ? Role::final_norm : Role::norm;
+    Role role =
+        placements.readsRepeat(use.input) ? Role::final_norm : Role::norm;
     return {role, widthDim, "", dim.str()};
   }
 
   ModelOp model;
+  ModelIndex index;
+  Placements placements;
   llvm::DenseMap<Operation *, unsigned> order;
 };
 } // namespace

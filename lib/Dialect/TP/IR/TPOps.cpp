@@ -8,14 +8,19 @@
 // Verifiers of the tp ops. Local shape rules (a linear's fan-in matches its
 // input) live on each op; rules that need the whole program (dims declared
 // before use, unique names, ties) live on tp.model, which sees everything.
-// An op verifier that needs a dim's declaration and cannot find it succeeds
-// quietly: the model reports the undeclared dim with a better message.
+// Rules that need a dim's declaration (a head dim that splits a product dim)
+// are the ops' DimUserOpInterface, which tp.model's verifier calls in
+// program order with the index of the dims declared so far, after every op
+// verifier has passed: no op verifier looks a dim up, so verification is
+// one pass over the model and never reads a dim whose own verifier has not
+// run.
 //
 //===----------------------------------------------------------------------===//
 
 #include "muir/Dialect/TP/IR/TPOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "muir/Dialect/TP/IR/ModelIndex.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/MathExtras.h"
@@ -84,47 +89,12 @@ static NamedTensorType tensorOf(Value v) {
   return cast<NamedTensorType>(v.getType());
 }
 
-/// True when `dim` has the attributes its kind needs: a name, positive
-/// sizes, at least two symbol factors. MLIR verifies the ops of a block in
-/// no particular order, so an op verifier that reads a dim may see one whose
-/// own verifier has not run (or has failed) yet; such a dim is treated as
-/// unknown here and reported by its own verifier.
-static bool isWellFormed(DimOp dim) {
-  if (!dim.getSymNameAttr() || !dim.getKindAttr())
-    return false;
-  IntegerAttr base = dim.getBaseSizeAttr(), size = dim.getSizeAttr();
-  ArrayAttr factors = dim.getFactorsAttr();
-  auto positive = [](IntegerAttr a) {
-    return a && a.getType().isSignlessInteger(64) && a.getInt() > 0;
-  };
-  switch (dim.getKind()) {
-  case DimKind::width:
-  case DimKind::depth:
-    return positive(base) && positive(size) && !factors;
-  case DimKind::fixed:
-    return !base && positive(size) && !factors;
-  case DimKind::product:
-    return !base && !size && factors && factors.size() >= 2 &&
-           llvm::all_of(factors, llvm::IsaPred<FlatSymbolRefAttr>);
-  }
-  return false;
-}
-
-/// The declaration of `name` in the model enclosing `op`, or null when there
-/// is none or it is malformed (see isWellFormed).
-static DimOp lookupDimFrom(Operation *op, StringRef name) {
-  auto model = op->getParentOfType<ModelOp>();
-  DimOp dim = model ? model.lookupDim(name) : DimOp();
-  return dim && isWellFormed(dim) ? dim : DimOp();
-}
-
 /// True when `product` is a product dim whose last factor is `head`, i.e.
 /// a feature dim that splits into heads of `head` features.
-static bool endsInFactor(DimOp product, StringRef head) {
-  if (!product || !isWellFormed(product) ||
-      product.getKind() != DimKind::product)
+static bool endsInFactor(const DimInfo *product, StringRef head) {
+  if (!product || product->kind != DimKind::product)
     return false;
-  ArrayAttr factors = *product.getFactors();
+  ArrayAttr factors = DimOp(product->op).getFactorsAttr();
   return cast<FlatSymbolRefAttr>(factors[factors.size() - 1]).getValue() ==
          head;
 }
@@ -132,20 +102,6 @@ static bool endsInFactor(DimOp product, StringRef head) {
 //===----------------------------------------------------------------------===//
 // ModelOp
 //===----------------------------------------------------------------------===//
-
-DimOp ModelOp::lookupDim(StringRef name) {
-  for (auto dim : getBody().front().getOps<DimOp>())
-    if (dim.getSymNameAttr() && dim.getSymName() == name)
-      return dim;
-  return {};
-}
-
-ParamOp ModelOp::lookupParam(StringRef name) {
-  for (auto param : getBody().front().getOps<ParamOp>())
-    if (param.getName() == name)
-      return param;
-  return {};
-}
 
 OutputOp ModelOp::getOutput() {
   return cast<OutputOp>(getBody().front().getTerminator());
@@ -191,51 +147,48 @@ private:
     if (auto param = dyn_cast<ParamOp>(op))
       return checkParam(param);
     if (auto input = dyn_cast<InputOp>(op))
-      return unique(inputs, input, input.getName(), "input");
+      return checkInput(input);
+    if (auto user = dyn_cast<DimUserOpInterface>(op))
+      return user.verifyDimUses(index);
     return success();
   }
 
+  /// Indexes `dim`. Names are unique: the SymbolTable trait checked that.
   LogicalResult declare(DimOp dim) {
-    if (DimOp previous = dims.lookup(dim.getSymName())) {
-      InFlightDiagnostic diag = dim.emitOpError() << "redeclares dim '"
-                                                  << dim.getSymName() << "'";
-      diag.attachNote(previous.getLoc()) << "first declared here";
-      return diag;
-    }
     if (std::optional<ArrayAttr> factors = dim.getFactors()) {
       for (Attribute f : *factors) {
         StringRef name = cast<FlatSymbolRefAttr>(f).getValue();
-        DimOp factor = dims.lookup(name);
+        const DimInfo *factor = index.lookupDim(name);
         if (!factor)
           return dim.emitOpError()
                  << "factor '" << name << "' of dim '" << dim.getSymName()
                  << "' must be declared before it";
-        if (factor.getKind() == DimKind::depth)
+        if (factor->kind == DimKind::depth)
           return dim.emitOpError()
                  << "factor '" << name
                  << "' is a depth dim; a product may only multiply width "
                     "and fixed dims";
       }
     }
-    if (failed(dim.getBase()) || failed(dim.getTarget()))
+    if (!index.addDim(dim))
       return dim.emitOpError()
              << "dim '" << dim.getSymName()
              << "' is too large: the product of its factors' sizes does not "
                 "fit in 64 bits";
-    dims[dim.getSymName()] = dim;
     return success();
   }
 
   LogicalResult checkDimRef(Operation *op, StringRef name, bool inType) {
-    if (DimOp dim = dims.lookup(name)) {
-      if (inType && dim.getKind() == DimKind::depth)
+    if (const DimInfo *dim = index.lookupDim(name)) {
+      if (inType && dim->kind == DimKind::depth)
         return op->emitOpError()
                << "uses depth dim '" << name
                << "' as a tensor dimension; depth is the repeat count of a "
                   "tp.repeat";
       return success();
     }
-    if (model.lookupDim(name))
+    // An error path: one scan of the block is fine here.
+    if (model.lookupSymbol<DimOp>(name))
       return op->emitOpError()
              << "uses dim '" << name << "' before it is declared";
     return op->emitOpError() << "uses undeclared dim '" << name << "'";
@@ -251,26 +204,29 @@ private:
     return success();
   }
 
-  template <typename OpT>
-  LogicalResult unique(llvm::StringMap<Operation *> &seen, OpT op,
-                       StringRef name, StringRef what) {
-    auto [it, inserted] = seen.try_emplace(name, op.getOperation());
-    if (inserted)
-      return success();
-    InFlightDiagnostic diag = op.emitOpError()
+  /// Reports `op`, which redeclares the `what` named `name` of `first`.
+  static LogicalResult redeclared(Operation *op, Operation *first,
+                                  StringRef what, StringRef name) {
+    InFlightDiagnostic diag = op->emitOpError()
                               << "redeclares " << what << " '" << name << "'";
-    diag.attachNote(it->second->getLoc()) << "first declared here";
+    diag.attachNote(first->getLoc()) << "first declared here";
     return diag;
   }
 
+  LogicalResult checkInput(InputOp input) {
+    auto [it, inserted] = inputs.try_emplace(input.getName(), input);
+    if (!inserted)
+      return redeclared(input, it->second, "input", input.getName());
+    return success();
+  }
+
   LogicalResult checkParam(ParamOp param) {
-    if (failed(unique(params, param, param.getName(), "parameter")))
-      return failure();
+    if (ParamOp first = index.addParam(param))
+      return redeclared(param, first, "parameter", param.getName());
     std::optional<StringRef> tied = param.getTied();
     if (!tied)
       return success();
-    auto it = params.find(*tied);
-    ParamOp target = it == params.end() ? ParamOp() : cast<ParamOp>(it->second);
+    ParamOp target = index.lookupParam(*tied);
     if (!target)
       return param.emitOpError()
              << "is tied to '" << *tied
@@ -304,8 +260,9 @@ private:
   }
 
   ModelOp model;
-  llvm::StringMap<DimOp> dims;
-  llvm::StringMap<Operation *> params, inputs;
+  /// The dims and parameters declared so far.
+  ModelIndex index;
+  llvm::StringMap<Operation *> inputs;
 };
 } // namespace
 
@@ -443,89 +400,6 @@ LogicalResult DimOp::verify() {
   return success();
 }
 
-namespace {
-/// What the dims declared before some point of a model amount to.
-struct DimFacts {
-  bool width = false;
-  int64_t base = 0, target = 0;
-};
-} // namespace
-
-/// The facts of `dim`, computed over the dims declared before it in program
-/// order: one pass over the block, no recursion, so a long chain of product
-/// dims costs linear time and no stack. Fails when `dim` or a factor is
-/// malformed or undeclared, or when a product overflows 64 bits.
-static FailureOr<DimFacts> dimFacts(DimOp dim) {
-  Block *block = dim->getBlock();
-  if (!block || !isWellFormed(dim))
-    return failure();
-  llvm::StringMap<std::optional<DimFacts>> known;
-  for (Operation &op : *block) {
-    auto decl = dyn_cast<DimOp>(&op);
-    if (!decl)
-      continue;
-    std::optional<DimFacts> facts;
-    if (isWellFormed(decl)) {
-      switch (decl.getKind()) {
-      case DimKind::width:
-      case DimKind::depth:
-        facts = DimFacts{decl.getKind() == DimKind::width,
-                         decl.getBaseSizeAttr().getInt(),
-                         decl.getSizeAttr().getInt()};
-        break;
-      case DimKind::fixed:
-        facts = DimFacts{false, decl.getSizeAttr().getInt(),
-                         decl.getSizeAttr().getInt()};
-        break;
-      case DimKind::product: {
-        DimFacts product{false, 1, 1};
-        for (Attribute f : decl.getFactorsAttr()) {
-          auto it = known.find(cast<FlatSymbolRefAttr>(f).getValue());
-          if (it == known.end() || !it->second ||
-              llvm::MulOverflow(product.base, it->second->base, product.base) ||
-              llvm::MulOverflow(product.target, it->second->target,
-                                product.target)) {
-            product.base = 0;
-            break;
-          }
-          product.width |= it->second->width;
-        }
-        if (product.base > 0)
-          facts = product;
-        break;
-      }
-      }
-    }
-    if (decl == dim) {
-      if (!facts)
-        return failure();
-      return *facts;
-    }
-    // The first declaration of a name counts (a redeclaration is an error).
-    known.try_emplace(decl.getSymNameAttr() ? decl.getSymName() : "", facts);
-  }
-  return failure();
-}
-
-bool DimOp::isWidth() {
-  FailureOr<DimFacts> facts = dimFacts(*this);
-  return succeeded(facts) && facts->width;
-}
-
-FailureOr<int64_t> DimOp::getBase() {
-  FailureOr<DimFacts> facts = dimFacts(*this);
-  if (failed(facts))
-    return failure();
-  return facts->base;
-}
-
-FailureOr<int64_t> DimOp::getTarget() {
-  FailureOr<DimFacts> facts = dimFacts(*this);
-  if (failed(facts))
-    return failure();
-  return facts->target;
-}
-
 //===----------------------------------------------------------------------===//
 // ParamOp
 //===----------------------------------------------------------------------===//
@@ -556,12 +430,16 @@ LogicalResult ParamOp::verify() {
 // RepeatOp
 //===----------------------------------------------------------------------===//
 
+LogicalResult RepeatOp::verifyDimUses(const ModelIndex &index) {
+  const DimInfo *dim = index.lookupDim(getDepth());
+  if (dim && dim->kind != DimKind::depth)
+    return emitOpError() << "repeats over '" << getDepth() << "', which is a "
+                         << stringifyDimKind(dim->kind)
+                         << " dim; it needs a depth dim";
+  return success();
+}
+
 LogicalResult RepeatOp::verifyRegions() {
-  if (DimOp dim = lookupDimFrom(*this, getDepth()))
-    if (dim.getKind() != DimKind::depth)
-      return emitOpError() << "repeats over '" << getDepth() << "', which is a "
-                           << stringifyDimKind(dim.getKind())
-                           << " dim; it needs a depth dim";
   Block &body = getBody().front();
   if (body.getNumArguments() != getInits().size())
     return emitOpError() << "body has " << body.getNumArguments()
@@ -744,22 +622,27 @@ LogicalResult RMSNormOp::verify() {
   if (g.getRank() != 1)
     return emitOpError() << "gain must have rank 1, got "
                          << formatDims(g.getDims());
-  if (g.getDim(0) != x.getDim(-1)) {
-    DimOp last = lookupDimFrom(*this, x.getDim(-1));
-    if (last && !endsInFactor(last, g.getDim(0)))
-      return emitOpError()
-             << "gain dim '" << g.getDim(0) << "' must be the input's last "
-             << "dim '" << x.getDim(-1)
-             << "' or, for a per-head norm, that product dim's last factor";
-  }
   return sameElementType(*this, getOperation()->getOperands());
 }
 
+LogicalResult RMSNormOp::verifyDimUses(const ModelIndex &index) {
+  if (!getGain())
+    return success();
+  StringRef last = tensorOf(getInput()).getDim(-1);
+  StringRef gain = tensorOf(getGain()).getDim(0);
+  if (gain == last || endsInFactor(index.lookupDim(last), gain))
+    return success();
+  return emitOpError() << "gain dim '" << gain << "' must be the input's last "
+                       << "dim '" << last
+                       << "' or, for a per-head norm, that product dim's last "
+                          "factor";
+}
+
 /// Checks that `dim` (a last dim) splits into heads of `headDim`.
-static LogicalResult expectHeads(Operation *op, StringRef what, StringRef dim,
+static LogicalResult expectHeads(Operation *op, const ModelIndex &index,
+                                 StringRef what, StringRef dim,
                                  StringRef headDim) {
-  DimOp decl = lookupDimFrom(op, dim);
-  if (!decl || !lookupDimFrom(op, headDim) || endsInFactor(decl, headDim))
+  if (endsInFactor(index.lookupDim(dim), headDim))
     return success();
   return op->emitOpError() << what << "'s last dim '" << dim
                            << "' must be a product dim whose last factor is "
@@ -768,20 +651,22 @@ static LogicalResult expectHeads(Operation *op, StringRef what, StringRef dim,
 }
 
 LogicalResult RoPEOp::verify() {
-  NamedTensorType x = tensorOf(getInput());
-  if (x.getRank() < 2)
+  if (tensorOf(getInput()).getRank() < 2)
     return emitOpError() << "input must have a sequence dim and a feature dim";
-  if (failed(expectHeads(*this, "input", x.getDim(-1), getHeadDim())))
+  return success();
+}
+
+LogicalResult RoPEOp::verifyDimUses(const ModelIndex &index) {
+  NamedTensorType x = tensorOf(getInput());
+  if (failed(expectHeads(*this, index, "input", x.getDim(-1), getHeadDim())))
     return failure();
-  if (DimOp head = lookupDimFrom(*this, getHeadDim()))
-    for (bool base : {true, false}) {
-      FailureOr<int64_t> size = base ? head.getBase() : head.getTarget();
-      if (succeeded(size) && *size % 2 != 0)
+  if (const DimInfo *head = index.lookupDim(getHeadDim()))
+    for (int64_t size : {head->base, head->target})
+      if (size % 2 != 0)
         return emitOpError() << "head dim '" << getHeadDim()
                              << "' must have an even size for rotary pairs, "
                                 "got "
-                             << *size;
-    }
+                             << size;
   return success();
 }
 
@@ -798,25 +683,31 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "query " << formatDims(q.getDims()) << " and key "
                          << formatDims(k.getDims())
                          << " must agree on all but the last dim";
-  if (failed(expectHeads(*this, "query", q.getDim(-1), getHeadDim())) ||
-      failed(expectHeads(*this, "key", k.getDim(-1), getHeadDim())))
-    return failure();
   if (getResult().getType() != q)
     return emitOpError() << "result type " << getResult().getType()
                          << " must equal the query type " << q;
-  DimOp qDim = lookupDimFrom(*this, q.getDim(-1));
-  DimOp kDim = lookupDimFrom(*this, k.getDim(-1));
-  if (qDim && kDim)
-    for (bool base : {true, false}) {
-      FailureOr<int64_t> qs = base ? qDim.getBase() : qDim.getTarget();
-      FailureOr<int64_t> ks = base ? kDim.getBase() : kDim.getTarget();
-      if (succeeded(qs) && succeeded(ks) && *qs % *ks != 0)
-        return emitOpError()
-               << "query width " << *qs << " is not a multiple of key width "
-               << *ks << " in the " << (base ? "base" : "target")
-               << " model; query heads must be a multiple of key heads";
-    }
   return sameElementType(*this, getOperation()->getOperands());
+}
+
+LogicalResult AttentionOp::verifyDimUses(const ModelIndex &index) {
+  StringRef q = tensorOf(getQuery()).getDim(-1);
+  StringRef k = tensorOf(getKey()).getDim(-1);
+  if (failed(expectHeads(*this, index, "query", q, getHeadDim())) ||
+      failed(expectHeads(*this, index, "key", k, getHeadDim())))
+    return failure();
+  const DimInfo *qDim = index.lookupDim(q), *kDim = index.lookupDim(k);
+  if (!qDim || !kDim)
+    return success();
+  for (bool base : {true, false}) {
+    int64_t qs = base ? qDim->base : qDim->target;
+    int64_t ks = base ? kDim->base : kDim->target;
+    if (qs % ks != 0)
+      return emitOpError()
+             << "query width " << qs << " is not a multiple of key width " << ks
+             << " in the " << (base ? "base" : "target")
+             << " model; query heads must be a multiple of key heads";
+  }
+  return success();
 }
 
 LogicalResult CrossEntropyOp::verify() {

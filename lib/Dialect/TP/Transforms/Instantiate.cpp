@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "mlir/IR/Builders.h"
+#include "muir/Dialect/TP/IR/ModelIndex.h"
 #include "muir/Dialect/TP/Transforms/Passes.h"
 #include "muir/Parametrization/Multipliers.h"
 #include <cmath>
@@ -18,25 +19,23 @@ namespace mlir::tp {
 using namespace mlir;
 using namespace mlir::tp;
 
-/// Target / base size of `dim`, or 1 when `dim` is empty or unknown.
-static double ratioOf(ModelOp model, StringRef dim) {
-  DimOp decl = dim.empty() ? DimOp() : model.lookupDim(dim);
-  if (!decl)
-    return 1.0;
-  FailureOr<int64_t> base = decl.getBase(), target = decl.getTarget();
-  if (failed(base) || failed(target))
-    return 1.0;
-  return double(*target) / double(*base);
+/// The ratio of `dim`, or 1 when there is none.
+static double ratioOf(const DimInfo *dim) { return dim ? dim->ratio() : 1.0; }
+
+/// The model's first dim of `kind`, or null.
+static const DimInfo *firstDim(const ModelIndex &index, DimKind kind) {
+  for (const DimInfo &dim : index.getDims())
+    if (dim.kind == kind)
+      return &dim;
+  return nullptr;
 }
 
-/// The depth dim of the repeat enclosing `op`, else the model's first one.
-static DimOp depthDimOf(ModelOp model, Operation *op) {
+/// The depth dim of the repeat enclosing `op`, else `modelDepth`.
+static const DimInfo *depthDimOf(const ModelIndex &index,
+                                 const DimInfo *modelDepth, Operation *op) {
   if (auto repeat = op->getParentOfType<RepeatOp>())
-    return model.lookupDim(repeat.getDepth());
-  for (DimOp dim : model.getBody().front().getOps<DimOp>())
-    if (dim.getKind() == DimKind::depth)
-      return dim;
-  return {};
+    return index.lookupDim(repeat.getDepth());
+  return modelDepth;
 }
 
 /// Reports an error of the multipliers file where it is in that file, or
@@ -69,17 +68,15 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
                            "tp-parametrize; run it first";
       return signalPassFailure();
     }
-    DimOp modelDepth = depthDimOf(model, model);
+    ModelIndex index(model);
+    const DimInfo *modelDepth = firstDim(index, DimKind::depth);
     Multipliers factors;
     if (!multipliers.empty()) {
       llvm::Expected<Multipliers> loaded = Multipliers::load(multipliers);
       SmallVector<StringRef> names;
       model.walk([&](ParamOp param) { names.push_back(param.getName()); });
-      FailureOr<int64_t> baseBlocks =
-          modelDepth ? modelDepth.getBase() : FailureOr<int64_t>(failure());
       llvm::Error error =
-          loaded ? loaded->checkModel(names,
-                                      succeeded(baseBlocks) ? *baseBlocks : 0)
+          loaded ? loaded->checkModel(names, modelDepth ? modelDepth->base : 0)
                  : loaded.takeError();
       if (error) {
         reportMultipliersError(model, std::move(error));
@@ -97,12 +94,13 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
       auto param = dyn_cast<ParamOp>(op);
       StringRef name = param ? param.getName() : StringRef();
       auto widthDim = scaling.getAs<StringAttr>("width_dim");
-      double widthRatio = ratioOf(model, widthDim ? widthDim.getValue() : "");
-      DimOp depthDim = depthDimOf(model, op);
-      double depthRatio = ratioOf(model, depthDim ? depthDim.getSymName() : "");
+      double widthRatio =
+          ratioOf(widthDim ? index.lookupDim(widthDim.getValue()) : nullptr);
+      const DimInfo *depthDim = depthDimOf(index, modelDepth, op);
+      double depthRatio = ratioOf(depthDim);
       int64_t blocks = 1;
       if (depthDim && param && param.isRepeated())
-        blocks = *depthDim.getTarget();
+        blocks = depthDim->target;
       SmallVector<NamedAttribute> values;
       for (NamedAttribute entry : scaling) {
         auto scale = dyn_cast<ScaleAttr>(entry.getValue());
@@ -146,10 +144,6 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
     if (walk.wasInterrupted())
       return signalPassFailure();
 
-    DimOp firstWidth;
-    for (DimOp dim : model.getBody().front().getOps<DimOp>())
-      if (dim.getKind() == DimKind::width && !firstWidth)
-        firstWidth = dim;
     auto steps = parametrization.getAs<ScaleAttr>("steps");
     double stepsMultiplier =
         steps ? steps.evaluate(1, 1, batchRatio, durationRatio) : 1.0;
@@ -162,12 +156,8 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
             {b.getNamedAttr(
                  "ratios",
                  b.getDictionaryAttr(
-                     {f64("width",
-                          ratioOf(model,
-                                  firstWidth ? firstWidth.getSymName() : "")),
-                      f64("depth",
-                          ratioOf(model,
-                                  modelDepth ? modelDepth.getSymName() : "")),
+                     {f64("width", ratioOf(firstDim(index, DimKind::width))),
+                      f64("depth", ratioOf(modelDepth)),
                       f64("batch", batchRatio),
                       f64("duration", durationRatio)})),
              b.getNamedAttr(

@@ -7,6 +7,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "muir/Dialect/TP/Analysis/Roles.h"
+#include "muir/Dialect/TP/IR/ModelIndex.h"
 #include "muir/Dialect/TP/Transforms/Passes.h"
 #include "muir/Parametrization/Rules.h"
 #include "llvm/ADT/StringExtras.h"
@@ -68,6 +69,7 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
       return signalPassFailure();
     MLIRContext *context = &getContext();
     Builder b(context);
+    ModelIndex index(model);
 
     WalkResult walk = model.walk([&](ParamOp param) -> WalkResult {
       const ParamRole &role = (*roles)[param];
@@ -77,7 +79,7 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
         return WalkResult::interrupt();
       }
       if (std::optional<StringRef> tied = param.getTied()) {
-        ParamOp owner = model.lookupParam(*tied);
+        ParamOp owner = index.lookupParam(*tied);
         const ParamRole &ownerInfo = (*roles)[owner];
         Role ownerRole = ownerInfo.role;
         if (!p->tyingConsistent(ownerInfo, role)) {

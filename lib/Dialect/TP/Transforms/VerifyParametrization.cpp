@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "muir/Dialect/TP/Analysis/Roles.h"
+#include "muir/Dialect/TP/IR/ModelIndex.h"
 #include "muir/Dialect/TP/Transforms/Passes.h"
 #include "muir/Parametrization/Rules.h"
 #include "llvm/ADT/StringExtras.h"
@@ -94,15 +95,16 @@ private:
   }
 
   FailureOr<Parametrization> readParametrization(ModelOp model);
-  FailureOr<Annotation> readAnnotation(ModelOp model, ParamOp param,
+  FailureOr<Annotation> readAnnotation(const ModelIndex &index, ParamOp param,
                                        Optimizer optimizer);
 
-  void checkAttention(ModelOp model, AttentionOp attention, Scheme scheme);
+  void checkAttention(const ModelIndex &index, AttentionOp attention,
+                      Scheme scheme);
   void checkReadout(Annotation readout, Annotation storage,
                     Optimizer optimizer);
   void checkWeightDecay(Annotation a, Scheme scheme, Optimizer optimizer);
   void checkEps(Annotation a);
-  void checkDepthOutsideBlocks(Annotation a);
+  void checkDepthOutsideBlocks(Annotation a, const Placements &placements);
 
   unsigned findings = 0;
 };
@@ -129,9 +131,8 @@ TPVerifyParametrizationPass::readParametrization(ModelOp model) {
   return Parametrization{*scheme, *optimizer, Rational(1)};
 }
 
-FailureOr<Annotation>
-TPVerifyParametrizationPass::readAnnotation(ModelOp model, ParamOp param,
-                                            Optimizer optimizer) {
+FailureOr<Annotation> TPVerifyParametrizationPass::readAnnotation(
+    const ModelIndex &index, ParamOp param, Optimizer optimizer) {
   auto role = param->getAttrOfType<RoleAttr>("tp.role");
   auto scaling = param->getAttrOfType<DictionaryAttr>("tp.scaling");
   if (!role || !scaling)
@@ -151,17 +152,18 @@ TPVerifyParametrizationPass::readAnnotation(ModelOp model, ParamOp param,
   Annotation a{param, role.getValue(), scaling};
   auto widthDim = scaling.getAs<StringAttr>("width_dim");
   if (widthDim) {
-    DimOp dim = model.lookupDim(widthDim.getValue());
+    const DimInfo *dim = index.lookupDim(widthDim.getValue());
     if (!dim || !llvm::is_contained(param.getType().getDims(), widthDim))
       return param.emitError()
              << "'tp.scaling' of '" << param.getName() << "' names width_dim '"
              << widthDim.getValue() << "', which is not a dim of its type "
              << param.getType();
-    a.hasWidth = dim.isWidth();
+    a.hasWidth = dim->isWidth;
   } else {
     // tp-instantiate would silently apply none of the N exponents.
     for (StringAttr dimRef : param.getType().getDims())
-      if (DimOp dim = model.lookupDim(dimRef.getValue()); dim && dim.isWidth())
+      if (const DimInfo *dim = index.lookupDim(dimRef.getValue());
+          dim && dim->isWidth)
         return param.emitError()
                << "'tp.scaling' of '" << param.getName()
                << "' has no 'width_dim' although its type has the width dim '"
@@ -170,7 +172,7 @@ TPVerifyParametrizationPass::readAnnotation(ModelOp model, ParamOp param,
   return a;
 }
 
-void TPVerifyParametrizationPass::checkAttention(ModelOp model,
+void TPVerifyParametrizationPass::checkAttention(const ModelIndex &index,
                                                  AttentionOp attention,
                                                  Scheme scheme) {
   std::optional<AttentionScale> scale = attention.getScale();
@@ -178,15 +180,13 @@ void TPVerifyParametrizationPass::checkAttention(ModelOp model,
   if (!isMupFamily(scheme) || scale != AttentionScale::inv_sqrt_head_dim)
     return;
   StringRef headDim = attention.getHeadDim();
-  DimOp dim = model.lookupDim(headDim);
-  if (dim && !dim.isWidth()) {
+  const DimInfo *dim = index.lookupDim(headDim);
+  if (dim && !dim->isWidth) {
     // Heads are added, d_head is fixed: 1/sqrt(d) = const * 1/d, which the
     // tunable attention multiplier absorbs.
-    FailureOr<int64_t> size = dim.getTarget();
     attention.emitRemark()
         << "attention logits are scaled by 1/sqrt(d_head); head dim '"
-        << headDim << "' is fixed"
-        << (succeeded(size) ? " at " + std::to_string(*size) : std::string())
+        << headDim << "' is fixed at " << dim->target
         << ", so this is muP's 1/d_head times a constant and does not affect "
            "transfer (TP5 App. B.1: the constant belongs to the tunable "
            "attention multiplier)";
@@ -343,8 +343,9 @@ void TPVerifyParametrizationPass::checkEps(Annotation a) {
                     << widthPower(gradient) << " or smaller";
 }
 
-void TPVerifyParametrizationPass::checkDepthOutsideBlocks(Annotation a) {
-  Placement placement = placementOf(a.param);
+void TPVerifyParametrizationPass::checkDepthOutsideBlocks(
+    Annotation a, const Placements &placements) {
+  Placement placement = placements.of(a.param);
   if (placement == Placement::inBlocks)
     return;
   SmallVector<std::string> scaled;
@@ -375,12 +376,14 @@ void TPVerifyParametrizationPass::runOnOperation() {
   FailureOr<Parametrization> p = readParametrization(model);
   if (failed(p))
     return signalPassFailure();
+  ModelIndex index(model);
+  Placements placements(model);
 
   // Read every annotation first so a tied readout can find its owner's.
   llvm::DenseMap<Operation *, Annotation> annotations;
   bool malformed = false;
   model.walk([&](ParamOp param) {
-    FailureOr<Annotation> a = readAnnotation(model, param, p->optimizer);
+    FailureOr<Annotation> a = readAnnotation(index, param, p->optimizer);
     if (failed(a))
       malformed = true;
     else
@@ -391,7 +394,7 @@ void TPVerifyParametrizationPass::runOnOperation() {
 
   model.walk([&](Operation *op) {
     if (auto attention = dyn_cast<AttentionOp>(op)) {
-      checkAttention(model, attention, p->scheme);
+      checkAttention(index, attention, p->scheme);
       return;
     }
     auto param = dyn_cast<ParamOp>(op);
@@ -401,11 +404,11 @@ void TPVerifyParametrizationPass::runOnOperation() {
     if (isMupFamily(p->scheme) && a.role == Role::unembedding && a.hasWidth) {
       // One storage, one init and one optimizer state: the owner's.
       ParamOp owner =
-          param.getTied() ? model.lookupParam(*param.getTied()) : param;
+          param.getTied() ? index.lookupParam(*param.getTied()) : param;
       checkReadout(a, annotations.find(owner)->second, p->optimizer);
     }
     checkWeightDecay(a, p->scheme, p->optimizer);
-    checkDepthOutsideBlocks(a);
+    checkDepthOutsideBlocks(a, placements);
     if (isMupFamily(p->scheme) && hasEps(p->optimizer))
       checkEps(a);
   });

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "muir/Dialect/TP/Utils/ParamTable.h"
+#include "muir/Dialect/TP/IR/ModelIndex.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MathExtras.h"
 #include <fmt/format.h>
@@ -13,20 +14,15 @@
 using namespace mlir;
 using namespace mlir::tp;
 
-/// Resolves the base and target sizes of `dim` in `model`.
-static LogicalResult resolve(ModelOp model, Operation *user, StringRef dim,
-                             int64_t &base, int64_t &target) {
-  DimOp decl = model.lookupDim(dim);
-  FailureOr<int64_t> b = failure(), t = failure();
-  if (decl) {
-    b = decl.getBase();
-    t = decl.getTarget();
-  }
-  if (failed(b) || failed(t))
+/// Resolves the base and target sizes of `dim`.
+static LogicalResult resolve(const ModelIndex &index, Operation *user,
+                             StringRef dim, int64_t &base, int64_t &target) {
+  const DimInfo *info = index.lookupDim(dim);
+  if (!info)
     return user->emitError()
            << "cannot resolve the size of dim '" << dim << "'";
-  base = *b;
-  target = *t;
+  base = info->base;
+  target = info->target;
   return success();
 }
 
@@ -39,6 +35,7 @@ static WalkResult tooLarge(Operation *op, const std::string &what) {
 
 FailureOr<std::vector<ParamInfo>> mlir::tp::collectParams(ModelOp model) {
   std::vector<ParamInfo> params;
+  ModelIndex index(model);
   WalkResult walk = model.walk([&](ParamOp op) -> WalkResult {
     ParamInfo info;
     info.op = op;
@@ -46,7 +43,7 @@ FailureOr<std::vector<ParamInfo>> mlir::tp::collectParams(ModelOp model) {
     int64_t baseNumel = 1, numel = 1;
     for (StringAttr dim : op.getType().getDims()) {
       int64_t base, target;
-      if (failed(resolve(model, op, dim.getValue(), base, target)))
+      if (failed(resolve(index, op, dim.getValue(), base, target)))
         return WalkResult::interrupt();
       info.dims.push_back(dim.getValue().str());
       info.baseShape.push_back(base);
@@ -56,7 +53,7 @@ FailureOr<std::vector<ParamInfo>> mlir::tp::collectParams(ModelOp model) {
         return tooLarge(op, "parameter '" + info.name + "'");
     }
     if (auto repeat = dyn_cast<RepeatOp>(op->getParentOp()))
-      if (failed(resolve(model, repeat, repeat.getDepth(), info.baseCopies,
+      if (failed(resolve(index, repeat, repeat.getDepth(), info.baseCopies,
                          info.copies)))
         return WalkResult::interrupt();
     if (std::optional<StringRef> tied = op.getTied()) {

@@ -3,8 +3,9 @@
 // Regression (fuzzing, generic form): the ops of a block are not verified
 // in order, so tp.attention/tp.rope/tp.rms_norm may look up a dim whose own
 // verifier has not run. Reading a product dim without factors, or a dim
-// without a name, dereferenced a missing attribute. Op verifiers now skip
-// malformed dims, and the dim reports itself.
+// without a name, dereferenced a missing attribute. Op verifiers no longer
+// read dims (tp.model's verifier runs the ops' dim checks after every op
+// verifier has passed), so the dim reports itself.
 
 tp.model @m {
   tp.dim @seq = fixed<16>

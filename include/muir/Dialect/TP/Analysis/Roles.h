@@ -10,6 +10,7 @@
 
 #include "muir/Dialect/TP/IR/TPOps.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include <string>
 
 namespace mlir::tp {
@@ -27,8 +28,24 @@ enum class Placement {
 /// `before the blocks`, `in the blocks`, `after the blocks`.
 llvm::StringRef describePlacement(Placement placement);
 
-/// The placement of `param`, from the program's structure alone.
-Placement placementOf(ParamOp param);
+/// The placement of every parameter of one model, from the program's
+/// structure alone. Building one is one pass over the model that marks the
+/// ops reading a tp.repeat result; each query is then a few lookups, so
+/// asking for every parameter costs linear time.
+class Placements {
+public:
+  explicit Placements(ModelOp model);
+
+  /// The placement of `param`, a parameter of the model.
+  Placement of(ParamOp param) const;
+
+  /// True when `value`, computed in the model, reads (transitively) the
+  /// result of a tp.repeat.
+  bool readsRepeat(Value value) const;
+
+private:
+  llvm::DenseSet<Operation *> afterRepeat;
+};
 
 /// What the program says about one parameter: its role, where it sits and
 /// the width dim whose ratio is the parameter's own m_N (fan-in for hidden
@@ -51,7 +68,7 @@ struct ParamRole {
 ///   - a norm's gain or bias: `qk_norm` when the norm is per head,
 ///     `final_norm` at model level after a repeated block, `norm` otherwise;
 ///   - anything without a width dim: `scalar`;
-/// and its placement (placementOf), derived apart from the uses' roles.
+/// and its placement (Placements), derived apart from the uses' roles.
 /// Emits an error with a note at the offending use and fails when a role
 /// cannot be derived (an unused parameter, an unknown use, uses that
 /// disagree).

@@ -13,6 +13,8 @@
 
 namespace mlir::tp {
 
+class ModelIndex;
+
 /// How an op uses one of its operands that holds a parameter: the facts role
 /// derivation reads instead of the op's kind (see ParamUseOpInterface).
 struct ParamUse {

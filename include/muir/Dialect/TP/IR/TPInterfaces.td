@@ -38,4 +38,29 @@ def TP_ParamUseOpInterface : OpInterface<"ParamUseOpInterface"> {
   ];
 }
 
+def TP_DimUserOpInterface : OpInterface<"DimUserOpInterface"> {
+  let cppNamespace = "::mlir::tp";
+  let description = [{
+    An op whose invariants depend on the declarations of the dims it names:
+    a head dim that must be the last factor of a product dim, a repeat
+    count that must be a depth dim, query heads that must be a multiple of
+    key heads. `tp.model`'s verifier calls `verifyDimUses` on each such op
+    as it walks the model in program order, after every op's own verifier
+    has passed, with the index of the dims declared so far: each lookup is
+    a hash lookup and each dim's sizes are resolved once, so verification
+    stays linear in the size of the model. It plays the part of MLIR's
+    `SymbolUserOpInterface`, whose symbol table knows the dims but not their
+    resolved sizes. The op's own verifier checks what needs no declaration.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        Checks this op against the declarations in `index` (every dim the op
+        names is declared there; the model checked that first). Emits an
+        error and fails when an invariant does not hold.
+      }],
+      "::llvm::LogicalResult", "verifyDimUses",
+      (ins "const ::mlir::tp::ModelIndex &":$index)>,
+  ];
+}
+
 #endif // MUIR_DIALECT_TP_IR_TPINTERFACES_TD

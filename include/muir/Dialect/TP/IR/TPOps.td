@@ -25,8 +25,8 @@ def TP_AnyTensor : Type<CPred<"::llvm::isa<::mlir::tp::NamedTensorType>($_self)"
 // Structure: model, dims, inputs, parameters, depth
 //===----------------------------------------------------------------------===//
 
-def TP_ModelOp : TP_Op<"model", [Symbol, IsolatedFromAbove, SingleBlock,
-                                 NoRegionArguments]> {
+def TP_ModelOp : TP_Op<"model", [Symbol, SymbolTable, IsolatedFromAbove,
+                                 SingleBlock, NoRegionArguments]> {
   let summary = "A network written as a tensor program";
   let description = [{
     The unit muir compiles. Its single block declares dimensions, inputs and
@@ -35,6 +35,12 @@ def TP_ModelOp : TP_Op<"model", [Symbol, IsolatedFromAbove, SingleBlock,
     reference must be declared by a `tp.dim` earlier in the block; every
     parameter and input name is unique; tied parameters refer to a
     model-level parameter of the same or the transposed shape.
+
+    A model is a symbol table whose symbols are its dims: `@d_model` in a
+    `tp.repeat` or a product dim resolves in the enclosing model, and dim
+    names are unique within it. Code that looks up many names builds a
+    `ModelIndex` (one pass over the model, then hash lookups, with each
+    dim's sizes resolved).
 
     ```mlir
     tp.model @tiny {
@@ -50,16 +56,12 @@ def TP_ModelOp : TP_Op<"model", [Symbol, IsolatedFromAbove, SingleBlock,
   let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
   let hasRegionVerifier = 1;
   let extraClassDeclaration = [{
-    /// The `tp.dim` declaring `name`, or null.
-    DimOp lookupDim(::llvm::StringRef name);
-    /// The model-level `tp.param` named `name`, or null.
-    ParamOp lookupParam(::llvm::StringRef name);
     /// The model's terminator.
     OutputOp getOutput();
   }];
 }
 
-def TP_DimOp : TP_Op<"dim", [HasParent<"ModelOp">]> {
+def TP_DimOp : TP_Op<"dim", [HasParent<"ModelOp">, Symbol]> {
   let summary = "Declares a named dimension and how it scales";
   let description = [{
     Declares a dimension name for use in `!tp.tensor` types and gives its
@@ -87,14 +89,6 @@ def TP_DimOp : TP_Op<"dim", [HasParent<"ModelOp">]> {
                        OptionalAttr<FlatSymbolRefArrayAttr>:$factors);
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
-  let extraClassDeclaration = [{
-    /// True when the dim grows with width (directly or through a factor).
-    bool isWidth();
-    /// Size in the base model, or failure when a factor is undeclared.
-    ::mlir::FailureOr<int64_t> getBase();
-    /// Size in this model, or failure when a factor is undeclared.
-    ::mlir::FailureOr<int64_t> getTarget();
-  }];
 }
 
 def TP_InputOp : TP_Op<"input", [HasParent<"ModelOp">, Pure]> {
@@ -141,7 +135,8 @@ def TP_ParamOp : TP_Op<"param", [ParentOneOf<["ModelOp", "RepeatOp"]>, Pure]> {
   }];
 }
 
-def TP_RepeatOp : TP_Op<"repeat", [SingleBlock, HasParent<"ModelOp">]> {
+def TP_RepeatOp : TP_Op<"repeat", [SingleBlock, HasParent<"ModelOp">,
+    DeclareOpInterfaceMethods<TP_DimUserOpInterface>]> {
   let summary = "A block repeated over a depth dimension";
   let description = [{
     Runs its body once per repetition of the `depth` dimension `@depth`,
@@ -313,7 +308,8 @@ def TP_LayerNormOp : TP_Op<"layer_norm", [Pure, AttrSizedOperandSegments,
 }
 
 def TP_RMSNormOp : TP_Op<"rms_norm", [Pure,
-    DeclareOpInterfaceMethods<TP_ParamUseOpInterface>]> {
+    DeclareOpInterfaceMethods<TP_ParamUseOpInterface>,
+    DeclareOpInterfaceMethods<TP_DimUserOpInterface>]> {
   let summary = "RMSNorm over the last dimension or over each head";
   let description = [{
     Normalises by the root mean square. When `gain` has the last dim of
@@ -336,7 +332,8 @@ def TP_RMSNormOp : TP_Op<"rms_norm", [Pure,
   let hasVerifier = 1;
 }
 
-def TP_RoPEOp : TP_Op<"rope", [Pure, SameOperandsAndResultType]> {
+def TP_RoPEOp : TP_Op<"rope", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<TP_DimUserOpInterface>]> {
   let summary = "Rotary position embedding applied per head";
   let description = [{
     Rotates pairs of features of every head by a position-dependent angle
@@ -355,7 +352,8 @@ def TP_RoPEOp : TP_Op<"rope", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-def TP_AttentionOp : TP_Op<"attention", [Pure]> {
+def TP_AttentionOp : TP_Op<"attention", [Pure,
+    DeclareOpInterfaceMethods<TP_DimUserOpInterface>]> {
   let summary = "Multi-head scaled dot-product attention";
   let description = [{
     Splits the last dims of `q`, `k`, `v` into heads of `@head_dim` features

@@ -62,7 +62,7 @@ def check_example(example, dims, ties):
     subprocess.run([os.path.join(TOOLS, "muirc"), "package", model,
                     "--scheme=completep", "--optimizer=adamw", "--lr=3e-3",
                     "--weight-decay=0.1", "--eps=1e-8", "--beta1=0.9",
-                    "--beta2=0.95", "-o", out], check=True)
+                    "--beta2=0.95", "--no-gpu", "-o", out], check=True)
 
     pkg = muir.Package(out)
     layout = pkg.manifest["layout"]

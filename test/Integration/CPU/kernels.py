@@ -47,7 +47,8 @@ def package(model, scheme, optimizer, name, extra=()):
     subprocess.run([f"{TOOLS}/muirc", "package", model, f"--scheme={scheme}",
                     f"--optimizer={optimizer}", f"--lr={HP['lr']}",
                     f"--weight-decay={HP['wd']}", f"--eps={HP['eps']}",
-                    f"--beta1={HP['b1']}", f"--beta2={HP['b2']}", "-o", out, *extra],
+                    f"--beta1={HP['b1']}", f"--beta2={HP['b2']}", "--no-gpu", "-o", out,
+                    *extra],
                    check=True, capture_output=True)
     lib = ctypes.CDLL(f"{out}/libmuir_kernels.so")
     lib.muir_kernel_init.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int64, ctypes.c_int64]

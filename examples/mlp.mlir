@@ -17,7 +17,9 @@
 // rate and init are tuned), 1024 here (width ratio 16). The hidden layers
 // are plain stacking, not residual blocks, so depth-wise transfer
 // (Depth-muP, CompleteP) does not apply to them; the depth dim therefore
-// has the same size in the base model and here (depth ratio 1).
+// has the same size in the base model and here (depth ratio 1), and a depth
+// scheme on a deeper copy is an error. mlp-residual.mlir is the residual
+// variant, for depth transfer.
 //
 // Try:
 //

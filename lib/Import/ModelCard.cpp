@@ -82,6 +82,7 @@ static const KeySpec keySpecs[] = {
     {"seq_len", KeyType::Integer, kTransformer, true},
     {"tied_embeddings", KeyType::Boolean, kTransformer, true},
     {"bias", KeyType::Boolean, kAll, true},
+    {"residual", KeyType::Boolean, kMLP, false},
     {"qk_norm", KeyType::Boolean, kTransformer, true},
     {"rope_theta", KeyType::Number, kLlama, false},
     {"batch", KeyType::Integer, kAll, false},
@@ -191,6 +192,7 @@ static void store(ModelCard &card, StringRef key, const json::Value &value) {
                       .Case("tied_embeddings", &card.tiedEmbeddings)
                       .Case("bias", &card.bias)
                       .Case("qk_norm", &card.qkNorm)
+                      .Case("residual", &card.residual)
                       .Default(nullptr);
     if (field)
       *field = *flag;
@@ -413,6 +415,7 @@ static llvm::Error checkCompatible(const ModelCard &target,
     add(checkSame("d_in", base.dIn, target.dIn, fixed));
     add(checkSame("d_out", base.dOut, target.dOut, fixed));
     add(checkSame("bias", base.bias, target.bias, shared));
+    add(checkSame("residual", base.residual, target.residual, shared));
     return errors;
   }
   add(checkSame("vocab", base.vocab, target.vocab, fixed));
@@ -555,7 +558,10 @@ private:
 } // namespace
 
 /// examples/mlp.mlir: input layer, n_layer hidden-to-hidden layers (plain
-/// stacking, no residual), readout, cross-entropy.
+/// stacking, no residual), readout, cross-entropy. With "residual": true,
+/// examples/mlp-residual.mlir: each hidden layer is a pre-activation
+/// residual block h + W relu(h) + b (the one-layer block of Depth-muP,
+/// x + L^-alpha W phi(x)), so depth-wise transfer applies.
 void ModelBuilder::buildMLP() {
   fixedDim("batch", target.batch, "batch");
   fixedDim("features", target.dIn, "d_in");
@@ -580,8 +586,15 @@ void ModelBuilder::buildMLP() {
   Value w = param("hidden.weight", tp::InitKind::normal,
                   tensor({"hidden", "hidden"}));
   Value b = optionalBias("hidden.bias", {"hidden"});
-  Value z = linear("hidden", a, w, b, h);
-  Value r = tp::ReluOp::create(builder, at("hidden"), h, z);
+  Value r;
+  if (target.residual) {
+    Value act = tp::ReluOp::create(builder, at("hidden"), h, a);
+    Value z = linear("hidden", act, w, b, h);
+    r = tp::ResidualOp::create(builder, at("hidden"), h, a, z);
+  } else {
+    Value z = linear("hidden", a, w, b, h);
+    r = tp::ReluOp::create(builder, at("hidden"), h, z);
+  }
   Value hL = finishRepeat(r);
 
   Value wo = param("readout.weight", tp::InitKind::normal,

@@ -18,13 +18,14 @@ using muir::JSONPathStep;
 namespace json = llvm::json;
 
 bool mlir::tp::isScaledQuantity(llvm::StringRef quantity) {
-  static const llvm::StringSet<> known = {
-      "init_std", "multiplier", "lr", "weight_decay", "eps", "beta1", "beta2"};
+  static const llvm::StringSet<> known = {"init_std",     "multiplier", "lr",
+                                          "weight_decay", "eps",        "beta1",
+                                          "beta2",        "residual"};
   return known.contains(quantity);
 }
 
 static constexpr llvm::StringLiteral kQuantities =
-    "init_std, multiplier, lr, weight_decay, eps, beta1 or beta2";
+    "init_std, multiplier, lr, weight_decay, eps, beta1, beta2 or residual";
 
 /// Reads `{quantity: number}` at `path`.
 static llvm::Error readFactors(const JSONDocument &doc,
@@ -132,6 +133,7 @@ Multipliers::fromDocument(std::shared_ptr<const JSONDocument> document) {
 }
 
 llvm::Error Multipliers::checkModel(llvm::ArrayRef<llvm::StringRef> params,
+                                    llvm::ArrayRef<llvm::StringRef> residuals,
                                     int64_t baseBlocks) const {
   if (size_t n = depthListSize(); n && int64_t(n) != baseBlocks)
     return doc->error({"depth"},
@@ -144,7 +146,8 @@ llvm::Error Multipliers::checkModel(llvm::ArrayRef<llvm::StringRef> params,
         llvm::GlobPattern::create(module.pattern);
     if (!glob)
       return glob.takeError();
-    if (llvm::any_of(params, [&](llvm::StringRef p) { return glob->match(p); }))
+    auto matches = [&](llvm::StringRef p) { return glob->match(p); };
+    if (llvm::any_of(params, matches) || llvm::any_of(residuals, matches))
       continue;
     // Name the parameters, so a misspelt path is easy to fix; a model has a
     // few dozen of them (a repeated block's parameter is one path).
@@ -152,6 +155,8 @@ llvm::Error Multipliers::checkModel(llvm::ArrayRef<llvm::StringRef> params,
     std::string list = llvm::join(params.take_front(kListed), ", ");
     if (params.size() > kListed)
       list += llvm::formatv(" and {0} more", params.size() - kListed).str();
+    if (!residuals.empty())
+      list += "; its residual branches are " + llvm::join(residuals, ", ");
     return doc->error({"modules", module.pattern},
                       "matches no parameter; the model's parameters are " +
                           (params.empty() ? std::string("none") : list));

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "muir/Parametrization/Report.h"
+#include "muir/Dialect/TP/Utils/ForwardTable.h"
 #include "muir/Dialect/TP/Utils/ParamTable.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/JSON.h"
@@ -48,12 +49,21 @@ struct Row {
   std::map<std::string, Quantity> quantities;
 };
 
+/// One residual branch multiplier (one value, or one per block).
+struct Residual {
+  ResidualInfo info;
+  Quantity multiplier;
+};
+
 struct Report {
-  std::string model, scheme, optimizer, alpha, attentionScale;
+  std::string model, scheme, optimizer, alpha, initStdRule;
+  bool unscaledEps = false;
   double ratios[4] = {1, 1, 1, 1};
   std::vector<std::pair<std::string, double>> base;
-  double stepsMultiplier = 1, residual = 1, output = 1, embedding = 1;
+  double stepsMultiplier = 1;
   std::vector<Row> rows;
+  std::vector<Residual> residuals;
+  std::vector<AttentionInfo> attentions;
 };
 } // namespace
 
@@ -96,12 +106,13 @@ static FailureOr<Report> collect(ModelOp model) {
   for (const char *q :
        {"lr", "init_std", "weight_decay", "eps", "beta1", "beta2"})
     r.base.push_back({q, scalarOf(base, q)});
+  r.initStdRule = str(base ? base.get("init_std_rule") : Attribute());
+  r.unscaledEps = static_cast<bool>(parametrization.get("unscaled_eps"));
   r.stepsMultiplier = scalarOf(instance, "steps_multiplier");
 
   FailureOr<std::vector<ParamInfo>> params = collectParams(model);
   if (failed(params))
     return failure();
-  bool sawOutput = false, sawEmbedding = false;
   for (ParamInfo &info : *params) {
     Row row;
     StringRef name = info.name;
@@ -123,26 +134,27 @@ static FailureOr<Report> collect(ModelOp model) {
         continue;
       row.quantities[q] = {valuesOf(values.get(q)), scale};
     }
-    double multiplier = scalarOf(values, "multiplier");
-    if (role.getValue() == Role::unembedding && !sawOutput) {
-      r.output = multiplier;
-      sawOutput = true;
-    }
-    if (role.getValue() == Role::embedding && !sawEmbedding) {
-      r.embedding = multiplier;
-      sawEmbedding = true;
-    }
     row.info = std::move(info);
     r.rows.push_back(std::move(row));
   }
-  model.walk([&](ResidualOp op) {
-    r.residual =
-        scalarOf(op->getAttrOfType<DictionaryAttr>("tp.values"), "multiplier");
-  });
-  model.walk([&](AttentionOp op) {
-    if (std::optional<AttentionScale> s = op.getScale())
-      r.attentionScale = stringifyAttentionScale(*s).str();
-  });
+  ModelIndex index(model);
+  FailureOr<std::vector<ResidualInfo>> residuals =
+      collectResiduals(model, index);
+  FailureOr<std::vector<AttentionInfo>> attentions =
+      collectAttentions(model, index);
+  if (failed(residuals) || failed(attentions))
+    return failure();
+  for (ResidualInfo &info : *residuals) {
+    auto scaling = info.op->getAttrOfType<DictionaryAttr>("tp.scaling");
+    auto values = info.op->getAttrOfType<DictionaryAttr>("tp.values");
+    auto scale = scaling ? scaling.getAs<ScaleAttr>("multiplier") : ScaleAttr();
+    if (!scale || !values)
+      return info.op.emitOpError()
+             << "has no instantiated multiplier; run tp-parametrize and "
+                "tp-instantiate first";
+    r.residuals.push_back({info, {valuesOf(values.get("multiplier")), scale}});
+  }
+  r.attentions = std::move(*attentions);
   return r;
 }
 
@@ -186,14 +198,47 @@ static void printHeader(const Report &r, llvm::raw_ostream &os,
                     prefix, r.ratios[0], r.ratios[1], r.ratios[2], r.ratios[3],
                     r.stepsMultiplier);
   std::vector<std::string> base;
-  for (auto &[k, v] : r.base)
-    base.push_back(fmt::format("{} {:.4g}", k, v));
+  for (auto &[k, v] : r.base) {
+    if (k == "init_std" && r.initStdRule == "fan_in")
+      base.push_back(fmt::format("init_std {:.4g}/sqrt(fan_in)", v));
+    else if (k == "eps" && r.unscaledEps)
+      base.push_back(fmt::format("eps {:.4g} (unscaled)", v));
+    else
+      base.push_back(fmt::format("{} {:.4g}", k, v));
+  }
   os << fmt::format("{}base: {}\n", prefix, fmt::join(base, ", "));
-  os << fmt::format("{}forward: residual x{:.4g}, attention {}, output "
-                    "x{:.4g}, embedding x{:.4g}\n",
-                    prefix, r.residual,
-                    r.attentionScale.empty() ? "-" : r.attentionScale, r.output,
-                    r.embedding);
+  // Each forward multiplier once: a weight's is in its row, so the readout's
+  // (the output multiplier) is named here, not repeated as a number.
+  std::vector<std::string> readouts;
+  for (const Row &row : r.rows)
+    if (row.role == "unembedding")
+      readouts.push_back(row.info.name);
+  os << fmt::format("{}forward: weights x the multiplier column at every use"
+                    "{}\n",
+                    prefix,
+                    readouts.empty()
+                        ? ""
+                        : fmt::format(" (the output multiplier is {}'s)",
+                                      fmt::join(readouts, "'s, ")));
+  std::vector<std::string> branches;
+  for (const Residual &res : r.residuals)
+    branches.push_back(fmt::format("{} x{}", res.info.name,
+                                   formatValues(res.multiplier.values)));
+  os << fmt::format(
+      "{}  residual branches: {}\n", prefix,
+      branches.empty() ? "none" : fmt::format("{}", fmt::join(branches, ", ")));
+  std::vector<std::string> attention;
+  for (const AttentionInfo &a : r.attentions)
+    attention.push_back(a.rule.empty()
+                            ? fmt::format("{} unscaled", a.name)
+                            : fmt::format("{} x{:.4g} ({})", a.name, a.scale,
+                                          a.rule == "inv_head_dim"
+                                              ? "1/d_head"
+                                              : "1/sqrt(d_head)"));
+  os << fmt::format("{}  attention logits: {}\n", prefix,
+                    attention.empty()
+                        ? "none"
+                        : fmt::format("{}", fmt::join(attention, ", ")));
 }
 
 /// Table cells of one row: value and, beside it, its monomial.
@@ -290,10 +335,50 @@ static json::Value valuesJson(const std::vector<double> &v) {
   return a;
 }
 
+/// Where each forward multiplier applies, stated once.
+static constexpr const char *kAppliesWeights =
+    "every use of a parameter reads multiplier * w, with the multiplier of "
+    "params[].multiplier (one per block for a repeated parameter); a tied "
+    "parameter's own multiplier applies at its own use. The readout's is "
+    "the output multiplier and the embedding's the embedding multiplier: "
+    "apply each once";
+static constexpr const char *kAppliesResiduals =
+    "each tp.residual computes stream + multiplier * branch; in block l of "
+    "its tp.repeat a per-block list gives multiplier[l]";
+static constexpr const char *kAppliesAttention =
+    "each tp.attention computes softmax(scale * q.k) over every head";
+
+static json::Value forwardJson(const Report &r) {
+  json::Array residuals, attention;
+  for (const Residual &res : r.residuals)
+    residuals.push_back(
+        json::Object{{"name", res.info.name},
+                     {"depth", res.info.depth},
+                     {"index_in_block", res.info.indexInBlock},
+                     {"copies", res.info.copies},
+                     {"multiplier", valuesJson(res.multiplier.values)},
+                     {"exponents", exponentsJson(res.multiplier.scale)}});
+  for (const AttentionInfo &a : r.attentions)
+    attention.push_back(json::Object{
+        {"name", a.name},
+        {"head_dim", a.headDim},
+        {"head_dim_size", a.headDimSize},
+        {"rule", a.rule.empty() ? json::Value(nullptr) : json::Value(a.rule)},
+        {"scale", a.scale}});
+  return json::Object{
+      {"applies", json::Object{{"weights", kAppliesWeights},
+                               {"residuals", kAppliesResiduals},
+                               {"attention", kAppliesAttention}}},
+      {"residuals", std::move(residuals)},
+      {"attention", std::move(attention)}};
+}
+
 static void printJson(const Report &r, llvm::raw_ostream &os) {
   json::Object base;
   for (auto &[k, v] : r.base)
     base[k] = v;
+  base["init_std_rule"] = r.initStdRule.empty() ? "fixed" : r.initStdRule;
+  base["eps_rule"] = r.unscaledEps ? "unscaled" : "gradient";
   json::Array params;
   for (const Row &row : r.rows) {
     json::Object p{{"name", row.info.name},
@@ -318,25 +403,18 @@ static void printJson(const Report &r, llvm::raw_ostream &os) {
     p["exponents"] = std::move(exponents);
     params.push_back(std::move(p));
   }
-  json::Object top{
-      {"model", r.model},
-      {"scheme", r.scheme},
-      {"optimizer", r.optimizer},
-      {"alpha", r.alpha},
-      {"ratios", json::Object{{"width", r.ratios[0]},
-                              {"depth", r.ratios[1]},
-                              {"batch", r.ratios[2]},
-                              {"duration", r.ratios[3]}}},
-      {"base", std::move(base)},
-      {"steps_multiplier", r.stepsMultiplier},
-      {"forward",
-       json::Object{{"residual_multiplier", r.residual},
-                    {"attention_scale", r.attentionScale.empty()
-                                            ? json::Value(nullptr)
-                                            : json::Value(r.attentionScale)},
-                    {"output_multiplier", r.output},
-                    {"embedding_multiplier", r.embedding}}},
-      {"params", std::move(params)}};
+  json::Object top{{"model", r.model},
+                   {"scheme", r.scheme},
+                   {"optimizer", r.optimizer},
+                   {"alpha", r.alpha},
+                   {"ratios", json::Object{{"width", r.ratios[0]},
+                                           {"depth", r.ratios[1]},
+                                           {"batch", r.ratios[2]},
+                                           {"duration", r.ratios[3]}}},
+                   {"base", std::move(base)},
+                   {"steps_multiplier", r.stepsMultiplier},
+                   {"forward", forwardJson(r)},
+                   {"params", std::move(params)}};
   os << llvm::formatv("{0:2}", json::Value(std::move(top))) << "\n";
 }
 

@@ -22,6 +22,7 @@ using namespace mlir::tp;
 std::optional<Scheme> mlir::tp::parseScheme(llvm::StringRef name) {
   return llvm::StringSwitch<std::optional<Scheme>>(name)
       .Case("sp", Scheme::sp)
+      .Case("sp-pytorch", Scheme::spPytorch)
       .Case("mup", Scheme::mup)
       .Case("mup-table8", Scheme::mupTable8)
       .Case("mup-table9", Scheme::mupTable9)
@@ -35,6 +36,8 @@ llvm::StringRef mlir::tp::schemeName(Scheme scheme) {
   switch (scheme) {
   case Scheme::sp:
     return "sp";
+  case Scheme::spPytorch:
+    return "sp-pytorch";
   case Scheme::mup:
     return "mup";
   case Scheme::mupTable8:
@@ -154,11 +157,23 @@ Rational epsTable3(Role role) {
   return -1;
 }
 
+/// TP5 Table 3's SP (the gray entries; PyTorch's default init): Init. Var.
+/// 1/fan_in for every weight (finite for input weights and, with fan_in 1,
+/// biases; the width for hidden and output weights), SGD and Adam LR 1, no
+/// multipliers.
+WidthRow table3Sp(Role role) {
+  if (role == Role::hidden || role == Role::unembedding)
+    return {0, Rational(-1, 2), 0, 0};
+  return {0, 0, 0, 0};
+}
+
 /// The muP form a scheme builds on.
 WidthRow widthRow(Scheme scheme, Role role) {
   switch (scheme) {
   case Scheme::sp:
     return {0, 0, 0, 0};
+  case Scheme::spPytorch:
+    return table3Sp(role);
   case Scheme::mup:
   case Scheme::completedp:
     return table3(role);
@@ -219,7 +234,7 @@ llvm::Expected<RoleRule> Parametrization::rule(Role role,
     // whose multiplier is theta times Table 3's has gradients theta times
     // Table 3's (Lemma J.1), so its eps moves by the same factor.
     Rational eps = epsTable3(role) + (w.multiplier - table3(role).multiplier);
-    if (scheme == Scheme::sp)
+    if (scheme == Scheme::sp || scheme == Scheme::spPytorch)
       eps = 0;
     // CHOICE: CompleteP Table 1 leaves the embedding and readout eps
     // unscaled, but their gradients shrink like 1/width in its (Table 8)
@@ -233,7 +248,9 @@ llvm::Expected<RoleRule> Parametrization::rule(Role role,
       e = one();
     if (inBlocks)
       e = e * L(-alpha);
-    r.eps = e;
+    // microsoft/mup's MuAdam leaves eps alone (TP5 B.3: fine while eps is
+    // negligible next to sqrt(v)); the SDE factor below goes too.
+    r.eps = unscaledEps ? one() : e;
   }
 
   bool hasBetas = !(optimizer == Optimizer::sgd);
@@ -252,7 +269,7 @@ llvm::Expected<RoleRule> Parametrization::rule(Role role,
     Monomial ratio{0, 0, 1, -1};
     r.lr = r.lr * s;
     r.weightDecay = r.weightDecay * s;
-    if (r.eps)
+    if (r.eps && !unscaledEps)
       r.eps = *r.eps * inv;
     if (r.beta1)
       r.beta1 = ratio;
@@ -267,11 +284,13 @@ llvm::Expected<RoleRule> Parametrization::rule(Role role,
   return r;
 }
 
+bool Parametrization::scalesDepth() const { return hasDepth(scheme); }
+
 ForwardRule Parametrization::forward() const {
   ForwardRule f;
   f.residual = hasDepth(scheme) ? L(-alpha) : one();
   f.steps = scheme == Scheme::completedp ? Monomial{0, 0, -1, 1} : one();
-  f.inverseHeadDim = scheme != Scheme::sp;
+  f.inverseHeadDim = scheme != Scheme::sp && scheme != Scheme::spPytorch;
   return f;
 }
 

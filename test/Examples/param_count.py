@@ -84,7 +84,8 @@ def llama(vocab, d_model, n_head, n_kv_head, d_head, d_ff, layers,
 
 def mlp(features, hidden, classes, n_hidden, bias=True, **_):
     """An MLP: input layer, n_hidden hidden-to-hidden layers and a readout,
-    each a weight and (with `bias`) a bias."""
+    each a weight and (with `bias`) a bias. Residual hidden layers (h + W
+    relu(h) + b) have the same parameters as plain ones."""
     b = 1 if bias else 0
     elements = (
         hidden * features + b * hidden
@@ -104,7 +105,11 @@ EXAMPLES = {
                           layers=(4, 16))),
     "mlp": (mlp, dict(features=784, classes=10, hidden=(64, 1024),
                       n_hidden=(2, 2))),
+    "mlp-residual": (mlp, dict(features=784, classes=10, hidden=(64, 1024),
+                               n_hidden=(2, 8))),
 }
+# The tp.model symbol of each example (a file name may hold a dash).
+MODEL_NAMES = {"mlp-residual": "mlp_residual"}
 
 
 def sizes(hparams, which):
@@ -118,7 +123,7 @@ def check_lines(name):
     total, tensors, declarations = fn(**sizes(hparams, 1))
     base = fn(**sizes(hparams, 0))[0]
     return [
-        f"CHECK: model @{name}: {declarations} parameters",
+        f"CHECK: model @{MODEL_NAMES.get(name, name)}: {declarations} parameters",
         f"CHECK: total: {total} elements in {tensors} tensors "
         f"(base model: {base})",
     ]
@@ -179,6 +184,8 @@ def self_test():
                  tied=True)[0] == 596_049_920
     # The textbook 784-100-10 MLP.
     assert mlp(features=784, hidden=100, classes=10, n_hidden=0)[0] == 79_510
+    # Two 100-wide hidden layers (784-100-100-10): + 100*100 + 100.
+    assert mlp(features=784, hidden=100, classes=10, n_hidden=1)[0] == 89_610
     # The switches the model cards add: no biases drops exactly the bias
     # vectors, an untied head adds one [vocab, d_model] matrix, QK-norm two
     # d_head gains per block.

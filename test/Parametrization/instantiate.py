@@ -31,12 +31,14 @@ def model(mn, ml):
     return path
 
 
-def report(path, scheme, alpha, mb, md, extra=""):
-    inst = (f"lr={ETA} init-std={SIGMA} weight-decay={LAM} eps={EPS} beta1={B1} "
+def report(path, scheme, alpha, mb, md, extra="", rules="", init_std=SIGMA):
+    inst = (f"lr={ETA} init-std={init_std} weight-decay={LAM} eps={EPS} beta1={B1} "
             f"beta2={B2} batch={256 * mb} base-batch=256 tokens={1e9 * md} "
             f"base-tokens=1e9 {extra}")
+    if alpha:
+        rules += f" alpha={alpha}"
     out = subprocess.run(
-        [f"{TOOLS}/muir-opt", path, f"--tp-parametrize=scheme={scheme} alpha={alpha}",
+        [f"{TOOLS}/muir-opt", path, f"--tp-parametrize=scheme={scheme} {rules}",
          f"--tp-instantiate={inst}", "--tp-print-report=format=json", "-o", "/dev/null"],
         capture_output=True, text=True, check=True).stdout
     rep = json.loads(out)
@@ -65,7 +67,8 @@ for mn, ml, mb, md in ((2, 4, 1, 1), (4, 1, 4, 30), (1, 2, 8, 2), (8, 8, 2, 16))
     close(f"CDP ratios {at}", [rep["ratios"][k] for k in ("width", "depth", "batch", "duration")],
           [mn, ml, mb, md])
     close(f"CDP 'Steps' m_D/m_B {at}", rep["steps_multiplier"], md / mb)
-    close(f"CDP 'MHA residual' m_L^-1/2 {at}", rep["forward"]["residual_multiplier"], ml ** -0.5)
+    close(f"CDP 'MHA/MLP residual' m_L^-1/2 {at}",
+          [r["multiplier"] for r in rep["forward"]["residuals"]], [ml ** -0.5] * 2)
     for name in ("blocks.q", "blocks.o", "blocks.fc", "blocks.proj"):
         close(f"CDP 'LR / Hidden weights' {name} {at}", p[name]["lr"], ETA / mn * ml ** -0.5 * S)
         close(f"CDP 'Init var / Hidden weights' {name} {at}", p[name]["init_std"], SIGMA * mn ** -0.5)
@@ -88,8 +91,15 @@ for mn, ml, mb, md in ((2, 4, 1, 1), (4, 1, 4, 30), (1, 2, 8, 2), (8, 8, 2, 16))
     close(f"CP 'Hidden LR' m_N^-1 {at}", p["blocks.fc"]["lr"], ETA / mn)
     close(f"CP 'AdamW eps (residual blocks)' {at}", p["blocks.fc"]["eps"], EPS / mn / ml)
     close(f"CP 'Unembed Fwd' m_N^-1 {at}", p["head"]["multiplier"], 1 / mn)
-    close(f"CP forward output multiplier {at}", rep["forward"]["output_multiplier"], 1 / mn)
-    close(f"CP 'MLP Residual' m_L^-1 {at}", rep["forward"]["residual_multiplier"], 1 / ml)
+    # Issue 8: the output multiplier is the readout weight's own, defined
+    # once; a second forward.output_multiplier made trainers apply it twice.
+    checks += 1
+    if set(rep["forward"]) != {"applies", "residuals", "attention"}:
+        failures.append(f"CP forward keys {at}: {sorted(rep['forward'])}")
+    close(f"CP 'MHA/MLP Residual' m_L^-1 {at}",
+          [r["multiplier"] for r in rep["forward"]["residuals"]], [1 / ml] * 2)
+    close(f"CP attention 1/d_head (TP5 Def. 4.1) {at}",
+          [a["scale"] for a in rep["forward"]["attention"]], [1 / 32])
     close(f"CP steps (no SDE) {at}", rep["steps_multiplier"], 1.0)
 
 # TP5 Tables 3, 8 and 9 (width only), Adam and SGD columns: value = base x
@@ -143,6 +153,68 @@ close("two globs multiply", p["blocks.fc"]["lr"], [ETA / 2 * 2.0 * 1.5 * f for f
 close("zero weight decay factor", p["blocks.fc"]["weight_decay"], 0.0)
 close("model-level params take no depth list", p["emb"]["lr"], ETA)
 close("module multiplier on the readout", p["head"]["multiplier"], 10.0 / 2)
+
+# Residual branch multipliers (Complete(d)P 3.5 searches them per module
+# type and depth): the `residual` quantity of the multipliers file, by the
+# forward-table names <depth>.residual<k>; per-depth lists make them vary
+# per block. A weight-multiplier glob must not reach them.
+json.dump({"modules": {"layers.residual1": {"residual": 2.0}, "*": {"multiplier": 3.0}},
+           "depth": {"residual": [1.0, 0.5]}}, open(mult, "w"))
+rep, p = report(path, "completep", "1", 1, 1, f"multipliers={mult}")
+interp = [1.0 - 0.5 * l / 5 for l in range(6)]
+res = {r["name"]: r for r in rep["forward"]["residuals"]}
+close("residual0: m_L^-1 x depth list", res["layers.residual0"]["multiplier"],
+      [f / 3 for f in interp])
+close("residual1: m_L^-1 x module x depth list", res["layers.residual1"]["multiplier"],
+      [2.0 * f / 3 for f in interp])
+close("weight multiplier glob on a parameter", p["blocks.q"]["multiplier"], 3.0)
+checks += 1
+if [(r["index_in_block"], r["copies"], r["depth"]) for r in rep["forward"]["residuals"]] != \
+        [(0, 6, "layers"), (1, 6, "layers")]:
+    failures.append(f"residual table: {rep['forward']['residuals']}")
+
+# --init-std fan-in[:gain] (issue 8): sigma_base = gain / sqrt(fan_in at the
+# base model) per tensor, then the scheme's init rule; fan-in is what a
+# linear contracts (1 for a looked-up table, a bias or a norm: TP5 Table 3,
+# PyTorch's nn.Embedding N(0, 1)). Per-module init_std factors still apply.
+GAIN = 1.5
+BASE_FAN_IN = {"blocks.q": 64, "blocks.o": 64, "blocks.fc": 64, "blocks.proj": 128,
+               "head": 64, "emb": 1}
+json.dump({"modules": {"blocks.proj": {"init_std": 0.5}}}, open(mult, "w"))
+for mn in (1, 4):
+    path = model(mn, 2)
+    for scheme, hidden, readout in (("completep", -0.5, 0), ("mup", -0.5, -1),
+                                    ("sp-pytorch", -0.5, -0.5), ("sp", 0, 0)):
+        rep, p = report(path, scheme, None, 1, 1, f"multipliers={mult}",
+                        init_std=f"fan-in:{GAIN}")
+        at = f"fan-in:{GAIN} {scheme} (m_N={mn})"
+        close(f"{at} base init_std is the gain", rep["base"]["init_std"], GAIN)
+        checks += 1
+        if rep["base"]["init_std_rule"] != "fan_in":
+            failures.append(f"{at}: init_std_rule {rep['base']['init_std_rule']}")
+        for name, fan_in in BASE_FAN_IN.items():
+            e = {"emb": 0, "head": readout}.get(name, hidden)
+            module = 0.5 if name == "blocks.proj" else 1.0
+            close(f"{at} {name}: gain/sqrt({fan_in}) x m_N^{e}", p[name]["init_std"],
+                  GAIN / math.sqrt(fan_in) * mn ** e * module)
+        if scheme in ("sp-pytorch", "mup"):
+            # TP5 Table 3 (both SP and muP): hidden Var 1/fan_in at every width.
+            close(f"{at} blocks.fc std = gain/sqrt(fan_in at this width)",
+                  p["blocks.fc"]["init_std"], GAIN / math.sqrt(64 * mn))
+rep, p = report(model(2, 1), "completep", None, 1, 1, init_std="0.05")
+close("init-std as a number", p["blocks.fc"]["init_std"], 0.05 / math.sqrt(2))
+checks += 1
+if rep["base"]["init_std_rule"] != "fixed":
+    failures.append(f"init-std as a number: rule {rep['base']['init_std_rule']}")
+
+# unscaled-eps (microsoft/mup's MuAdam leaves eps alone): eps is the base
+# value for every parameter at every width, depth, batch and duration.
+rep, p = report(model(4, 2), "completedp", "1/2", 4, 30, rules="unscaled-eps=true")
+for name in p:
+    close(f"unscaled-eps {name}", p[name]["eps"], EPS)
+checks += 1
+if rep["base"]["eps_rule"] != "unscaled":
+    failures.append(f"unscaled-eps: eps_rule {rep['base']['eps_rule']}")
 
 for f in failures:
     print("FAIL:", f)

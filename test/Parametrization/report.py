@@ -38,10 +38,21 @@ for example, scheme in (("gpt2", "completep"), ("llama", "completedp"), ("mlp", 
         check(f"{example}: json key {key}", key in doc)
     check(f"{example}: ratios keys", set(doc["ratios"]) == {"width", "depth", "batch", "duration"})
     check(f"{example}: base keys",
-          set(doc["base"]) == {"lr", "init_std", "weight_decay", "eps", "beta1", "beta2"})
+          set(doc["base"]) == {"lr", "init_std", "init_std_rule", "weight_decay", "eps",
+                               "eps_rule", "beta1", "beta2"})
+    # Each forward multiplier once (issue 8): weights in params[], residual
+    # branches and attention scales in forward, with where each applies.
     check(f"{example}: forward keys",
-          set(doc["forward"]) == {"residual_multiplier", "attention_scale",
-                                  "output_multiplier", "embedding_multiplier"})
+          set(doc["forward"]) == {"applies", "residuals", "attention"})
+    check(f"{example}: forward applies",
+          set(doc["forward"]["applies"]) == {"weights", "residuals", "attention"})
+    for r in doc["forward"]["residuals"]:
+        check(f"{example}: residual keys",
+              set(r) == {"name", "depth", "index_in_block", "copies", "multiplier",
+                         "exponents"})
+    for a in doc["forward"]["attention"]:
+        check(f"{example}: attention keys",
+              set(a) == {"name", "head_dim", "head_dim_size", "rule", "scale"})
     check(f"{example}: scheme", doc["scheme"] == scheme)
     for p in doc["params"]:
         for key in ["name", "module", "role", "shape", "base_shape", "init", "exponents"] + QUANTITIES:

@@ -300,6 +300,51 @@ for p in PARAM_ROLE:
     for q in ("init_std", "lr", "multiplier", "weight_decay", "eps"):
         expect("CompleteP Table 1 'SP' column", p, q)
 
+# ---- TP5 Table 3's SP (the gray entries): `sp-pytorch` --------------------
+# PyTorch's default, the SP of TP5 (not CompleteP's, which is `sp`):
+#   Init. Var.  input weights & all biases 1/fan_in, output 1/fan_in,
+#               hidden 1/fan_in
+#   SGD LR      1 / 1 / 1        Adam LR  1 / 1 / 1
+# and no multipliers. In exponents of the parameter's width ratio: an input
+# weight's fan_in is finite and a bias's is 1 (Table 3 caption), so their
+# std is N^0; hidden and output weights have fan_in = the width, so std
+# N^-1/2. Weight decay is width-independent with the LR (TP5 B.3), eps
+# unscaled, attention logits 1/sqrt(d_head) (Def. 4.1 is muP's change).
+SP_TORCH_STD = {"embedding": 0, "hidden_bias": 0, "norm": 0, "final_norm": 0,
+                "qk_norm": 0, "scalar": 0, "hidden": F(-1, 2), "unembedding": F(-1, 2)}
+for optimizer in ("adamw", "sgd", "adam"):
+    params, residual, out = run("sp-pytorch", optimizer)
+    W = f"TP5 Table 3 SP (gray), {optimizer}"
+    for p, role in PARAM_ROLE.items():
+        expect(f"{W} 'Init. Var.' 1/fan_in ({role})", p, "init_std", N=SP_TORCH_STD[role])
+        expect(f"{W} '{'SGD' if optimizer == 'sgd' else 'Adam'} LR' 1", p, "lr")
+        expect(f"{W} (no multipliers)", p, "multiplier")
+        expect(f"{W} WD independent of width (B.3)", p, "weight_decay")
+        if optimizer != "sgd":
+            expect(f"{W} eps unscaled", p, "eps")
+    checks += 1
+    if "scale inv_sqrt_head_dim" not in out or "inv_head_dim" in out.replace("inv_sqrt_head_dim", ""):
+        failures.append(f"{W}: attention logits must be 1/sqrt(d_head)")
+    checks += 1
+    if residual and any(r != "1" for r in residual):
+        failures.append(f"{W}: residual branches must be x1, got {residual}")
+
+# ---- unscaled-eps: microsoft/mup's MuAdam leaves eps alone -----------------
+# (mup/optim.py scales lr and weight decay, never eps.) Every other quantity
+# keeps the scheme's rule.
+for scheme in ("mup-table8", "completep", "completedp"):
+    ref, _, _ = run(scheme)
+    params, _, out = run(f"{scheme} unscaled-eps=true")
+    for p in PARAM_ROLE:
+        expect(f"microsoft/mup MuAdam: eps not scaled ({scheme})", p, "eps")
+        for q in ("init_std", "multiplier", "lr", "weight_decay"):
+            checks += 1
+            if params[p][1][q] != ref[p][1][q]:
+                failures.append(f"unscaled-eps changed {q} of {p} under {scheme}")
+    checks += 1
+    if "unscaled_eps" not in out:
+        failures.append(f"unscaled-eps is not recorded in tp.parametrization ({scheme})")
+
 for f in failures:
     print("FAIL:", f)
 print(f"{checks - len(failures)} passed, {len(failures)} failed")

@@ -1,5 +1,6 @@
 # The runtime and the binding over real packages from `muirc package`: the
-# GPT-2 (repeated blocks, a tied lm_head), Llama and MLP examples shrunk.
+# GPT-2 (repeated blocks, a tied lm_head), Llama, MLP and residual MLP
+# examples shrunk.
 # For each, the C table passes the runtime's checks and equals
 # manifest.json's layout, views have the manifest's shapes, the Philox init
 # shards bit for bit, and one AdamW step moves params and both states as the
@@ -19,6 +20,10 @@
 # CHECK-NEXT: mlp: views ok
 # CHECK-NEXT: mlp: init shards ok
 # CHECK-NEXT: mlp: step ok
+# CHECK-NEXT: mlp-residual: table matches the manifest
+# CHECK-NEXT: mlp-residual: views ok
+# CHECK-NEXT: mlp-residual: init shards ok
+# CHECK-NEXT: mlp-residual: step ok
 
 import os
 import re
@@ -44,9 +49,14 @@ EXAMPLES = {
                "n_kv_head": "width<base 1, size 4>",
                "d_ff": "width<base 40, size 160>",
                "layers": "depth<base 1, size 3>"}, []),
+    # A plain stack keeps its depth (a depth scheme needs residual blocks).
     "mlp": ({"batch": "fixed<8>", "features": "fixed<40>",
              "classes": "fixed<10>", "hidden": "width<base 64, size 192>",
-             "n_hidden": "depth<base 2, size 3>"}, []),
+             "n_hidden": "depth<base 2, size 2>"}, []),
+    "mlp-residual": ({"batch": "fixed<8>", "features": "fixed<40>",
+                      "classes": "fixed<10>",
+                      "hidden": "width<base 64, size 192>",
+                      "n_hidden": "depth<base 2, size 3>"}, []),
 }
 
 

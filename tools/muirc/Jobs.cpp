@@ -61,8 +61,8 @@ static cl::opt<std::string>
 
 static cl::opt<std::string>
     scheme("scheme", cl::init("completep"),
-           cl::desc("sp | mup | mup-table8 | mup-table9 | depth-mup | "
-                    "completep | completedp"),
+           cl::desc("sp | sp-pytorch | mup | mup-table8 | mup-table9 | "
+                    "depth-mup | completep | completedp"),
            cl::sub(reportCmd), cl::sub(packageCmd), cl::cat(ruleCat));
 static cl::opt<std::string> optimizer(
     "optimizer", cl::init("adamw"),
@@ -74,6 +74,16 @@ static cl::opt<std::string>
     alpha("alpha",
           cl::desc("residual branch exponent in [1/2, 1] (1, 1/2, 0.75)"),
           cl::sub(reportCmd), cl::sub(packageCmd), cl::cat(ruleCat));
+static cl::opt<bool> unscaledEps(
+    "unscaled-eps",
+    cl::desc("keep Adam's eps at its base value for every parameter "
+             "(microsoft/mup) instead of scaling it with the gradient"),
+    cl::sub(reportCmd), cl::sub(packageCmd), cl::cat(ruleCat));
+static cl::opt<bool> allowDepthWithoutResidual(
+    "allow-depth-without-residual",
+    cl::desc("a depth scheme on blocks without tp.residual whose depth grows "
+             "is a warning, not an error"),
+    cl::sub(reportCmd), cl::sub(packageCmd), cl::cat(ruleCat));
 static cl::opt<std::string>
     multipliers("multipliers",
                 cl::desc("per-module/per-depth multipliers (JSON)"),
@@ -83,9 +93,12 @@ static cl::opt<std::string>
 static cl::opt<double> lr("lr", cl::init(1e-3), cl::desc("learning rate"),
                           cl::sub(reportCmd), cl::sub(packageCmd),
                           cl::cat(hpCat));
-static cl::opt<double> initStd("init-std", cl::init(0.02), cl::desc("init std"),
-                               cl::sub(reportCmd), cl::sub(packageCmd),
-                               cl::cat(hpCat));
+static cl::opt<std::string>
+    initStd("init-std", cl::init("0.02"),
+            cl::desc("init std: a number for every tensor, or fan-in[:gain] "
+                     "for gain/sqrt(fan_in) per tensor at the base model"),
+            cl::value_desc("std|fan-in[:gain]"), cl::sub(reportCmd),
+            cl::sub(packageCmd), cl::cat(hpCat));
 static cl::opt<double> weightDecay("weight-decay", cl::init(0.0),
                                    cl::desc("weight decay"), cl::sub(reportCmd),
                                    cl::sub(packageCmd), cl::cat(hpCat));
@@ -198,6 +211,8 @@ static void addParametrization(OpPassManager &models) {
   rules.scheme = scheme;
   rules.optimizer = optimizer;
   rules.alpha = alpha;
+  rules.unscaledEps = unscaledEps;
+  rules.allowDepthWithoutResidual = allowDepthWithoutResidual;
   models.addPass(tp::createTPParametrize(rules));
   tp::TPInstantiateOptions values;
   values.lr = lr;

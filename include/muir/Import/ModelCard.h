@@ -37,7 +37,8 @@ namespace muir {
 
 /// The standard architectures a card can describe.
 enum class ModelFamily {
-  /// A ReLU MLP classifier (examples/mlp.mlir).
+  /// A ReLU MLP classifier (examples/mlp.mlir); with "residual": true its
+  /// hidden layers are residual blocks (examples/mlp-residual.mlir).
   MLP,
   /// GPT-2: learned positions, pre-LayerNorm blocks, GELU MLP
   /// (examples/gpt2.mlir).
@@ -65,6 +66,8 @@ struct ModelCard {
 
   // MLP (n_layer and bias are shared with the transformers).
   int64_t dIn = 0, dHidden = 0, dOut = 0;
+  /// Residual hidden blocks h + W relu(h) + b instead of a plain stack.
+  bool residual = false;
 
   /// The activations' batch dim.
   int64_t batch = 8;

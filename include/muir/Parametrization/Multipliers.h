@@ -25,7 +25,9 @@
 
 namespace mlir::tp {
 
-/// The quantities a multiplier may scale, as named in `tp.scaling`.
+/// The quantities a multiplier may scale: those of a parameter's
+/// `tp.scaling`, and `residual`, the branch multiplier of a tp.residual
+/// (matched by its name in the forward table, `<depth>.residual<k>`).
 bool isScaledQuantity(llvm::StringRef quantity);
 
 /// Per-module (glob over parameter paths) and per-depth multipliers.
@@ -41,12 +43,14 @@ public:
                                            llvm::StringRef path);
 
   /// Checks the multipliers against the model they scale, whose parameters
-  /// are `params` and whose base model has `baseBlocks` blocks (0 without a
-  /// depth dim): every module pattern must match a parameter (a misspelt
-  /// path would otherwise be ignored silently; the error lists them) and
-  /// every depth list must have one factor per base block. Errors are
-  /// muir::JSONError at the pattern or the depth lists.
+  /// are `params`, whose residual branches are `residuals` (forward-table
+  /// names) and whose base model has `baseBlocks` blocks (0 without a depth
+  /// dim): every module pattern must match a parameter or a residual branch
+  /// (a misspelt path would otherwise be ignored silently; the error lists
+  /// them) and every depth list must have one factor per base block. Errors
+  /// are muir::JSONError at the pattern or the depth lists.
   llvm::Error checkModel(llvm::ArrayRef<llvm::StringRef> params,
+                         llvm::ArrayRef<llvm::StringRef> residuals,
                          int64_t baseBlocks) const;
 
   /// Product of the factors of every pattern matching `param`.

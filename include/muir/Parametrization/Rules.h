@@ -25,7 +25,8 @@
 namespace mlir::tp {
 
 enum class Scheme {
-  sp,
+  sp,        ///< CompleteP's SP: every quantity fixed at its base value
+  spPytorch, ///< TP5's SP (PyTorch's default): init std 1/sqrt(fan_in)
   mup,
   mupTable8,
   mupTable9,
@@ -82,11 +83,17 @@ struct Parametrization {
   Scheme scheme;
   Optimizer optimizer;
   Rational alpha;
+  /// Keep eps at its base value (microsoft/mup) instead of scaling it with
+  /// the gradient (TP5 App. B.3).
+  bool unscaledEps = false;
 
   /// The rule for a parameter of `role` at `placement`, or an error naming
   /// the missing cell. Depth factors go to parameters in the blocks only.
   llvm::Expected<RoleRule> rule(Role role, Placement placement) const;
   ForwardRule forward() const;
+  /// True for the schemes with depth rules (depth-mup, completep,
+  /// completedp).
+  bool scalesDepth() const;
   /// Tied parameters share storage, so the owner's and the tied use's init,
   /// lr, weight decay and eps rules must agree. Both are model-level (the
   /// dialect forbids ties in repeated blocks).

@@ -12,6 +12,10 @@
 // RUN: not muir-opt %s --tp-parametrize --tp-instantiate='multipliers=%S/Inputs/multipliers/glob.json' 2>&1 | FileCheck %s --check-prefix=GLOB
 // RUN: not muir-opt %s --tp-parametrize --tp-instantiate='multipliers=%S/Inputs/multipliers/ragged.json' 2>&1 | FileCheck %s --check-prefix=RAGGED
 // RUN: not muir-opt %s --tp-parametrize --tp-instantiate='multipliers=%S/Inputs/multipliers/depth3.json' 2>&1 | FileCheck %s --check-prefix=DEPTH
+// RUN: not muir-opt %s --tp-parametrize --tp-instantiate='init-std=abc' 2>&1 | FileCheck %s --check-prefix=INITSTD
+// RUN: not muir-opt %s --tp-parametrize --tp-instantiate='init-std=fan-in2' 2>&1 | FileCheck %s --check-prefix=FANIN
+// RUN: not muir-opt %s --tp-parametrize --tp-instantiate='init-std=fan-in:-1' 2>&1 | FileCheck %s --check-prefix=GAIN
+// RUN: not muir-opt %s --tp-parametrize --tp-instantiate='init-std=-0.5' 2>&1 | FileCheck %s --check-prefix=NEGSTD
 // RUN: not muir-opt %s --tp-print-report 2>&1 | FileCheck %s --check-prefix=REPORT
 // RUN: not muir-opt %s --tp-parametrize --tp-instantiate --tp-print-report=format=yaml 2>&1 | FileCheck %s --check-prefix=FORMAT
 
@@ -23,7 +27,7 @@
 // MISSING: error: option 'multipliers': {{.*}}missing.json: cannot read the multipliers file: No such file or directory
 // SYNTAX: syntax.json:2:1: error: invalid JSON: Expected object key
 // NEGATIVE: negative.json:1:20: error: $.modules.w.lr: expected a positive number (0 is allowed for weight_decay)
-// QUANTITY: quantity.json:1:20: error: $.modules.w.learning_rate: unknown quantity; expected init_std, multiplier, lr, weight_decay, eps, beta1 or beta2
+// QUANTITY: quantity.json:1:20: error: $.modules.w.learning_rate: unknown quantity; expected init_std, multiplier, lr, weight_decay, eps, beta1, beta2 or residual
 // KEY: key.json:1:2: error: $.layers: unknown key; expected 'modules' or 'depth'
 // GLOB: glob.json:1:14: error: $.modules["[w"]: invalid glob pattern, unmatched '['
 // RAGGED: ragged.json:1:{{12|26}}: error: $.depth.{{lr|eps}}: every depth list needs one factor per base block; lists differ in length
@@ -44,3 +48,8 @@ tp.model @m {
   }
   tp.output %y : !tp.tensor<[b, d], f32>
 }
+
+// INITSTD: error: cannot read init-std 'abc'; write a number (0.02), fan-in or fan-in:GAIN (fan-in:2)
+// FANIN: error: cannot read init-std 'fan-in2'; write a number (0.02), fan-in or fan-in:GAIN (fan-in:2)
+// GAIN: error: init-std gain must not be negative, got -1
+// NEGSTD: error: init-std must not be negative, got -5.000000e-01

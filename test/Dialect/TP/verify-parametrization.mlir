@@ -258,6 +258,20 @@ tp.model @eps_constant_under_table8 attributes {tp.parametrization = {optimizer 
 
 // -----
 
+// The same constant eps chosen on purpose (tp-parametrize unscaled-eps, as
+// microsoft/mup does) is recorded, so the eps check is off and says so once.
+// expected-remark @+1 {{eps is unscaled by choice (tp-parametrize unscaled-eps, microsoft/mup's behaviour), so the eps check is off: eps stays at its base value while the gradients shrink like 1/width, which transfers only while eps is negligible next to sqrt(v) (TP5 App. B.3)}}
+tp.model @eps_unscaled_by_choice attributes {tp.parametrization = {optimizer = "adamw", scheme = "mup-table8", unscaled_eps}} {
+  tp.dim @b = fixed<2>
+  tp.dim @d = width<base 8, size 32>
+  %x = tp.input "x" : !tp.tensor<[b, d], f32>
+  %w = tp.param "fc" normal {tp.role = #tp.role<hidden>, tp.scaling = {eps = #tp.scale<1>, init_std = #tp.scale<N = -1/2>, lr = #tp.scale<N = -1>, multiplier = #tp.scale<1>, weight_decay = #tp.scale<N = 1>, width_dim = "d"}} : !tp.tensor<[d, d], f32>
+  %y = tp.linear %x, %w : (!tp.tensor<[b, d], f32>, !tp.tensor<[d, d], f32>) -> !tp.tensor<[b, d], f32>
+  tp.output %y : !tp.tensor<[b, d], f32>
+}
+
+// -----
+
 // The Table 8 readout's 1/fan_in multiplier makes its gradient 1/fan_in
 // too (Lemma J.1), so the Table 3 readout eps (constant) is too large.
 tp.model @eps_readout_multiplier attributes {tp.parametrization = {optimizer = "adam", scheme = "mup-table8"}} {

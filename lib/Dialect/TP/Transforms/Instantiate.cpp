@@ -8,6 +8,7 @@
 #include "mlir/IR/Builders.h"
 #include "muir/Dialect/TP/IR/ModelIndex.h"
 #include "muir/Dialect/TP/Transforms/Passes.h"
+#include "muir/Dialect/TP/Utils/ForwardTable.h"
 #include "muir/Parametrization/Multipliers.h"
 #include <cmath>
 
@@ -53,7 +54,41 @@ static void reportMultipliersError(ModelOp model, llvm::Error error) {
       });
 }
 
+/// The fan-in of the storage of `param` in the base model: the size of the
+/// dim a use contracts (the `in` of a linear's `[out, in]` weight, which is
+/// the last dim of the activation it reads), else 1: a table looked up by
+/// tp.embedding or added to the activations reads one entry per output, and
+/// a bias or a norm gain has fan-in 1 (TP5 Table 3: "the fan_in of a bias is
+/// 1"). A tied parameter has its owner's storage, so its owner's fan-in.
+static int64_t baseFanIn(const ModelIndex &index, ParamOp param) {
+  if (std::optional<StringRef> tied = param.getTied())
+    if (ParamOp owner = index.lookupParam(*tied))
+      param = owner;
+  for (OpOperand &use : param.getResult().getUses()) {
+    auto describes = dyn_cast<ParamUseOpInterface>(use.getOwner());
+    std::optional<ParamUse> how =
+        describes ? describes.getParamUse(use) : std::nullopt;
+    if (!how || how->kind != ParamUse::Kind::matrix || !how->input)
+      continue;
+    auto input = dyn_cast<NamedTensorType>(how->input.getType());
+    if (!input || input.getRank() == 0 ||
+        input.getDim(-1) != how->fanIn.getValue())
+      continue;
+    const DimInfo *dim = index.lookupDim(how->fanIn.getValue());
+    if (dim && dim->base > 0)
+      return dim->base;
+  }
+  return 1;
+}
+
 namespace {
+/// The base init std: one number for every tensor, or gain / sqrt(fan_in)
+/// per tensor (`fan-in[:gain]`).
+struct InitStdOption {
+  double value = 0.02;
+  bool perFanIn = false;
+};
+
 struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
   using Base::Base;
 
@@ -69,14 +104,24 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
       return signalPassFailure();
     }
     ModelIndex index(model);
+    FailureOr<std::vector<ResidualInfo>> residuals =
+        collectResiduals(model, index);
+    if (failed(residuals))
+      return signalPassFailure();
+    llvm::DenseMap<Operation *, StringRef> residualNames;
+    for (const ResidualInfo &r : *residuals)
+      residualNames[r.op] = r.name;
     const DimInfo *modelDepth = firstDim(index, DimKind::depth);
     Multipliers factors;
     if (!multipliers.empty()) {
       llvm::Expected<Multipliers> loaded = Multipliers::load(multipliers);
-      SmallVector<StringRef> names;
+      SmallVector<StringRef> names, branches;
       model.walk([&](ParamOp param) { names.push_back(param.getName()); });
+      for (const ResidualInfo &r : *residuals)
+        branches.push_back(r.name);
       llvm::Error error =
-          loaded ? loaded->checkModel(names, modelDepth ? modelDepth->base : 0)
+          loaded ? loaded->checkModel(names, branches,
+                                      modelDepth ? modelDepth->base : 0)
                  : loaded.takeError();
       if (error) {
         reportMultipliersError(model, std::move(error));
@@ -91,15 +136,18 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
       auto scaling = op->getAttrOfType<DictionaryAttr>("tp.scaling");
       if (!scaling)
         return WalkResult::advance();
+      // A parameter, or a residual branch named as in the forward table
+      // (its factors are the multipliers file's `residual` quantity).
       auto param = dyn_cast<ParamOp>(op);
-      StringRef name = param ? param.getName() : StringRef();
+      StringRef name = param ? param.getName() : residualNames.lookup(op);
+      bool repeated = param ? param.isRepeated() : isa<ResidualOp>(op);
       auto widthDim = scaling.getAs<StringAttr>("width_dim");
       double widthRatio =
           ratioOf(widthDim ? index.lookupDim(widthDim.getValue()) : nullptr);
       const DimInfo *depthDim = depthDimOf(index, modelDepth, op);
       double depthRatio = ratioOf(depthDim);
       int64_t blocks = 1;
-      if (depthDim && param && param.isRepeated())
+      if (depthDim && repeated)
         blocks = depthDim->target;
       SmallVector<NamedAttribute> values;
       for (NamedAttribute entry : scaling) {
@@ -107,14 +155,17 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
         if (!scale)
           continue;
         StringRef quantity = entry.getName().getValue();
+        StringRef factorKey = param ? quantity : StringRef("residual");
         bool isBeta = quantity == "beta1" || quantity == "beta2";
         double m =
             scale.evaluate(widthRatio, depthRatio, batchRatio, durationRatio) *
-            factors.moduleFactor(name, quantity);
+            factors.moduleFactor(name, factorKey);
         double base = baseValue(quantity);
+        if (quantity == "init_std" && param && initStdOption.perFanIn)
+          base /= std::sqrt(double(baseFanIn(index, param)));
         std::vector<double> perBlock(1, 1.0);
-        if (param && param.isRepeated() && factors.hasDepth(quantity))
-          perBlock = factors.depthFactors(quantity, blocks);
+        if (repeated && factors.hasDepth(factorKey))
+          perBlock = factors.depthFactors(factorKey, blocks);
         SmallVector<double> out;
         for (double d : perBlock) {
           double v = isBeta ? 1.0 - base * m * d : base * m * d;
@@ -161,10 +212,15 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
                       f64("batch", batchRatio),
                       f64("duration", durationRatio)})),
              b.getNamedAttr(
-                 "base", b.getDictionaryAttr(
-                             {f64("lr", lr), f64("init_std", initStd),
-                              f64("weight_decay", weightDecay), f64("eps", eps),
-                              f64("beta1", beta1), f64("beta2", beta2)})),
+                 "base",
+                 b.getDictionaryAttr(
+                     {f64("lr", lr), f64("init_std", initStdOption.value),
+                      b.getNamedAttr("init_std_rule",
+                                     b.getStringAttr(initStdOption.perFanIn
+                                                         ? "fan_in"
+                                                         : "fixed")),
+                      f64("weight_decay", weightDecay), f64("eps", eps),
+                      f64("beta1", beta1), f64("beta2", beta2)})),
              f64("steps_multiplier", stepsMultiplier)}));
   }
 
@@ -173,7 +229,7 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
     if (quantity == "lr")
       return lr;
     if (quantity == "init_std")
-      return initStd;
+      return initStdOption.value;
     if (quantity == "weight_decay")
       return weightDecay;
     if (quantity == "eps")
@@ -185,7 +241,36 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
     return 1.0; // multiplier
   }
 
+  InitStdOption initStdOption;
+
+  /// Reads `init-std`: a number, or `fan-in` / `fan-in:GAIN`.
+  LogicalResult parseInitStd(ModelOp model) {
+    StringRef text = StringRef(initStd).trim();
+    initStdOption = InitStdOption();
+    if (text.consume_front("fan-in")) {
+      initStdOption.perFanIn = true;
+      initStdOption.value = 1.0;
+      if (text.empty())
+        return success();
+      if (!text.consume_front(":") || text.getAsDouble(initStdOption.value))
+        return model.emitError()
+               << "cannot read init-std '" << initStd
+               << "'; write a number (0.02), fan-in or fan-in:GAIN (fan-in:2)";
+      if (!(initStdOption.value >= 0) || !std::isfinite(initStdOption.value))
+        return model.emitError() << "init-std gain must not be negative, got "
+                                 << initStdOption.value;
+      return success();
+    }
+    if (text.getAsDouble(initStdOption.value))
+      return model.emitError()
+             << "cannot read init-std '" << initStd
+             << "'; write a number (0.02), fan-in or fan-in:GAIN (fan-in:2)";
+    return success();
+  }
+
   LogicalResult checkOptions(ModelOp model) {
+    if (failed(parseInitStd(model)))
+      return failure();
     auto positive = [&](StringRef what, double v) -> LogicalResult {
       if (v > 0 && std::isfinite(v))
         return success();
@@ -202,7 +287,7 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
       return model.emitError() << what << " must be in [0, 1), got " << v;
     };
     return success(succeeded(positive("lr", lr)) &&
-                   succeeded(nonNegative("init-std", initStd)) &&
+                   succeeded(nonNegative("init-std", initStdOption.value)) &&
                    succeeded(nonNegative("weight-decay", weightDecay)) &&
                    succeeded(nonNegative("eps", eps)) &&
                    succeeded(beta("beta1", beta1)) &&

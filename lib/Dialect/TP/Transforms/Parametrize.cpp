@@ -63,13 +63,15 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
     FailureOr<Parametrization> p = parseOptions(model);
     if (failed(p))
       return signalPassFailure();
+    ModelIndex index(model);
+    if (p->scalesDepth() && failed(checkResidualBlocks(model, index, *p)))
+      return signalPassFailure();
     FailureOr<llvm::DenseMap<Operation *, ParamRole>> roles =
         deriveRoles(model);
     if (failed(roles))
       return signalPassFailure();
     MLIRContext *context = &getContext();
     Builder b(context);
-    ModelIndex index(model);
 
     WalkResult walk = model.walk([&](ParamOp param) -> WalkResult {
       const ParamRole &role = (*roles)[param];
@@ -138,14 +140,52 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
                          ? AttentionScale::inv_head_dim
                          : AttentionScale::inv_sqrt_head_dim));
     });
-    model->setAttr(
-        "tp.parametrization",
-        b.getDictionaryAttr(
-            {b.getNamedAttr("scheme", b.getStringAttr(schemeName(p->scheme))),
-             b.getNamedAttr("optimizer",
-                            b.getStringAttr(optimizerName(p->optimizer))),
-             b.getNamedAttr("alpha", b.getStringAttr(p->alpha.str())),
-             b.getNamedAttr("steps", toAttr(context, forward.steps, false))}));
+    SmallVector<NamedAttribute> recorded = {
+        b.getNamedAttr("scheme", b.getStringAttr(schemeName(p->scheme))),
+        b.getNamedAttr("optimizer",
+                       b.getStringAttr(optimizerName(p->optimizer))),
+        b.getNamedAttr("alpha", b.getStringAttr(p->alpha.str())),
+        b.getNamedAttr("steps", toAttr(context, forward.steps, false))};
+    if (p->unscaledEps)
+      recorded.push_back(b.getNamedAttr("unscaled_eps", b.getUnitAttr()));
+    model->setAttr("tp.parametrization", b.getDictionaryAttr(recorded));
+  }
+
+  /// Depth rules compensate the branch multiplier m_L^-alpha of residual
+  /// blocks; a plain stack whose depth grows has no branch to scale.
+  LogicalResult checkResidualBlocks(ModelOp model, const ModelIndex &index,
+                                    const Parametrization &p) {
+    WalkResult walk = model.walk([&](RepeatOp repeat) -> WalkResult {
+      const DimInfo *depth = index.lookupDim(repeat.getDepth());
+      if (!depth || depth->base == depth->target)
+        return WalkResult::advance();
+      bool residual = false;
+      repeat.getBody().walk([&](ResidualOp) { residual = true; });
+      if (residual)
+        return WalkResult::advance();
+      InFlightDiagnostic diag =
+          allowDepthWithoutResidual ? repeat.emitWarning() : repeat.emitError();
+      diag << "scheme '" << schemeName(p.scheme) << "' transfers across depth "
+           << "through residual branches, but the blocks of @"
+           << repeat.getDepth() << " (" << depth->base << " -> "
+           << depth->target
+           << " blocks) have no tp.residual: a plain stack has no branch for "
+              "the depth rules to act on";
+      diag.attachNote()
+          << "the depth factors (LR x m_L^(alpha-1), eps x m_L^-alpha) "
+             "compensate the branch multiplier of h + m_L^-alpha f(h) "
+             "(CompleteP Table 1 'MHA/MLP Residual'); make the blocks "
+             "residual (an mlp card's \"residual\": true), keep the depth of "
+             "the base model, or use a width-only scheme"
+          << (allowDepthWithoutResidual
+                  ? ""
+                  : "; allow-depth-without-residual (muirc "
+                    "--allow-depth-without-residual) applies the depth rules "
+                    "anyway, with a warning");
+      return allowDepthWithoutResidual ? WalkResult::advance()
+                                       : WalkResult::interrupt();
+    });
+    return failure(walk.wasInterrupted());
   }
 
   FailureOr<Parametrization> parseOptions(ModelOp model) {
@@ -153,8 +193,8 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
     if (!s)
       return model.emitError()
              << "unknown scheme '" << scheme
-             << "'; expected sp, mup, mup-table8, mup-table9, depth-mup, "
-                "completep or completedp";
+             << "'; expected sp, sp-pytorch, mup, mup-table8, mup-table9, "
+                "depth-mup, completep or completedp";
     std::optional<Optimizer> o = parseOptimizer(optimizer);
     if (!o)
       return model.emitError() << "unknown optimizer '" << optimizer
@@ -178,7 +218,7 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
                << parsed->str();
       a = *parsed;
     }
-    return Parametrization{*s, *o, a};
+    return Parametrization{*s, *o, a, unscaledEps};
   }
 };
 } // namespace

@@ -43,8 +43,10 @@ static std::string batchDurationPower(Rational batch, Rational duration) {
   return s.empty() ? "1" : s;
 }
 
-/// Every scheme but `sp` is built on one of the muP tables.
-static bool isMupFamily(Scheme scheme) { return scheme != Scheme::sp; }
+/// Every scheme but the two SPs is built on one of the muP tables.
+static bool isMupFamily(Scheme scheme) {
+  return scheme != Scheme::sp && scheme != Scheme::spPytorch;
+}
 
 static bool hasEps(Optimizer o) {
   return o == Optimizer::adam || o == Optimizer::adamw ||
@@ -128,7 +130,8 @@ TPVerifyParametrizationPass::readParametrization(ModelOp model) {
               "string, got "
            << dict << "; run tp-parametrize first";
   // alpha only shapes depth exponents, which these checks do not read.
-  return Parametrization{*scheme, *optimizer, Rational(1)};
+  return Parametrization{*scheme, *optimizer, Rational(1),
+                         static_cast<bool>(dict.get("unscaled_eps"))};
 }
 
 FailureOr<Annotation> TPVerifyParametrizationPass::readAnnotation(
@@ -409,9 +412,16 @@ void TPVerifyParametrizationPass::runOnOperation() {
     }
     checkWeightDecay(a, p->scheme, p->optimizer);
     checkDepthOutsideBlocks(a, placements);
-    if (isMupFamily(p->scheme) && hasEps(p->optimizer))
+    if (isMupFamily(p->scheme) && hasEps(p->optimizer) && !p->unscaledEps)
       checkEps(a);
   });
+  if (p->unscaledEps && isMupFamily(p->scheme) && hasEps(p->optimizer))
+    model.emitRemark()
+        << "eps is unscaled by choice (tp-parametrize unscaled-eps, "
+           "microsoft/mup's behaviour), so the eps check is off: eps stays at "
+           "its base value while the gradients shrink like 1/width, which "
+           "transfers only while eps is negligible next to sqrt(v) (TP5 App. "
+           "B.3)";
   if (strict && findings)
     signalPassFailure();
 }

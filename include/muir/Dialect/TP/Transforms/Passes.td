@@ -51,18 +51,40 @@ def TPParametrize : Pass<"tp-parametrize", "ModelOp"> {
     `scale` gets the scheme's logit scale, and the model records the scheme
     and the training-steps rule in `tp.parametrization`.
 
+    Adam's epsilon scales like the gradient of the stored weight (TP5
+    App. B.3), and in the blocks by m_L^-alpha; with `unscaled-eps` it keeps
+    its base value everywhere, as microsoft/mup does (the model then records
+    `unscaled_eps` in `tp.parametrization`).
+
+    Depth factors go to the parameters inside the `tp.repeat` blocks only,
+    whatever their role: a parameter before or after the blocks never scales
+    with depth.
+
     Fails with a diagnostic when a role cannot be derived, when a scheme has
-    no rule for the optimizer, or when a tied parameter would need two
-    different rules for its one storage.
+    no rule for the optimizer, when a tied parameter would need two
+    different rules for its one storage, or when a depth scheme
+    (`depth-mup`, `completep`, `completedp`) meets a `tp.repeat` whose depth
+    ratio is not 1 and whose body has no `tp.residual`: the depth rules
+    compensate the residual branch multiplier, so a plain stack has nothing
+    for them to act on (`allow-depth-without-residual` makes this a
+    warning and applies the rules anyway).
   }];
   let options = [
     Option<"scheme", "scheme", "std::string", /*default=*/"\"completep\"",
-           "sp | mup | mup-table8 | mup-table9 | depth-mup | completep | completedp">,
+           "sp | sp-pytorch | mup | mup-table8 | mup-table9 | depth-mup | completep | completedp">,
     Option<"optimizer", "optimizer", "std::string", /*default=*/"\"adamw\"",
            "sgd | sgd-momentum | sgd-nesterov | adam | adamw | adamw-decoupled | lion | adam-atan2">,
     Option<"alpha", "alpha", "std::string", /*default=*/"\"\"",
            "depth exponent of the residual branch multiplier m_L^-alpha, in "
            "[1/2, 1] (N, N/D or a decimal); default 1, or 1/2 for depth-mup">,
+    Option<"unscaledEps", "unscaled-eps", "bool", /*default=*/"false",
+           "keep Adam's eps at its base value for every parameter "
+           "(microsoft/mup's MuAdam) instead of scaling it with the "
+           "gradient (TP5 App. B.3; the default)">,
+    Option<"allowDepthWithoutResidual", "allow-depth-without-residual",
+           "bool", /*default=*/"false",
+           "under a depth scheme, a tp.repeat whose depth grows but whose "
+           "body has no tp.residual is a warning instead of an error">,
   ];
 }
 
@@ -95,7 +117,9 @@ def TPInstantiate : Pass<"tp-instantiate", "ModelOp"> {
   }];
   let options = [
     Option<"lr", "lr", "double", "1e-3", "base learning rate">,
-    Option<"initStd", "init-std", "double", "0.02", "base init std">,
+    Option<"initStd", "init-std", "std::string", "\"0.02\"",
+           "base init std: a number for every tensor, or fan-in[:gain] for "
+           "gain / sqrt(fan_in at the base model) per tensor (gain 1)">,
     Option<"weightDecay", "weight-decay", "double", "0.0", "base weight decay">,
     Option<"eps", "eps", "double", "1e-8", "base Adam epsilon">,
     Option<"beta1", "beta1", "double", "0.9", "base beta1">,

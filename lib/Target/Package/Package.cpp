@@ -31,9 +31,12 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
+#include "llvm/TargetParser/Host.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -41,6 +44,7 @@
 #include <fmt/format.h>
 
 #include "PackageAbiText.inc"
+#include "StagedDirectory.h"
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -53,6 +57,17 @@ struct Entry {
   int64_t offset = 0, stride = 0, numel = 0, copies = 1;
 };
 } // namespace
+
+/// Whether a package directory may hold a file called `name`: what
+/// writePackage writes (the object file only while it builds).
+static bool isPackageFile(StringRef name) {
+  if (name.consume_front("kernels.sm_") && name.consume_back(".cubin"))
+    return !name.empty() && llvm::all_of(name, llvm::isDigit);
+  return llvm::is_contained({"libmuir_kernels.so", "manifest.json",
+                             "muir_package.h", "package_abi.h",
+                             "package_table.c", "kernels.ptx", "kernels.o"},
+                            name);
+}
 
 /// `blocks.attn.q.weight` -> `BLOCKS_ATTN_Q_WEIGHT` for C identifiers.
 static std::string macroName(StringRef name) {
@@ -173,6 +188,23 @@ static std::string headerSource(ModelOp model, ArrayRef<Entry> entries,
   }
   s += "\n#endif\n";
   return s;
+}
+
+/// Checks that `cpu` names a CPU of this machine's target before any work
+/// is done: LLVM only warns about an unknown one, and may abort in codegen.
+static LogicalResult checkCpu(Operation *at, StringRef cpu) {
+  if (cpu == "native")
+    return success();
+  llvm::InitializeNativeTarget();
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(
+      target ? target->createMCSubtargetInfo(triple, "generic", "") : nullptr);
+  if (!generic || !generic->isCPUStringValid(cpu))
+    return at->emitError() << "unknown CPU '" << cpu << "' for "
+                           << triple.str() << " (llc -mcpu=help lists them)";
+  return success();
 }
 
 /// Lowers the kernel functions of `kernels` to an object file at `path`.
@@ -340,8 +372,8 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
                              << (optimizerName ? optimizerName.getValue() : "")
                              << "'; expected " << optimizerNames();
 
-  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
-    return model.emitError() << "cannot create " << dir << ": " << ec.message();
+  if (failed(checkCpu(model, options.cpu)))
+    return failure();
 
   FailureOr<std::vector<ParamInfo>> params = collectParams(model);
   if (failed(params))
@@ -432,9 +464,16 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
                                     {"params", std::move(layout)}}},
       {"kernels", std::move(kernelsEntry)}};
 
-  SmallString<256> path(dir);
+  // Everything is written into a staging directory beside `dir` and renamed
+  // into place at the end, manifest.json last: a run that fails or is killed
+  // leaves the previous package as it was.
+  llvm::Expected<muir::StagedDirectory> staged =
+      muir::StagedDirectory::create(dir, isPackageFile);
+  if (!staged)
+    return model.emitError() << llvm::toString(staged.takeError());
+  StringRef stage = staged->path();
   auto at = [&](StringRef name) {
-    SmallString<256> p(dir);
+    SmallString<256> p(stage);
     llvm::sys::path::append(p, name);
     return std::string(p);
   };
@@ -442,8 +481,7 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
   llvm::raw_string_ostream manifestOs(manifestText);
   manifestOs << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest)))
              << "\n";
-  if (failed(writeFile(model, at("manifest.json"), manifestText)) ||
-      failed(writeFile(model, at("package_abi.h"), kPackageAbiText)) ||
+  if (failed(writeFile(model, at("package_abi.h"), kPackageAbiText)) ||
       failed(writeFile(
           model, at("muir_package.h"),
           headerSource(model, entries, *optimizer, elements, alignment))) ||
@@ -466,7 +504,7 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
   }
   if (gpu) {
     OwningOpRef<ModuleOp> cuda = kernels->clone();
-    if (failed(emitCuda(*cuda, dir, ptxas)))
+    if (failed(emitCuda(*cuda, stage, ptxas)))
       return failure();
     for (auto m :
          llvm::make_early_inc_range(kernels->getOps<gpu::GPUModuleOp>()))
@@ -481,7 +519,7 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
     return model.emitError() << "no C compiler to link the package; install "
                                 "clang-22 or set MUIR_PACKAGE_CC";
   std::string library = at("libmuir_kernels.so"), table = at("package_table.c"),
-              object = at("kernels.o"), include = "-I" + dir.str();
+              object = at("kernels.o"), include = "-I" + stage.str();
   SmallVector<StringRef> args = {cc,   "-shared", "-fPIC", "-O2",  include,
                                  "-o", library,   table,   object, "-lm"};
   std::string error;
@@ -491,5 +529,9 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
            << "linking " << library << " with " << cc << " failed (exit " << rc
            << ")" << (error.empty() ? "" : ": " + error);
   llvm::sys::fs::remove(object);
+  if (failed(writeFile(model, at("manifest.json"), manifestText)))
+    return failure();
+  if (llvm::Error e = staged->commit(isPackageFile))
+    return model.emitError() << llvm::toString(std::move(e));
   return success();
 }

@@ -7,7 +7,7 @@
 # manifest's per-tensor constants say (through the runtime, so a swapped
 # buffer or a lost lr_factor shows).
 #
-# RUN: %python %s %muir_tools %muir_src %t | FileCheck %s
+# RUN: rm -rf %t && %python %s %muir_tools %muir_src %t | FileCheck %s
 # CHECK: gpt2: table matches the manifest
 # CHECK-NEXT: gpt2: views ok
 # CHECK-NEXT: gpt2: init shards ok

@@ -36,11 +36,11 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
-#include "llvm/TargetParser/Host.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
 #include <fmt/format.h>
 
 #include "PackageAbiText.inc"
@@ -198,12 +198,13 @@ static LogicalResult checkCpu(Operation *at, StringRef cpu) {
   llvm::InitializeNativeTarget();
   llvm::Triple triple(llvm::sys::getProcessTriple());
   std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
   std::unique_ptr<llvm::MCSubtargetInfo> generic(
       target ? target->createMCSubtargetInfo(triple, "generic", "") : nullptr);
   if (!generic || !generic->isCPUStringValid(cpu))
-    return at->emitError() << "unknown CPU '" << cpu << "' for "
-                           << triple.str() << " (llc -mcpu=help lists them)";
+    return at->emitError() << "unknown CPU '" << cpu << "' for " << triple.str()
+                           << " (llc -mcpu=help lists them)";
   return success();
 }
 

@@ -69,9 +69,9 @@ static bool removePackageDirectory(StringRef dir,
 static int tryLock(StringRef dir, bool create) {
   llvm::SmallString<256> path(dir);
   llvm::sys::path::append(path, StagedDirectory::kLockFile);
-  int fd = ::open(path.c_str(),
-                  O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0),
-                  0600);
+  int fd =
+      ::open(path.c_str(),
+             O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
   if (fd < 0)
     return -1;
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -1,4 +1,4 @@
-# RUN: %python %s %muir_tools %muir_src %t
+# RUN: rm -rf %t && %python %s %muir_tools %muir_src %t
 #
 # The GPU kernels run on the CPU, bit for bit against the CPU kernels.
 # convert-tp-to-kernels{gpu=true} builds muir_init_kernel and
@@ -116,12 +116,12 @@ def build(model, scheme, optimizer, name, extra):
                 f"symbol-privatize{{exclude={','.join(EMULATED)}}},symbol-dce,"
                 "convert-vector-to-llvm,tp-lower-to-cpu)")
     subprocess.run([f"{TOOLS}/muir-opt", model, f"--pass-pipeline={pipeline}",
-                    "-o", f"{out}/emulated.mlir"], check=True)
-    subprocess.run([MLIR_TRANSLATE, "--mlir-to-llvmir", f"{out}/emulated.mlir",
-                    "-o", f"{out}/emulated.ll"], check=True)
+                    "-o", f"{out}-emulated.mlir"], check=True)
+    subprocess.run([MLIR_TRANSLATE, "--mlir-to-llvmir", f"{out}-emulated.mlir",
+                    "-o", f"{out}-emulated.ll"], check=True)
     subprocess.run([CC, "-O2", "-shared", "-fPIC", "-Wno-override-module",
-                    f"{out}/emulated.ll", "-o", f"{out}/libemulated.so", "-lm"], check=True)
-    emu = ctypes.CDLL(f"{out}/libemulated.so")
+                    f"{out}-emulated.ll", "-o", f"{out}-libemulated.so", "-lm"], check=True)
+    emu = ctypes.CDLL(f"{out}-libemulated.so")
     i64, f32, vp = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
     emu.muir_init_kernel_emulated.argtypes = [vp, ctypes.c_uint64, i64, i64, i64, i64]
     emu.muir_step_kernel_emulated.argtypes = [vp, vp, vp, vp, i64, f32, i64, i64]

@@ -1,4 +1,4 @@
-# RUN: %python %s %muir_tools %muir_src %t
+# RUN: rm -rf %t && %python %s %muir_tools %muir_src %t
 #
 # The generated CPU kernels of real packages against references written
 # separately: Philox4x32-10 against Random123's known answers

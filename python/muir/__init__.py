@@ -18,6 +18,12 @@ A repeated parameter (one copy per block) has its copies as the leading
 dimension: shape (copies, *shape). A tied parameter views its owner's memory.
 Errors from the runtime raise muir.Error(status, message).
 
+The forward pass is the trainer's: it applies each parameter's
+``ParamInfo.multiplier`` (W = multiplier * w at every use), each residual
+branch's ``Package.residuals[k].multiplier[l]`` and each attention's
+``Package.attention[k].scale``, once each (docs/Parametrization.md, "Applying
+the forward multipliers in a trainer").
+
 The runtime library is found through the MUIR_RUNTIME_LIB environment
 variable, else next to this package, else in <repo>/build/lib.
 """
@@ -29,14 +35,15 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Optional, Tuple, Union
 
 import numpy as np
 
 from . import _ffi
 
-__all__ = ["Error", "Status", "ParamInfo", "Package", "State",
-           "aligned_zeros", "runtime_api_version", "package_abi_version"]
+__all__ = ["Error", "Status", "ParamInfo", "ResidualInfo", "AttentionInfo",
+           "Package", "State", "aligned_zeros", "runtime_api_version",
+           "package_abi_version"]
 
 
 class Status(enum.IntEnum):
@@ -107,6 +114,12 @@ class ParamInfo:
     offset: int  # first element of copy 0 in every flat buffer
     stride: int  # elements from one copy to the next
     numel: int  # elements of one copy
+    #: The forward multiplier: every use of the parameter reads
+    #: ``multiplier * w``. One float, or for a repeated parameter a tuple
+    #: with one per copy (the views' leading dim). The readout's is the
+    #: output multiplier, the embedding's the embedding multiplier: apply
+    #: each once.
+    multiplier: Union[float, Tuple[float, ...]]
 
     @property
     def shape(self):
@@ -114,6 +127,27 @@ class ParamInfo:
         if self.copies > 1:
             return (self.copies,) + self.copy_shape
         return self.copy_shape
+
+
+@dataclass(frozen=True)
+class ResidualInfo:
+    """One residual branch (muir_residual_info_t): in block l the forward
+    pass computes ``stream + multiplier[l] * branch``."""
+    name: str  # "<depth>.residual<k>", as in the multipliers file
+    depth: str  # the depth dim of its tp.repeat
+    index_in_block: int  # program order among its block's residuals
+    copies: int  # blocks
+    multiplier: Tuple[float, ...]  # one per block
+
+
+@dataclass(frozen=True)
+class AttentionInfo:
+    """One attention (muir_attention_info_t): ``softmax(scale * q.k)`` over
+    each head."""
+    name: str  # "<depth>.attention<k>", or "attention<k>" at model level
+    head_dim: str
+    head_dim_size: int
+    scale: float  # 1/d_head or 1/sqrt(d_head); 1 when unscaled
 
 
 def _parse_device(device):
@@ -176,10 +210,24 @@ class Package:
                 copies=p.copies,
                 offset=p.offset,
                 stride=p.stride,
-                numel=p.numel)
+                numel=p.numel,
+                multiplier=(tuple(p.multiplier[:p.copies]) if p.copies > 1
+                            else p.multiplier[0]))
         #: name -> ParamInfo, in table order (the C table is the source of
         #: truth for the layout).
         self.params_info = params
+        #: The residual branches (ResidualInfo) and attentions
+        #: (AttentionInfo) in program order: the forward multipliers besides
+        #: each parameter's own.
+        self.residuals = [
+            ResidualInfo(name=r.name.decode(), depth=r.depth.decode(),
+                         index_in_block=r.index_in_block, copies=r.copies,
+                         multiplier=tuple(r.multiplier[:r.copies]))
+            for r in info.residuals[:info.num_residuals]]
+        self.attention = [
+            AttentionInfo(name=a.name.decode(), head_dim=a.head_dim.decode(),
+                          head_dim_size=a.head_dim_size, scale=a.scale)
+            for a in info.attentions[:info.num_attentions]]
         manifest = os.path.join(self.path, "manifest.json")
         #: manifest.json as written by muirc (None if absent): the constants
         #: and metadata beyond the C table.

@@ -21,6 +21,28 @@ class ParamInfo(ctypes.Structure):
         ("offset", ctypes.c_int64),
         ("stride", ctypes.c_int64),
         ("numel", ctypes.c_int64),
+        ("multiplier", ctypes.POINTER(ctypes.c_double)),
+    ]
+
+
+class ResidualInfo(ctypes.Structure):
+    """muir_residual_info_t."""
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("depth", ctypes.c_char_p),
+        ("index_in_block", ctypes.c_int64),
+        ("copies", ctypes.c_int64),
+        ("multiplier", ctypes.POINTER(ctypes.c_double)),
+    ]
+
+
+class AttentionInfo(ctypes.Structure):
+    """muir_attention_info_t."""
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("head_dim", ctypes.c_char_p),
+        ("head_dim_size", ctypes.c_int64),
+        ("scale", ctypes.c_double),
     ]
 
 
@@ -35,6 +57,10 @@ class PackageInfo(ctypes.Structure):
         ("params", ctypes.POINTER(ParamInfo)),
         ("buffer_elements", ctypes.c_int64),
         ("alignment", ctypes.c_int64),
+        ("num_residuals", ctypes.c_int64),
+        ("residuals", ctypes.POINTER(ResidualInfo)),
+        ("num_attentions", ctypes.c_int64),
+        ("attentions", ctypes.POINTER(AttentionInfo)),
     ]
 
 

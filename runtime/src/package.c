@@ -18,6 +18,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,24 @@ static int compareNames(const void *lhs, const void *rhs) {
   const muir_param_info_t *a = *(const muir_param_info_t *const *)lhs;
   const muir_param_info_t *b = *(const muir_param_info_t *const *)rhs;
   return strcmp(a->name, b->name);
+}
+
+/** Checks `n` forward multipliers of `what` (a parameter or a residual
+ *  branch called `name`): present and finite. */
+static muir_status_t checkMultipliers(const char *dir, const char *what,
+                                      const char *name, const double *values,
+                                      int64_t n) {
+  if (!values)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': %s '%s' has no forward multipliers",
+                          dir, what, name);
+  for (int64_t l = 0; l < n; ++l)
+    if (!isfinite(values[l]))
+      return muir_set_error(MUIR_ERROR_FORMAT,
+                            "package '%s': %s '%s' has a non-finite forward "
+                            "multiplier at copy %" PRId64,
+                            dir, what, name, l);
+  return MUIR_OK;
 }
 
 /** Checks one parameter on its own; `i` is its index. */
@@ -143,6 +162,55 @@ static muir_status_t checkParam(const char *dir,
                           "%" PRId64 " elements",
                           dir, name, p->offset, p->copies, p->stride, p->numel,
                           info->buffer_elements);
+  return checkMultipliers(dir, "parameter", name, p->multiplier, p->copies);
+}
+
+/** Checks the residual branches and attentions of the table. */
+static muir_status_t checkForward(const char *dir,
+                                  const muir_package_info_t *info) {
+  if (info->num_residuals < 0 || (info->num_residuals > 0 && !info->residuals))
+    return muir_set_error(
+        MUIR_ERROR_FORMAT,
+        "package '%s': bad residual list (%" PRId64 " branches at %p)", dir,
+        info->num_residuals, (const void *)info->residuals);
+  for (int64_t k = 0; k < info->num_residuals; ++k) {
+    const muir_residual_info_t *r = &info->residuals[k];
+    if (!r->name || !r->name[0] || !r->depth)
+      return muir_set_error(MUIR_ERROR_FORMAT,
+                            "package '%s': residual branch %" PRId64
+                            " has no name or depth dim",
+                            dir, k);
+    if (r->copies < 1 || r->index_in_block < 0)
+      return muir_set_error(MUIR_ERROR_FORMAT,
+                            "package '%s': residual branch '%s' has %" PRId64
+                            " copies and index %" PRId64
+                            " in its block (at least 1 and 0 needed)",
+                            dir, r->name, r->copies, r->index_in_block);
+    muir_status_t status = checkMultipliers(dir, "residual branch", r->name,
+                                            r->multiplier, r->copies);
+    if (status != MUIR_OK)
+      return status;
+  }
+  if (info->num_attentions < 0 ||
+      (info->num_attentions > 0 && !info->attentions))
+    return muir_set_error(
+        MUIR_ERROR_FORMAT,
+        "package '%s': bad attention list (%" PRId64 " attentions at %p)", dir,
+        info->num_attentions, (const void *)info->attentions);
+  for (int64_t k = 0; k < info->num_attentions; ++k) {
+    const muir_attention_info_t *a = &info->attentions[k];
+    if (!a->name || !a->name[0] || !a->head_dim)
+      return muir_set_error(MUIR_ERROR_FORMAT,
+                            "package '%s': attention %" PRId64
+                            " has no name or head dim",
+                            dir, k);
+    if (!(a->scale > 0) || !isfinite(a->scale) || a->head_dim_size < 1)
+      return muir_set_error(MUIR_ERROR_FORMAT,
+                            "package '%s': attention '%s' has scale %g over a "
+                            "head dim of %" PRId64
+                            " (a positive scale and size needed)",
+                            dir, a->name, a->scale, a->head_dim_size);
+  }
   return MUIR_OK;
 }
 
@@ -315,6 +383,9 @@ static muir_status_t checkTable(const char *dir,
     if (status != MUIR_OK)
       return status;
   }
+  muir_status_t status = checkForward(dir, info);
+  if (status != MUIR_OK)
+    return status;
   return checkOverlap(dir, info);
 }
 

@@ -3,7 +3,7 @@
 #
 # RUN: rm -rf %t && mkdir -p %t/pkg %t/empty %t/abi
 # RUN: %muir_build_fixture -o %t/pkg/libmuir_kernels.so
-# RUN: %muir_build_fixture -DFIXTURE_ABI=2 -o %t/abi/libmuir_kernels.so
+# RUN: %muir_build_fixture -DFIXTURE_ABI=3 -o %t/abi/libmuir_kernels.so
 # RUN: env MUIR_CUDA_DRIVER=%t/no/libcuda.so.1 %python %s %t | FileCheck %s
 
 import sys
@@ -31,7 +31,7 @@ S = muir.Status
 expect("missing", S.ERROR_IO, muir.Package, root + "/missing")
 # CHECK-NEXT: empty: ERROR_IO: package '{{.*}}/empty' has no readable libmuir_kernels.so
 expect("empty", S.ERROR_IO, muir.Package, root + "/empty")
-# CHECK-NEXT: abi: ERROR_VERSION: package '{{.*}}/abi' has ABI version 2 but this runtime reads version 1
+# CHECK-NEXT: abi: ERROR_VERSION: package '{{.*}}/abi' has ABI version 3 but this runtime reads version 2
 expect("abi", S.ERROR_VERSION, muir.Package, root + "/abi")
 
 pkg = muir.Package(root + "/pkg")

@@ -89,6 +89,26 @@ def check_example(example, dims, ties):
             p["tied_to"]), (info, p)
     tied = [i for i in pkg.params_info.values() if i.tied_to]
     assert [(i.name, i.tied_to) for i in tied] == ties, tied
+    # The forward multipliers: the table's are the report's, each once.
+    report = pkg.manifest["report"]
+    for p in report["params"]:
+        m = pkg.params_info[p["name"]].multiplier
+        want = p["multiplier"]
+        if isinstance(m, tuple) and not isinstance(want, list):
+            want = [want] * len(m)
+        assert (list(m) if isinstance(m, tuple) else m) == want, (p, m)
+    forward = report["forward"]
+    assert [(r.name, r.depth, r.index_in_block, r.copies) for r in pkg.residuals] \
+        == [(r["name"], r["depth"], r["index_in_block"], r["copies"])
+            for r in forward["residuals"]], pkg.residuals
+    for r, m in zip(pkg.residuals, forward["residuals"]):
+        want = m["multiplier"]
+        assert list(r.multiplier) == (want if isinstance(want, list)
+                                      else [want] * r.copies), (r, m)
+    assert [(a.name, a.head_dim, a.head_dim_size, a.scale)
+            for a in pkg.attention] == [
+        (a["name"], a["head_dim"], a["head_dim_size"], a["scale"])
+        for a in forward["attention"]], pkg.attention
     print(f"{example}: table matches the manifest")
 
     st = pkg.state()

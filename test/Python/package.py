@@ -45,6 +45,17 @@ for name, info in pkg.params_info.items():
     assert info.role == manifest[name]["role"]
     assert info.init == ("tied" if info.tied_to else manifest[name]["init"])
     assert pkg.find(name) == info
+# The forward multipliers of the fixture's table: one per copy of a
+# repeated parameter, else one number; the residual branch per block.
+assert pkg.params_info["blocks.w"].multiplier == (1.0, 1.0)
+assert pkg.params_info["embed.weight"].multiplier == 1.0
+assert pkg.params_info["unembed.weight"].multiplier == 1.0 / 3.0
+assert pkg.residuals == [muir.ResidualInfo(
+    name="layers.residual0", depth="layers", index_in_block=0, copies=2,
+    multiplier=(0.5, 0.25))], pkg.residuals
+assert pkg.attention == [muir.AttentionInfo(
+    name="layers.attention0", head_dim="d_head", head_dim_size=4,
+    scale=0.25)], pkg.attention
 print("package ok")
 
 # Views: the manifest's shapes, writable, writing through to the flat buffer

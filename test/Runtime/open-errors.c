@@ -29,7 +29,7 @@
 // A package built for another ABI.
 // RUN: %muir_build_fixture -DFIXTURE_ABI=999 -o %t/abi/libmuir_kernels.so
 // RUN: not %t/open %t/abi | FileCheck %s --check-prefix=ABI
-// ABI: open: version: package '{{.*}}/abi' has ABI version 999 but this runtime reads version 1; rebuild the package with a matching muirc
+// ABI: open: version: package '{{.*}}/abi' has ABI version 999 but this runtime reads version 2; rebuild the package with a matching muirc
 //
 // Corrupt tables (the FIXTURE_CORRUPT cases in Inputs/fixture_package.c).
 // RUN: mkdir %t/c1 && %muir_build_fixture -DFIXTURE_CORRUPT=1 -o %t/c1/libmuir_kernels.so
@@ -43,6 +43,9 @@
 // RUN: mkdir %t/c9 && %muir_build_fixture -DFIXTURE_CORRUPT=9 -o %t/c9/libmuir_kernels.so
 // RUN: mkdir %t/c10 && %muir_build_fixture -DFIXTURE_CORRUPT=10 -o %t/c10/libmuir_kernels.so
 // RUN: mkdir %t/c11 && %muir_build_fixture -DFIXTURE_CORRUPT=11 -o %t/c11/libmuir_kernels.so
+// RUN: mkdir %t/c12 && %muir_build_fixture -DFIXTURE_CORRUPT=12 -o %t/c12/libmuir_kernels.so
+// RUN: mkdir %t/c13 && %muir_build_fixture -Wno-division-by-zero -DFIXTURE_CORRUPT=13 -o %t/c13/libmuir_kernels.so
+// RUN: mkdir %t/c14 && %muir_build_fixture -DFIXTURE_CORRUPT=14 -o %t/c14/libmuir_kernels.so
 // RUN: not %t/open %t/c1 | FileCheck %s --check-prefix=MISALIGNED
 // MISALIGNED: open: format: package '{{.*}}/c1': parameter 'embed.weight' has offset 33, not a non-negative multiple of the alignment (64 bytes = 16 elements)
 // RUN: not %t/open %t/c2 | FileCheck %s --check-prefix=OVERLAP
@@ -65,6 +68,12 @@
 // OPTIMIZER: open: format: package '{{.*}}/c10': unknown optimizer 99
 // RUN: not %t/open %t/c11 | FileCheck %s --check-prefix=STATES
 // STATES: open: format: package '{{.*}}/c11': optimizer 3 keeps 2 state buffers, but the table declares 1
+// RUN: not %t/open %t/c12 | FileCheck %s --check-prefix=MULTIPLIER
+// MULTIPLIER: open: format: package '{{.*}}/c12': parameter 'blocks.w' has no forward multipliers
+// RUN: not %t/open %t/c13 | FileCheck %s --check-prefix=RESIDUAL
+// RESIDUAL: open: format: package '{{.*}}/c13': residual branch 'layers.residual0' has a non-finite forward multiplier at copy 1
+// RUN: not %t/open %t/c14 | FileCheck %s --check-prefix=ATTENTION
+// ATTENTION: open: format: package '{{.*}}/c14': attention 'layers.attention0' has scale 0 over a head dim of 4 (a positive scale and size needed)
 
 #include "check.h"
 

@@ -12,7 +12,7 @@
 
 int main(int argc, char **argv) {
   CHECK(argc == 2);
-  // CHECK: api 1 abi 1
+  // CHECK: api 1 abi 2
   printf("api %u abi %u\n", muir_runtime_api_version(),
          muir_runtime_package_abi_version());
   CHECK(muir_runtime_api_version() == MUIR_RUNTIME_API_VERSION);
@@ -31,18 +31,37 @@ int main(int argc, char **argv) {
          info->model, info->optimizer, info->num_states,
          (long long)info->num_params, (long long)info->buffer_elements,
          (long long)info->alignment);
-  // CHECK-NEXT: blocks.w hidden - init 0 shape [4,3] copies 2 offset 0 stride 16 numel 12
-  // CHECK-NEXT: embed.weight embedding - init 0 shape [2,3] copies 1 offset 32 stride 6 numel 6
-  // CHECK-NEXT: unembed.weight unembedding embed.weight init 5 shape [2,3] copies 1 offset 32 stride 6 numel 6
+  // CHECK-NEXT: blocks.w hidden - init 0 shape [4,3] copies 2 offset 0 stride 16 numel 12 multiplier 1 1
+  // CHECK-NEXT: embed.weight embedding - init 0 shape [2,3] copies 1 offset 32 stride 6 numel 6 multiplier 1
+  // CHECK-NEXT: unembed.weight unembedding embed.weight init 5 shape [2,3] copies 1 offset 32 stride 6 numel 6 multiplier 0.333333
   for (int64_t i = 0; i < info->num_params; ++i) {
     const muir_param_info_t *p = &info->params[i];
     printf("%s %s %s init %d shape [", p->name, p->role,
            p->tied_to ? p->tied_to : "-", p->init);
     for (int32_t d = 0; d < p->rank; ++d)
       printf("%s%lld", d ? "," : "", (long long)p->shape[d]);
-    printf("] copies %lld offset %lld stride %lld numel %lld\n",
+    printf("] copies %lld offset %lld stride %lld numel %lld multiplier",
            (long long)p->copies, (long long)p->offset, (long long)p->stride,
            (long long)p->numel);
+    for (int64_t l = 0; l < p->copies; ++l)
+      printf(" %g", p->multiplier[l]);
+    printf("\n");
+  }
+  // The forward multipliers besides each parameter's own.
+  // CHECK-NEXT: residual layers.residual0 depth layers index 0 copies 2 multiplier 0.5 0.25
+  // CHECK-NEXT: attention layers.attention0 head_dim d_head 4 scale 0.25
+  for (int64_t k = 0; k < info->num_residuals; ++k) {
+    const muir_residual_info_t *r = &info->residuals[k];
+    printf("residual %s depth %s index %lld copies %lld multiplier", r->name,
+           r->depth, (long long)r->index_in_block, (long long)r->copies);
+    for (int64_t l = 0; l < r->copies; ++l)
+      printf(" %g", r->multiplier[l]);
+    printf("\n");
+  }
+  for (int64_t k = 0; k < info->num_attentions; ++k) {
+    const muir_attention_info_t *a = &info->attentions[k];
+    printf("attention %s head_dim %s %lld scale %g\n", a->name, a->head_dim,
+           (long long)a->head_dim_size, a->scale);
   }
 
   const char *names[] = {"blocks.w", "embed.weight", "unembed.weight"};

@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 /** Bumped whenever a struct below or a kernel signature changes. */
-#define MUIR_PACKAGE_ABI_VERSION 1
+#define MUIR_PACKAGE_ABI_VERSION 2
 
 /** Initial distributions (same order as the tp dialect's InitKind). */
 typedef enum {
@@ -69,7 +69,34 @@ typedef struct {
   int64_t offset; /**< first element of copy 0 in every flat buffer */
   int64_t stride; /**< elements from one copy to the next (aligned) */
   int64_t numel;  /**< elements of one copy */
+  /** The forward multiplier, `copies` values (one per block): every use of
+   *  the parameter in the forward pass reads multiplier[l] * w, w being the
+   *  stored copy l. The readout's is the output multiplier and the
+   *  embedding's the embedding multiplier; apply each once. A tied
+   *  parameter has its own, applied at its own use. */
+  const double *multiplier;
 } muir_param_info_t;
+
+/** One residual branch (a tp.residual): in block l of its repeated blocks
+ *  the forward pass computes stream + multiplier[l] * branch. */
+typedef struct {
+  /** "<depth>.residual<k>": the k-th tp.residual, in program order, of the
+   *  blocks repeated over `depth` (the name the multipliers file uses). */
+  const char *name;
+  const char *depth;        /**< the depth dim of its tp.repeat */
+  int64_t index_in_block;   /**< program order among its block's residuals */
+  int64_t copies;           /**< blocks */
+  const double *multiplier; /**< `copies` values, one per block */
+} muir_residual_info_t;
+
+/** One attention (a tp.attention): softmax(scale * q.k) over each head. */
+typedef struct {
+  /** "<depth>.attention<k>" in repeated blocks, "attention<k>" elsewhere. */
+  const char *name;
+  const char *head_dim;  /**< the head dim's name */
+  int64_t head_dim_size; /**< its size in this model */
+  double scale;          /**< 1/d_head or 1/sqrt(d_head); 1 when unscaled */
+} muir_attention_info_t;
 
 /** The whole package. */
 typedef struct {
@@ -84,6 +111,12 @@ typedef struct {
   int64_t buffer_elements;
   /** Alignment of every tensor's offset, in bytes. */
   int64_t alignment;
+  /** The forward multipliers besides each parameter's own: every residual
+   *  branch and every attention's logit scale (NULL when there are none). */
+  int64_t num_residuals;
+  const muir_residual_info_t *residuals;
+  int64_t num_attentions;
+  const muir_attention_info_t *attentions;
 } muir_package_info_t;
 
 /** Returns the package description (static data; never NULL). */

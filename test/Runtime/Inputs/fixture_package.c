@@ -22,6 +22,9 @@
  *   FIXTURE_ABI=N        report ABI version N
  *   FIXTURE_OMIT_STEP    do not export muir_kernel_step
  *   FIXTURE_CORRUPT=K    break the table (see the FIXTURE_CORRUPT cases below)
+ *
+ * Forward multipliers: blocks.w 1 in both blocks, unembed.weight 1/3, one
+ * residual branch (0.5, 0.25 per block) and one attention (scale 1/4).
  *   FIXTURE_NO_EXPORTS   export nothing (the mock CUDA driver and the nvptx
  *                        kernels include this file for the per-element math)
  *
@@ -82,6 +85,17 @@
 #define UNEMBED_OFFSET EMBED_OFFSET
 #endif
 
+/* Forward multipliers: blocks.w per block, the readout's 1/fan_in. */
+__attribute__((unused)) static const double fixtureBlocksMultiplier[] = {
+    1.0, 1.0};
+#if FIXTURE_CORRUPT == 12
+#define BLOCKS_MULTIPLIER NULL /* no multipliers for a parameter */
+#else
+#define BLOCKS_MULTIPLIER fixtureBlocksMultiplier
+#endif
+static const double fixtureOne[] = {1.0};
+static const double fixtureReadoutMultiplier[] = {1.0 / 3.0};
+
 static const muir_param_info_t fixtureParams[] = {
     {"blocks.w",
      "hidden",
@@ -92,7 +106,8 @@ static const muir_param_info_t fixtureParams[] = {
      2,
      0,
      BLOCKS_STRIDE,
-     BLOCKS_NUMEL},
+     BLOCKS_NUMEL,
+     BLOCKS_MULTIPLIER},
     {EMBED_NAME,
      "embedding",
      NULL,
@@ -102,7 +117,8 @@ static const muir_param_info_t fixtureParams[] = {
      1,
      EMBED_OFFSET,
      6,
-     6},
+     6,
+     fixtureOne},
     {"unembed.weight",
      "unembedding",
      TIED_TO,
@@ -112,7 +128,27 @@ static const muir_param_info_t fixtureParams[] = {
      1,
      UNEMBED_OFFSET,
      6,
-     6},
+     6,
+     fixtureReadoutMultiplier},
+};
+
+/* One residual branch per block of blocks.w, one attention. */
+#if FIXTURE_CORRUPT == 13
+#define RESIDUAL_SECOND (1.0 / 0.0) /* a non-finite multiplier */
+#else
+#define RESIDUAL_SECOND 0.25
+#endif
+static const double fixtureResidualMultiplier[] = {0.5, RESIDUAL_SECOND};
+static const muir_residual_info_t fixtureResiduals[] = {
+    {"layers.residual0", "layers", 0, 2, fixtureResidualMultiplier},
+};
+#if FIXTURE_CORRUPT == 14
+#define ATTENTION_SCALE 0.0 /* not a positive scale */
+#else
+#define ATTENTION_SCALE 0.25
+#endif
+static const muir_attention_info_t fixtureAttentions[] = {
+    {"layers.attention0", "d_head", 4, ATTENTION_SCALE},
 };
 
 #define FIXTURE_NUM_PARAMS 3
@@ -131,6 +167,7 @@ static const muir_param_info_t fixtureParams[] = {
 static const muir_package_info_t info = {
     FIXTURE_ABI,        "fixture",     OPTIMIZER,        NUM_STATES,
     FIXTURE_NUM_PARAMS, fixtureParams, FIXTURE_ELEMENTS, ALIGNMENT,
+    1,                  fixtureResiduals, 1,             fixtureAttentions,
 };
 
 /** Per-tensor constants, as a compiled package bakes them in (index as in

@@ -137,14 +137,11 @@ static FailureOr<Report> collect(ModelOp model) {
     row.info = std::move(info);
     r.rows.push_back(std::move(row));
   }
-  ModelIndex index(model);
-  FailureOr<std::vector<ResidualInfo>> residuals =
-      collectResiduals(model, index);
-  FailureOr<std::vector<AttentionInfo>> attentions =
-      collectAttentions(model, index);
-  if (failed(residuals) || failed(attentions))
+  FailureOr<ForwardTable> forward =
+      collectForwardTable(model, ModelIndex(model));
+  if (failed(forward))
     return failure();
-  for (ResidualInfo &info : *residuals) {
+  for (ResidualInfo &info : forward->residuals) {
     auto scaling = info.op->getAttrOfType<DictionaryAttr>("tp.scaling");
     auto values = info.op->getAttrOfType<DictionaryAttr>("tp.values");
     auto scale = scaling ? scaling.getAs<ScaleAttr>("multiplier") : ScaleAttr();
@@ -154,7 +151,7 @@ static FailureOr<Report> collect(ModelOp model) {
                 "tp-instantiate first";
     r.residuals.push_back({info, {valuesOf(values.get("multiplier")), scale}});
   }
-  r.attentions = std::move(*attentions);
+  r.attentions = std::move(forward->attentions);
   return r;
 }
 

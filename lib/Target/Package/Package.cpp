@@ -61,11 +61,9 @@ struct Entry {
 };
 
 /// The forward multipliers besides each parameter's own.
-struct Forward {
-  std::vector<ResidualInfo> residuals;
+struct Forward : ForwardTable {
   /// One value per block of each residual branch.
   std::vector<std::vector<double>> residualMultipliers;
-  std::vector<AttentionInfo> attentions;
 };
 } // namespace
 
@@ -505,23 +503,16 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
     e.info = std::move(p);
     entries.push_back(std::move(e));
   }
-  Forward forward;
-  {
-    ModelIndex index(model);
-    FailureOr<std::vector<ResidualInfo>> residuals =
-        collectResiduals(model, index);
-    FailureOr<std::vector<AttentionInfo>> attentions =
-        collectAttentions(model, index);
-    if (failed(residuals) || failed(attentions))
+  FailureOr<ForwardTable> forwardTable =
+      collectForwardTable(model, ModelIndex(model));
+  if (failed(forwardTable))
+    return failure();
+  Forward forward{std::move(*forwardTable), {}};
+  for (const ResidualInfo &r : forward.residuals) {
+    FailureOr<std::vector<double>> m = multiplierPerCopy(r.op, r.copies);
+    if (failed(m))
       return failure();
-    for (const ResidualInfo &r : *residuals) {
-      FailureOr<std::vector<double>> m = multiplierPerCopy(r.op, r.copies);
-      if (failed(m))
-        return failure();
-      forward.residualMultipliers.push_back(std::move(*m));
-    }
-    forward.residuals = std::move(*residuals);
-    forward.attentions = std::move(*attentions);
+    forward.residualMultipliers.push_back(std::move(*m));
   }
 
   std::string ptxas;

@@ -104,12 +104,11 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
       return signalPassFailure();
     }
     ModelIndex index(model);
-    FailureOr<std::vector<ResidualInfo>> residuals =
-        collectResiduals(model, index);
-    if (failed(residuals))
+    FailureOr<ForwardTable> forward = collectForwardTable(model, index);
+    if (failed(forward))
       return signalPassFailure();
     llvm::DenseMap<Operation *, StringRef> residualNames;
-    for (const ResidualInfo &r : *residuals)
+    for (const ResidualInfo &r : forward->residuals)
       residualNames[r.op] = r.name;
     const DimInfo *modelDepth = firstDim(index, DimKind::depth);
     Multipliers factors;
@@ -117,7 +116,7 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
       llvm::Expected<Multipliers> loaded = Multipliers::load(multipliers);
       SmallVector<StringRef> names, branches;
       model.walk([&](ParamOp param) { names.push_back(param.getName()); });
-      for (const ResidualInfo &r : *residuals)
+      for (const ResidualInfo &r : forward->residuals)
         branches.push_back(r.name);
       llvm::Error error =
           loaded ? loaded->checkModel(names, branches,

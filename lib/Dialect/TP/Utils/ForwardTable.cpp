@@ -22,8 +22,8 @@ static FailureOr<int64_t> sizeOf(const ModelIndex &index, Operation *user,
   return decl->target;
 }
 
-FailureOr<std::vector<ResidualInfo>>
-mlir::tp::collectResiduals(ModelOp model, const ModelIndex &index) {
+static FailureOr<std::vector<ResidualInfo>>
+collectResiduals(ModelOp model, const ModelIndex &index) {
   std::vector<ResidualInfo> residuals;
   llvm::StringMap<int64_t> perDepth;
   llvm::DenseMap<Operation *, int64_t> perBlock;
@@ -50,8 +50,8 @@ mlir::tp::collectResiduals(ModelOp model, const ModelIndex &index) {
   return residuals;
 }
 
-FailureOr<std::vector<AttentionInfo>>
-mlir::tp::collectAttentions(ModelOp model, const ModelIndex &index) {
+static FailureOr<std::vector<AttentionInfo>>
+collectAttentions(ModelOp model, const ModelIndex &index) {
   std::vector<AttentionInfo> attentions;
   llvm::StringMap<int64_t> perScope;
   WalkResult walk = model.walk([&](AttentionOp op) -> WalkResult {
@@ -77,4 +77,15 @@ mlir::tp::collectAttentions(ModelOp model, const ModelIndex &index) {
   if (walk.wasInterrupted())
     return failure();
   return attentions;
+}
+
+FailureOr<ForwardTable> mlir::tp::collectForwardTable(ModelOp model,
+                                                      const ModelIndex &index) {
+  FailureOr<std::vector<ResidualInfo>> residuals =
+      collectResiduals(model, index);
+  FailureOr<std::vector<AttentionInfo>> attentions =
+      collectAttentions(model, index);
+  if (failed(residuals) || failed(attentions))
+    return failure();
+  return ForwardTable{std::move(*residuals), std::move(*attentions)};
 }

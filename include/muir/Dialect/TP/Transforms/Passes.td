@@ -102,8 +102,12 @@ def TPInstantiate : Pass<"tp-instantiate", "ModelOp"> {
     - batch and duration ratios: `batch / base-batch`, `tokens / base-tokens`.
 
     `lr`, `init_std`, `weight_decay`, `eps` and the multiplier are base value
-    x monomial; `beta1`/`beta2` are 1 - (1 - base) x monomial. The optional
-    `multipliers` file (JSON) adds Complete^(d)P's per-module factors:
+    x monomial; `beta1`/`beta2` are 1 - (1 - base) x monomial; each
+    `tp.residual` gets its branch multiplier. `init-std` is one base std, or
+    `fan-in[:gain]`: gain / sqrt(fan-in at the base model) per tensor, the
+    fan-in being what a linear contracts (1 for looked-up tables, biases and
+    norm gains). The optional `multipliers` file (JSON) adds
+    Complete^(d)P's per-module factors:
 
     ```json
     {"modules": {"blocks.attn.*": {"lr": 1.5}, "wte": {"multiplier": 10}},
@@ -113,7 +117,9 @@ def TPInstantiate : Pass<"tp-instantiate", "ModelOp"> {
     Module keys are glob patterns over parameter paths; every matching
     pattern multiplies. `depth` lists one factor per block of the base model;
     for a model of another depth they are linearly interpolated in l/L, and
-    parameters in repeated blocks get one value per block.
+    parameters in repeated blocks get one value per block. The quantity
+    `residual` scales residual branches, named `<depth>.residual<k>` (the
+    k-th tp.residual of the blocks over `<depth>`).
   }];
   let options = [
     Option<"lr", "lr", "double", "1e-3", "base learning rate">,

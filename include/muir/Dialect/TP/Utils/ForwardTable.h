@@ -51,15 +51,16 @@ struct AttentionInfo {
   double scale = 1.0;
 };
 
-/// Every tp.residual of `model` (indexed by `index`) in program order.
-/// Fails (with a diagnostic) when a depth dim is not declared.
-FailureOr<std::vector<ResidualInfo>> collectResiduals(ModelOp model,
-                                                      const ModelIndex &index);
+/// The residual branches and attentions of one model, in program order.
+struct ForwardTable {
+  std::vector<ResidualInfo> residuals;
+  std::vector<AttentionInfo> attentions;
+};
 
-/// Every tp.attention of `model` (indexed by `index`) in program order.
-/// Fails (with a diagnostic) when a head dim is not declared.
-FailureOr<std::vector<AttentionInfo>>
-collectAttentions(ModelOp model, const ModelIndex &index);
+/// Collects the forward table of `model` (indexed by `index`). Fails (with
+/// a diagnostic) when a depth or head dim is not declared.
+FailureOr<ForwardTable> collectForwardTable(ModelOp model,
+                                            const ModelIndex &index);
 
 } // namespace mlir::tp
 

@@ -220,9 +220,9 @@ llvm::Expected<RoleRule> Parametrization::rule(Role role,
   // norm, the readout and any bias or norm before or after the blocks (an
   // input layer's bias, a norm on the embeddings) keep their base values at
   // any depth. Scalars do not scale (CHOICE 6).
-  bool inBlocks = hasDepth(scheme) && placement == Placement::inBlocks &&
-                  role != Role::scalar;
-  if (inBlocks)
+  bool depthScaled = hasDepth(scheme) && placement == Placement::inBlocks &&
+                     role != Role::scalar;
+  if (depthScaled)
     r.lr = r.lr * L(alpha - Rational(1));
 
   // Coupled weight decay keeps lr * wd width-invariant (microsoft/mup
@@ -246,7 +246,7 @@ llvm::Expected<RoleRule> Parametrization::rule(Role role,
     // Complete(d)P: QK norms x m_L^-alpha, no width factor.
     if (role == Role::qk_norm && hasDepth(scheme))
       e = one();
-    if (inBlocks)
+    if (depthScaled)
       e = e * L(-alpha);
     // microsoft/mup's MuAdam leaves eps alone (TP5 B.3: fine while eps is
     // negligible next to sqrt(v)); the SDE factor below goes too.

@@ -228,6 +228,20 @@ class Package:
             AttentionInfo(name=a.name.decode(), head_dim=a.head_dim.decode(),
                           head_dim_size=a.head_dim_size, scale=a.scale)
             for a in info.attentions[:info.num_attentions]]
+        #: The kernels' compiled-in constants: name -> list of dicts (lr,
+        #: weight_decay, eps, beta1, beta2, init_scale), one per copy of a
+        #: repeated parameter whose constants differ by copy, else one.
+        self.tensor_rows = {}
+        names = list(params)
+        for k in range(info.num_kernel_params):
+            entry = info.kernel_params[k]
+            count = entry.copies if entry.row_stride else 1
+            self.tensor_rows[names[entry.param]] = [
+                {f: getattr(info.tensor_rows[entry.first_row + r], f)
+                 for f, _ in _ffi.TensorRow._fields_}
+                for r in range(count)]
+        #: Partial sums of the reduction phase (package_abi.h).
+        self.num_slots = info.num_slots
         manifest = os.path.join(self.path, "manifest.json")
         #: manifest.json as written by muirc (None if absent): the constants
         #: and metadata beyond the C table.
@@ -461,7 +475,40 @@ class State:
         _check(self._lib.muir_state_init_range(self._handle, seed, begin,
                                                end))
 
-    def step(self, t, lr_factor=1.0):
+    def step(self, t, lr_factor=1.0, grad_norm=False):
         """One optimizer step; `t` counts from 1, `lr_factor` scales every
-        learning rate (the schedule)."""
-        _check(self._lib.muir_state_step(self._handle, t, lr_factor))
+        learning rate (the schedule). With ``grad_norm=True`` it returns the
+        global L2 norm of the gradients it stepped with (float64, from the
+        reduction phase; see grad_norm), else None."""
+        if not grad_norm:
+            _check(self._lib.muir_state_step(self._handle, t, lr_factor))
+            return None
+        norm = ctypes.c_double()
+        _check(self._lib.muir_state_step_with_norm(
+            self._handle, t, lr_factor, ctypes.byref(norm)))
+        return norm.value
+
+    def grad_norm(self):
+        """The global L2 norm of the grads buffer: every element of every
+        untied parameter once, padding excluded (float64)."""
+        norm = ctypes.c_double()
+        _check(self._lib.muir_state_grad_norm(self._handle,
+                                              ctypes.byref(norm)))
+        return norm.value
+
+    def set_multipliers(self, name, lr=1.0, weight_decay=1.0):
+        """From the next step on, parameter `name` (all its copies) steps
+        with its compiled-in learning rate times `lr` and weight decay times
+        `weight_decay`; this state only, no recompiling. 1 and 1 restore
+        the package's constants (Package.tensor_rows)."""
+        _check(self._lib.muir_state_set_multipliers(
+            self._handle, self.package.find(name).index, lr, weight_decay))
+
+    def multipliers(self, name):
+        """(lr, weight_decay) multipliers of parameter `name` in this
+        state."""
+        lr, wd = ctypes.c_double(), ctypes.c_double()
+        _check(self._lib.muir_state_get_multipliers(
+            self._handle, self.package.find(name).index, ctypes.byref(lr),
+            ctypes.byref(wd)))
+        return lr.value, wd.value

@@ -46,6 +46,20 @@ class AttentionInfo(ctypes.Structure):
     ]
 
 
+class KernelParam(ctypes.Structure):
+    """muir_kernel_param_t: one untied parameter in the kernels' table."""
+    _fields_ = [(name, ctypes.c_int64) for name in (
+        "offset", "stride", "numel", "copies", "first_chunk",
+        "chunks_per_copy", "first_slot", "slots_per_copy", "chunks_per_slot",
+        "param", "init", "first_row", "row_stride")]
+
+
+class TensorRow(ctypes.Structure):
+    """muir_tensor_row_t: the constants of a tensor copy."""
+    _fields_ = [(name, ctypes.c_double) for name in (
+        "lr", "weight_decay", "eps", "beta1", "beta2", "init_scale")]
+
+
 class PackageInfo(ctypes.Structure):
     """muir_package_info_t."""
     _fields_ = [
@@ -61,6 +75,12 @@ class PackageInfo(ctypes.Structure):
         ("residuals", ctypes.POINTER(ResidualInfo)),
         ("num_attentions", ctypes.c_int64),
         ("attentions", ctypes.POINTER(AttentionInfo)),
+        ("num_kernel_params", ctypes.c_int64),
+        ("kernel_params", ctypes.POINTER(KernelParam)),
+        ("num_tensor_rows", ctypes.c_int64),
+        ("tensor_rows", ctypes.POINTER(TensorRow)),
+        ("num_chunks", ctypes.c_int64),
+        ("num_slots", ctypes.c_int64),
     ]
 
 
@@ -111,6 +131,17 @@ _PROTOTYPES = {
     "muir_state_init_range": (_status, [_handle, ctypes.c_uint64,
                                         ctypes.c_int64, ctypes.c_int64]),
     "muir_state_step": (_status, [_handle, ctypes.c_int64, ctypes.c_float]),
+    "muir_state_grad_norm": (_status, [_handle,
+                                       ctypes.POINTER(ctypes.c_double)]),
+    "muir_state_step_with_norm": (_status, [
+        _handle, ctypes.c_int64, ctypes.c_float,
+        ctypes.POINTER(ctypes.c_double)]),
+    "muir_state_set_multipliers": (_status, [_handle, ctypes.c_int64,
+                                             ctypes.c_double,
+                                             ctypes.c_double]),
+    "muir_state_get_multipliers": (_status, [
+        _handle, ctypes.c_int64, ctypes.POINTER(ctypes.c_double),
+        ctypes.POINTER(ctypes.c_double)]),
 }
 
 

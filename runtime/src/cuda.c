@@ -60,6 +60,7 @@ typedef struct {
                                CUjit_option *, void **);
   CUresult (*moduleUnload)(CUmodule);
   CUresult (*moduleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*moduleGetGlobal)(CUdeviceptr *, size_t *, CUmodule, const char *);
   CUresult (*memAlloc)(CUdeviceptr *, size_t);
   CUresult (*memFree)(CUdeviceptr);
   CUresult (*memsetD8)(CUdeviceptr, unsigned char, size_t);
@@ -88,6 +89,7 @@ static const struct {
     {"cuModuleLoadDataEx", offsetof(driver_t, moduleLoadDataEx)},
     {"cuModuleUnload", offsetof(driver_t, moduleUnload)},
     {"cuModuleGetFunction", offsetof(driver_t, moduleGetFunction)},
+    {"cuModuleGetGlobal_v2", offsetof(driver_t, moduleGetGlobal)},
     {"cuMemAlloc_v2", offsetof(driver_t, memAlloc)},
     {"cuMemFree_v2", offsetof(driver_t, memFree)},
     {"cuMemsetD8_v2", offsetof(driver_t, memsetD8)},
@@ -175,9 +177,12 @@ struct muir_cuda_state {
   CUdevice device;
   CUcontext context; /* the device's primary context, retained */
   CUmodule module;
-  CUfunction initKernel, stepKernel;
+  CUfunction initKernel, stepKernel, reduceKernel;
   /* What cuMemAlloc returned for each owned buffer (0 if none). */
   CUdeviceptr allocations[2 + MUIR_MAX_STATES];
+  /* The module's copy of the kernel table's rows (MUIR_TENSOR_ROWS_SYMBOL)
+   * and the reduction phase's partial sums (num_slots doubles). */
+  CUdeviceptr rows, partials;
 };
 
 static CUdeviceptr devicePointer(const float *p) {
@@ -316,9 +321,10 @@ static muir_status_t loadModule(muir_state_t *state) {
 
 static muir_status_t getKernels(muir_state_t *state) {
   struct muir_cuda_state *cs = state->cuda;
-  static const char *const names[] = {"muir_init_kernel", "muir_step_kernel"};
-  CUfunction *slots[] = {&cs->initKernel, &cs->stepKernel};
-  for (int i = 0; i < 2; ++i) {
+  static const char *const names[] = {"muir_init_kernel", "muir_step_kernel",
+                                      "muir_reduce_kernel"};
+  CUfunction *slots[] = {&cs->initKernel, &cs->stepKernel, &cs->reduceKernel};
+  for (int i = 0; i < 3; ++i) {
     CUresult result = cu.moduleGetFunction(slots[i], cs->module, names[i]);
     if (result != CUDA_SUCCESS)
       return result == CUDA_ERROR_NOT_FOUND
@@ -328,6 +334,47 @@ static muir_status_t getKernels(muir_state_t *state) {
                                   state->package->dir, names[i])
                  : cudaFailure(result, "package '%s': cuModuleGetFunction %s",
                                state->package->dir, names[i]);
+  }
+  return MUIR_OK;
+}
+
+/** Finds the module's table rows, loads the state's rows into them (so the
+ *  GPU steps with exactly the CPU library's constants) and allocates the
+ *  reduction's partial sums. */
+static muir_status_t setUpTable(muir_state_t *state) {
+  struct muir_cuda_state *cs = state->cuda;
+  const muir_package_info_t *info = state->package->info;
+  size_t bytes = 0;
+  CUresult result = cu.moduleGetGlobal(&cs->rows, &bytes, cs->module,
+                                       MUIR_TENSOR_ROWS_SYMBOL);
+  if (result != CUDA_SUCCESS)
+    return result == CUDA_ERROR_NOT_FOUND
+               ? muir_set_error(MUIR_ERROR_FORMAT,
+                                "package '%s': its CUDA module has no "
+                                "table " MUIR_TENSOR_ROWS_SYMBOL,
+                                state->package->dir)
+               : cudaFailure(result, "package '%s': cuModuleGetGlobal %s",
+                             state->package->dir, MUIR_TENSOR_ROWS_SYMBOL);
+  size_t need = (size_t)info->num_tensor_rows * sizeof(muir_tensor_row_t);
+  if (bytes < need)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': the CUDA module's %s holds %zu "
+                          "bytes, but the table has %" PRId64 " rows (%zu "
+                          "bytes)",
+                          state->package->dir, MUIR_TENSOR_ROWS_SYMBOL, bytes,
+                          info->num_tensor_rows, need);
+  if (need &&
+      (result = cu.memcpyHtoD(cs->rows, state->rows, need)) != CUDA_SUCCESS)
+    return cudaFailure(result, "copying the kernel table to CUDA device %d",
+                       state->device - MUIR_DEVICE_CUDA);
+  size_t slots = info->num_slots > 0 ? (size_t)info->num_slots : 1;
+  result = cu.memAlloc(&cs->partials, slots * sizeof(double));
+  if (result != CUDA_SUCCESS) {
+    cs->partials = 0;
+    return cudaFailure(result,
+                       "cuMemAlloc of %zu partial sums on CUDA device "
+                       "%d",
+                       slots, state->device - MUIR_DEVICE_CUDA);
   }
   return MUIR_OK;
 }
@@ -405,6 +452,8 @@ muir_status_t muir_cuda_state_create(muir_state_t *state, bool adopt) {
     status = getKernels(state);
   if (status == MUIR_OK && !adopt)
     status = allocateBuffers(state);
+  if (status == MUIR_OK)
+    status = setUpTable(state);
   leave();
   return status;
 }
@@ -415,6 +464,8 @@ void muir_cuda_state_release(muir_state_t *state) {
     for (int32_t i = 0; i < state->num_buffers; ++i)
       if (cs->allocations[i])
         cu.memFree(cs->allocations[i]);
+    if (cs->partials)
+      cu.memFree(cs->partials);
     if (cs->module)
       cu.moduleUnload(cs->module);
     leave();
@@ -424,14 +475,11 @@ void muir_cuda_state_release(muir_state_t *state) {
   state->cuda = NULL;
 }
 
-/** Launches `kernel` over `elements` elements and waits for it. */
-static muir_status_t launch(const muir_state_t *state, CUfunction kernel,
-                            const char *name, int64_t elements, void **args) {
-  muir_launch_config_t config;
-  muir_status_t status = muir_launch_config(elements, &config);
-  if (status != MUIR_OK)
-    return status;
-  status = enter(state);
+/** Launches `kernel` on `config` and waits for it. */
+static muir_status_t launchOn(const muir_state_t *state, CUfunction kernel,
+                              const char *name, muir_launch_config_t config,
+                              void **args) {
+  muir_status_t status = enter(state);
   if (status != MUIR_OK)
     return status;
   CUresult result = cu.launchKernel(kernel, config.grid_x, 1, 1, config.block_x,
@@ -443,6 +491,17 @@ static muir_status_t launch(const muir_state_t *state, CUfunction kernel,
     status = cudaFailure(result, "running %s", name);
   leave();
   return status;
+}
+
+/** Launches `kernel` over `elements` elements (muir_launch_config) and
+ *  waits for it. */
+static muir_status_t launch(const muir_state_t *state, CUfunction kernel,
+                            const char *name, int64_t elements, void **args) {
+  muir_launch_config_t config;
+  muir_status_t status = muir_launch_config(elements, &config);
+  if (status != MUIR_OK)
+    return status;
+  return launchOn(state, kernel, name, config, args);
 }
 
 muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
@@ -465,6 +524,46 @@ muir_status_t muir_cuda_step(muir_state_t *state, int64_t step,
   void *args[] = {&params, &grads, &state0, &state1, &step, &lr_factor};
   return launch(state, state->cuda->stepKernel, "muir_step_kernel",
                 state->elements, args);
+}
+
+muir_status_t muir_cuda_reduce(muir_state_t *state) {
+  struct muir_cuda_state *cs = state->cuda;
+  int64_t slots = state->package->info->num_slots;
+  CUdeviceptr grads = devicePointer(state->buffers[MUIR_BUFFER_GRADS]);
+  void *args[] = {&grads, &cs->partials};
+  // One block per slot (at most INT32_MAX: checked at open).
+  muir_launch_config_t config = {slots > 0 ? (uint32_t)slots : 1,
+                                 MUIR_CUDA_BLOCK_THREADS};
+  muir_status_t status =
+      launchOn(state, cs->reduceKernel, "muir_reduce_kernel", config, args);
+  if (status != MUIR_OK || slots == 0)
+    return status;
+  if ((status = enter(state)) != MUIR_OK)
+    return status;
+  CUresult result = cu.memcpyDtoH(state->partials, cs->partials,
+                                  (size_t)slots * sizeof(double));
+  if (result != CUDA_SUCCESS)
+    status = cudaFailure(result,
+                         "copying %" PRId64 " partial sums from CUDA "
+                         "device %d",
+                         slots, state->device - MUIR_DEVICE_CUDA);
+  leave();
+  return status;
+}
+
+muir_status_t muir_cuda_write_rows(muir_state_t *state, int64_t first,
+                                   int64_t count) {
+  muir_status_t status = enter(state);
+  if (status != MUIR_OK)
+    return status;
+  CUresult result = cu.memcpyHtoD(
+      state->cuda->rows + (CUdeviceptr)first * sizeof(muir_tensor_row_t),
+      state->rows + first, (size_t)count * sizeof(muir_tensor_row_t));
+  if (result != CUDA_SUCCESS)
+    status = cudaFailure(result, "copying kernel table rows to CUDA device %d",
+                         state->device - MUIR_DEVICE_CUDA);
+  leave();
+  return status;
 }
 
 muir_status_t muir_cuda_copy(const muir_state_t *state, int32_t which,
@@ -507,6 +606,17 @@ muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
 muir_status_t muir_cuda_step(muir_state_t *state, int64_t step,
                              float lr_factor) {
   (void)state, (void)step, (void)lr_factor;
+  return muir_set_error(MUIR_ERROR_NO_DEVICE, "no CUDA support");
+}
+
+muir_status_t muir_cuda_reduce(muir_state_t *state) {
+  (void)state;
+  return muir_set_error(MUIR_ERROR_NO_DEVICE, "no CUDA support");
+}
+
+muir_status_t muir_cuda_write_rows(muir_state_t *state, int64_t first,
+                                   int64_t count) {
+  (void)state, (void)first, (void)count;
   return muir_set_error(MUIR_ERROR_NO_DEVICE, "no CUDA support");
 }
 

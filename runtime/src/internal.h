@@ -18,6 +18,9 @@ typedef const muir_package_info_t *(*muir_info_fn_t)(void);
 typedef void (*muir_init_fn_t)(float *, uint64_t, int64_t, int64_t);
 typedef void (*muir_step_fn_t)(float *, const float *, float *const *, int64_t,
                                float);
+typedef void (*muir_step_rows_fn_t)(float *, const float *, float *const *,
+                                    int64_t, float, const muir_tensor_row_t *);
+typedef void (*muir_reduce_fn_t)(const float *, double *);
 
 /** Most optimizer state buffers a package may declare. */
 #define MUIR_MAX_STATES 8
@@ -30,6 +33,8 @@ struct muir_package {
   const muir_package_info_t *info;
   muir_init_fn_t init;
   muir_step_fn_t step;
+  muir_step_rows_fn_t stepRows;
+  muir_reduce_fn_t reduce;
 };
 
 /** A state's CUDA resources (cuda.c); opaque to the rest. */
@@ -42,6 +47,13 @@ struct muir_state {
   int32_t num_buffers; /* 2 + num_states */
   int64_t elements;
   float *buffers[2 + MUIR_MAX_STATES];
+  /* The state's copy of the kernels' rows (num_tensor_rows, at least one):
+   * the compiled-in constants with this state's multipliers applied. */
+  muir_tensor_row_t *rows;
+  /* Per parameter: the lr and weight-decay multipliers (2 doubles). */
+  double *multipliers;
+  /* The reduction phase's partial sums (num_slots, at least one). */
+  double *partials;
   muir_cuda_state_t *cuda; /* NULL on the CPU */
 };
 
@@ -70,6 +82,13 @@ muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
                              int64_t end);
 muir_status_t muir_cuda_step(muir_state_t *state, int64_t step,
                              float lr_factor);
+/** Runs the reduction phase over the grads and copies the partial sums to
+ *  state->partials. */
+muir_status_t muir_cuda_reduce(muir_state_t *state);
+/** Copies rows [first, first + count) of state->rows to the module's
+ *  table. */
+muir_status_t muir_cuda_write_rows(muir_state_t *state, int64_t first,
+                                   int64_t count);
 muir_status_t muir_cuda_copy(const muir_state_t *state, int32_t which,
                              int64_t begin, int64_t count, float *to_host,
                              const float *from_host);

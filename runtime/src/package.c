@@ -317,6 +317,72 @@ static int32_t optimizerStates(int32_t code) {
   return -1;
 }
 
+/** Checks the kernels' table against the parameter table (the kernels
+ *  trust it: a wrong offset or count would make them write outside the
+ *  buffers): one entry per untied parameter, in order, with its layout; the
+ *  chunk and slot numbering of package_abi.h; rows inside the row table. */
+static muir_status_t checkKernelTable(const char *dir,
+                                      const muir_package_info_t *info) {
+  if (info->num_kernel_params < 0 || info->num_tensor_rows < 0 ||
+      (info->num_kernel_params > 0 && !info->kernel_params) ||
+      (info->num_tensor_rows > 0 && !info->tensor_rows))
+    return muir_set_error(
+        MUIR_ERROR_FORMAT,
+        "package '%s': bad kernel table (%" PRId64 " entries at %p, %" PRId64
+        " rows at %p)",
+        dir, info->num_kernel_params, (const void *)info->kernel_params,
+        info->num_tensor_rows, (const void *)info->tensor_rows);
+  int64_t k = 0, chunks = 0, slots = 0, rows = 0;
+  for (int64_t i = 0; i < info->num_params; ++i) {
+    const muir_param_info_t *p = &info->params[i];
+    if (p->tied_to)
+      continue;
+    const muir_kernel_param_t *e =
+        k < info->num_kernel_params ? &info->kernel_params[k] : NULL;
+    ++k;
+    const char *why = NULL;
+    int64_t perSlot = e ? e->chunks_per_slot : 0;
+    if (!e)
+      why = "has no entry";
+    else if (e->param != i || e->offset != p->offset ||
+             e->stride != p->stride || e->numel != p->numel ||
+             e->copies != p->copies || e->init != p->init)
+      why = "has an entry that does not match its layout";
+    else if (e->first_chunk != chunks ||
+             e->chunks_per_copy !=
+                 (p->numel + MUIR_CHUNK_ELEMENTS - 1) / MUIR_CHUNK_ELEMENTS ||
+             e->first_slot != slots || e->slots_per_copy < 0 ||
+             (e->slots_per_copy > 0 &&
+              (perSlot < 1 || perSlot > e->chunks_per_copy ||
+               e->slots_per_copy !=
+                   (e->chunks_per_copy + perSlot - 1) / perSlot)) ||
+             (e->slots_per_copy == 0 && e->chunks_per_copy != 0))
+      why = "has a wrong chunk or slot numbering";
+    else if (e->first_row != rows || (e->row_stride != 0 && e->row_stride != 1))
+      why = "has wrong rows";
+    if (why)
+      return muir_set_error(MUIR_ERROR_FORMAT,
+                            "package '%s': parameter '%s' %s in the kernel "
+                            "table",
+                            dir, p->name, why);
+    // Counts stay far below INT64_MAX: copies * numel fit the buffer.
+    chunks += e->chunks_per_copy * e->copies;
+    slots += e->slots_per_copy * e->copies;
+    rows += e->row_stride ? e->copies : 1;
+  }
+  if (k != info->num_kernel_params || chunks != info->num_chunks ||
+      slots != info->num_slots || rows != info->num_tensor_rows ||
+      chunks > INT32_MAX)
+    return muir_set_error(
+        MUIR_ERROR_FORMAT,
+        "package '%s': the kernel table's totals (%" PRId64 " entries, %" PRId64
+        " chunks, %" PRId64 " slots, %" PRId64 " rows) do not match the "
+        "parameters (%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ")",
+        dir, info->num_kernel_params, info->num_chunks, info->num_slots,
+        info->num_tensor_rows, k, chunks, slots, rows);
+  return MUIR_OK;
+}
+
 static muir_status_t checkTable(const char *dir,
                                 const muir_package_info_t *info) {
   if (!info->model)
@@ -384,9 +450,11 @@ static muir_status_t checkTable(const char *dir,
       return status;
   }
   muir_status_t status = checkForward(dir, info);
+  if (status == MUIR_OK)
+    status = checkOverlap(dir, info);
   if (status != MUIR_OK)
     return status;
-  return checkOverlap(dir, info);
+  return checkKernelTable(dir, info);
 }
 
 /** Loads the library and resolves its symbols into `package`. */
@@ -412,10 +480,12 @@ static muir_status_t loadLibrary(muir_package_t *package) {
     return muir_set_error(MUIR_ERROR_FORMAT, "cannot load '%s': %s", path,
                           why ? why : "unknown dlopen error");
   }
-  static const char *const symbols[] = {"muir_package_info", "muir_kernel_init",
-                                        "muir_kernel_step"};
-  void *found[3];
-  for (int i = 0; i < 3; ++i) {
+  static const char *const symbols[] = {
+      "muir_package_info", "muir_kernel_init", "muir_kernel_step",
+      "muir_kernel_step_rows", "muir_kernel_reduce"};
+  enum { kSymbols = sizeof(symbols) / sizeof(symbols[0]) };
+  void *found[kSymbols];
+  for (int i = 0; i < kSymbols; ++i) {
     found[i] = dlsym(package->library, symbols[i]);
     if (!found[i])
       return muir_set_error(MUIR_ERROR_FORMAT,
@@ -427,6 +497,8 @@ static muir_status_t loadLibrary(muir_package_t *package) {
   memcpy(&infoFn, &found[0], sizeof(infoFn));
   memcpy(&package->init, &found[1], sizeof(package->init));
   memcpy(&package->step, &found[2], sizeof(package->step));
+  memcpy(&package->stepRows, &found[3], sizeof(package->stepRows));
+  memcpy(&package->reduce, &found[4], sizeof(package->reduce));
   package->info = infoFn();
   if (!package->info)
     return muir_set_error(MUIR_ERROR_FORMAT,

@@ -57,8 +57,27 @@ static muir_status_t newState(muir_package_t *package, muir_device_t device,
   muir_package_retain(package);
   state->package = package;
   state->device = device;
-  state->num_buffers = 2 + package->info->num_states;
-  state->elements = package->info->buffer_elements;
+  const muir_package_info_t *info = package->info;
+  state->num_buffers = 2 + info->num_states;
+  state->elements = info->buffer_elements;
+  // The table is checked at open: these counts are those of the model.
+  size_t rows = info->num_tensor_rows > 0 ? (size_t)info->num_tensor_rows : 1;
+  size_t slots = info->num_slots > 0 ? (size_t)info->num_slots : 1;
+  state->rows = calloc(rows, sizeof(muir_tensor_row_t));
+  state->multipliers = malloc(2 * sizeof(double) *
+                              (info->num_params > 0 ? info->num_params : 1));
+  state->partials = calloc(slots, sizeof(double));
+  if (!state->rows || !state->multipliers || !state->partials) {
+    muir_state_release(state);
+    return muir_set_error(MUIR_ERROR_MEMORY,
+                          "%s: out of memory for the kernel table of '%s'",
+                          caller, package->dir);
+  }
+  if (info->num_tensor_rows > 0)
+    memcpy(state->rows, info->tensor_rows,
+           (size_t)info->num_tensor_rows * sizeof(muir_tensor_row_t));
+  for (int64_t i = 0; i < 2 * info->num_params; ++i)
+    state->multipliers[i] = 1.0;
   *out = state;
   return MUIR_OK;
 }
@@ -79,6 +98,9 @@ void muir_state_release(muir_state_t *state) {
     muir_cuda_state_release(state);
   else
     freeCpuBuffers(state);
+  free(state->rows);
+  free(state->multipliers);
+  free(state->partials);
   muir_package_release(state->package);
   free(state);
 }
@@ -295,8 +317,36 @@ muir_status_t muir_state_init(muir_state_t *state, uint64_t seed) {
   return muir_state_init_range(state, seed, 0, state->elements);
 }
 
-muir_status_t muir_state_step(muir_state_t *state, int64_t step,
-                              float lr_factor) {
+/** The reduction phase over the grads: state->partials, then their sum in
+ *  slot order. */
+static muir_status_t gradNorm(muir_state_t *state, double *out) {
+  const muir_package_info_t *info = state->package->info;
+  if (state->cuda) {
+    muir_status_t status = muir_cuda_reduce(state);
+    if (status != MUIR_OK)
+      return status;
+  } else if (info->num_slots > 0) {
+    state->package->reduce(state->buffers[MUIR_BUFFER_GRADS], state->partials);
+  }
+  double sum = 0.0;
+  for (int64_t s = 0; s < info->num_slots; ++s)
+    sum += state->partials[s];
+  *out = sqrt(sum);
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_grad_norm(muir_state_t *state, double *out_norm) {
+  muir_clear_error();
+  if (!state || !out_norm)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_state_grad_norm: %s is NULL",
+                          !state ? "state" : "out_norm");
+  return gradNorm(state, out_norm);
+}
+
+muir_status_t muir_state_step_with_norm(muir_state_t *state, int64_t step,
+                                        float lr_factor,
+                                        double *out_grad_norm) {
   muir_clear_error();
   if (!state)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
@@ -311,11 +361,101 @@ muir_status_t muir_state_step(muir_state_t *state, int64_t step,
                           "muir_state_step: lr_factor %g is not a finite "
                           "non-negative number",
                           (double)lr_factor);
+  if (out_grad_norm) {
+    muir_status_t status = gradNorm(state, out_grad_norm);
+    if (status != MUIR_OK)
+      return status;
+  }
   if (state->cuda)
     return muir_cuda_step(state, step, lr_factor);
-  state->package->step(state->buffers[MUIR_BUFFER_PARAMS],
-                       state->buffers[MUIR_BUFFER_GRADS],
-                       state->buffers + MUIR_BUFFER_STATE0, step, lr_factor);
+  state->package->stepRows(
+      state->buffers[MUIR_BUFFER_PARAMS], state->buffers[MUIR_BUFFER_GRADS],
+      state->buffers + MUIR_BUFFER_STATE0, step, lr_factor, state->rows);
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_step(muir_state_t *state, int64_t step,
+                              float lr_factor) {
+  return muir_state_step_with_norm(state, step, lr_factor, NULL);
+}
+
+/** The kernel table entry of parameter `param`, after the argument checks
+ *  of the multiplier calls; NULL (with the error set) if there is none. */
+static const muir_kernel_param_t *
+kernelEntry(const muir_state_t *state, int64_t param, const char *caller) {
+  const muir_package_info_t *info = state->package->info;
+  if (param < 0 || param >= info->num_params) {
+    muir_set_error(MUIR_ERROR_ARGUMENT,
+                   "%s: no parameter %" PRId64 " (package '%s' has %" PRId64
+                   ")",
+                   caller, param, state->package->dir, info->num_params);
+    return NULL;
+  }
+  for (int64_t k = 0; k < info->num_kernel_params; ++k)
+    if (info->kernel_params[k].param == param)
+      return &info->kernel_params[k];
+  const muir_param_info_t *p = &info->params[param];
+  muir_set_error(MUIR_ERROR_ARGUMENT,
+                 "%s: parameter '%s' is tied to '%s' and has no constants of "
+                 "its own; set those of '%s'",
+                 caller, p->name, p->tied_to ? p->tied_to : "?",
+                 p->tied_to ? p->tied_to : "?");
+  return NULL;
+}
+
+muir_status_t muir_state_set_multipliers(muir_state_t *state, int64_t param,
+                                         double lr_multiplier,
+                                         double weight_decay_multiplier) {
+  muir_clear_error();
+  const char *caller = "muir_state_set_multipliers";
+  if (!state)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: state is NULL", caller);
+  if (!isfinite(lr_multiplier) || lr_multiplier < 0.0 ||
+      !isfinite(weight_decay_multiplier) || weight_decay_multiplier < 0.0)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: multipliers must be finite and non-negative, "
+                          "got lr %g and weight decay %g",
+                          caller, lr_multiplier, weight_decay_multiplier);
+  const muir_kernel_param_t *e = kernelEntry(state, param, caller);
+  if (!e)
+    return MUIR_ERROR_ARGUMENT;
+  const muir_tensor_row_t *baked = state->package->info->tensor_rows;
+  int64_t count = e->row_stride ? e->copies : 1;
+  for (int64_t r = e->first_row; r < e->first_row + count; ++r) {
+    state->rows[r].lr = baked[r].lr * lr_multiplier;
+    state->rows[r].weight_decay =
+        baked[r].weight_decay * weight_decay_multiplier;
+  }
+  if (state->cuda) {
+    muir_status_t status = muir_cuda_write_rows(state, e->first_row, count);
+    if (status != MUIR_OK) {
+      // The device keeps the old rows: so does the host copy.
+      for (int64_t r = e->first_row; r < e->first_row + count; ++r) {
+        state->rows[r].lr = baked[r].lr * state->multipliers[2 * param];
+        state->rows[r].weight_decay =
+            baked[r].weight_decay * state->multipliers[2 * param + 1];
+      }
+      return status;
+    }
+  }
+  state->multipliers[2 * param] = lr_multiplier;
+  state->multipliers[2 * param + 1] = weight_decay_multiplier;
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_get_multipliers(const muir_state_t *state,
+                                         int64_t param, double *out_lr,
+                                         double *out_weight_decay) {
+  muir_clear_error();
+  const char *caller = "muir_state_get_multipliers";
+  if (!state || !out_lr || !out_weight_decay)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
+                          !state ? "state"
+                                 : (!out_lr ? "out_lr" : "out_weight_decay"));
+  if (!kernelEntry(state, param, caller))
+    return MUIR_ERROR_ARGUMENT;
+  *out_lr = state->multipliers[2 * param];
+  *out_weight_decay = state->multipliers[2 * param + 1];
   return MUIR_OK;
 }
 

@@ -1,8 +1,8 @@
 // RUN: muir-opt %s -split-input-file -verify-diagnostics --tp-test-emulate-gpu | FileCheck %s
 
 // A kernel becomes a host function over (block, thread) loops; the ids and
-// dims become the loop variables and the launch shape (y/z: 0 and 1), the
-// PTX mov its operand, and the gpu.module goes.
+// dims become the loop variables and the launch shape (y/z: 0 and 1), and
+// the gpu.module goes.
 
 // CHECK-LABEL: module {
 // CHECK-NOT: gpu.
@@ -23,7 +23,6 @@
 // CHECK: vector.load %[[A]][%[[I]]] : memref<64xf32>, vector<4xf32>
 // CHECK: vector.store %{{.*}}, %[[B]][%[[I]]]
 // CHECK-NOT: gpu.
-// CHECK-NOT: llvm.inline_asm
 // CHECK: return
 module attributes {gpu.container_module} {
   gpu.module @kernels {
@@ -38,8 +37,7 @@ module attributes {gpu.container_module} {
       %first = arith.addi %base, %tid : index
       %stride = arith.muli %gdim, %bdim : index
       %yz = arith.addi %tidy, %bdimz : index
-      %k2 = llvm.inline_asm has_side_effects "mov.b64 $0, $1;", "=l,l" %k : (i64) -> i64
-      %k3 = arith.addi %k, %k2 : i64
+      %k3 = arith.addi %k, %k : i64
       %c16 = arith.constant 16 : index
       scf.for %i = %first to %c16 step %stride {
         %v = vector.load %a[%i] : memref<64xf32>, vector<4xf32>
@@ -52,11 +50,14 @@ module attributes {gpu.container_module} {
 
 // -----
 
+// A barrier inside control flow: the phases would not be top-level.
 module attributes {gpu.container_module} {
   gpu.module @kernels {
-    gpu.func @sync(%a: memref<64xf32>) kernel {
-      // expected-error @+1 {{cannot be emulated by sequential loops over blocks and threads}}
-      gpu.barrier
+    gpu.func @sync(%a: memref<64xf32>, %c: i1) kernel {
+      scf.if %c {
+        // expected-error @+1 {{cannot be emulated by sequential loops over blocks and threads}}
+        gpu.barrier
+      }
       gpu.return
     }
   }
@@ -66,9 +67,9 @@ module attributes {gpu.container_module} {
 
 module attributes {gpu.container_module} {
   gpu.module @kernels {
-    gpu.func @other_asm(%k: i64) kernel {
+    gpu.func @asm(%k: i64) kernel {
       // expected-error @+1 {{cannot be emulated}}
-      %x = llvm.inline_asm has_side_effects "add.s64 $0, $1, 1;", "=l,l" %k : (i64) -> i64
+      %x = llvm.inline_asm has_side_effects "mov.b64 $0, $1;", "=l,l" %k : (i64) -> i64
       gpu.return
     }
   }

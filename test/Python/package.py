@@ -28,7 +28,7 @@ pkg = muir.Package(path)
 assert pkg.model == "fixture" and pkg.optimizer == "adamw", pkg
 assert pkg.num_states == 2 and pkg.buffer_elements == 48
 assert pkg.alignment == 64 and pkg.abi_version == muir.package_abi_version()
-assert muir.runtime_api_version() == 1
+assert muir.runtime_api_version() == 2
 assert list(pkg.params_info) == ["blocks.w", "embed.weight", "unembed.weight"]
 layout = {p["name"]: p for p in pkg.manifest["layout"]["params"]}
 manifest = {p["name"]: p for p in pkg.manifest["report"]["params"]}

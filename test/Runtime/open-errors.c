@@ -74,6 +74,14 @@
 // RESIDUAL: open: format: package '{{.*}}/c13': residual branch 'layers.residual0' has a non-finite forward multiplier at copy 1
 // RUN: not %t/open %t/c14 | FileCheck %s --check-prefix=ATTENTION
 // ATTENTION: open: format: package '{{.*}}/c14': attention 'layers.attention0' has scale 0 over a head dim of 4 (a positive scale and size needed)
+//
+// A kernel table that disagrees with the parameters (the kernels trust it).
+// RUN: mkdir %t/c15 && %muir_build_fixture -DFIXTURE_CORRUPT=15 -o %t/c15/libmuir_kernels.so
+// RUN: mkdir %t/c16 && %muir_build_fixture -DFIXTURE_CORRUPT=16 -o %t/c16/libmuir_kernels.so
+// RUN: not %t/open %t/c15 | FileCheck %s --check-prefix=KERNELTABLE
+// KERNELTABLE: open: format: package '{{.*}}/c15': parameter 'embed.weight' has an entry that does not match its layout in the kernel table
+// RUN: not %t/open %t/c16 | FileCheck %s --check-prefix=TOTALS
+// TOTALS: open: format: package '{{.*}}/c16': the kernel table's totals (2 entries, 3 chunks, 4 slots, 2 rows) do not match the parameters (2, 3, 3, 2)
 
 #include "check.h"
 

@@ -12,7 +12,7 @@
 
 int main(int argc, char **argv) {
   CHECK(argc == 2);
-  // CHECK: api 1 abi 2
+  // CHECK: api 2 abi 2
   printf("api %u abi %u\n", muir_runtime_api_version(),
          muir_runtime_package_abi_version());
   CHECK(muir_runtime_api_version() == MUIR_RUNTIME_API_VERSION);

@@ -38,41 +38,53 @@ def ConvertTPToKernels : Pass<"convert-tp-to-kernels", "::mlir::ModuleOp"> {
   let summary = "Generate the fused init and optimizer-step kernels";
   let description = [{
     For the one instantiated and laid-out `tp.model` of the module, creates
-    the loop-body IR of its kernels beside it, as `func.func`s over the flat
-    buffers (static `memref<N x f32>`):
+    the loop-body IR of its kernels beside it, generated once per update rule
+    (the optimizer variant; one init body per distribution), and the constant
+    table they read what differs from tensor to tensor from
+    (docs/Lowering.md):
 
+    - `memref.global @muir_kernel_params : memref<P x 13 x i64>`: one entry
+      per untied parameter (offset, stride, numel, copies, chunk and
+      reduction-slot numbering, parameter index, init, rows);
+    - `memref.global @muir_tensor_rows : memref<R x 6 x f64>`: lr, weight
+      decay, eps, beta1, beta2 and init scale, one row per parameter or per
+      copy where the copies differ;
     - `@muir_generated_init(%params, %seed, %begin, %end)`: Philox4x32-10
       keyed by (seed, parameter index), counted by the element index, turned
-      into each tensor's distribution with its instantiated std baked in;
+      into each tensor's distribution;
     - `@muir_generated_step(%params, %grads, %state0, %state1, %step,
-      %lr_factor)`: one loop per tensor (per block copy) with that tensor's
-      learning rate, weight decay, epsilon and betas as constants;
+      %lr_factor)`, and `@muir_generated_step_rows` with the rows as a last
+      argument (run-time overrides);
+    - `@muir_generated_reduce(%grads, %partials)`: the reduction phase, the
+      sum of squares (f64) of every slot;
     - `@muir_philox4x32_10`: the bare generator, for known-answer tests.
 
-    The functions lower to the CPU with `tp-lower-to-cpu`.
+    The functions lower to the CPU with `tp-lower-to-cpu`. Errors at the
+    parameter when the table would overflow the kernels' 32-bit chunk, slot
+    or row numbers, or a tensor is not placed for 128-bit accesses.
 
     With `gpu=true` the pass also emits `gpu.module @muir_kernels` (and marks
-    the module `gpu.container_module`) with the two kernels the runtime
-    launches (runtime.h, docs/Runtime.md):
+    the module `gpu.container_module`) with its own copy of the table (the
+    rows writable) and the three kernels the runtime launches (runtime.h,
+    docs/Runtime.md):
 
+    - `gpu.func @muir_reduce_kernel(%grads, %partials) kernel`: one block per
+      slot, combined in order through workgroup memory;
     - `gpu.func @muir_init_kernel(%params, %seed, %begin, %end) kernel`
     - `gpu.func @muir_step_kernel(%params, %grads, %state0, %state1, %step,
       %lr_factor) kernel`
 
-    They are built from the same per-element bodies as the CPU functions
-    (one loop-body IR). Work distribution: every segment is cut into chunks
-    of at most 1024 elements (256 threads x 4, the runtime's launch), so no
-    chunk straddles two tensors; blocks take chunks in a grid-stride loop,
-    find the chunk's segment by a balanced binary search over immediates
-    (block-uniform branches, no table in memory) and run that segment's body
-    with its constants as immediates. In the step kernel thread t of a
+    They are built from the same step and init rules as the CPU functions.
+    Work distribution: every tensor copy is cut into chunks of at most 1024
+    elements (256 threads x 4, the runtime's launch), so no chunk straddles
+    two tensors; blocks take chunks in a grid-stride loop and find the
+    chunk's parameter by a binary search of the table (block-uniform loads)
+    and its copy by a 32-bit division. In the step kernel thread t of a
     block takes elements [4t, 4t + 4) of the chunk, 4 x blockDim apart,
-    with one 128-bit `vector.load`/`vector.store` per buffer (segment
-    offsets are multiples of 16 elements) and scalar code for a segment's
-    last 1-3 elements. The per-step scalars (bias corrections) are computed
-    per chunk in f64 and rounded to f32, as on the CPU. The init kernel
-    stores one element per thread (coalesced), clipped to [begin, end).
-    Lower with `tp-lower-to-nvvm`.
+    with one 128-bit `vector.load`/`vector.store` per buffer (tensor
+    offsets are multiples of 16 elements) and scalar code for a copy's
+    last 1-3 elements. The per-step scalars are computed per chunk in f64
+    and rounded to f32, as on the CPU. Lower with `tp-lower-to-nvvm`.
   }];
   let options = [
     Option<"optimizer", "optimizer", "std::string", "\"\"",
@@ -114,21 +126,26 @@ def TPTestEmulateGPU : Pass<"tp-test-emulate-gpu", "::mlir::ModuleOp"> {
     `gpu.block_dim x` and `gpu.grid_dim x` replaced by `%tid`, `%bid`,
     `%block` and `%grid` (y and z: id 0, dim 1: a 1-D launch). Every other
     op is kept as it is (the index math, the 128-bit `vector.load`s and
-    `vector.store`s, the scalar tails, the grid-stride loops), except the
-    `llvm.inline_asm` PTX `mov`s that pin values in registers, which cannot
-    be assembled for the CPU and are replaced by their operand (they are
-    the identity). The gpu.modules are then erased and the module loses
-    `gpu.container_module`.
+    `vector.store`s, the scalar tails, the grid-stride loops). The
+    gpu.module's `memref.global`s move to the host module (renamed where
+    the name is taken) with the kernels' `memref.get_global`s. `gpu.barrier`s
+    at the top level of a kernel body cut it into phases, each its own loop
+    over the block's threads; workgroup memory attributions become buffers
+    allocated once, and values used across a barrier are kept per thread
+    (constants, ids and globals are recomputed). The gpu.modules are then
+    erased and the module loses `gpu.container_module`.
 
     Running the threads one after the other is exact for kernels whose
-    threads write disjoint elements and use no barriers, shared memory or
-    other threads' results; the pass rejects kernels with gpu ops other
-    than the ids, dims and return, with memory attributions, with more than
-    one block, or with symbol uses (calls). Lower the result with
+    threads write disjoint elements outside workgroup memory and use other
+    threads' results only across barriers; the pass rejects kernels with gpu
+    ops other than the ids, dims, top-level barriers and return, with
+    private memory, inline assembly, more than one block, or symbol uses
+    other than the gpu.module's globals (calls). Lower the result with
     `convert-vector-to-llvm` and `tp-lower-to-cpu`.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];
 }
 

@@ -1,20 +1,23 @@
-//===- CPUKernels.cpp - The init and step functions for the CPU -----------===//
+//===- CPUKernels.cpp - The init, step and reduce functions for the CPU ---===//
 //
 // Part of the muir project, under the Apache License v2.0 with LLVM
 // Exceptions.
 //
 //===----------------------------------------------------------------------===//
 //
-// One loop per tensor copy over its elements; LLVM vectorises each (the
-// per-step scalars are loop invariants). tp-lower-to-cpu lowers the
-// functions with the bare-pointer convention: plain C signatures.
+// Loops over the table's parameters and their copies, and inside over the
+// elements of one tensor copy with its constants loaded once before the
+// loop: LLVM vectorises the inner loop (the per-step scalars are loop
+// invariants). tp-lower-to-cpu lowers the functions with the bare-pointer
+// convention: plain C signatures.
 //
 //===----------------------------------------------------------------------===//
 
 #include "InitRules.h"
 #include "KernelBuilders.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include <map>
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "muir/package_abi.h"
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -25,6 +28,15 @@ public:
   CPUKernelBuilder(ModuleOp module, Location loc, const KernelPlan &plan)
       : module(module), b(module.getContext()), ir{b, loc}, plan(plan) {}
 
+  void build() {
+    b.setInsertionPointToEnd(module.getBody());
+    TableIR::emitGlobals(b, ir.loc, plan.table, /*constantRows=*/true);
+    buildInit();
+    buildStep();
+    buildReduce();
+  }
+
+private:
   /// `func.func @name(inputs)` at the end of the module, the builder at the
   /// start of its body.
   func::FuncOp startFunc(StringRef name, TypeRange inputs) {
@@ -35,69 +47,156 @@ public:
     return fn;
   }
 
+  /// `body(p, copy, base)` for every copy of every parameter entry, `base`
+  /// the copy's first element.
+  void forEachCopy(TableIR &table,
+                   function_ref<void(Value, Value, Value)> body) {
+    ir.loop(ir.idx(0), ir.idx(table.size()), [&](Value p) {
+      Value offset = table.param(p, KernelParam::kOffset);
+      Value stride = table.param(p, KernelParam::kStride);
+      ir.loop(ir.idx(0), table.param(p, KernelParam::kCopies), [&](Value c) {
+        body(p, c, ir.addi(offset, ir.muli(c, stride)));
+      });
+    });
+  }
+
   /// @muir_generated_init(%params, %seed, %begin, %end): elements
-  /// [begin, end) of every tensor copy.
+  /// [begin, end) of every tensor copy, one loop per distribution.
   void buildInit() {
-    Type i64 = b.getI64Type();
+    Type i64 = b.getI64Type(), index = b.getIndexType();
     func::FuncOp fn =
         startFunc("muir_generated_init",
                   {bufferType(b.getContext(), plan), i64, i64, i64});
     Value params = fn.getArgument(0);
     Value k0, k1;
     std::tie(k0, k1) = philoxKey(ir, fn.getArgument(1));
-    Value begin = ir.cast(b.getIndexType(), fn.getArgument(2));
-    Value end = ir.cast(b.getIndexType(), fn.getArgument(3));
-    for (const Segment &s : plan.segments) {
-      Value lo = ir.maxi(begin, ir.idx(s.offset));
-      Value hi = ir.mini(end, ir.idx(s.offset + s.numel));
-      ir.loop(lo, hi, [&](Value i) {
-        InitParams q;
-        if (isRandomInit(s.init))
-          q = {ir.idx(s.copy * s.numel - s.offset), ir.i32(s.paramIndex),
-               ir.f32(initScale(s.init, s.initStd))};
-        memref::StoreOp::create(
-            b, ir.loc, emitInitValue(ir, s.init, q, i, k0, k1), params, i);
-      });
-    }
+    Value begin = ir.cast(index, fn.getArgument(2));
+    Value end = ir.cast(index, fn.getArgument(3));
+    TableIR table(ir, plan.table);
+    forEachCopy(table, [&](Value p, Value c, Value base) {
+      Value numel = table.param(p, KernelParam::kNumel);
+      Value lo = ir.maxi(begin, base);
+      Value hi = ir.mini(end, ir.addi(base, numel));
+      InitParams q{
+          ir.subi(ir.muli(c, numel), base),
+          ir.cast(b.getI32Type(), table.param(p, KernelParam::kParam)),
+          ir.toF32(table.row(table.rowOf(p, c), TensorRow::kInitScale))};
+      switchOnInit(ir, plan.table, table.param(p, KernelParam::kInit),
+                   [&](InitKind kind) {
+                     ir.loop(lo, hi, [&](Value i) {
+                       memref::StoreOp::create(
+                           b, ir.loc, emitInitValue(ir, kind, q, i, k0, k1),
+                           params, i);
+                     });
+                   });
+    });
     func::ReturnOp::create(b, ir.loc);
   }
 
-  /// @muir_generated_step(%params, %grads, %state0, %state1, %step,
-  /// %lr_factor).
+  /// @muir_generated_step_rows(%params, %grads, %state0, %state1, %step,
+  /// %lr_factor, %rows) and @muir_generated_step(...) with the table's rows.
   void buildStep() {
     Type i64 = b.getI64Type(), f32 = b.getF32Type(), f64 = b.getF64Type();
     MemRefType buffer = bufferType(b.getContext(), plan);
+    MemRefType rowsType = TableIR::rowsType(b.getContext(), plan.table);
+    func::FuncOp withRows =
+        startFunc("muir_generated_step_rows",
+                  {buffer, buffer, buffer, buffer, i64, f32, rowsType});
+    SmallVector<Value, 4> buffers(withRows.getArguments().take_front(4));
+    Value stepF =
+        arith::SIToFPOp::create(b, ir.loc, f64, withRows.getArgument(4));
+    Value lrFactor = ir.toF64(withRows.getArgument(5));
+    TableIR table(ir, plan.table, withRows.getArgument(6));
+    const StepRule &rule = plan.rule;
+    forEachCopy(table, [&](Value p, Value c, Value base) {
+      TensorConstants k = table.constants(table.rowOf(p, c));
+      Value pow1, pow2;
+      if (rule.usesBiasCorrection()) {
+        pow1 = math::PowFOp::create(b, ir.loc, k.beta1, stepF);
+        pow2 = math::PowFOp::create(b, ir.loc, k.beta2, stepF);
+      }
+      StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
+      ir.loop(base, ir.addi(base, table.param(p, KernelParam::kNumel)),
+              [&](Value i) {
+                storeElement(
+                    ir, buffers, i,
+                    rule.update(ir, s, loadElement(ir, buffers, i, rule)));
+              });
+    });
+    func::ReturnOp::create(b, ir.loc);
+
     func::FuncOp fn = startFunc("muir_generated_step",
                                 {buffer, buffer, buffer, buffer, i64, f32});
-    SmallVector<Value, 4> buffers(fn.getArguments().take_front(4));
-    Value stepF = arith::SIToFPOp::create(b, ir.loc, f64, fn.getArgument(4));
-    Value lrFactor = ir.toF64(fn.getArgument(5));
-    // beta^t once per distinct beta, at the start.
-    std::map<double, Value> powers;
-    auto power = [&](double beta) -> Value {
-      if (!plan.rule.usesBiasCorrection())
-        return {};
-      Value &p = powers[beta];
-      if (!p)
-        p = math::PowFOp::create(b, ir.loc, ir.f64(beta), stepF);
-      return p;
-    };
-    for (const Segment &s : plan.segments) {
-      StepScalars k =
-          plan.rule.scalars(ir,
-                            {ir.f64(s.lr), ir.f64(s.weightDecay), ir.f64(s.eps),
-                             ir.f64(s.beta1), ir.f64(s.beta2)},
-                            lrFactor, power(s.beta1), power(s.beta2));
-      ir.loop(ir.idx(s.offset), ir.idx(s.offset + s.numel), [&](Value i) {
-        storeElement(
-            ir, buffers, i,
-            plan.rule.update(ir, k, loadElement(ir, buffers, i, plan.rule)));
-      });
-    }
+    SmallVector<Value> args(fn.getArguments());
+    args.push_back(memref::GetGlobalOp::create(b, ir.loc, rowsType,
+                                               MUIR_TENSOR_ROWS_SYMBOL));
+    func::CallOp::create(b, ir.loc, withRows, args);
     func::ReturnOp::create(b, ir.loc);
   }
 
-private:
+  /// @muir_generated_reduce(%grads, %partials): the sum of squares (f64) of
+  /// every reduction slot, with 16 accumulator lanes (element i of a slot
+  /// goes to lane i mod 16) summed in order at the end: deterministic, and
+  /// vectorised.
+  void buildReduce() {
+    Type f64 = b.getF64Type();
+    MemRefType partialsType =
+        MemRefType::get({std::max<int64_t>(plan.table.slots, 1)}, f64);
+    func::FuncOp fn =
+        startFunc("muir_generated_reduce",
+                  {bufferType(b.getContext(), plan), partialsType});
+    Value grads = fn.getArgument(0), partials = fn.getArgument(1);
+    TableIR table(ir, plan.table);
+    constexpr int64_t kLanes = 16;
+    auto lanes = VectorType::get({kLanes}, f64);
+    forEachCopy(table, [&](Value p, Value c, Value base) {
+      Value end = ir.addi(base, table.param(p, KernelParam::kNumel));
+      Value perSlot = ir.muli(table.param(p, KernelParam::kChunksPerSlot),
+                              ir.idx(kChunkElements));
+      Value slots = table.param(p, KernelParam::kSlotsPerCopy);
+      Value first =
+          ir.addi(table.param(p, KernelParam::kFirstSlot), ir.muli(c, slots));
+      ir.loop(ir.idx(0), slots, [&](Value s) {
+        Value lo = ir.addi(base, ir.muli(s, perSlot));
+        Value hi = ir.mini(ir.addi(lo, perSlot), end);
+        Value vectorEnd =
+            ir.addi(lo, ir.muli(arith::DivUIOp::create(
+                                    b, ir.loc, ir.subi(hi, lo), ir.idx(kLanes)),
+                                ir.idx(kLanes)));
+        Value zeros = arith::ConstantOp::create(
+            b, ir.loc, DenseElementsAttr::get(lanes, b.getF64FloatAttr(0.0)));
+        auto vectorLoop =
+            scf::ForOp::create(b, ir.loc, lo, vectorEnd, ir.idx(kLanes), zeros);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(vectorLoop.getBody());
+          Value g = vector::LoadOp::create(
+              b, ir.loc, VectorType::get({kLanes}, b.getF32Type()), grads,
+              vectorLoop.getInductionVar());
+          Value g64 = arith::ExtFOp::create(b, ir.loc, lanes, g);
+          scf::YieldOp::create(
+              b, ir.loc,
+              ir.addf(vectorLoop.getRegionIterArgs()[0], ir.mulf(g64, g64)));
+        }
+        Value sum = vector::ReductionOp::create(
+            b, ir.loc, vector::CombiningKind::ADD, vectorLoop.getResult(0));
+        auto tail = scf::ForOp::create(b, ir.loc, vectorEnd, hi, ir.idx(1),
+                                       ValueRange{sum});
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(tail.getBody());
+          Value g = ir.toF64(
+              memref::LoadOp::create(b, ir.loc, grads, tail.getInductionVar()));
+          scf::YieldOp::create(
+              b, ir.loc, ir.addf(tail.getRegionIterArgs()[0], ir.mulf(g, g)));
+        }
+        memref::StoreOp::create(b, ir.loc, tail.getResult(0), partials,
+                                ir.addi(first, s));
+      });
+    });
+    func::ReturnOp::create(b, ir.loc);
+  }
+
   ModuleOp module;
   OpBuilder b;
   KernelIR ir;
@@ -108,7 +207,5 @@ private:
 void mlir::tp::buildCPUKernels(ModuleOp module, Location loc,
                                const KernelPlan &plan) {
   buildPhiloxFunction(module, loc);
-  CPUKernelBuilder builder(module, loc, plan);
-  builder.buildInit();
-  builder.buildStep();
+  CPUKernelBuilder(module, loc, plan).build();
 }

@@ -1,4 +1,4 @@
-//===- GPUKernels.cpp - The init and step kernels for CUDA ----------------===//
+//===- GPUKernels.cpp - The init, step and reduce kernels for CUDA --------===//
 //
 // Part of the muir project, under the Apache License v2.0 with LLVM
 // Exceptions.
@@ -7,33 +7,43 @@
 //
 // `gpu.module @muir_kernels` with the kernels the runtime launches
 // (docs/Runtime.md), built from the same step and init rules as the CPU
-// functions. tp-lower-to-nvvm lowers it to PTX; tp-test-emulate-gpu runs
-// it on the CPU.
+// functions and reading the same table (its own copy in the module, whose
+// rows a state may overwrite). Blocks take chunks of kChunkElements in a
+// grid-stride loop; a chunk's parameter comes from a binary search of the
+// table's first_chunk column (block-uniform loads), its copy from one
+// 32-bit division. tp-lower-to-nvvm lowers the module to PTX;
+// tp-test-emulate-gpu runs it on the CPU.
 //
 //===----------------------------------------------------------------------===//
 
 #include "InitRules.h"
 #include "KernelBuilders.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include <map>
 
 using namespace mlir;
 using namespace mlir::tp;
 
 namespace {
+
+/// Threads of a block that take part in the reduction (the runtime's
+/// MUIR_CUDA_BLOCK_THREADS; others idle), and the groups of its in-block
+/// combination.
+constexpr int64_t kReduceThreads = 256, kReduceGroups = 16;
+
 class GPUKernelBuilder {
 public:
   GPUKernelBuilder(ModuleOp module, Location loc, const KernelPlan &plan)
       : module(module), b(module.getContext()), ir{b, loc}, plan(plan) {}
 
-  /// `gpu.module @muir_kernels` with both kernels.
   void build() {
     module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                     b.getUnitAttr());
     b.setInsertionPointToEnd(module.getBody());
     auto gpuModule = gpu::GPUModuleOp::create(b, ir.loc, "muir_kernels");
+    b.setInsertionPointToStart(gpuModule.getBody());
+    TableIR::emitGlobals(b, ir.loc, plan.table, /*constantRows=*/false);
+    buildReduce(gpuModule);
     buildInit(gpuModule);
     buildStep(gpuModule);
   }
@@ -42,104 +52,109 @@ private:
   /// A `gpu.func @name(types) kernel` in `gpuModule`, the builder at its
   /// start.
   gpu::GPUFuncOp startKernel(gpu::GPUModuleOp gpuModule, StringRef name,
-                             TypeRange inputs) {
+                             TypeRange inputs, TypeRange workgroup = {}) {
     b.setInsertionPointToEnd(gpuModule.getBody());
-    auto fn =
-        gpu::GPUFuncOp::create(b, ir.loc, name, b.getFunctionType(inputs, {}));
+    auto fn = gpu::GPUFuncOp::create(b, ir.loc, name,
+                                     b.getFunctionType(inputs, {}), workgroup);
     fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
     b.setInsertionPointToStart(&fn.getBody().front());
     return fn;
   }
 
-  /// Emits `leaf(s)` for the segment s holding chunk `c`, found by a
-  /// balanced binary search over the immediates `first` (a block-uniform
-  /// branch tree of depth log2(#segments); no table in memory). The leaves
-  /// yield values of `types`, which the tree returns.
-  SmallVector<Value>
-  segmentTree(Value c, ArrayRef<int64_t> first, int64_t lo, int64_t hi,
-              TypeRange types, function_ref<SmallVector<Value>(int64_t)> leaf) {
-    if (hi - lo == 1)
-      return leaf(lo);
-    int64_t mid = lo + (hi - lo) / 2;
-    Value below = ir.cmpi(arith::CmpIPredicate::ult, c, ir.idx(first[mid]));
-    auto ifOp = scf::IfOp::create(b, ir.loc, types, below, /*withElse=*/true);
+  Value threadId() {
+    return gpu::ThreadIdOp::create(b, ir.loc, gpu::Dimension::x);
+  }
+  Value blockDim() {
+    return gpu::BlockDimOp::create(b, ir.loc, gpu::Dimension::x);
+  }
+  Value blockId() {
+    return gpu::BlockIdOp::create(b, ir.loc, gpu::Dimension::x);
+  }
+  Value gridDim() {
+    return gpu::GridDimOp::create(b, ir.loc, gpu::Dimension::x);
+  }
+
+  /// Part `k` of `per`-sized parts of parameter entry `p`'s copies: the
+  /// copy and the part within it. 32-bit division (planKernelTable bounds
+  /// chunk and slot numbers by kMaxKernelIndex).
+  std::pair<Value, Value> split(Value k, Value per) {
+    Type i32 = b.getI32Type();
+    Value copy = ir.cast(
+        b.getIndexType(),
+        arith::DivUIOp::create(b, ir.loc, ir.cast(i32, k), ir.cast(i32, per)));
+    return {copy, ir.subi(k, ir.muli(copy, per))};
+  }
+
+  /// A range of one tensor copy: parameter entry `p`, `copy`, elements
+  /// [begin, end) and the copy's first element `base`.
+  struct Part {
+    Value p, copy, base, begin, end;
+  };
+
+  /// Part `k` (numbered over the whole table by `first`) of
+  /// `elementsOf(p)` elements: chunk c (first_chunk) or reduction slot q
+  /// (first_slot).
+  Part locate(TableIR &table, Value k, KernelParam::Field first,
+              KernelParam::Field perCopy,
+              function_ref<Value(Value)> elementsOf) {
+    Part r;
+    r.p = table.search(k, first);
+    Value elements = elementsOf(r.p);
+    Value j;
+    std::tie(r.copy, j) =
+        split(ir.subi(k, table.param(r.p, first)), table.param(r.p, perCopy));
+    r.base = ir.addi(table.param(r.p, KernelParam::kOffset),
+                     ir.muli(r.copy, table.param(r.p, KernelParam::kStride)));
+    r.begin = ir.addi(r.base, ir.muli(j, elements));
+    r.end = ir.mini(ir.addi(r.begin, elements),
+                    ir.addi(r.base, table.param(r.p, KernelParam::kNumel)));
+    return r;
+  }
+
+  Part locateChunk(TableIR &table, Value c) {
+    return locate(table, c, KernelParam::kFirstChunk,
+                  KernelParam::kChunksPerCopy,
+                  [&](Value) { return ir.idx(kChunkElements); });
+  }
+
+  /// `body(c, iterArgs)` over this block's chunks (grid-stride), carrying
+  /// `init`; returns the final values.
+  ValueRange
+  chunkLoop(ValueRange init,
+            function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto loop = scf::ForOp::create(b, ir.loc, blockId(),
+                                   ir.idx(plan.table.chunks), gridDim(), init);
     OpBuilder::InsertionGuard guard(b);
-    for (auto [block, from, to] : {std::tuple(ifOp.thenBlock(), lo, mid),
-                                   std::tuple(ifOp.elseBlock(), mid, hi)}) {
-      if (types.empty()) // the builder added an empty scf.yield
-        b.setInsertionPoint(block->getTerminator());
-      else
-        b.setInsertionPointToEnd(block);
-      SmallVector<Value> results = segmentTree(c, first, from, to, types, leaf);
-      if (!types.empty())
-        scf::YieldOp::create(b, ir.loc, results);
-    }
-    return SmallVector<Value>(ifOp.getResults());
+    if (init.empty()) // the builder added an empty scf.yield
+      b.setInsertionPoint(loop.getBody()->getTerminator());
+    else
+      b.setInsertionPointToStart(loop.getBody());
+    SmallVector<Value> next =
+        body(loop.getInductionVar(), loop.getRegionIterArgs());
+    if (!init.empty())
+      scf::YieldOp::create(b, ir.loc, next);
+    return loop.getResults();
   }
 
-  /// `v` through an empty `asm volatile` (a PTX mov): a value LLVM cannot
-  /// hoist. Each segment's code in a kernel starts by fencing what it takes
-  /// from outside (the thread index, kernel arguments, the bias
-  /// corrections), so that LLVM does not reassociate and lift every
-  /// segment's `4 tid + offset`, per-step scalars and clipped bounds out of
-  /// the chunk loop, which kept hundreds of values live (GPT-2: 255
-  /// registers and 4 KiB of spills) to save a few instructions per chunk.
-  /// ptxas removes the mov.
-  Value opaque(Value v) {
-    if (!v)
-      return v;
-    Type t = v.getType();
-    bool isIndex = t.isIndex();
-    if (isIndex) {
-      t = b.getI64Type();
-      v = ir.cast(t, v);
-    }
-    StringRef asmText = t.isF32()         ? "mov.f32 $0, $1;"
-                        : t.isF64()       ? "mov.f64 $0, $1;"
-                        : t.isInteger(32) ? "mov.b32 $0, $1;"
-                                          : "mov.b64 $0, $1;";
-    StringRef constraints = t.isF32()         ? "=f,f"
-                            : t.isF64()       ? "=d,d"
-                            : t.isInteger(32) ? "=r,r"
-                                              : "=l,l";
-    Value out =
-        LLVM::InlineAsmOp::create(
-            b, ir.loc, t, ValueRange{v}, asmText, constraints,
-            /*has_side_effects=*/true, /*is_align_stack=*/false,
-            LLVM::TailCallKind::None, LLVM::AsmDialectAttr(), ArrayAttr())
-            .getRes();
-    return isIndex ? ir.cast(b.getIndexType(), out) : out;
+  /// beta^t, recomputed only when beta differs from the previous chunk's
+  /// `last` (its power `lastPower`): a chunk's parameters nearly always
+  /// share their betas, and the f64 pow would cost more per chunk than the
+  /// chunk's memory traffic.
+  Value power(Value beta, Value stepF, Value last, Value lastPower) {
+    Value same = ir.cmpf(arith::CmpFPredicate::OEQ, beta, last);
+    auto ifOp = scf::IfOp::create(b, ir.loc, b.getF64Type(), same,
+                                  /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    scf::YieldOp::create(b, ir.loc, lastPower);
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(b, ir.loc,
+                         Value(math::PowFOp::create(b, ir.loc, beta, stepF)));
+    return ifOp.getResult(0);
   }
 
-  /// The bounds [begin, end) of chunk `c` of segment `si` (whose first
-  /// chunk is `first`).
-  std::pair<Value, Value> chunkBounds(Value c, const Segment &s,
-                                      int64_t first) {
-    Value begin =
-        ir.addi(ir.muli(ir.subi(c, ir.idx(first)), ir.idx(kChunkElements)),
-                ir.idx(s.offset));
-    Value end = ir.mini(ir.addi(begin, ir.idx(kChunkElements)),
-                        ir.idx(s.offset + s.numel));
-    return {begin, end};
-  }
-
-  /// Grid-stride over the chunks: `body(segment, c)` with the builder in
-  /// the segment's leaf.
-  void chunkLoop(function_ref<SmallVector<Value>(int64_t, Value)> body,
-                 TypeRange types,
-                 function_ref<void(ValueRange)> after = nullptr) {
-    SmallVector<int64_t> first = chunkStarts(plan.segments);
-    Value bid = gpu::BlockIdOp::create(b, ir.loc, gpu::Dimension::x);
-    Value gdim = gpu::GridDimOp::create(b, ir.loc, gpu::Dimension::x);
-    ir.loop(bid, ir.idx(first.back()), gdim, [&](Value c) {
-      SmallVector<Value> results =
-          segmentTree(c, first, 0, plan.segments.size(), types,
-                      [&](int64_t si) { return body(si, c); });
-      if (after)
-        after(results);
-    });
-  }
-
+  /// @muir_step_kernel(%params, %grads, %state0, %state1, %step,
+  /// %lr_factor).
   void buildStep(gpu::GPUModuleOp gpuModule) {
     Type i64 = b.getI64Type(), f32 = b.getF32Type(), f64 = b.getF64Type();
     MemRefType buffer = bufferType(b.getContext(), plan);
@@ -148,47 +163,39 @@ private:
     SmallVector<Value, 4> buffers(fn.getArguments().take_front(4));
     Value stepF = arith::SIToFPOp::create(b, ir.loc, f64, fn.getArgument(4));
     Value lrFactor = ir.toF64(fn.getArgument(5));
-    // beta^t once per distinct beta, at the start.
-    std::map<double, Value> powers;
-    if (plan.rule.usesBiasCorrection())
-      for (const Segment &s : plan.segments)
-        for (double beta : {s.beta1, s.beta2})
-          if (!powers[beta])
-            powers[beta] = math::PowFOp::create(b, ir.loc, ir.f64(beta), stepF);
-    Value tid = gpu::ThreadIdOp::create(b, ir.loc, gpu::Dimension::x);
-    Value bdim = gpu::BlockDimOp::create(b, ir.loc, gpu::Dimension::x);
+    TableIR table(ir, plan.table);
+    const StepRule &rule = plan.rule;
+    Value tid = threadId(), bdim = blockDim();
     auto vecType = VectorType::get({4}, f32);
-    SmallVector<int64_t> first = chunkStarts(plan.segments);
-    chunkLoop(
-        [&](int64_t si, Value c) {
-          const Segment &s = plan.segments[si];
-          Value begin, end;
-          std::tie(begin, end) = chunkBounds(c, s, first[si]);
-          auto pow = [&](double beta) {
-            return plan.rule.usesBiasCorrection() ? opaque(powers.at(beta))
-                                                  : Value();
-          };
-          StepScalars k = plan.rule.scalars(
-              ir,
-              {ir.f64(s.lr), ir.f64(s.weightDecay), ir.f64(s.eps),
-               ir.f64(s.beta1), ir.f64(s.beta2)},
-              opaque(lrFactor), pow(s.beta1), pow(s.beta2));
-          // Thread t takes elements [i, i + 4) for i = begin + 4t, 4
-          // blockDim apart: one 128-bit access per buffer when all four
-          // are in the chunk (offsets are multiples of 16 elements), else
-          // scalar.
-          Value firstElement = ir.addi(begin, ir.muli(opaque(tid), ir.idx(4)));
-          Value stride = ir.muli(bdim, ir.idx(4));
-          ir.loop(firstElement, end, stride, [&](Value i) {
-            Value four = ir.addi(i, ir.idx(4));
-            Value full = ir.cmpi(arith::CmpIPredicate::sle, four, end);
-            if (s.offset % 4 != 0) // unaligned: never vector
-              full = arith::ConstantIntOp::create(b, ir.loc, b.getI1Type(), 0);
+    int numStates = rule.info.numStates;
+    // The betas and powers of the previous chunk (no beta is -1).
+    SmallVector<Value> memo;
+    if (rule.usesBiasCorrection())
+      memo = {ir.f64(-1.0), ir.f64(1.0), ir.f64(-1.0), ir.f64(1.0)};
+    chunkLoop(memo, [&](Value c, ValueRange last) -> SmallVector<Value> {
+      Part chunk = locateChunk(table, c);
+      TensorConstants k = table.constants(table.rowOf(chunk.p, chunk.copy));
+      Value pow1, pow2;
+      SmallVector<Value> next;
+      if (rule.usesBiasCorrection()) {
+        pow1 = power(k.beta1, stepF, last[0], last[1]);
+        pow2 = power(k.beta2, stepF, last[2], last[3]);
+        next = {k.beta1, pow1, k.beta2, pow2};
+      }
+      StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
+      Value end = chunk.end;
+      // Thread t takes elements [i, i + 4) for i = begin + 4t, 4 blockDim
+      // apart: one 128-bit access per buffer when all four are in the
+      // chunk (offsets are multiples of 4 elements), else scalar.
+      ir.loop(
+          ir.addi(chunk.begin, ir.muli(tid, ir.idx(4))), end,
+          ir.muli(bdim, ir.idx(4)), [&](Value i) {
+            Value full =
+                ir.cmpi(arith::CmpIPredicate::sle, ir.addi(i, ir.idx(4)), end);
             auto ifOp =
                 scf::IfOp::create(b, ir.loc, full, /*withElseRegion=*/true);
             OpBuilder::InsertionGuard guard(b);
             b.setInsertionPointToStart(ifOp.thenBlock());
-            int numStates = plan.rule.info.numStates;
             auto load = [&](int which) -> SmallVector<Value, 4> {
               if (which >= 2 + numStates)
                 return SmallVector<Value, 4>(4, Value());
@@ -204,8 +211,7 @@ private:
                                   s1 = load(3);
             SmallVector<Value, 4> np, ns0, ns1;
             for (int64_t l = 0; l < 4; ++l) {
-              StepElement e =
-                  plan.rule.update(ir, k, {p[l], g[l], s0[l], s1[l]});
+              StepElement e = rule.update(ir, s, {p[l], g[l], s0[l], s1[l]});
               np.push_back(e.p);
               ns0.push_back(e.s0);
               ns1.push_back(e.s1);
@@ -213,121 +219,211 @@ private:
             auto store = [&](ArrayRef<Value> lanes, int which) {
               if (which >= 2 + numStates)
                 return;
-              Value v =
-                  vector::FromElementsOp::create(b, ir.loc, vecType, lanes);
-              vector::StoreOp::create(b, ir.loc, v, buffers[which], i,
-                                      /*nontemporal=*/false, llvm::Align(16));
+              vector::StoreOp::create(
+                  b, ir.loc,
+                  vector::FromElementsOp::create(b, ir.loc, vecType, lanes),
+                  buffers[which], i, /*nontemporal=*/false, llvm::Align(16));
             };
             store(np, 0);
             store(ns0, 2);
             store(ns1, 3);
-            // The tail of a segment whose size is not a multiple of 4.
+            // The tail of a copy whose size is not a multiple of 4.
             b.setInsertionPointToStart(ifOp.elseBlock());
             ir.loop(i, end, [&](Value j) {
-              storeElement(ir, buffers, j,
-                           plan.rule.update(
-                               ir, k, loadElement(ir, buffers, j, plan.rule)));
+              storeElement(
+                  ir, buffers, j,
+                  rule.update(ir, s, loadElement(ir, buffers, j, rule)));
             });
           });
-          return SmallVector<Value>();
-        },
-        {});
+      return next;
+    });
     gpu::ReturnOp::create(b, ir.loc);
   }
 
+  /// @muir_init_kernel(%params, %seed, %begin, %end).
   void buildInit(gpu::GPUModuleOp gpuModule) {
-    Type i64 = b.getI64Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
-    Type index = b.getIndexType();
+    Type i64 = b.getI64Type(), f32 = b.getF32Type();
     gpu::GPUFuncOp fn =
         startKernel(gpuModule, "muir_init_kernel",
                     {bufferType(b.getContext(), plan), i64, i64, i64});
     Value params = fn.getArgument(0);
-    Value begin = ir.cast(index, fn.getArgument(2));
-    Value end = ir.cast(index, fn.getArgument(3));
+    Value begin = ir.cast(b.getIndexType(), fn.getArgument(2));
+    Value end = ir.cast(b.getIndexType(), fn.getArgument(3));
     Value k0, k1;
     std::tie(k0, k1) = philoxKey(ir, fn.getArgument(1));
-    // The leaves of the segment tree only choose the segment's parameters
-    // (its chunk bounds, Philox counter base and parameter index, scale and
-    // distribution); one copy of each distribution's code follows (a copy
-    // per segment multiplies the code by the tensor count and, with
-    // libdevice's cosf/logf, kept 238 registers live for GPT-2).
-    SmallVector<int64_t> first = chunkStarts(plan.segments);
-    SmallVector<InitKind> kinds;
-    for (const Segment &s : plan.segments)
-      if (!llvm::is_contained(kinds, s.init))
-        kinds.push_back(s.init);
-    Value tid = gpu::ThreadIdOp::create(b, ir.loc, gpu::Dimension::x);
-    Value bdim = gpu::BlockDimOp::create(b, ir.loc, gpu::Dimension::x);
-    chunkLoop(
-        [&](int64_t si, Value c) {
-          const Segment &s = plan.segments[si];
-          Value lo, hi;
-          std::tie(lo, hi) = chunkBounds(c, s, first[si]);
-          return SmallVector<Value>{
-              lo,
-              hi,
-              ir.idx(s.copy * s.numel - s.offset),
-              ir.i32(s.paramIndex),
-              ir.f32(initScale(s.init, s.initStd)),
-              ir.idx(llvm::find(kinds, s.init) - kinds.begin())};
-        },
-        {index, index, index, i32, f32, index},
-        [&](ValueRange q) {
-          // Clip the chunk to [begin, end).
-          Value lo = ir.maxi(q[0], begin);
-          Value hi = ir.mini(q[1], end);
-          InitParams p{q[2], q[3], q[4]};
-          // Thread t takes the 4-aligned group [j, j + 4), j = (lo & ~3) +
-          // 4t, 4 blockDim apart: one 128-bit store when the group lies
-          // inside [lo, hi) (a shard's bounds need not be aligned), else
-          // its elements inside one by one. Element i's value depends on i
-          // only, as on the CPU.
-          auto elements = [&](InitKind kind) {
+    TableIR table(ir, plan.table);
+    Value tid = threadId(), bdim = blockDim();
+    chunkLoop({}, [&](Value c, ValueRange) -> SmallVector<Value> {
+      Part chunk = locateChunk(table, c);
+      // Clip the chunk to [begin, end).
+      Value lo = ir.maxi(chunk.begin, begin);
+      Value hi = ir.mini(chunk.end, end);
+      Value numel = table.param(chunk.p, KernelParam::kNumel);
+      InitParams q{
+          ir.subi(ir.muli(chunk.copy, numel), chunk.base),
+          ir.cast(b.getI32Type(), table.param(chunk.p, KernelParam::kParam)),
+          ir.toF32(table.row(table.rowOf(chunk.p, chunk.copy),
+                             TensorRow::kInitScale))};
+      // One copy of each distribution's code. Thread t takes the 4-aligned
+      // group [j, j + 4), j = (lo & ~3) + 4t, 4 blockDim apart: one 128-bit
+      // store when the group lies inside [lo, hi) (a shard's bounds need
+      // not be aligned), else its elements inside one by one. Element i's
+      // value depends on i only, as on the CPU.
+      switchOnInit(
+          ir, plan.table, table.param(chunk.p, KernelParam::kInit),
+          [&](InitKind kind) {
             Value base =
                 arith::AndIOp::create(b, ir.loc, lo, ir.idx(~int64_t(3)));
-            Value firstElement = ir.addi(base, ir.muli(tid, ir.idx(4)));
-            Value stride = ir.muli(bdim, ir.idx(4));
-            ir.loop(firstElement, hi, stride, [&](Value j) {
-              Value j4 = ir.addi(j, ir.idx(4));
-              Value full = arith::AndIOp::create(
-                  b, ir.loc, ir.cmpi(arith::CmpIPredicate::sge, j, lo),
-                  ir.cmpi(arith::CmpIPredicate::sle, j4, hi));
-              auto ifOp =
-                  scf::IfOp::create(b, ir.loc, full, /*withElseRegion=*/true);
-              OpBuilder::InsertionGuard guard(b);
-              b.setInsertionPointToStart(ifOp.thenBlock());
-              SmallVector<Value, 4> lanes;
-              for (int64_t l = 0; l < 4; ++l)
-                lanes.push_back(
-                    emitInitValue(ir, kind, p, ir.addi(j, ir.idx(l)), k0, k1));
-              vector::StoreOp::create(
-                  b, ir.loc,
-                  vector::FromElementsOp::create(
-                      b, ir.loc, VectorType::get({4}, f32), lanes),
-                  params, j, /*nontemporal=*/false, llvm::Align(16));
-              b.setInsertionPointToStart(ifOp.elseBlock());
-              ir.loop(ir.maxi(j, lo), ir.mini(j4, hi), [&](Value i) {
-                memref::StoreOp::create(b, ir.loc,
-                                        emitInitValue(ir, kind, p, i, k0, k1),
-                                        params, i);
-              });
-            });
-          };
-          if (kinds.size() == 1)
-            return elements(kinds.front());
-          SmallVector<int64_t> cases =
-              llvm::to_vector(llvm::seq<int64_t>(1, kinds.size()));
-          auto sw = scf::IndexSwitchOp::create(b, ir.loc, TypeRange(), q[5],
-                                               cases, cases.size());
-          OpBuilder::InsertionGuard guard(b);
-          for (auto [n, kind] : llvm::enumerate(kinds)) {
-            Region &r =
-                n == 0 ? sw.getDefaultRegion() : sw.getCaseRegions()[n - 1];
-            b.setInsertionPointToStart(&r.emplaceBlock());
-            elements(kind);
-            scf::YieldOp::create(b, ir.loc);
-          }
-        });
+            ir.loop(ir.addi(base, ir.muli(tid, ir.idx(4))), hi,
+                    ir.muli(bdim, ir.idx(4)), [&](Value j) {
+                      Value j4 = ir.addi(j, ir.idx(4));
+                      Value full = arith::AndIOp::create(
+                          b, ir.loc, ir.cmpi(arith::CmpIPredicate::sge, j, lo),
+                          ir.cmpi(arith::CmpIPredicate::sle, j4, hi));
+                      auto ifOp = scf::IfOp::create(b, ir.loc, full,
+                                                    /*withElseRegion=*/true);
+                      OpBuilder::InsertionGuard guard(b);
+                      b.setInsertionPointToStart(ifOp.thenBlock());
+                      SmallVector<Value, 4> lanes;
+                      for (int64_t l = 0; l < 4; ++l)
+                        lanes.push_back(emitInitValue(
+                            ir, kind, q, ir.addi(j, ir.idx(l)), k0, k1));
+                      vector::StoreOp::create(
+                          b, ir.loc,
+                          vector::FromElementsOp::create(
+                              b, ir.loc, VectorType::get({4}, f32), lanes),
+                          params, j, /*nontemporal=*/false, llvm::Align(16));
+                      b.setInsertionPointToStart(ifOp.elseBlock());
+                      ir.loop(ir.maxi(j, lo), ir.mini(j4, hi), [&](Value i) {
+                        memref::StoreOp::create(
+                            b, ir.loc, emitInitValue(ir, kind, q, i, k0, k1),
+                            params, i);
+                      });
+                    });
+          });
+      return {};
+    });
+    gpu::ReturnOp::create(b, ir.loc);
+  }
+
+  /// `scf.if cond` with a then-block built by `body`, no results.
+  void when(Value cond, function_ref<void()> body) {
+    auto ifOp = scf::IfOp::create(b, ir.loc, cond, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    body();
+  }
+
+  /// sum + x[i] for i in [lo, hi) (f64, in order).
+  Value sumOf(Value x, Value lo, Value hi, Value sum) {
+    auto loop = scf::ForOp::create(b, ir.loc, lo, hi, ir.idx(1), sum);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    scf::YieldOp::create(
+        b, ir.loc,
+        ir.addf(loop.getRegionIterArgs()[0],
+                memref::LoadOp::create(b, ir.loc, x, loop.getInductionVar())));
+    return loop.getResult(0);
+  }
+
+  /// @muir_reduce_kernel(%grads, %partials): block q computes the partial
+  /// sum of squares (f64) of reduction slot q; the runtime launches one
+  /// block per slot. Deterministic: each thread sums its 4-element groups
+  /// in order, then (after a barrier) 16 threads sum 16 threads' sums each
+  /// and (after another) thread 0 the 16 group sums, all in order.
+  void buildReduce(gpu::GPUModuleOp gpuModule) {
+    Type f32 = b.getF32Type(), f64 = b.getF64Type();
+    auto shared = MemRefType::get(
+        {kReduceThreads + kReduceGroups}, f64, MemRefLayoutAttrInterface(),
+        gpu::AddressSpaceAttr::get(b.getContext(),
+                                   gpu::AddressSpace::Workgroup));
+    MemRefType partialsType =
+        MemRefType::get({std::max<int64_t>(plan.table.slots, 1)}, f64);
+    gpu::GPUFuncOp fn =
+        startKernel(gpuModule, "muir_reduce_kernel",
+                    {bufferType(b.getContext(), plan), partialsType}, {shared});
+    Value grads = fn.getArgument(0), partials = fn.getArgument(1);
+    Value sums = fn.getWorkgroupAttributions()[0];
+    TableIR table(ir, plan.table);
+    Value tid = threadId(), q = blockId();
+    Value threads = ir.mini(blockDim(), ir.idx(kReduceThreads));
+    Value isSlot =
+        ir.cmpi(arith::CmpIPredicate::ult, q, ir.idx(plan.table.slots));
+    Value active = arith::AndIOp::create(
+        b, ir.loc, isSlot, ir.cmpi(arith::CmpIPredicate::ult, tid, threads));
+    Value zero = ir.f64(0.0);
+    auto work = scf::IfOp::create(b, ir.loc, f64, active,
+                                  /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(work.elseBlock());
+      scf::YieldOp::create(b, ir.loc, zero);
+      b.setInsertionPointToStart(work.thenBlock());
+      Part slot =
+          locate(table, q, KernelParam::kFirstSlot, KernelParam::kSlotsPerCopy,
+                 [&](Value p) {
+                   return ir.muli(ir.idx(kChunkElements),
+                                  table.param(p, KernelParam::kChunksPerSlot));
+                 });
+      auto loop = scf::ForOp::create(
+          b, ir.loc, ir.addi(slot.begin, ir.muli(tid, ir.idx(4))), slot.end,
+          ir.muli(threads, ir.idx(4)), ValueRange{zero});
+      {
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value i = loop.getInductionVar(), acc = loop.getRegionIterArgs()[0];
+        Value full =
+            ir.cmpi(arith::CmpIPredicate::sle, ir.addi(i, ir.idx(4)), slot.end);
+        auto ifOp = scf::IfOp::create(b, ir.loc, f64, full,
+                                      /*withElseRegion=*/true);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        Value v =
+            vector::LoadOp::create(b, ir.loc, VectorType::get({4}, f32), grads,
+                                   i, /*nontemporal=*/false, llvm::Align(16));
+        Value sum = acc;
+        for (int64_t l = 0; l < 4; ++l) {
+          Value g = ir.toF64(vector::ExtractOp::create(b, ir.loc, v, l));
+          sum = ir.addf(sum, ir.mulf(g, g));
+        }
+        scf::YieldOp::create(b, ir.loc, sum);
+        b.setInsertionPointToStart(ifOp.elseBlock());
+        auto tail = scf::ForOp::create(b, ir.loc, i, slot.end, ir.idx(1),
+                                       ValueRange{acc});
+        {
+          OpBuilder::InsertionGuard tailGuard(b);
+          b.setInsertionPointToStart(tail.getBody());
+          Value g = ir.toF64(
+              memref::LoadOp::create(b, ir.loc, grads, tail.getInductionVar()));
+          scf::YieldOp::create(
+              b, ir.loc, ir.addf(tail.getRegionIterArgs()[0], ir.mulf(g, g)));
+        }
+        scf::YieldOp::create(b, ir.loc, tail.getResult(0));
+        b.setInsertionPointAfter(ifOp);
+        scf::YieldOp::create(b, ir.loc, ifOp.getResult(0));
+      }
+      scf::YieldOp::create(b, ir.loc, loop.getResult(0));
+    }
+    when(ir.cmpi(arith::CmpIPredicate::ult, tid, ir.idx(kReduceThreads)), [&] {
+      memref::StoreOp::create(b, ir.loc, work.getResult(0), sums, tid);
+    });
+    gpu::BarrierOp::create(b, ir.loc);
+    // Group g < 16 sums threads [16 g, 16 g + 16) of those that took part.
+    constexpr int64_t kPerGroup = kReduceThreads / kReduceGroups;
+    when(ir.cmpi(arith::CmpIPredicate::ult, tid, ir.idx(kReduceGroups)), [&] {
+      Value lo = ir.mini(ir.muli(tid, ir.idx(kPerGroup)), threads);
+      Value hi = ir.mini(ir.addi(lo, ir.idx(kPerGroup)), threads);
+      memref::StoreOp::create(b, ir.loc, sumOf(sums, lo, hi, zero), sums,
+                              ir.addi(tid, ir.idx(kReduceThreads)));
+    });
+    gpu::BarrierOp::create(b, ir.loc);
+    when(arith::AndIOp::create(
+             b, ir.loc, isSlot,
+             ir.cmpi(arith::CmpIPredicate::eq, tid, ir.idx(0))),
+         [&] {
+           Value total = sumOf(sums, ir.idx(kReduceThreads),
+                               ir.idx(kReduceThreads + kReduceGroups), zero);
+           memref::StoreOp::create(b, ir.loc, total, partials, q);
+         });
     gpu::ReturnOp::create(b, ir.loc);
   }
 

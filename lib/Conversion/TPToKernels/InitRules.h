@@ -48,7 +48,7 @@ struct InitParams {
 };
 
 /// The factor on the unit distribution of `kind` for a tensor with
-/// standard deviation `std` (f64; the table's and the immediates' value).
+/// standard deviation `std` (the table's init scale).
 double initScale(InitKind kind, double std);
 
 /// Whether `kind` draws random numbers (and so needs InitParams).

@@ -6,12 +6,95 @@
 //===----------------------------------------------------------------------===//
 
 #include "KernelBuilders.h"
+#include "muir/package_abi.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::tp;
 
 MemRefType mlir::tp::bufferType(MLIRContext *context, const KernelPlan &plan) {
   return MemRefType::get({plan.elements}, Float32Type::get(context));
+}
+
+MemRefType TableIR::paramsType(MLIRContext *context, const KernelTable &table) {
+  return MemRefType::get(
+      {std::max<int64_t>(table.params.size(), 1), KernelParam::kNumFields},
+      IntegerType::get(context, 64));
+}
+
+MemRefType TableIR::rowsType(MLIRContext *context, const KernelTable &table) {
+  return MemRefType::get(
+      {std::max<int64_t>(table.rows.size(), 1), TensorRow::kNumFields},
+      Float64Type::get(context));
+}
+
+void TableIR::emitGlobals(OpBuilder &b, Location loc, const KernelTable &table,
+                          bool constantRows) {
+  MLIRContext *context = b.getContext();
+  MemRefType pType = paramsType(context, table),
+             rType = rowsType(context, table);
+  std::vector<int64_t> params;
+  for (const KernelParam &p : table.params)
+    llvm::append_range(params, p.fields());
+  params.resize(pType.getNumElements(), 0);
+  std::vector<double> rows;
+  for (const TensorRow &r : table.rows)
+    llvm::append_range(rows, r.fields());
+  rows.resize(rType.getNumElements(), 0.0);
+  auto tensorOf = [](MemRefType t) {
+    return RankedTensorType::get(t.getShape(), t.getElementType());
+  };
+  memref::GlobalOp::create(
+      b, loc, MUIR_KERNEL_PARAMS_SYMBOL, StringAttr(), pType,
+      DenseIntElementsAttr::get(tensorOf(pType), ArrayRef<int64_t>(params)),
+      /*constant=*/true, b.getI64IntegerAttr(8));
+  memref::GlobalOp::create(
+      b, loc, MUIR_TENSOR_ROWS_SYMBOL, StringAttr(), rType,
+      DenseFPElementsAttr::get(tensorOf(rType), ArrayRef<double>(rows)),
+      constantRows, b.getI64IntegerAttr(8));
+}
+
+TableIR::TableIR(KernelIR &ir, const KernelTable &table, Value rows)
+    : ir(ir), table(table), rows(rows) {
+  MLIRContext *context = ir.b.getContext();
+  params = memref::GetGlobalOp::create(ir.b, ir.loc, paramsType(context, table),
+                                       MUIR_KERNEL_PARAMS_SYMBOL);
+  if (!this->rows)
+    this->rows = memref::GetGlobalOp::create(
+        ir.b, ir.loc, rowsType(context, table), MUIR_TENSOR_ROWS_SYMBOL);
+}
+
+Value TableIR::param(Value p, KernelParam::Field f) {
+  Value v = memref::LoadOp::create(ir.b, ir.loc, params,
+                                   ValueRange{p, ir.idx(int64_t(f))});
+  return ir.cast(ir.b.getIndexType(), v);
+}
+
+Value TableIR::row(Value r, TensorRow::Field f) {
+  return memref::LoadOp::create(ir.b, ir.loc, rows,
+                                ValueRange{r, ir.idx(int64_t(f))});
+}
+
+TensorConstants TableIR::constants(Value r) {
+  return {row(r, TensorRow::kLr), row(r, TensorRow::kWeightDecay),
+          row(r, TensorRow::kEps), row(r, TensorRow::kBeta1),
+          row(r, TensorRow::kBeta2)};
+}
+
+Value TableIR::rowOf(Value p, Value copy) {
+  return ir.addi(param(p, KernelParam::kFirstRow),
+                 ir.muli(copy, param(p, KernelParam::kRowStride)));
+}
+
+Value TableIR::search(Value x, KernelParam::Field f) {
+  // base stays the last entry known to be <= x; the probe halves the rest.
+  Value base = ir.idx(0);
+  for (int64_t len = size(); len > 1; len -= len / 2) {
+    Value probe = ir.addi(base, ir.idx(len / 2));
+    Value below = ir.cmpi(arith::CmpIPredicate::ule, param(probe, f), x);
+    base = ir.select(below, probe, base);
+  }
+  return base;
 }
 
 StepElement mlir::tp::loadElement(KernelIR &ir, ArrayRef<Value> buffers,
@@ -34,4 +117,21 @@ void mlir::tp::storeElement(KernelIR &ir, ArrayRef<Value> buffers, Value i,
     memref::StoreOp::create(ir.b, ir.loc, e.s0, buffers[2], i);
   if (e.s1)
     memref::StoreOp::create(ir.b, ir.loc, e.s1, buffers[3], i);
+}
+
+void mlir::tp::switchOnInit(KernelIR &ir, const KernelTable &table, Value kind,
+                            function_ref<void(InitKind)> body) {
+  SmallVector<int64_t> cases;
+  for (InitKind k : table.initKinds)
+    cases.push_back(int64_t(k));
+  auto sw = scf::IndexSwitchOp::create(ir.b, ir.loc, TypeRange(), kind, cases,
+                                       cases.size());
+  OpBuilder::InsertionGuard guard(ir.b);
+  ir.b.setInsertionPointToStart(&sw.getDefaultRegion().emplaceBlock());
+  scf::YieldOp::create(ir.b, ir.loc);
+  for (auto [n, k] : llvm::enumerate(table.initKinds)) {
+    ir.b.setInsertionPointToStart(&sw.getCaseRegions()[n].emplaceBlock());
+    body(k);
+    scf::YieldOp::create(ir.b, ir.loc);
+  }
 }

@@ -8,9 +8,9 @@
 #ifndef MUIR_LIB_CONVERSION_TPTOKERNELS_KERNELBUILDERS_H
 #define MUIR_LIB_CONVERSION_TPTOKERNELS_KERNELBUILDERS_H
 
-#include "Segments.h"
 #include "StepRules.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "muir/Conversion/KernelTable.h"
 
 namespace mlir::tp {
 
@@ -18,12 +18,53 @@ namespace mlir::tp {
 struct KernelPlan {
   /// Elements of each flat buffer (at least 1: memrefs are static).
   int64_t elements;
-  ArrayRef<Segment> segments;
+  const KernelTable &table;
   const StepRule &rule;
 };
 
 /// The type of the flat buffers: `memref<elements x f32>`.
 MemRefType bufferType(MLIRContext *context, const KernelPlan &plan);
+
+/// The kernels' table in the IR: `memref.global @muir_kernel_params :
+/// memref<P x 13 x i64>` and `@muir_tensor_rows : memref<R x 6 x f64>`
+/// (package_abi.h's structs, at least one row each), and loads from them.
+class TableIR {
+public:
+  static MemRefType paramsType(MLIRContext *context, const KernelTable &table);
+  static MemRefType rowsType(MLIRContext *context, const KernelTable &table);
+
+  /// Emits both globals at the builder's insertion point; the rows are
+  /// writable unless `constantRows` (the GPU module's rows may be
+  /// overwritten at run time).
+  static void emitGlobals(OpBuilder &b, Location loc, const KernelTable &table,
+                          bool constantRows);
+
+  /// Reads the globals at the builder's insertion point (the nearest
+  /// symbol table holds them); `rows` replaces the row global when given.
+  TableIR(KernelIR &ir, const KernelTable &table, Value rows = {});
+
+  /// Field `f` (index) of parameter entry `p` (index).
+  Value param(Value p, KernelParam::Field f);
+  /// Field `f` (f64) of row `r` (index).
+  Value row(Value r, TensorRow::Field f);
+  /// The step constants of row `r`.
+  TensorConstants constants(Value r);
+  /// The row of copy `copy` of parameter entry `p`.
+  Value rowOf(Value p, Value copy);
+
+  /// The last parameter entry p with field `f` <= `x` (index), for a field
+  /// that starts at 0 and never decreases (first_chunk, first_slot): a
+  /// branch-free binary search, ceil(log2 P) dependent loads.
+  Value search(Value x, KernelParam::Field f);
+
+  /// Number of parameter entries.
+  int64_t size() const { return table.params.size(); }
+
+private:
+  KernelIR &ir;
+  const KernelTable &table;
+  Value params, rows;
+};
 
 /// Loads element `i` of the buffers (params, grads, state0, state1) that
 /// the rule uses.
@@ -34,12 +75,19 @@ StepElement loadElement(KernelIR &ir, ArrayRef<Value> buffers, Value i,
 void storeElement(KernelIR &ir, ArrayRef<Value> buffers, Value i,
                   const StepElement &e);
 
-/// The CPU functions @muir_generated_init, @muir_generated_step and
-/// @muir_philox4x32_10 at the end of `module`.
+/// `scf.index_switch` on the init kind `kind` (index) over the kinds of the
+/// table, `body(kind)` in each case; other values do nothing.
+void switchOnInit(KernelIR &ir, const KernelTable &table, Value kind,
+                  function_ref<void(InitKind)> body);
+
+/// The CPU functions at the end of `module`: @muir_generated_init,
+/// @muir_generated_step and @muir_generated_step_rows, @muir_generated_reduce
+/// and @muir_philox4x32_10, with the table's globals.
 void buildCPUKernels(ModuleOp module, Location loc, const KernelPlan &plan);
 
-/// `gpu.module @muir_kernels` with the kernels the runtime launches, at the
-/// end of `module` (which becomes a gpu.container_module).
+/// `gpu.module @muir_kernels` with the kernels the runtime launches and the
+/// table's globals, at the end of `module` (which becomes a
+/// gpu.container_module).
 void buildGPUKernels(ModuleOp module, Location loc, const KernelPlan &plan);
 
 } // namespace mlir::tp

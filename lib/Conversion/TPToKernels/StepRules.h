@@ -24,7 +24,7 @@
 namespace mlir::tp {
 
 /// One tensor copy's constants as f64 values (loaded from the constant
-/// table, or immediates).
+/// table).
 struct TensorConstants {
   Value lr, weightDecay, eps, beta1, beta2;
 };

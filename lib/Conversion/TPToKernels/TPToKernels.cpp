@@ -6,15 +6,17 @@
 //===----------------------------------------------------------------------===//
 //
 // Turns an instantiated, laid-out tp.model into the loop-body IR of its
-// kernels. Every tensor (every block copy of a repeated one) becomes one
-// segment of the flat buffers with its own constants, so a single call
+// kernels, generated once per update rule: what differs from tensor to
+// tensor (place in the buffers, constants) is read from a table compiled
+// into the package, so the code does not grow with depth. A single call
 // updates the whole model. What the pieces are and where they live:
 //
-//   Segments      which tensor copies the kernels update, with what constants
+//   KernelTable   the table: one entry per parameter, one row of constants
+//                 per parameter or per copy
 //   InitRules     Philox4x32-10 and the initial distributions
 //   StepRules     one step rule per optimizer family (scalars and update)
-//   CPUKernels    the init and step functions for the CPU
-//   GPUKernels    the CUDA kernels, from the same rules
+//   CPUKernels    the init, step and reduce functions for the CPU
+//   GPUKernels    the CUDA kernels, from the same rules and table
 //
 //===----------------------------------------------------------------------===//
 
@@ -66,12 +68,12 @@ struct ConvertTPToKernelsPass
                         << "'; expected " << optimizerNames();
       return signalPassFailure();
     }
-    FailureOr<std::vector<Segment>> segments = planSegments(model);
-    if (failed(segments))
+    FailureOr<KernelTable> table = planKernelTable(model);
+    if (failed(table))
       return signalPassFailure();
     std::unique_ptr<StepRule> rule = createStepRule(*info);
     int64_t elements = buffer.getAs<IntegerAttr>("elements").getInt();
-    KernelPlan plan{std::max<int64_t>(elements, 1), *segments, *rule};
+    KernelPlan plan{std::max<int64_t>(elements, 1), *table, *rule};
     buildCPUKernels(module, model.getLoc(), plan);
     if (gpu)
       buildGPUKernels(module, model.getLoc(), plan);

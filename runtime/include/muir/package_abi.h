@@ -98,6 +98,40 @@ typedef struct {
   double scale;          /**< 1/d_head or 1/sqrt(d_head); 1 when unscaled */
 } muir_attention_info_t;
 
+/** Elements per chunk of the CUDA kernels: the unit of work of one block of
+ *  MUIR_CUDA_BLOCK_THREADS x 4 elements (runtime.h); chunks never straddle
+ *  two tensor copies. */
+#define MUIR_CHUNK_ELEMENTS 1024
+
+/** The kernels' constant table: what differs from tensor to tensor is data,
+ *  so the kernels are generated once per update rule (docs/Lowering.md).
+ *  One entry per untied parameter, all int64. */
+typedef struct {
+  int64_t offset, stride, numel, copies; /**< as in muir_param_info_t */
+  /** CUDA: chunks of the parameters before this one; chunks per copy. */
+  int64_t first_chunk, chunks_per_copy;
+  /** The reduction phase cuts every copy into slots of whole chunks, one
+   *  partial sum each: the slots before this parameter, per copy, and the
+   *  chunks of a slot (the last one may have fewer). */
+  int64_t first_slot, slots_per_copy, chunks_per_slot;
+  int64_t param; /**< index into muir_package_info_t.params */
+  int64_t init;  /**< muir_init_kind_t */
+  /** Copy c's constants are tensor_rows[first_row + c * row_stride]
+   *  (row_stride 0: one row for all copies, 1: one per copy). */
+  int64_t first_row, row_stride;
+} muir_kernel_param_t;
+
+/** The constants of one tensor copy (or of all copies of a parameter). */
+typedef struct {
+  double lr, weight_decay, eps, beta1, beta2;
+  double init_scale; /**< std, or sqrt(3) std for a uniform init */
+} muir_tensor_row_t;
+
+/** The table's symbols in the CPU library and in the CUDA module (whose
+ *  copy of the rows a state may overwrite: per-tensor overrides). */
+#define MUIR_KERNEL_PARAMS_SYMBOL "muir_kernel_params"
+#define MUIR_TENSOR_ROWS_SYMBOL "muir_tensor_rows"
+
 /** The whole package. */
 typedef struct {
   uint32_t abi_version; /**< MUIR_PACKAGE_ABI_VERSION */
@@ -117,6 +151,14 @@ typedef struct {
   const muir_residual_info_t *residuals;
   int64_t num_attentions;
   const muir_attention_info_t *attentions;
+  /** The kernels' constant table, as compiled in (read-only). */
+  int64_t num_kernel_params;
+  const muir_kernel_param_t *kernel_params;
+  int64_t num_tensor_rows;
+  const muir_tensor_row_t *tensor_rows;
+  /** Chunks (CUDA) and reduction slots over all parameters. */
+  int64_t num_chunks;
+  int64_t num_slots;
 } muir_package_info_t;
 
 /** Returns the package description (static data; never NULL). */
@@ -131,6 +173,19 @@ void muir_kernel_init(float *params, uint64_t seed, int64_t begin, int64_t end);
  *  (warmup, cosine, WSD) that multiplies every tensor's learning rate. */
 void muir_kernel_step(float *params, const float *grads, float *const *states,
                       int64_t step, float lr_factor);
+
+/** muir_kernel_step with the constants of `rows` (num_tensor_rows rows laid
+ *  out as tensor_rows) instead of the compiled-in ones: per-tensor
+ *  overrides of lr and weight decay without recompiling. */
+void muir_kernel_step_rows(float *params, const float *grads,
+                           float *const *states, int64_t step, float lr_factor,
+                           const muir_tensor_row_t *rows);
+
+/** The reduction phase: partials[s] = the sum of the squared gradients of
+ *  slot s (float64), for s < num_slots. Their sum in slot order is the
+ *  squared global gradient norm (every element of every untied parameter
+ *  once; padding excluded). */
+void muir_kernel_reduce(const float *grads, double *partials);
 
 #ifdef __cplusplus
 }

@@ -59,7 +59,7 @@ extern "C" {
 #endif
 
 /** Version of this API: bumped when a declaration below changes. */
-#define MUIR_RUNTIME_API_VERSION 1
+#define MUIR_RUNTIME_API_VERSION 2
 
 /*===----------------------------------------------------------------------===*
  * Status and errors
@@ -268,6 +268,42 @@ MUIR_API muir_status_t muir_state_init_range(muir_state_t *state, uint64_t seed,
  *  MUIR_ERROR_CUDA. */
 MUIR_API muir_status_t muir_state_step(muir_state_t *state, int64_t step,
                                        float lr_factor);
+
+/** The global L2 norm of the grads buffer (every element of every untied
+ *  parameter once; padding excluded), from the reduction phase: partial
+ *  sums of squares in float64 over fixed slices of each tensor
+ *  (package_abi.h), then their sum in order. The same bits for the same
+ *  grads on the same device; CPU and CUDA may differ in the last bits.
+ *  Errors: MUIR_ERROR_ARGUMENT (NULL), MUIR_ERROR_CUDA. */
+MUIR_API muir_status_t muir_state_grad_norm(muir_state_t *state,
+                                            double *out_norm);
+
+/** muir_state_step that first writes the global gradient norm of the grads
+ *  it steps with to `*out_grad_norm` (muir_state_grad_norm), unless
+ *  `out_grad_norm` is NULL. Nothing runs if an argument is bad. */
+MUIR_API muir_status_t muir_state_step_with_norm(muir_state_t *state,
+                                                 int64_t step, float lr_factor,
+                                                 double *out_grad_norm);
+
+/** Per-tensor overrides without recompiling (per-module sweeps): from the
+ *  next step on, parameter `param` (an index into info->params; every copy
+ *  of a repeated one) steps with its compiled-in learning rate times
+ *  `lr_multiplier` and weight decay times `weight_decay_multiplier`. The
+ *  multipliers replace the previous ones (1 and 1 restore the compiled-in
+ *  constants, bit for bit); the schedule's lr_factor still applies. The
+ *  compiled-in values are the package's table (info->tensor_rows, listed in
+ *  manifest.json's kernel_table). Only this state changes.
+ *  Errors: MUIR_ERROR_ARGUMENT (NULL, no such parameter, a tied parameter:
+ *  set its owner's, a negative or non-finite multiplier), MUIR_ERROR_CUDA. */
+MUIR_API muir_status_t muir_state_set_multipliers(
+    muir_state_t *state, int64_t param, double lr_multiplier,
+    double weight_decay_multiplier);
+
+/** Writes parameter `param`'s current multipliers (1 and 1 unless set).
+ *  Errors: as muir_state_set_multipliers. */
+MUIR_API muir_status_t muir_state_get_multipliers(const muir_state_t *state,
+                                                  int64_t param, double *out_lr,
+                                                  double *out_weight_decay);
 
 #ifdef __cplusplus
 }

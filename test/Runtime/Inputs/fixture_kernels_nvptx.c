@@ -38,9 +38,26 @@ muir_init_kernel(float *params, uint64_t seed, int64_t begin, int64_t end) {
     params[i] = fixtureInitElement(seed, i);
 }
 
+/* The module's table rows, which the runtime may overwrite. */
+muir_tensor_row_t muir_tensor_rows[FIXTURE_NUM_ROWS] = {
+    {(double)1e-2f, (double)0.1f, (double)1e-8f, (double)0.9f, (double)0.99f,
+     (double)0.5f},
+    {(double)3e-3f, (double)0.0f, (double)1e-6f, (double)0.8f, (double)0.95f,
+     (double)1.0f},
+};
+
 __attribute__((nvptx_kernel)) void
 muir_step_kernel(float *params, const float *grads, float *m, float *v,
                  int64_t step, float lr_factor) {
   for (int64_t i = firstIndex(); i < FIXTURE_ELEMENTS; i += gridThreads())
-    fixtureStepElement(i, params, grads, m, v, step, lr_factor);
+    fixtureStepElement(i, params, grads, m, v, step, lr_factor,
+                       muir_tensor_rows);
+}
+
+/* One block per reduction slot; thread 0 sums it. */
+__attribute__((nvptx_kernel)) void muir_reduce_kernel(const float *grads,
+                                                      double *partials) {
+  int64_t q = __nvvm_read_ptx_sreg_ctaid_x();
+  if (__nvvm_read_ptx_sreg_tid_x() == 0 && q < 3)
+    partials[q] = fixtureReduceSlot(q, grads);
 }

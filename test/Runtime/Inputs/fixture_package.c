@@ -20,7 +20,8 @@
  *
  * Build variants (-D...), for the runtime's error tests:
  *   FIXTURE_ABI=N        report ABI version N
- *   FIXTURE_OMIT_STEP    do not export muir_kernel_step
+ *   FIXTURE_OMIT_STEP    do not export muir_kernel_step (nor the other
+ *                        step and reduce entry points)
  *   FIXTURE_CORRUPT=K    break the table (see the FIXTURE_CORRUPT cases below)
  *
  * Forward multipliers: blocks.w 1 in both blocks, unembed.weight 1/3, one
@@ -153,23 +154,6 @@ static const muir_attention_info_t fixtureAttentions[] = {
 
 #define FIXTURE_NUM_PARAMS 3
 
-#if FIXTURE_CORRUPT == 10
-#define OPTIMIZER 99 /* no such optimizer */
-#else
-#define OPTIMIZER MUIR_OPT_ADAMW
-#endif
-#if FIXTURE_CORRUPT == 11
-#define NUM_STATES 1 /* AdamW keeps two */
-#else
-#define NUM_STATES 2
-#endif
-
-static const muir_package_info_t info = {
-    FIXTURE_ABI,        "fixture",     OPTIMIZER,        NUM_STATES,
-    FIXTURE_NUM_PARAMS, fixtureParams, FIXTURE_ELEMENTS, ALIGNMENT,
-    1,                  fixtureResiduals, 1,             fixtureAttentions,
-};
-
 /** Per-tensor constants, as a compiled package bakes them in (index as in
  *  `fixtureParams`; the tied entry has none). The same numbers are in
  *  fixture_manifest.json. */
@@ -181,6 +165,56 @@ static const fixture_constants_t constants[FIXTURE_NUM_PARAMS] = {
     {0.5f, 1e-2f, 0.9f, 0.99f, 1e-8f, 0.1f},
     {1.0f, 3e-3f, 0.8f, 0.95f, 1e-6f, 0.0f},
     {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f},
+};
+
+/** The same constants as the kernels' table rows (lr, weight decay, eps,
+ *  beta1, beta2, init scale), one per untied parameter. */
+static const muir_tensor_row_t fixtureRows[] = {
+    {(double)1e-2f, (double)0.1f, (double)1e-8f, (double)0.9f, (double)0.99f,
+     (double)0.5f},
+    {(double)3e-3f, (double)0.0f, (double)1e-6f, (double)0.8f, (double)0.95f,
+     (double)1.0f},
+};
+
+#if FIXTURE_CORRUPT == 10
+#define OPTIMIZER 99 /* no such optimizer */
+#else
+#define OPTIMIZER MUIR_OPT_ADAMW
+#endif
+#if FIXTURE_CORRUPT == 11
+#define NUM_STATES 1 /* AdamW keeps two */
+#else
+#define NUM_STATES 2
+#endif
+
+/* The kernels' table (package_abi.h): one entry per untied parameter, one
+ * row of constants each (the rows are `constants` below as doubles). Each
+ * tensor copy is one chunk and one reduction slot. */
+#if FIXTURE_CORRUPT == 15
+#define KERNEL_EMBED_OFFSET 0 /* disagrees with the parameter table */
+#else
+#define KERNEL_EMBED_OFFSET EMBED_OFFSET
+#endif
+#if FIXTURE_CORRUPT == 16
+#define NUM_SLOTS 4 /* the entries number 3 */
+#else
+#define NUM_SLOTS 3
+#endif
+static const muir_kernel_param_t fixtureKernelParams[] = {
+    {0, BLOCKS_STRIDE, BLOCKS_NUMEL, 2, 0, 1, 0, 1, 1, 0, MUIR_INIT_NORMAL, 0,
+     0},
+    {KERNEL_EMBED_OFFSET, 6, 6, 1, 2, 1, 2, 1, 1, 1, MUIR_INIT_NORMAL, 1, 0},
+};
+
+#define FIXTURE_NUM_ROWS 2
+
+static const muir_package_info_t info = {
+    FIXTURE_ABI,        "fixture",           OPTIMIZER,
+    NUM_STATES,         FIXTURE_NUM_PARAMS,  fixtureParams,
+    FIXTURE_ELEMENTS,   ALIGNMENT,           1,
+    fixtureResiduals,   1,                   fixtureAttentions,
+    2,                  fixtureKernelParams, FIXTURE_NUM_ROWS,
+    fixtureRows,        3,                   NUM_SLOTS,
 };
 
 /** The untied parameter whose copy holds flat element `i`, or -1 (padding);
@@ -233,24 +267,38 @@ static double fixturePow(double base, int64_t n) {
 }
 
 /** AdamW on flat element `i` (PyTorch's torch.optim.AdamW, bias correction
- *  on): decoupled decay, then the Adam update. Padding is left alone. */
+ *  on): decoupled decay, then the Adam update, with the learning rate and
+ *  weight decay of `rows` (a state's overrides). Padding is left alone. */
 __attribute__((unused)) static void
 fixtureStepElement(int64_t i, float *param, const float *grads, float *m,
-                   float *v, int64_t step, float lrFactor) {
+                   float *v, int64_t step, float lrFactor,
+                   const muir_tensor_row_t *rows) {
   int64_t element;
   int p = fixtureParamAt(i, &element);
   if (p < 0)
     return;
   const fixture_constants_t *k = &constants[p];
-  float lr = k->lr * lrFactor;
+  float lr = (float)rows[p].lr * lrFactor;
   float g = grads[i];
-  float w = param[i] * (1.0f - lr * k->weightDecay);
+  float w = param[i] * (1.0f - lr * (float)rows[p].weight_decay);
   m[i] = k->beta1 * m[i] + (1.0f - k->beta1) * g;
   v[i] = k->beta2 * v[i] + (1.0f - k->beta2) * g * g;
   float bc1 = (float)(1.0 - fixturePow(k->beta1, step));
   float bc2 = (float)(1.0 - fixturePow(k->beta2, step));
   float denom = __builtin_sqrtf(v[i]) / __builtin_sqrtf(bc2) + k->eps;
   param[i] = w - (lr / bc1) * (m[i] / denom);
+}
+
+/** The reduction phase's slot `q` (one per tensor copy, in table order):
+ *  the sum of the squared gradients, in double. */
+__attribute__((unused)) static double fixtureReduceSlot(int64_t q,
+                                                        const float *grads) {
+  int64_t begin = q < 2 ? q * BLOCKS_STRIDE : EMBED_OFFSET;
+  int64_t end = begin + (q < 2 ? BLOCKS_NUMEL : 6);
+  double sum = 0.0;
+  for (int64_t i = begin; i < end; ++i)
+    sum += (double)grads[i] * (double)grads[i];
+  return sum;
 }
 
 #ifndef FIXTURE_NO_EXPORTS
@@ -264,10 +312,22 @@ void muir_kernel_init(float *params, uint64_t seed, int64_t begin,
 }
 
 #ifndef FIXTURE_OMIT_STEP
+void muir_kernel_step_rows(float *params, const float *grads,
+                           float *const *states, int64_t step, float lr_factor,
+                           const muir_tensor_row_t *rows) {
+  for (int64_t i = 0; i < FIXTURE_ELEMENTS; ++i)
+    fixtureStepElement(i, params, grads, states[0], states[1], step, lr_factor,
+                       rows);
+}
+
 void muir_kernel_step(float *params, const float *grads, float *const *states,
                       int64_t step, float lr_factor) {
-  for (int64_t i = 0; i < FIXTURE_ELEMENTS; ++i)
-    fixtureStepElement(i, params, grads, states[0], states[1], step, lr_factor);
+  muir_kernel_step_rows(params, grads, states, step, lr_factor, fixtureRows);
+}
+
+void muir_kernel_reduce(const float *grads, double *partials) {
+  for (int64_t q = 0; q < 3; ++q)
+    partials[q] = fixtureReduceSlot(q, grads);
 }
 #endif
 

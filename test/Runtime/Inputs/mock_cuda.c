@@ -16,7 +16,9 @@
  * Module images are recognised by their text: "MOCK-CUBIN ..." is a good
  * cubin, "MOCK-BAD ..." an image the driver rejects, anything containing
  * ".version" is PTX (with "MOCK-JIT-ERROR" it fails to JIT and writes a log;
- * with "MOCK-NO-STEP" it lacks muir_step_kernel).
+ * with "MOCK-NO-STEP" it lacks muir_step_kernel). Every module holds its own
+ * copy of the fixture's table rows (muir_tensor_rows, cuModuleGetGlobal),
+ * which its step kernel reads.
  *
  * Environment: MOCK_CUDA_DEVICES (default 1; 0 makes cuInit fail),
  * MOCK_CUDA_CC (compute capability, default 90), MOCK_CUDA_FAIL (the name of
@@ -47,14 +49,21 @@ static struct {
 
 /* Non-NULL handles the runtime only compares and passes back. */
 static char primaryContext;
-typedef struct {
-  int hasStep;
-} mock_module_t;
+typedef enum { KERNEL_INIT, KERNEL_STEP, KERNEL_REDUCE } mock_kernel_t;
+struct mock_module;
 typedef struct {
   const char *name;
+  mock_kernel_t kind;
+  struct mock_module *module;
 } mock_function_t;
-static const mock_function_t initFunction = {"muir_init_kernel"};
-static const mock_function_t stepFunction = {"muir_step_kernel"};
+typedef struct mock_module {
+  int hasStep;
+  mock_function_t functions[3];
+  muir_tensor_row_t rows[FIXTURE_NUM_ROWS]; /* the module's global */
+} mock_module_t;
+
+#define MOCK_MAX_MODULES 16
+static mock_module_t *modules[MOCK_MAX_MODULES];
 
 static int env(const char *name, int fallback) {
   const char *value = getenv(name);
@@ -76,12 +85,19 @@ __attribute__((destructor)) static void report(void) {
             mock.live, mock.contexts, mock.depth);
 }
 
-/** The allocation holding [p, p + bytes), or -1. */
+/** The allocation holding [p, p + bytes), or -1; a module's rows count as
+ *  allocation MOCK_MAX_ALLOCATIONS. */
 static int findAllocation(CUdeviceptr p, size_t bytes) {
   for (int i = 0; i < MOCK_MAX_ALLOCATIONS; ++i) {
     CUdeviceptr base = (CUdeviceptr)(uintptr_t)mock.pointers[i];
     if (mock.pointers[i] && p >= base && p + bytes <= base + mock.sizes[i])
       return i;
+  }
+  for (int i = 0; i < MOCK_MAX_MODULES; ++i) {
+    CUdeviceptr base = modules[i] ? (CUdeviceptr)(uintptr_t)modules[i]->rows
+                                  : 0;
+    if (base && p >= base && p + bytes <= base + sizeof(modules[i]->rows))
+      return MOCK_MAX_ALLOCATIONS;
   }
   return -1;
 }
@@ -220,13 +236,27 @@ CUresult CUDAAPI cuModuleLoadDataEx(CUmodule *module, const void *image,
   }
   fprintf(stderr, "mock-cuda: loaded %s '%.*s'\n", isCubin ? "cubin" : "ptx",
           (int)firstLine, text);
-  mock_module_t *m = malloc(sizeof(*m));
+  int slot = 0;
+  while (slot < MOCK_MAX_MODULES && modules[slot])
+    ++slot;
+  if (slot == MOCK_MAX_MODULES)
+    return CUDA_ERROR_OUT_OF_MEMORY;
+  mock_module_t *m = calloc(1, sizeof(*m));
   m->hasStep = strstr(text, "MOCK-NO-STEP") == NULL;
+  static const char *const names[] = {"muir_init_kernel", "muir_step_kernel",
+                                      "muir_reduce_kernel"};
+  for (int k = 0; k < 3; ++k)
+    m->functions[k] = (mock_function_t){names[k], (mock_kernel_t)k, m};
+  memcpy(m->rows, fixtureRows, sizeof(m->rows));
+  modules[slot] = m;
   *module = (CUmodule)m;
   return CUDA_SUCCESS;
 }
 
 CUresult CUDAAPI cuModuleUnload(CUmodule module) {
+  for (int i = 0; i < MOCK_MAX_MODULES; ++i)
+    if (modules[i] == (mock_module_t *)module)
+      modules[i] = NULL;
   free(module);
   return CUDA_SUCCESS;
 }
@@ -234,12 +264,23 @@ CUresult CUDAAPI cuModuleUnload(CUmodule module) {
 CUresult CUDAAPI cuModuleGetFunction(CUfunction *function, CUmodule module,
                                      const char *name) {
   mock_module_t *m = (mock_module_t *)module;
-  if (strcmp(name, initFunction.name) == 0)
-    *function = (CUfunction)&initFunction;
-  else if (strcmp(name, stepFunction.name) == 0 && m->hasStep)
-    *function = (CUfunction)&stepFunction;
-  else
+  for (int k = 0; k < 3; ++k) {
+    if (strcmp(name, m->functions[k].name) != 0 ||
+        (k == KERNEL_STEP && !m->hasStep))
+      continue;
+    *function = (CUfunction)&m->functions[k];
+    return CUDA_SUCCESS;
+  }
+  return CUDA_ERROR_NOT_FOUND;
+}
+
+CUresult CUDAAPI cuModuleGetGlobal_v2(CUdeviceptr *pointer, size_t *bytes,
+                                      CUmodule module, const char *name) {
+  mock_module_t *m = (mock_module_t *)module;
+  if (strcmp(name, MUIR_TENSOR_ROWS_SYMBOL) != 0)
     return CUDA_ERROR_NOT_FOUND;
+  *pointer = (CUdeviceptr)(uintptr_t)m->rows;
+  *bytes = sizeof(m->rows);
   return CUDA_SUCCESS;
 }
 
@@ -321,7 +362,7 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridX,
     return CUDA_ERROR_INVALID_VALUE;
   const mock_function_t *function = (const mock_function_t *)f;
   int64_t threads = (int64_t)gridX * blockX;
-  if (function == &initFunction) {
+  if (function->kind == KERNEL_INIT) {
     float *params = devicePointer(*(CUdeviceptr *)args[0]);
     uint64_t seed = *(uint64_t *)args[1];
     int64_t begin = *(int64_t *)args[2], end = *(int64_t *)args[3];
@@ -338,7 +379,7 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridX,
           params[i] = fixtureInitElement(seed, i);
     return CUDA_SUCCESS;
   }
-  if (function == &stepFunction) {
+  if (function->kind == KERNEL_STEP) {
     float *p[4];
     for (int k = 0; k < 4; ++k)
       p[k] = devicePointer(*(CUdeviceptr *)args[k]);
@@ -351,7 +392,19 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridX,
     for (int64_t b = 0; b < gridX; ++b)
       for (int64_t t = 0; t < blockX; ++t)
         for (int64_t i = b * blockX + t; i < FIXTURE_ELEMENTS; i += threads)
-          fixtureStepElement(i, p[0], p[1], p[2], p[3], step, lrFactor);
+          fixtureStepElement(i, p[0], p[1], p[2], p[3], step, lrFactor,
+                             function->module->rows);
+    return CUDA_SUCCESS;
+  }
+  if (function->kind == KERNEL_REDUCE) {
+    const float *grads = devicePointer(*(CUdeviceptr *)args[0]);
+    CUdeviceptr partials = *(CUdeviceptr *)args[1];
+    fprintf(stderr, "mock-cuda: launch %s grid %u block %u\n", function->name,
+            gridX, blockX);
+    if (!grads || findAllocation(partials, gridX * sizeof(double)) < 0)
+      return CUDA_ERROR_ILLEGAL_ADDRESS;
+    for (int64_t q = 0; q < gridX; ++q) // one block per slot
+      ((double *)(uintptr_t)partials)[q] = fixtureReduceSlot(q, grads);
     return CUDA_SUCCESS;
   }
   return CUDA_ERROR_INVALID_HANDLE;

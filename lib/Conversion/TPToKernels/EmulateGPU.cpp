@@ -156,8 +156,8 @@ struct TPTestEmulateGPUPass
     SmallVector<llvm::SetVector<Value>> crossing(phases.size());
     DenseMap<Value, Value> perThread;
     Block *body = &kernel.getBody().front();
-    for (auto [j, ops] : llvm::enumerate(phases))
-      for (Operation *top : ops)
+    for (unsigned j = 0; j < phases.size(); ++j)
+      for (Operation *top : phases[j])
         top->walk([&](Operation *op) {
           for (Value v : op->getOperands()) {
             Operation *def = v.getDefiningOp();

@@ -29,7 +29,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inp
 from harness import Checks, ptr, shrink  # noqa: E402
 
 TOOLS, SRC, TMP = sys.argv[1:4]
-os.makedirs(TMP, exist_ok=True)
+shutil.rmtree(TMP, ignore_errors=True)  # packages of an earlier run
+os.makedirs(TMP)
 sys.path.insert(0, os.path.join(SRC, "python"))
 os.environ.setdefault("MUIR_RUNTIME_LIB",
                       os.path.join(os.path.dirname(TOOLS), "lib", "libmuir_runtime.so"))
@@ -133,12 +134,12 @@ def run(model, name, optimizer):
                 "tp-instantiate,tp-assign-layout),convert-tp-to-kernels{gpu=true},tp-test-emulate-gpu,"
                 f"symbol-privatize{{exclude={','.join(EMULATED)}}},symbol-dce,tp-lower-to-cpu)")
     subprocess.run([f"{TOOLS}/muir-opt", model, f"--pass-pipeline={pipeline}",
-                    "-o", f"{out}/emulated.mlir"], check=True)
-    subprocess.run([MLIR_TRANSLATE, "--mlir-to-llvmir", f"{out}/emulated.mlir",
-                    "-o", f"{out}/emulated.ll"], check=True)
+                    "-o", f"{out}-emulated.mlir"], check=True)
+    subprocess.run([MLIR_TRANSLATE, "--mlir-to-llvmir", f"{out}-emulated.mlir",
+                    "-o", f"{out}-emulated.ll"], check=True)
     subprocess.run([CC, "-O2", "-shared", "-fPIC", "-Wno-override-module",
-                    f"{out}/emulated.ll", "-o", f"{out}/libemulated.so", "-lm"], check=True)
-    emu = ctypes.CDLL(f"{out}/libemulated.so")
+                    f"{out}-emulated.ll", "-o", f"{out}-emulated.so", "-lm"], check=True)
+    emu = ctypes.CDLL(f"{out}-emulated.so")
     emu.muir_reduce_kernel_emulated.argtypes = [ctypes.c_void_p, ctypes.c_void_p,
                                                 ctypes.c_int64, ctypes.c_int64]
     for block in (256, 96, 32, 512):

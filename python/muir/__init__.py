@@ -496,19 +496,19 @@ class State:
                                               ctypes.byref(norm)))
         return norm.value
 
-    def set_multipliers(self, name, lr=1.0, weight_decay=1.0):
+    def set_optimizer_multipliers(self, name, lr=1.0, weight_decay=1.0):
         """From the next step on, parameter `name` (all its copies) steps
         with its compiled-in learning rate times `lr` and weight decay times
         `weight_decay`; this state only, no recompiling. 1 and 1 restore
         the package's constants (Package.tensor_rows)."""
-        _check(self._lib.muir_state_set_multipliers(
+        _check(self._lib.muir_state_set_optimizer_multipliers(
             self._handle, self.package.find(name).index, lr, weight_decay))
 
-    def multipliers(self, name):
+    def optimizer_multipliers(self, name):
         """(lr, weight_decay) multipliers of parameter `name` in this
         state."""
         lr, wd = ctypes.c_double(), ctypes.c_double()
-        _check(self._lib.muir_state_get_multipliers(
+        _check(self._lib.muir_state_get_optimizer_multipliers(
             self._handle, self.package.find(name).index, ctypes.byref(lr),
             ctypes.byref(wd)))
         return lr.value, wd.value

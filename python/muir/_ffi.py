@@ -136,10 +136,10 @@ _PROTOTYPES = {
     "muir_state_step_with_norm": (_status, [
         _handle, ctypes.c_int64, ctypes.c_float,
         ctypes.POINTER(ctypes.c_double)]),
-    "muir_state_set_multipliers": (_status, [_handle, ctypes.c_int64,
+    "muir_state_set_optimizer_multipliers": (_status, [_handle, ctypes.c_int64,
                                              ctypes.c_double,
                                              ctypes.c_double]),
-    "muir_state_get_multipliers": (_status, [
+    "muir_state_get_optimizer_multipliers": (_status, [
         _handle, ctypes.c_int64, ctypes.POINTER(ctypes.c_double),
         ctypes.POINTER(ctypes.c_double)]),
 }

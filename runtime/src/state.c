@@ -403,11 +403,12 @@ kernelEntry(const muir_state_t *state, int64_t param, const char *caller) {
   return NULL;
 }
 
-muir_status_t muir_state_set_multipliers(muir_state_t *state, int64_t param,
-                                         double lr_multiplier,
-                                         double weight_decay_multiplier) {
+muir_status_t
+muir_state_set_optimizer_multipliers(muir_state_t *state, int64_t param,
+                                     double lr_multiplier,
+                                     double weight_decay_multiplier) {
   muir_clear_error();
-  const char *caller = "muir_state_set_multipliers";
+  const char *caller = "muir_state_set_optimizer_multipliers";
   if (!state)
     return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: state is NULL", caller);
   if (!isfinite(lr_multiplier) || lr_multiplier < 0.0 ||
@@ -443,11 +444,12 @@ muir_status_t muir_state_set_multipliers(muir_state_t *state, int64_t param,
   return MUIR_OK;
 }
 
-muir_status_t muir_state_get_multipliers(const muir_state_t *state,
-                                         int64_t param, double *out_lr,
-                                         double *out_weight_decay) {
+muir_status_t muir_state_get_optimizer_multipliers(const muir_state_t *state,
+                                                   int64_t param,
+                                                   double *out_lr,
+                                                   double *out_weight_decay) {
   muir_clear_error();
-  const char *caller = "muir_state_get_multipliers";
+  const char *caller = "muir_state_get_optimizer_multipliers";
   if (!state || !out_lr || !out_weight_decay)
     return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
                           !state ? "state"

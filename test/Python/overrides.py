@@ -11,9 +11,9 @@
 # CHECK: table ok
 # CHECK-NEXT: override = recompiled: 5 steps bit for bit
 # CHECK-NEXT: restored: 5 steps bit for bit
-# CHECK-NEXT: tied: ERROR_ARGUMENT: muir_state_set_multipliers: parameter 'lm_head' is tied to 'wte' and has no constants of its own; set those of 'wte'
+# CHECK-NEXT: tied: ERROR_ARGUMENT: muir_state_set_optimizer_multipliers: parameter 'lm_head' is tied to 'wte' and has no constants of its own; set those of 'wte'
 # CHECK-NEXT: unknown: ERROR_NOT_FOUND: package '{{.*}}' (model 'gpt2') has no parameter 'nope'
-# CHECK-NEXT: negative: ERROR_ARGUMENT: muir_state_set_multipliers: multipliers must be finite and non-negative, got lr 1 and weight decay -0.5
+# CHECK-NEXT: negative: ERROR_ARGUMENT: muir_state_set_optimizer_multipliers: multipliers must be finite and non-negative, got lr 1 and weight decay -0.5
 
 import json
 import os
@@ -84,10 +84,10 @@ def same(a, b):
 
 def override(st):
     for name, f in factors.items():
-        st.set_multipliers(name, lr=f.get("lr", 1.0), weight_decay=f.get("weight_decay", 1.0))
-    assert st.multipliers("blocks.mlp.fc.weight") == (4.0, 0.5)
-    assert st.multipliers("wte") == (0.25, 1.0)
-    assert st.multipliers("blocks.mlp.proj.weight") == (1.0, 1.0)
+        st.set_optimizer_multipliers(name, lr=f.get("lr", 1.0), weight_decay=f.get("weight_decay", 1.0))
+    assert st.optimizer_multipliers("blocks.mlp.fc.weight") == (4.0, 0.5)
+    assert st.optimizer_multipliers("wte") == (0.25, 1.0)
+    assert st.optimizer_multipliers("blocks.mlp.proj.weight") == (1.0, 1.0)
 
 
 want = run(compiled, lambda st: None)
@@ -100,19 +100,19 @@ print("override = recompiled: 5 steps bit for bit")
 def restored(st):
     override(st)
     for name in factors:
-        st.set_multipliers(name)
+        st.set_optimizer_multipliers(name)
 
 
 other = plain.state()  # a second state is untouched by the first's calls
 first = plain.state()
 override(first)
-assert other.multipliers("wte") == (1.0, 1.0)
+assert other.optimizer_multipliers("wte") == (1.0, 1.0)
 assert same(run(plain, restored), run(plain, lambda st: None))
 print("restored: 5 steps bit for bit")
 
-for label, call in [("tied", lambda: first.set_multipliers("lm_head", lr=2.0)),
-                    ("unknown", lambda: first.set_multipliers("nope")),
-                    ("negative", lambda: first.set_multipliers("wte", weight_decay=-0.5))]:
+for label, call in [("tied", lambda: first.set_optimizer_multipliers("lm_head", lr=2.0)),
+                    ("unknown", lambda: first.set_optimizer_multipliers("nope")),
+                    ("negative", lambda: first.set_optimizer_multipliers("wte", weight_decay=-0.5))]:
     try:
         call()
         sys.exit(label + ": no error")

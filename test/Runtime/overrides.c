@@ -111,12 +111,12 @@ int main(int argc, char **argv) {
   // Multipliers: 1 and 1 by default; lr x 2.5 and no weight decay for
   // blocks.w in `state`, nothing in `other`.
   double lr = 0, wd = 0;
-  CHECK_OK(muir_state_get_multipliers(state, 0, &lr, &wd));
+  CHECK_OK(muir_state_get_optimizer_multipliers(state, 0, &lr, &wd));
   CHECK(lr == 1.0 && wd == 1.0);
   fill(state, params, grads);
   fill(other, params, grads);
-  CHECK_OK(muir_state_set_multipliers(state, 0, 2.5, 0.0));
-  CHECK_OK(muir_state_get_multipliers(state, 0, &lr, &wd));
+  CHECK_OK(muir_state_set_optimizer_multipliers(state, 0, 2.5, 0.0));
+  CHECK_OK(muir_state_get_optimizer_multipliers(state, 0, &lr, &wd));
   CHECK(lr == 2.5 && wd == 0.0);
   CHECK_OK(muir_state_step(state, 1, 0.5f));
   CHECK_OK(muir_state_step(other, 1, 0.5f));
@@ -140,7 +140,7 @@ int main(int argc, char **argv) {
   CHECK(worst < 1e-6 && worstPlain < 1e-6);
 
   // 1 and 1 restore the compiled-in constants bit for bit.
-  CHECK_OK(muir_state_set_multipliers(state, 0, 1.0, 1.0));
+  CHECK_OK(muir_state_set_optimizer_multipliers(state, 0, 1.0, 1.0));
   fill(state, params, grads);
   fill(other, params, grads);
   CHECK_OK(muir_state_step(state, 1, 0.5f));
@@ -154,20 +154,20 @@ int main(int argc, char **argv) {
 
   // Bad arguments.
   EXPECT_ERROR("tied", MUIR_ERROR_ARGUMENT,
-               muir_state_set_multipliers(state, 2, 2.0, 1.0));
-  // CHECK-NEXT: tied: argument: muir_state_set_multipliers: parameter 'unembed.weight' is tied to 'embed.weight' and has no constants of its own; set those of 'embed.weight'
+               muir_state_set_optimizer_multipliers(state, 2, 2.0, 1.0));
+  // CHECK-NEXT: tied: argument: muir_state_set_optimizer_multipliers: parameter 'unembed.weight' is tied to 'embed.weight' and has no constants of its own; set those of 'embed.weight'
   EXPECT_ERROR("range", MUIR_ERROR_ARGUMENT,
-               muir_state_set_multipliers(state, 3, 2.0, 1.0));
-  // CHECK-NEXT: range: argument: muir_state_set_multipliers: no parameter 3 (package '{{.*}}' has 3)
+               muir_state_set_optimizer_multipliers(state, 3, 2.0, 1.0));
+  // CHECK-NEXT: range: argument: muir_state_set_optimizer_multipliers: no parameter 3 (package '{{.*}}' has 3)
   EXPECT_ERROR("negative", MUIR_ERROR_ARGUMENT,
-               muir_state_set_multipliers(state, 0, -1.0, 1.0));
-  // CHECK-NEXT: negative: argument: muir_state_set_multipliers: multipliers must be finite and non-negative, got lr -1 and weight decay 1
+               muir_state_set_optimizer_multipliers(state, 0, -1.0, 1.0));
+  // CHECK-NEXT: negative: argument: muir_state_set_optimizer_multipliers: multipliers must be finite and non-negative, got lr -1 and weight decay 1
   EXPECT_ERROR("nan", MUIR_ERROR_ARGUMENT,
-               muir_state_set_multipliers(state, 0, 1.0, NAN));
-  // CHECK-NEXT: nan: argument: muir_state_set_multipliers: multipliers must be finite and non-negative, got lr 1 and weight decay nan
+               muir_state_set_optimizer_multipliers(state, 0, 1.0, NAN));
+  // CHECK-NEXT: nan: argument: muir_state_set_optimizer_multipliers: multipliers must be finite and non-negative, got lr 1 and weight decay nan
   EXPECT_ERROR("get", MUIR_ERROR_ARGUMENT,
-               muir_state_get_multipliers(state, 0, NULL, &wd));
-  // CHECK-NEXT: get: argument: muir_state_get_multipliers: out_lr is NULL
+               muir_state_get_optimizer_multipliers(state, 0, NULL, &wd));
+  // CHECK-NEXT: get: argument: muir_state_get_optimizer_multipliers: out_lr is NULL
   EXPECT_ERROR("norm", MUIR_ERROR_ARGUMENT, muir_state_grad_norm(state, NULL));
   // CHECK-NEXT: norm: argument: muir_state_grad_norm: out_norm is NULL
   EXPECT_ERROR("step", MUIR_ERROR_ARGUMENT,

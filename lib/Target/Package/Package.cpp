@@ -671,8 +671,8 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
              << "\n";
   if (failed(writeFile(model, at("package_abi.h"), kPackageAbiText)) ||
       failed(writeFile(model, at("muir_package.h"),
-                       headerSource(model, entries, forward, *optimizer,
-                                    *table, elements, alignment))) ||
+                       headerSource(model, entries, forward, *optimizer, *table,
+                                    elements, alignment))) ||
       failed(writeFile(model, at("package_table.c"),
                        tableSource(model, entries, forward, *optimizer, *table,
                                    elements, alignment))))

@@ -295,15 +295,15 @@ MUIR_API muir_status_t muir_state_step_with_norm(muir_state_t *state,
  *  manifest.json's kernel_table). Only this state changes.
  *  Errors: MUIR_ERROR_ARGUMENT (NULL, no such parameter, a tied parameter:
  *  set its owner's, a negative or non-finite multiplier), MUIR_ERROR_CUDA. */
-MUIR_API muir_status_t muir_state_set_multipliers(
+MUIR_API muir_status_t muir_state_set_optimizer_multipliers(
     muir_state_t *state, int64_t param, double lr_multiplier,
     double weight_decay_multiplier);
 
 /** Writes parameter `param`'s current multipliers (1 and 1 unless set).
- *  Errors: as muir_state_set_multipliers. */
-MUIR_API muir_status_t muir_state_get_multipliers(const muir_state_t *state,
-                                                  int64_t param, double *out_lr,
-                                                  double *out_weight_decay);
+ *  Errors: as muir_state_set_optimizer_multipliers. */
+MUIR_API muir_status_t
+muir_state_get_optimizer_multipliers(const muir_state_t *state, int64_t param,
+                                     double *out_lr, double *out_weight_decay);
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,7 @@ and a 1000-layer MLP.
 
 The GPT-3 card: d_model 12288, n_head 96, d_ff 49152, vocab 50257, 2048
 tokens, tied embeddings (the base: d_model 256, 2 heads, d_ff 1024, 4
-layers); the MLP: 784 -> 1024 x 1000 layers -> 10 (base: 2 layers). Both
+layers); the MLP: 784 -> 1024 x 1000 residual layers -> 10 (base: 2). Both
 under CompleteP with AdamW, CUDA kernels included (--gpu: ptxas must be
 found). --quick packages the GPT-3 card at 12 and 96 layers only.
 
@@ -45,7 +45,8 @@ GPT3 = dict(name="gpt3", family="gpt", n_head=96, d_model=12288, d_ff=49152, voc
             seq_len=2048, tied_embeddings=True, bias=True, qk_norm=False)
 gpt3_base = card(f"{tmp}/gpt3-base.json", **{**GPT3, "d_model": 256, "n_head": 2,
                                              "d_ff": 1024, "n_layer": 4})
-MLP = dict(name="mlp", family="mlp", d_in=784, d_hidden=1024, d_out=10, bias=True, batch=128)
+MLP = dict(name="mlp", family="mlp", d_in=784, d_hidden=1024, d_out=10, bias=True, batch=128,
+           residual=True)
 mlp_base = card(f"{tmp}/mlp-base.json", **{**MLP, "n_layer": 2})
 
 runs = [(f"gpt3-{n}", card(f"{tmp}/gpt3-{n}.json", **GPT3, n_layer=n), gpt3_base)

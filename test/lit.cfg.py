@@ -18,7 +18,8 @@ config.substitutions.append(("%muir_tools", config.muir_tools_dir))
 
 # The C runtime (test/Runtime, test/Python): the library, its headers, a C
 # compiler for test programs and fixture packages, and the fixture's build
-# line (add -o DIR/libmuir_kernels.so and -DFIXTURE_... variants).
+# line (add -o DIR/libmuir_kernels.so and -DFIXTURE_... variants; it writes
+# DIR/manifest.json too, see Runtime/Inputs/build_fixture.py).
 muir_rt_lib = os.path.join(config.muir_obj_root, "lib", "libmuir_runtime.so")
 muir_rt_include = os.path.join(config.muir_src_root, "runtime", "include")
 muir_cc = os.path.join(config.llvm_tools_dir, "clang")
@@ -29,11 +30,11 @@ config.substitutions.append(
     ("%muir_rt_link", "%s -Wl,-rpath,%s" % (muir_rt_lib,
                                             os.path.dirname(muir_rt_lib))))
 config.substitutions.append(
-    ("%muir_build_fixture",
-     "%s -std=c11 -O1 -shared -fPIC -Wall -Werror -I%s %s -lm" % (
-         muir_cc, muir_rt_include,
-         os.path.join(config.muir_src_root, "test", "Runtime", "Inputs",
-                      "fixture_package.c"))))
+    ("%muir_build_fixture", "%s %s %s %s" % (
+        config.python_executable,
+        os.path.join(config.muir_src_root, "test", "Runtime", "Inputs",
+                     "build_fixture.py"),
+        muir_cc, muir_rt_include)))
 config.substitutions.append(("%muir_cc", muir_cc))
 # cuda.h (types only) for the mock CUDA driver in test/Runtime.
 for cuda_root in [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"),
@@ -48,6 +49,15 @@ for cuda_root in [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"),
             config.available_features.add("ptxas")
             config.substitutions.append(("%ptxas", ptxas))
         break
+# libFuzzer targets (test/fuzz/<target>/), where the compiler builds them;
+# MUIR_FUZZ_SECONDS bounds each one's fuzzing (replaying the committed
+# inputs always runs).
+muir_fuzzers = os.path.join(config.muir_obj_root, "bin", "fuzz")
+config.substitutions.append(("%muir_fuzzers", muir_fuzzers))
+config.substitutions.append(
+    ("%muir_fuzz_seconds", os.environ.get("MUIR_FUZZ_SECONDS", "60")))
+if os.path.isdir(muir_fuzzers) and os.listdir(muir_fuzzers):
+    config.available_features.add("libfuzzer")
 # A loadable CUDA driver (a GPU machine): the runtime's real CUDA path runs.
 try:
     import ctypes

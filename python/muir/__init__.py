@@ -16,7 +16,10 @@ them by parameter name, with the shapes of the manifest::
 
 A repeated parameter (one copy per block) has its copies as the leading
 dimension: shape (copies, *shape). A tied parameter views its owner's memory.
-Errors from the runtime raise muir.Error(status, message).
+Every failure raises muir.Error(status, message): the runtime's errors, and
+bad arguments caught before any C call (integers out of their C type's range,
+wrong dtypes, shapes, counts or alignment), which name the call, the file or
+the parameter involved.
 
 The forward pass is the trainer's: it applies each parameter's
 ``ParamInfo.multiplier`` (W = multiplier * w at every use), each residual
@@ -31,6 +34,7 @@ variable, else next to this package, else in <repo>/build/lib.
 import ctypes
 import enum
 import json
+import numbers
 import os
 import re
 from collections.abc import Mapping
@@ -41,7 +45,8 @@ import numpy as np
 
 from . import _ffi
 
-__all__ = ["Error", "Status", "ParamInfo", "ResidualInfo", "AttentionInfo",
+__all__ = ["Error", "ArgumentError", "NotFoundError", "Status", "ParamInfo",
+           "ResidualInfo", "AttentionInfo",
            "Package", "State", "aligned_zeros", "runtime_api_version",
            "package_abi_version"]
 
@@ -73,6 +78,77 @@ class Error(Exception):
         self.message = message
         name = status.name if isinstance(status, Status) else str(status)
         super().__init__("%s: %s" % (name, message))
+
+
+class ArgumentError(Error, ValueError):
+    """A bad argument, caught before the runtime is called (status
+    ERROR_ARGUMENT). Also a ValueError."""
+
+    def __init__(self, message):
+        super().__init__(Status.ERROR_ARGUMENT, message)
+
+
+class NotFoundError(Error, KeyError):
+    """No parameter of that name in a view mapping (status ERROR_NOT_FOUND).
+    Also a KeyError, so the mappings behave as mappings (``in``, ``get``)."""
+
+    def __init__(self, message):
+        super().__init__(Status.ERROR_NOT_FOUND, message)
+
+    __str__ = Exception.__str__
+
+
+_INT32 = (-2**31, 2**31 - 1)
+_INT64 = (-2**63, 2**63 - 1)
+_UINT64 = (0, 2**64 - 1)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _integer(value, what, bounds):
+    """`value` as a Python int inside `bounds` (inclusive), else an
+    ArgumentError naming `what` ("init: seed"): ctypes would wrap it
+    silently (2**64 becomes 0)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, numbers.Integral):
+        raise ArgumentError("%s must be an integer, not %r" % (what, value))
+    value = int(value)
+    if not bounds[0] <= value <= bounds[1]:
+        raise ArgumentError("%s = %d is outside [%d, %d]"
+                            % (what, value, bounds[0], bounds[1]))
+    return value
+
+
+def _real(value, what):
+    """`value` as a Python float, for a C double (the runtime checks the
+    range); a bool, a string or a complex number is an ArgumentError."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value,
+                                                             numbers.Real):
+        raise ArgumentError("%s must be a real number, not %r"
+                            % (what, value))
+    return float(value)
+
+
+def _c_string(value, what):
+    """`value` (str, bytes or a path) as bytes for a C string; a NUL byte
+    would cut it short in C, so it is an error."""
+    if isinstance(value, str):
+        encoded = value.encode("utf-8", errors="surrogateescape")
+    elif isinstance(value, (bytes, os.PathLike)):
+        encoded = os.fsencode(value)
+    else:
+        raise ArgumentError("%s must be a string, not %r" % (what, value))
+    if b"\0" in encoded:
+        raise ArgumentError("%s %r contains a NUL byte" % (what, value))
+    return encoded
+
+
+def _decode(raw, what):
+    """A string from the package's table."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise Error(Status.ERROR_FORMAT,
+                    "%s %r is not UTF-8: %s" % (what, raw, e)) from None
 
 
 def _check(status):
@@ -151,12 +227,13 @@ class AttentionInfo:
 
 
 def _parse_device(device):
-    if isinstance(device, int):
-        return device
-    match = re.fullmatch(r"(cpu|cuda)(?::(\d+))?", str(device))
+    if isinstance(device, numbers.Integral) and not isinstance(
+            device, (bool, np.bool_)):
+        return _integer(device, "device", (0, _INT32[1]))
+    match = re.fullmatch(r"(cpu|cuda)(?::(\d{1,9}))?", str(device))
     if not match or (match.group(1) == "cpu" and match.group(2)):
-        raise ValueError("device must be 'cpu', 'cuda' or 'cuda:N', not %r"
-                         % (device,))
+        raise ArgumentError("device must be 'cpu', 'cuda' or 'cuda:N', not %r"
+                            % (device,))
     if match.group(1) == "cpu":
         return 0
     return 1 + int(match.group(2) or 0)
@@ -168,28 +245,67 @@ def _device_name(device):
 
 def aligned_zeros(elements, alignment=64):
     """A zeroed float32 numpy array of `elements` whose data starts at a
-    multiple of `alignment` bytes (for Package.adopt)."""
+    multiple of `alignment` bytes (a power of two; for Package.adopt)."""
+    elements = _integer(elements, "aligned_zeros: elements", (0, _INT64[1]))
+    alignment = _integer(alignment, "aligned_zeros: alignment",
+                         (4, 1 << 30))
+    if alignment & (alignment - 1):
+        raise ArgumentError("aligned_zeros: alignment %d is not a power of "
+                            "two" % alignment)
     raw = np.zeros(elements + alignment // 4, dtype=np.float32)
     skip = (-raw.ctypes.data % alignment) // 4
     return raw[skip:skip + elements]
 
 
+def _strict_json(text, label):
+    """Parses JSON like the runtime: duplicate keys and NaN are errors."""
+    def pairs(items):
+        result = dict(items)
+        if len(result) != len(items):
+            seen = set()
+            for k, _ in items:
+                if k in seen:
+                    raise ValueError("duplicate key %r" % k)
+                seen.add(k)
+        return result
+
+    def constant(name):
+        raise ValueError("%s is not JSON" % name)
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs,
+                          parse_constant=constant)
+    except (ValueError, RecursionError) as e:
+        raise Error(Status.ERROR_FORMAT, "%s: %s" % (label, e)) from None
+
+
 class Package:
     """An opened package directory (muir_package_open)."""
 
-    def __init__(self, path):
+    def __init__(self, path, expect_hash=None):
+        """Opens the package directory `path` (muir_package_open). With
+        `expect_hash`, also checks that it is that build
+        (muir_package_check_hash), e.g. the MUIR_PACKAGE_HASH of a header
+        the rest of the trainer was built against."""
         self._lib = _ffi.lib()
         self._handle = None
+        encoded = _c_string(path, "Package: path")
+        expected = (None if expect_hash is None
+                    else _c_string(expect_hash, "Package: expect_hash"))
         handle = ctypes.c_void_p()
-        _check(self._lib.muir_package_open(os.fsencode(path),
-                                           ctypes.byref(handle)))
+        _check(self._lib.muir_package_open(encoded, ctypes.byref(handle)))
         self._handle = handle
-        self.path = os.fspath(path)
+        self.path = os.fsdecode(encoded)
+        if expected is not None:
+            _check(self._lib.muir_package_check_hash(handle, expected))
         info_p = ctypes.POINTER(_ffi.PackageInfo)()
         _check(self._lib.muir_package_get_info(handle, ctypes.byref(info_p)))
         info = info_p.contents
         self.abi_version = info.abi_version
-        self.model = info.model.decode()
+        self.model = _decode(info.model, "the model name")
+        #: The package's identity (SHA-256, 64 hex digits): the same in the
+        #: table, the library's soname, manifest.json and muir_package.h.
+        self.package_hash = _decode(info.package_hash, "the package hash")
         self.optimizer = (_OPTIMIZERS[info.optimizer]
                           if 0 <= info.optimizer < len(_OPTIMIZERS)
                           else str(info.optimizer))
@@ -199,11 +315,14 @@ class Package:
         params = {}
         for i in range(info.num_params):
             p = info.params[i]
-            params[p.name.decode()] = ParamInfo(
+            name = _decode(p.name, "a parameter name")
+            params[name] = ParamInfo(
                 index=i,
-                name=p.name.decode(),
-                role=p.role.decode() if p.role else None,
-                tied_to=p.tied_to.decode() if p.tied_to else None,
+                name=name,
+                role=_decode(p.role, "the role of " + name) if p.role
+                else None,
+                tied_to=_decode(p.tied_to, "the tie of " + name)
+                if p.tied_to else None,
                 init=(_INIT_KINDS[p.init] if 0 <= p.init < len(_INIT_KINDS)
                       else str(p.init)),
                 copy_shape=tuple(p.shape[d] for d in range(p.rank)),
@@ -220,12 +339,12 @@ class Package:
         #: (AttentionInfo) in program order: the forward multipliers besides
         #: each parameter's own.
         self.residuals = [
-            ResidualInfo(name=r.name.decode(), depth=r.depth.decode(),
+            ResidualInfo(name=_decode(r.name, "a residual name"), depth=_decode(r.depth, "a depth dim name"),
                          index_in_block=r.index_in_block, copies=r.copies,
                          multiplier=tuple(r.multiplier[:r.copies]))
             for r in info.residuals[:info.num_residuals]]
         self.attention = [
-            AttentionInfo(name=a.name.decode(), head_dim=a.head_dim.decode(),
+            AttentionInfo(name=_decode(a.name, "an attention name"), head_dim=_decode(a.head_dim, "a head dim name"),
                           head_dim_size=a.head_dim_size, scale=a.scale)
             for a in info.attentions[:info.num_attentions]]
         #: The kernels' compiled-in constants: name -> list of dicts (lr,
@@ -242,13 +361,21 @@ class Package:
                 for r in range(count)]
         #: Partial sums of the reduction phase (package_abi.h).
         self.num_slots = info.num_slots
-        manifest = os.path.join(self.path, "manifest.json")
-        #: manifest.json as written by muirc (None if absent): the constants
-        #: and metadata beyond the C table.
-        self.manifest = None
-        if os.path.exists(manifest):
-            with open(manifest) as f:
-                self.manifest = json.load(f)
+        # The manifest the runtime checked against the table at open, not a
+        # fresh read of the path (which may hold a newer package by now).
+        text = ctypes.c_void_p()
+        size = ctypes.c_size_t()
+        _check(self._lib.muir_package_get_manifest(
+            handle, ctypes.byref(text), ctypes.byref(size)))
+        raw = ctypes.string_at(text.value, size.value)
+        label = "manifest.json of package '%s'" % self.path
+        try:
+            decoded = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise Error(Status.ERROR_FORMAT, "%s: %s" % (label, e)) from None
+        #: manifest.json as written by muirc: the constants and metadata
+        #: beyond the C table.
+        self.manifest = _strict_json(decoded, label)
 
     def __del__(self):
         if getattr(self, "_handle", None):
@@ -264,7 +391,8 @@ class Package:
         """The ParamInfo of `name` (muir_package_find_param)."""
         index = ctypes.c_int64()
         _check(self._lib.muir_package_find_param(
-            self._handle, name.encode(), ctypes.byref(index)))
+            self._handle, _c_string(name, "find: name"),
+            ctypes.byref(index)))
         return list(self.params_info.values())[index.value]
 
     def state(self, device="cpu"):
@@ -275,40 +403,101 @@ class Package:
                                            ctypes.byref(handle)))
         return State(self, handle, keep=())
 
+    def _adopted_pointer(self, buffer, label, device):
+        """The address of one adopted buffer, checked for what the runtime
+        cannot see: on the CPU a writable, C-contiguous, 1-D float32 numpy
+        array of buffer_elements, aligned to the package; on CUDA an integer
+        device address."""
+        what = "adopt: %s" % label
+        if device != 0:
+            if isinstance(buffer, np.ndarray):
+                raise ArgumentError("%s is a numpy array, but a state on %s "
+                                    "needs a device address (e.g. a torch "
+                                    "tensor's data_ptr())"
+                                    % (what, _device_name(device)))
+            return _integer(buffer, what, (1, _UINT64[1]))
+        if not isinstance(buffer, np.ndarray):
+            raise ArgumentError(
+                "%s must be a numpy float32 array on the CPU, not %s (an "
+                "address cannot be checked)" % (what, type(buffer).__name__))
+        if buffer.dtype != np.float32:
+            raise ArgumentError("%s has dtype %s, not float32"
+                                % (what, buffer.dtype))
+        if buffer.ndim != 1 or not buffer.flags.c_contiguous:
+            raise ArgumentError("%s must be 1-D and contiguous, not shape %s "
+                                "with strides %s"
+                                % (what, buffer.shape, buffer.strides))
+        if not buffer.flags.writeable:
+            raise ArgumentError("%s is read-only" % what)
+        if buffer.size != self.buffer_elements:
+            raise Error(Status.ERROR_SIZE,
+                        "%s has %d elements, but package '%s' (model '%s') "
+                        "needs %d per buffer"
+                        % (what, buffer.size, self.path, self.model,
+                           self.buffer_elements))
+        if buffer.ctypes.data % self.alignment:
+            raise ArgumentError("%s at %#x is not aligned to the package's %d "
+                                "bytes (muir.aligned_zeros makes one)"
+                                % (what, buffer.ctypes.data, self.alignment))
+        return buffer.ctypes.data
+
     def adopt(self, params, grads, states=(), device="cpu"):
         """A State over buffers the caller owns: numpy float32 arrays on the
         CPU (see aligned_zeros), or device addresses (ints, e.g. a torch
-        tensor's data_ptr()) on CUDA. The arrays are kept alive by the
-        State."""
+        tensor's data_ptr()) on CUDA; `states` is a list or tuple of exactly
+        num_states of them. The arrays are kept alive by the State."""
         device = _parse_device(device)
+        if not isinstance(states, (list, tuple)):
+            raise ArgumentError("adopt: states must be a list or tuple of %d "
+                                "buffers, not %s"
+                                % (self.num_states, type(states).__name__))
+        if len(states) != self.num_states:
+            raise ArgumentError("adopt: package '%s' (optimizer %s) keeps %d "
+                                "state buffers, but %d were given"
+                                % (self.path, self.optimizer, self.num_states,
+                                   len(states)))
         buffers = [params, grads] + list(states)
-        pointers = []
-        elements = None
-        for b in buffers:
-            if isinstance(b, np.ndarray):
-                if b.dtype != np.float32 or not b.flags.c_contiguous:
-                    raise ValueError("adopted arrays must be contiguous "
-                                     "float32, got %s" % (b.dtype,))
-                if not b.flags.writeable:
-                    raise ValueError("adopted arrays must be writable")
-                pointers.append(b.ctypes.data)
-                elements = b.size if elements is None else elements
-                if b.size != elements:
-                    raise Error(Status.ERROR_SIZE,
-                                "adopted arrays differ in size (%d vs %d)"
-                                % (b.size, elements))
-            else:
-                pointers.append(int(b))
-        if elements is None:
-            elements = self.buffer_elements
+        labels = ["params", "grads"] + ["states[%d]" % k
+                                        for k in range(len(states))]
+        pointers = [self._adopted_pointer(b, label, device)
+                    for b, label in zip(buffers, labels)]
+        if device == 0:
+            for i in range(len(buffers)):
+                for j in range(i):
+                    if np.may_share_memory(buffers[i], buffers[j]):
+                        raise ArgumentError("adopt: %s and %s share memory"
+                                            % (labels[j], labels[i]))
         state_array = (ctypes.c_void_p * max(1, len(buffers) - 2))(
             *pointers[2:])
         handle = ctypes.c_void_p()
         _check(self._lib.muir_state_adopt(
             self._handle, device, pointers[0], pointers[1],
-            state_array if len(buffers) > 2 else None, elements,
+            state_array if len(buffers) > 2 else None, self.buffer_elements,
             ctypes.byref(handle)))
         return State(self, handle, keep=tuple(buffers))
+
+
+def _float32_values(values, label, shape=None):
+    """`values` as a float32 array: real numbers only, nothing that
+    float32 turns into an infinity, and (with `shape`) exactly that shape or
+    a scalar, never broadcast."""
+    try:
+        array = np.asarray(values)
+    except (ValueError, TypeError) as e:
+        raise ArgumentError("%s: %s" % (label, e)) from None
+    if array.dtype.kind not in "fiu" or array.dtype.itemsize > 8:
+        raise ArgumentError("%s: values of dtype %s are not real numbers"
+                            % (label, array.dtype))
+    if shape is not None and array.ndim != 0 and array.shape != shape:
+        raise ArgumentError("%s has shape %s; cannot assign shape %s"
+                            % (label, shape, array.shape))
+    with np.errstate(over="ignore"):
+        converted = array.astype(np.float32)
+    overflow = np.isfinite(array) & ~np.isfinite(converted)
+    if overflow.any():
+        raise ArgumentError("%s: %r overflows float32 (largest %g)"
+                            % (label, array[overflow].flat[0], _FLOAT32_MAX))
+    return converted
 
 
 class _Views(Mapping):
@@ -323,17 +512,14 @@ class _Views(Mapping):
     def __getitem__(self, name):
         try:
             return self._views[name]
-        except KeyError:
-            raise KeyError("no parameter %r (have: %s)"
-                           % (name, ", ".join(self._views))) from None
+        except (KeyError, TypeError):
+            raise NotFoundError("no parameter %r (have: %s)"
+                                % (name, ", ".join(self._views))) from None
 
     def __setitem__(self, name, value):
         view = self[name]
-        value = np.asarray(value)
-        if value.ndim != 0 and value.shape != view.shape:
-            raise ValueError("%s[%r] has shape %s; cannot assign shape %s"
-                             % (self._label, name, view.shape, value.shape))
-        view[...] = value
+        label = "%s[%r]" % (self._label, name)
+        view[...] = _float32_values(value, label, view.shape)
 
     def __iter__(self):
         return iter(self._views)
@@ -381,14 +567,17 @@ class State:
     def __repr__(self):
         return "muir.State(%r on %s)" % (self.package.model, self.device)
 
+    def _which(self, which, what):
+        return _integer(which, "%s: which" % what, _INT32)
+
     def buffer_pointer(self, which):
         """Address of buffer `which` (0 params, 1 grads, 2 + k state k); a
         device pointer on CUDA."""
         data = ctypes.c_void_p()
         elements = ctypes.c_int64()
-        _check(self._lib.muir_state_buffer(self._handle, which,
-                                           ctypes.byref(data),
-                                           ctypes.byref(elements)))
+        _check(self._lib.muir_state_buffer(
+            self._handle, self._which(which, "buffer_pointer"),
+            ctypes.byref(data), ctypes.byref(elements)))
         return data.value or 0
 
     def _flat_view(self, which):
@@ -453,39 +642,68 @@ class State:
     def copy_to_host(self, which, begin=0, count=None):
         """Elements [begin, begin + count) of buffer `which`, as a new
         numpy array (any device)."""
+        which = self._which(which, "copy_to_host")
+        begin = _integer(begin, "copy_to_host: begin", _INT64)
         if count is None:
             count = self.package.buffer_elements - begin
-        out = np.empty(max(count, 0), dtype=np.float32)
+        count = _integer(count, "copy_to_host: count", _INT64)
+        if not 0 <= begin <= begin + count <= self.package.buffer_elements:
+            raise ArgumentError(
+                "copy_to_host: elements [%d, %d + %d) are outside the buffer "
+                "of %d elements" % (begin, begin, count,
+                                    self.package.buffer_elements))
+        out = np.empty(count, dtype=np.float32)
         _check(self._lib.muir_state_copy_to_host(
             self._handle, which, begin, count, out.ctypes.data))
         return out
 
     def copy_from_host(self, which, values, begin=0):
-        """Writes `values` (float32) into buffer `which` from `begin`."""
-        values = np.ascontiguousarray(values, dtype=np.float32).ravel()
+        """Writes `values` (real numbers, stored as float32) into buffer
+        `which` from `begin`."""
+        which = self._which(which, "copy_from_host")
+        begin = _integer(begin, "copy_from_host: begin", _INT64)
+        values = np.ascontiguousarray(
+            _float32_values(values, "copy_from_host: values")).ravel()
         _check(self._lib.muir_state_copy_from_host(
             self._handle, which, begin, values.size, values.ctypes.data))
 
     def init(self, seed=0):
-        """Initialises every parameter from `seed` (muir_state_init)."""
-        _check(self._lib.muir_state_init(self._handle, seed))
+        """Initialises every parameter from `seed`, an integer in [0, 2**64)
+        (muir_state_init)."""
+        _check(self._lib.muir_state_init(
+            self._handle, _integer(seed, "init: seed", _UINT64)))
 
     def init_range(self, seed, begin, end):
         """Initialises elements [begin, end) of the params buffer only."""
-        _check(self._lib.muir_state_init_range(self._handle, seed, begin,
-                                               end))
+        _check(self._lib.muir_state_init_range(
+            self._handle, _integer(seed, "init_range: seed", _UINT64),
+            _integer(begin, "init_range: begin", _INT64),
+            _integer(end, "init_range: end", _INT64)))
 
     def step(self, t, lr_factor=1.0, grad_norm=False):
-        """One optimizer step; `t` counts from 1, `lr_factor` scales every
-        learning rate (the schedule). With ``grad_norm=True`` it returns the
-        global L2 norm of the gradients it stepped with (float64, from the
-        reduction phase; see grad_norm), else None."""
+        """One optimizer step; `t` counts from 1, `lr_factor` (a finite,
+        non-negative number that float32 holds) scales every learning rate
+        (the schedule). With ``grad_norm=True`` it returns the global L2 norm
+        of the gradients it stepped with (float64, from the reduction phase;
+        see grad_norm), else None."""
+        t = _integer(t, "step: t", (1, _INT64[1]))
+        if isinstance(lr_factor, (bool, np.bool_)) or not isinstance(
+                lr_factor, numbers.Real):
+            raise ArgumentError("step: lr_factor must be a real number, not "
+                                "%r" % (lr_factor,))
+        factor = float(lr_factor)
+        if not (0.0 <= factor <= _FLOAT32_MAX):
+            raise ArgumentError("step: lr_factor %r is not a finite, "
+                                "non-negative float32" % (lr_factor,))
+        if factor != 0.0 and np.float32(factor) == 0.0:
+            raise ArgumentError("step: lr_factor %r underflows float32 to 0"
+                                % (lr_factor,))
         if not grad_norm:
-            _check(self._lib.muir_state_step(self._handle, t, lr_factor))
+            _check(self._lib.muir_state_step(self._handle, t, factor))
             return None
         norm = ctypes.c_double()
         _check(self._lib.muir_state_step_with_norm(
-            self._handle, t, lr_factor, ctypes.byref(norm)))
+            self._handle, t, factor, ctypes.byref(norm)))
         return norm.value
 
     def grad_norm(self):
@@ -502,7 +720,9 @@ class State:
         `weight_decay`; this state only, no recompiling. 1 and 1 restore
         the package's constants (Package.tensor_rows)."""
         _check(self._lib.muir_state_set_optimizer_multipliers(
-            self._handle, self.package.find(name).index, lr, weight_decay))
+            self._handle, self.package.find(name).index,
+            _real(lr, "set_optimizer_multipliers: lr"),
+            _real(weight_decay, "set_optimizer_multipliers: weight_decay")))
 
     def optimizer_multipliers(self, name):
         """(lr, weight_decay) multipliers of parameter `name` in this

@@ -65,6 +65,7 @@ class PackageInfo(ctypes.Structure):
     _fields_ = [
         ("abi_version", ctypes.c_uint32),
         ("model", ctypes.c_char_p),
+        ("package_hash", ctypes.c_char_p),
         ("optimizer", ctypes.c_int32),
         ("num_states", ctypes.c_int32),
         ("num_params", ctypes.c_int64),
@@ -106,6 +107,10 @@ _PROTOTYPES = {
     "muir_package_get_info": (_status, [
         _handle, ctypes.POINTER(ctypes.POINTER(PackageInfo))]),
     "muir_package_dir": (ctypes.c_char_p, [_handle]),
+    "muir_package_check_hash": (_status, [_handle, ctypes.c_char_p]),
+    "muir_package_get_manifest": (_status, [
+        _handle, ctypes.POINTER(ctypes.c_void_p),
+        ctypes.POINTER(ctypes.c_size_t)]),
     "muir_package_find_param": (_status, [_handle, ctypes.c_char_p,
                                           ctypes.POINTER(ctypes.c_int64)]),
     "muir_launch_config": (_status, [ctypes.c_int64,

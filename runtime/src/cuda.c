@@ -203,41 +203,17 @@ static void leave(void) {
   cu.ctxPopCurrent(&previous);
 }
 
-/** Reads a whole file, with a NUL appended (PTX must be NUL-terminated).
- *  Returns 0 or an errno value. */
-static int readFile(const char *path, char **out_data) {
-  FILE *file = fopen(path, "rb");
-  if (!file)
-    return errno;
-  char *data = NULL;
-  size_t size = 0, capacity = 0;
-  int error = 0;
-  for (;;) {
-    if (capacity - size < 65536) {
-      capacity = capacity ? capacity * 2 : 1 << 20;
-      char *grown = realloc(data, capacity + 1);
-      if (!grown) {
-        error = ENOMEM;
-        break;
-      }
-      data = grown;
-    }
-    size_t got = fread(data + size, 1, capacity - size, file);
-    size += got;
-    if (got == 0) {
-      if (ferror(file))
-        error = EIO;
-      break;
-    }
-  }
-  fclose(file);
-  if (error) {
-    free(data);
-    return error;
-  }
-  data[size] = '\0';
-  *out_data = data;
-  return 0;
+/** Largest CUDA module file read. */
+#define MUIR_MAX_MODULE_BYTES ((size_t)1 << 30)
+
+/** Reads `name` of the package's directory as it was opened (so the module
+ *  comes from the package that was checked, even if the path has been
+ *  replaced since), NUL-terminated (PTX must be). Returns 0 or an errno. */
+static int readFile(const muir_state_t *state, const char *name,
+                    char **out_data) {
+  size_t size;
+  return muir_package_read_file(state->package, name, MUIR_MAX_MODULE_BYTES,
+                                out_data, &size);
 }
 
 /** Loads the package's kernels for the state's device: the newest cubin the
@@ -264,9 +240,11 @@ static muir_status_t loadModule(muir_state_t *state) {
     return muir_set_error(MUIR_ERROR_MEMORY, "out of memory loading '%s'", dir);
   char rejected[1024] = "";
   char *image = NULL;
+  char name[64];
   for (int m = minor; m >= 0; --m) {
-    snprintf(path, pathSize, "%s/kernels.sm_%d%d.cubin", dir, major, m);
-    int error = readFile(path, &image);
+    snprintf(name, sizeof(name), "kernels.sm_%d%d.cubin", major, m);
+    snprintf(path, pathSize, "%s/%s", dir, name);
+    int error = readFile(state, name, &image);
     if (error == ENOENT)
       continue;
     if (error) {
@@ -287,7 +265,7 @@ static muir_status_t loadModule(muir_state_t *state) {
   }
 
   snprintf(path, pathSize, "%s/kernels.ptx", dir);
-  int error = readFile(path, &image);
+  int error = readFile(state, "kernels.ptx", &image);
   if (error) {
     muir_status_t status =
         rejected[0]

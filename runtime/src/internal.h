@@ -8,6 +8,7 @@
 #ifndef MUIR_RUNTIME_INTERNAL_H
 #define MUIR_RUNTIME_INTERNAL_H
 
+#include "library.h"
 #include "muir/runtime.h"
 
 #include <stdatomic.h>
@@ -27,9 +28,15 @@ typedef void (*muir_reduce_fn_t)(const float *, double *);
 
 struct muir_package {
   atomic_long refs;
-  void *library; /* dlopen handle */
+  muir_library_t library; /* the package's own copy of its library */
+  /* The directory as opened: later reads (CUDA modules) go through it, so
+   * they come from the package that was checked even if the path has been
+   * replaced by a newer package since. */
+  int dir_fd;
   char *dir;
-  char *library_path;
+  /* manifest.json as read and checked at open (NUL-terminated). */
+  char *manifest;
+  size_t manifest_size;
   const muir_package_info_t *info;
   muir_init_fn_t init;
   muir_step_fn_t step;
@@ -66,6 +73,20 @@ void muir_clear_error(void);
 /** Sets this thread's message (printf format) and returns `status`. */
 muir_status_t muir_set_error(muir_status_t status, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*===- package.c ----------------------------------------------------------===*/
+
+/** Checks a package's table (the rules in docs/Runtime.md): MUIR_OK, or
+ *  MUIR_ERROR_FORMAT (MUIR_ERROR_MEMORY) with a message naming `dir`, the
+ *  parameter and the numbers. */
+muir_status_t muir_check_table(const char *dir,
+                               const muir_package_info_t *info);
+
+/** Reads the file `name` of the package's directory (as opened), at most
+ *  `limit` bytes, into a malloc()ed buffer with a NUL appended. Returns 0
+ *  or an errno value (EFBIG past the limit). */
+int muir_package_read_file(const muir_package_t *package, const char *name,
+                           size_t limit, char **out_data, size_t *out_size);
 
 /*===- cuda.c -------------------------------------------------------------===*/
 

@@ -5,18 +5,24 @@
  *
  *===----------------------------------------------------------------------===*
  *
- * A package's libmuir_kernels.so is loaded with RTLD_LOCAL, so two packages
- * (two models) can be open in one process: their identical symbol names are
- * resolved per handle with dlsym. The table is checked once, here; the rest
- * of the runtime relies on it (every copy of every parameter inside the
- * buffer, offsets aligned, names unique).
+ * Opening a package checks everything before handing it out: manifest.json
+ * (written last by muirc, so its absence marks an unfinished build) gives
+ * the ABI version and the package hash; the library is copied privately,
+ * checked as an ELF file and by its hash note (package_abi.h), and
+ * only then loaded, with RTLD_LOCAL, so two packages (two models) can be
+ * open in one process: their identical symbol names are resolved per handle
+ * with dlsym. The table is checked once, here, and compared with the
+ * manifest; the rest of the runtime relies on it (every copy of every
+ * parameter inside the buffer, offsets aligned, names unique).
  *
  *===----------------------------------------------------------------------===*/
 
 #include "internal.h"
+#include "manifest.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -29,6 +35,12 @@
 
 /** Largest alignment (bytes) a table may ask for. */
 #define MUIR_MAX_ALIGNMENT 65536
+
+/** Most parameters, and most tensor copies (a repeated parameter has one per
+ *  block), a table may have: far above any model (GPT-3 has about 1,200
+ *  copies), and low enough that checking them takes little memory. */
+#define MUIR_MAX_PARAMS (1 << 20)
+#define MUIR_MAX_TENSOR_COPIES (1 << 20)
 
 static char *copyString(const char *s) {
   size_t n = strlen(s) + 1;
@@ -130,11 +142,11 @@ static muir_status_t checkParam(const char *dir,
                           dir, name, p->init, p->tied_to ? "'" : "",
                           p->tied_to ? p->tied_to : "NULL",
                           p->tied_to ? "'" : "");
-  if (p->copies < 1)
+  if (p->copies < 1 || p->copies > MUIR_MAX_TENSOR_COPIES)
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "package '%s': parameter '%s' has %" PRId64
-                          " copies (at least 1 needed)",
-                          dir, name, p->copies);
+                          " copies (1 to %d allowed)",
+                          dir, name, p->copies, MUIR_MAX_TENSOR_COPIES);
   if (p->offset < 0 || p->offset % alignElems != 0)
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "package '%s': parameter '%s' has offset %" PRId64
@@ -168,7 +180,8 @@ static muir_status_t checkParam(const char *dir,
 /** Checks the residual branches and attentions of the table. */
 static muir_status_t checkForward(const char *dir,
                                   const muir_package_info_t *info) {
-  if (info->num_residuals < 0 || (info->num_residuals > 0 && !info->residuals))
+  if (info->num_residuals < 0 || info->num_residuals > MUIR_MAX_PARAMS ||
+      (info->num_residuals > 0 && !info->residuals))
     return muir_set_error(
         MUIR_ERROR_FORMAT,
         "package '%s': bad residual list (%" PRId64 " branches at %p)", dir,
@@ -180,18 +193,21 @@ static muir_status_t checkForward(const char *dir,
                             "package '%s': residual branch %" PRId64
                             " has no name or depth dim",
                             dir, k);
-    if (r->copies < 1 || r->index_in_block < 0)
+    if (r->copies < 1 || r->copies > MUIR_MAX_TENSOR_COPIES ||
+        r->index_in_block < 0)
       return muir_set_error(MUIR_ERROR_FORMAT,
                             "package '%s': residual branch '%s' has %" PRId64
                             " copies and index %" PRId64
-                            " in its block (at least 1 and 0 needed)",
-                            dir, r->name, r->copies, r->index_in_block);
+                            " in its block (1 to %d copies and an index from "
+                            "0 needed)",
+                            dir, r->name, r->copies, r->index_in_block,
+                            MUIR_MAX_TENSOR_COPIES);
     muir_status_t status = checkMultipliers(dir, "residual branch", r->name,
                                             r->multiplier, r->copies);
     if (status != MUIR_OK)
       return status;
   }
-  if (info->num_attentions < 0 ||
+  if (info->num_attentions < 0 || info->num_attentions > MUIR_MAX_PARAMS ||
       (info->num_attentions > 0 && !info->attentions))
     return muir_set_error(
         MUIR_ERROR_FORMAT,
@@ -214,36 +230,46 @@ static muir_status_t checkForward(const char *dir,
   return MUIR_OK;
 }
 
-/** Checks that tied parameters name an untied owner laid out identically. */
-static muir_status_t checkTie(const char *dir, const muir_package_info_t *info,
-                              int64_t i) {
-  const muir_param_info_t *p = &info->params[i];
+/** Finds the parameter called `name` in `sorted` (by name), or NULL. */
+static const muir_param_info_t *
+findSorted(const muir_param_info_t *const *sorted, int64_t count,
+           const char *name) {
+  muir_param_info_t key = {0};
+  key.name = name;
+  const muir_param_info_t *keyPointer = &key;
+  const muir_param_info_t *const *found = bsearch(
+      &keyPointer, sorted, (size_t)count, sizeof(*sorted), compareNames);
+  return found ? *found : NULL;
+}
+
+/** Checks that a tied parameter names an untied owner laid out identically
+ *  (`sorted`: the table by name). */
+static muir_status_t checkTie(const char *dir, const muir_param_info_t *p,
+                              const muir_param_info_t *const *sorted,
+                              int64_t count) {
   if (!p->tied_to)
     return MUIR_OK;
-  for (int64_t j = 0; j < info->num_params; ++j) {
-    const muir_param_info_t *q = &info->params[j];
-    if (j == i || strcmp(q->name, p->tied_to) != 0)
-      continue;
-    if (q->tied_to)
-      return muir_set_error(MUIR_ERROR_FORMAT,
-                            "package '%s': parameter '%s' is tied to '%s', "
-                            "which is itself tied to '%s'",
-                            dir, p->name, q->name, q->tied_to);
-    if (q->offset != p->offset || q->copies != p->copies ||
-        q->numel != p->numel || (p->copies > 1 && q->stride != p->stride))
-      return muir_set_error(MUIR_ERROR_FORMAT,
-                            "package '%s': parameter '%s' is tied to '%s' but "
-                            "their layouts differ (offset %" PRId64
-                            " vs %" PRId64 ", numel %" PRId64 " vs %" PRId64
-                            ", copies %" PRId64 " vs %" PRId64 ")",
-                            dir, p->name, q->name, p->offset, q->offset,
-                            p->numel, q->numel, p->copies, q->copies);
-    return MUIR_OK;
-  }
-  return muir_set_error(MUIR_ERROR_FORMAT,
-                        "package '%s': parameter '%s' is tied to '%s', which "
-                        "is not in the table",
-                        dir, p->name, p->tied_to);
+  const muir_param_info_t *q = findSorted(sorted, count, p->tied_to);
+  if (!q || q == p)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': parameter '%s' is tied to '%s', which "
+                          "is not in the table",
+                          dir, p->name, p->tied_to);
+  if (q->tied_to)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': parameter '%s' is tied to '%s', "
+                          "which is itself tied to '%s'",
+                          dir, p->name, q->name, q->tied_to);
+  if (q->offset != p->offset || q->copies != p->copies ||
+      q->numel != p->numel || (p->copies > 1 && q->stride != p->stride))
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': parameter '%s' is tied to '%s' but "
+                          "their layouts differ (offset %" PRId64 " vs %" PRId64
+                          ", numel %" PRId64 " vs %" PRId64 ", copies %" PRId64
+                          " vs %" PRId64 ")",
+                          dir, p->name, q->name, p->offset, q->offset, p->numel,
+                          q->numel, p->copies, q->copies);
+  return MUIR_OK;
 }
 
 /** Checks that no two untied parameter copies share an element. */
@@ -267,6 +293,11 @@ static muir_status_t checkOverlap(const char *dir,
                             " elements",
                             dir, p->name, info->buffer_elements);
     count += p->copies;
+    if (count > MUIR_MAX_TENSOR_COPIES)
+      return muir_set_error(MUIR_ERROR_FORMAT,
+                            "package '%s': more than %d tensor copies (up to "
+                            "'%s')",
+                            dir, MUIR_MAX_TENSOR_COPIES, p->name);
   }
   if (count == 0)
     return MUIR_OK;
@@ -383,11 +414,16 @@ static muir_status_t checkKernelTable(const char *dir,
   return MUIR_OK;
 }
 
-static muir_status_t checkTable(const char *dir,
-                                const muir_package_info_t *info) {
+muir_status_t muir_check_table(const char *dir,
+                               const muir_package_info_t *info) {
   if (!info->model)
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "package '%s': the table has no model name", dir);
+  if (!info->package_hash || !muir_is_package_hash(info->package_hash))
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': the table's package_hash is not %d "
+                          "lowercase hex digits",
+                          dir, MUIR_PACKAGE_HASH_LENGTH);
   int32_t states = optimizerStates(info->optimizer);
   if (states < 0)
     return muir_set_error(MUIR_ERROR_FORMAT,
@@ -415,41 +451,40 @@ static muir_status_t checkTable(const char *dir,
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "package '%s': bad buffer size %" PRId64 " elements",
                           dir, info->buffer_elements);
-  if (info->num_params < 0 || (info->num_params > 0 && !info->params))
+  if (info->num_params < 0 || info->num_params > MUIR_MAX_PARAMS ||
+      (info->num_params > 0 && !info->params))
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "package '%s': bad parameter list (%" PRId64
-                          " parameters at %p)",
-                          dir, info->num_params, (const void *)info->params);
+                          " parameters at %p; at most %d)",
+                          dir, info->num_params, (const void *)info->params,
+                          MUIR_MAX_PARAMS);
   for (int64_t i = 0; i < info->num_params; ++i) {
     muir_status_t status = checkParam(dir, info, i);
     if (status != MUIR_OK)
       return status;
   }
-  if (info->num_params > 1) {
-    const muir_param_info_t **sorted =
-        malloc((size_t)info->num_params * sizeof(*sorted));
-    if (!sorted)
-      return muir_set_error(MUIR_ERROR_MEMORY,
-                            "package '%s': out of memory checking names", dir);
-    for (int64_t i = 0; i < info->num_params; ++i)
-      sorted[i] = &info->params[i];
-    qsort(sorted, (size_t)info->num_params, sizeof(*sorted), compareNames);
-    const char *duplicate = NULL;
-    for (int64_t i = 1; i < info->num_params && !duplicate; ++i)
-      if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0)
-        duplicate = sorted[i]->name;
-    free(sorted);
-    if (duplicate)
-      return muir_set_error(MUIR_ERROR_FORMAT,
-                            "package '%s': two parameters are called '%s'", dir,
-                            duplicate);
-  }
-  for (int64_t i = 0; i < info->num_params; ++i) {
-    muir_status_t status = checkTie(dir, info, i);
-    if (status != MUIR_OK)
-      return status;
-  }
-  muir_status_t status = checkForward(dir, info);
+  // Names sorted once: duplicates sit side by side, ties are found by
+  // binary search (the table is the library's data, so its size is not to
+  // be trusted with quadratic work).
+  const muir_param_info_t **sorted =
+      malloc((size_t)(info->num_params + 1) * sizeof(*sorted));
+  if (!sorted)
+    return muir_set_error(MUIR_ERROR_MEMORY,
+                          "package '%s': out of memory checking names", dir);
+  for (int64_t i = 0; i < info->num_params; ++i)
+    sorted[i] = &info->params[i];
+  qsort(sorted, (size_t)info->num_params, sizeof(*sorted), compareNames);
+  muir_status_t status = MUIR_OK;
+  for (int64_t i = 1; i < info->num_params && status == MUIR_OK; ++i)
+    if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0)
+      status = muir_set_error(MUIR_ERROR_FORMAT,
+                              "package '%s': two parameters are called '%s'",
+                              dir, sorted[i]->name);
+  for (int64_t i = 0; i < info->num_params && status == MUIR_OK; ++i)
+    status = checkTie(dir, &info->params[i], sorted, info->num_params);
+  free(sorted);
+  if (status == MUIR_OK)
+    status = checkForward(dir, info);
   if (status == MUIR_OK)
     status = checkOverlap(dir, info);
   if (status != MUIR_OK)
@@ -457,41 +492,77 @@ static muir_status_t checkTable(const char *dir,
   return checkKernelTable(dir, info);
 }
 
-/** Loads the library and resolves its symbols into `package`. */
-static muir_status_t loadLibrary(muir_package_t *package) {
-  const char *dir = package->dir;
+int muir_package_read_file(const muir_package_t *package, const char *name,
+                           size_t limit, char **out_data, size_t *out_size) {
+  // O_NONBLOCK: a FIFO planted in the package must not hang the open.
+  int fd = openat(package->dir_fd, name,
+                  O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0)
+    return errno;
   struct stat st;
-  if (stat(dir, &st) != 0)
-    return muir_set_error(MUIR_ERROR_IO,
-                          "cannot open package directory '%s': %s", dir,
-                          strerror(errno));
-  if (!S_ISDIR(st.st_mode))
-    return muir_set_error(MUIR_ERROR_IO, "package path '%s' is not a directory",
-                          dir);
-  const char *path = package->library_path;
-  if (access(path, R_OK) != 0)
-    return muir_set_error(MUIR_ERROR_IO,
-                          "package '%s' has no readable %s: %s: %s", dir,
-                          MUIR_KERNELS_LIBRARY, path, strerror(errno));
-  dlerror();
-  package->library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-  if (!package->library) {
-    const char *why = dlerror();
-    return muir_set_error(MUIR_ERROR_FORMAT, "cannot load '%s': %s", path,
-                          why ? why : "unknown dlopen error");
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    int error = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+    close(fd);
+    return error;
   }
+  size_t capacity = st.st_size > 0 && (uint64_t)st.st_size < limit
+                        ? (size_t)st.st_size + 1
+                        : 4096;
+  char *data = NULL;
+  size_t size = 0;
+  int error = 0;
+  for (;;) {
+    if (size == capacity || !data) {
+      if (data)
+        capacity *= 2;
+      char *grown = realloc(data, capacity + 1);
+      if (!grown) {
+        error = ENOMEM;
+        break;
+      }
+      data = grown;
+    }
+    ssize_t got = read(fd, data + size, capacity - size);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0) {
+      error = errno;
+      break;
+    }
+    if (got == 0)
+      break;
+    size += (size_t)got;
+    if (size > limit) {
+      error = EFBIG;
+      break;
+    }
+  }
+  close(fd);
+  if (error) {
+    free(data);
+    return error;
+  }
+  data[size] = '\0';
+  *out_data = data;
+  *out_size = size;
+  return 0;
+}
+
+/** Resolves the ABI symbols and checks the table they describe. */
+static muir_status_t resolveSymbols(muir_package_t *package) {
+  const char *dir = package->dir;
   static const char *const symbols[] = {
       "muir_package_info", "muir_kernel_init", "muir_kernel_step",
       "muir_kernel_step_rows", "muir_kernel_reduce"};
   enum { kSymbols = sizeof(symbols) / sizeof(symbols[0]) };
   void *found[kSymbols];
   for (int i = 0; i < kSymbols; ++i) {
-    found[i] = dlsym(package->library, symbols[i]);
+    found[i] = dlsym(package->library.handle, symbols[i]);
     if (!found[i])
       return muir_set_error(MUIR_ERROR_FORMAT,
-                            "'%s' does not export %s: not a muir kernel "
+                            "'%s/%s' does not export %s: not a muir kernel "
                             "package (package_abi.h)",
-                            path, symbols[i]);
+                            dir, MUIR_KERNELS_LIBRARY, symbols[i]);
   }
   muir_info_fn_t infoFn;
   memcpy(&infoFn, &found[0], sizeof(infoFn));
@@ -502,24 +573,69 @@ static muir_status_t loadLibrary(muir_package_t *package) {
   package->info = infoFn();
   if (!package->info)
     return muir_set_error(MUIR_ERROR_FORMAT,
-                          "'%s': muir_package_info() returned NULL", path);
+                          "'%s/%s': muir_package_info() returned NULL", dir,
+                          MUIR_KERNELS_LIBRARY);
   // abi_version is the first field in every version of the struct, so it can
   // be read before anything else is trusted.
   if (package->info->abi_version != MUIR_PACKAGE_ABI_VERSION)
     return muir_set_error(MUIR_ERROR_VERSION,
                           "package '%s' has ABI version %" PRIu32
-                          " but this runtime reads version %d; rebuild the "
-                          "package with a matching muirc",
+                          " in its library but this runtime reads version "
+                          "%d; rebuild the package with a matching muirc",
                           dir, package->info->abi_version,
                           MUIR_PACKAGE_ABI_VERSION);
-  return checkTable(dir, package->info);
+  return muir_check_table(dir, package->info);
+}
+
+/** Opens the directory, reads and checks manifest.json, loads the package's
+ *  own copy of its library (checked before dlopen), checks its table and
+ *  that the manifest agrees with it. */
+static muir_status_t loadPackage(muir_package_t *package) {
+  const char *dir = package->dir;
+  package->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (package->dir_fd < 0)
+    return errno == ENOTDIR
+               ? muir_set_error(MUIR_ERROR_IO,
+                                "package path '%s' is not a directory", dir)
+               : muir_set_error(MUIR_ERROR_IO,
+                                "cannot open package directory '%s': %s", dir,
+                                strerror(errno));
+  char *text = NULL;
+  size_t size = 0;
+  int error = muir_package_read_file(package, "manifest.json",
+                                     MUIR_MAX_MANIFEST_BYTES, &text, &size);
+  if (error == ENOENT)
+    return muir_set_error(MUIR_ERROR_IO,
+                          "package '%s' has no manifest.json (muirc writes it "
+                          "last: an unfinished build, or not a package)",
+                          dir);
+  if (error)
+    return muir_set_error(MUIR_ERROR_IO,
+                          "cannot read manifest.json of package '%s': %s", dir,
+                          error == EFBIG    ? "larger than 64 MiB"
+                          : error == EINVAL ? "not a regular file"
+                                            : strerror(error));
+  muir_json_t manifest;
+  char hash[MUIR_PACKAGE_HASH_LENGTH + 1];
+  muir_status_t status = muir_manifest_read(dir, text, size, &manifest, hash);
+  if (status == MUIR_OK)
+    status = muir_library_load(dir, package->dir_fd, MUIR_KERNELS_LIBRARY, hash,
+                               &package->library);
+  if (status == MUIR_OK)
+    status = resolveSymbols(package);
+  if (status == MUIR_OK)
+    status = muir_manifest_check(dir, manifest, package->info);
+  package->manifest = text;
+  package->manifest_size = size;
+  return status;
 }
 
 static void destroyPackage(muir_package_t *package) {
-  if (package->library)
-    dlclose(package->library);
+  muir_library_unload(&package->library);
+  if (package->dir_fd >= 0)
+    close(package->dir_fd);
+  free(package->manifest);
   free(package->dir);
-  free(package->library_path);
   free(package);
 }
 
@@ -529,20 +645,19 @@ muir_status_t muir_package_open(const char *dir, muir_package_t **out_package) {
     return muir_set_error(MUIR_ERROR_ARGUMENT, "muir_package_open: %s is NULL",
                           !dir ? "dir" : "out_package");
   muir_package_t *package = calloc(1, sizeof(*package));
-  size_t pathSize = strlen(dir) + sizeof("/" MUIR_KERNELS_LIBRARY);
   if (package) {
+    package->dir_fd = -1;
+    package->library.fd = -1;
     package->dir = copyString(dir);
-    package->library_path = malloc(pathSize);
   }
-  if (!package || !package->dir || !package->library_path) {
+  if (!package || !package->dir) {
     if (package)
       destroyPackage(package);
     return muir_set_error(MUIR_ERROR_MEMORY,
                           "out of memory opening package '%s'", dir);
   }
-  snprintf(package->library_path, pathSize, "%s/%s", dir, MUIR_KERNELS_LIBRARY);
   atomic_init(&package->refs, 1);
-  muir_status_t status = loadLibrary(package);
+  muir_status_t status = loadPackage(package);
   if (status != MUIR_OK) {
     destroyPackage(package);
     return status;
@@ -572,6 +687,19 @@ muir_status_t muir_package_get_info(const muir_package_t *package,
   return MUIR_OK;
 }
 
+muir_status_t muir_package_get_manifest(const muir_package_t *package,
+                                        const char **out_text,
+                                        size_t *out_size) {
+  muir_clear_error();
+  if (!package || !out_text || !out_size)
+    return muir_set_error(
+        MUIR_ERROR_ARGUMENT, "muir_package_get_manifest: %s is NULL",
+        !package ? "package" : (!out_text ? "out_text" : "out_size"));
+  *out_text = package->manifest;
+  *out_size = package->manifest_size;
+  return MUIR_OK;
+}
+
 const char *muir_package_dir(const muir_package_t *package) {
   return package ? package->dir : "";
 }
@@ -593,4 +721,21 @@ muir_status_t muir_package_find_param(const muir_package_t *package,
   return muir_set_error(MUIR_ERROR_NOT_FOUND,
                         "package '%s' (model '%s') has no parameter '%s'",
                         package->dir, info->model, name);
+}
+
+muir_status_t muir_package_check_hash(const muir_package_t *package,
+                                      const char *expected_hash) {
+  muir_clear_error();
+  if (!package || !expected_hash)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_package_check_hash: %s is NULL",
+                          !package ? "package" : "expected_hash");
+  if (strcmp(package->info->package_hash, expected_hash) != 0)
+    return muir_set_error(MUIR_ERROR_VERSION,
+                          "package '%s' (model '%s') has package_hash %s, not "
+                          "the expected %.80s: it was rebuilt since the code "
+                          "that expects it (a muir_package.h) was compiled",
+                          package->dir, package->info->model,
+                          package->info->package_hash, expected_hash);
+  return MUIR_OK;
 }

@@ -10,13 +10,13 @@
 // RUN: %muir_cc -std=c11 -Wall -Werror -I%muir_rt_include -I%S/Inputs -I%cuda_include %s %muir_rt_link -ldl -o %t/cuda
 // RUN: %muir_build_fixture -o %t/ptx/libmuir_kernels.so
 // RUN: echo ".version 8.0 // TEST FIXTURE kernels.ptx" > %t/ptx/kernels.ptx
-// RUN: cp %t/ptx/libmuir_kernels.so %t/cubin/ && echo "MOCK-CUBIN sm_90" > %t/cubin/kernels.sm_90.cubin
-// RUN: cp %t/ptx/libmuir_kernels.so %t/minor/ && echo "MOCK-CUBIN sm_80" > %t/minor/kernels.sm_80.cubin && echo "MOCK-CUBIN sm_90" > %t/minor/kernels.sm_90.cubin
+// RUN: cp %t/ptx/libmuir_kernels.so %t/ptx/manifest.json %t/cubin/ && echo "MOCK-CUBIN sm_90" > %t/cubin/kernels.sm_90.cubin
+// RUN: cp %t/ptx/libmuir_kernels.so %t/ptx/manifest.json %t/minor/ && echo "MOCK-CUBIN sm_80" > %t/minor/kernels.sm_80.cubin && echo "MOCK-CUBIN sm_90" > %t/minor/kernels.sm_90.cubin
 // RUN: cp %t/ptx/* %t/badcubin/ && echo "MOCK-BAD sm_90" > %t/badcubin/kernels.sm_90.cubin
-// RUN: cp %t/ptx/libmuir_kernels.so %t/badonly/ && echo "MOCK-BAD sm_90" > %t/badonly/kernels.sm_90.cubin
-// RUN: cp %t/ptx/libmuir_kernels.so %t/none/
-// RUN: cp %t/ptx/libmuir_kernels.so %t/jit/ && echo ".version 8.0 MOCK-JIT-ERROR" > %t/jit/kernels.ptx
-// RUN: cp %t/ptx/libmuir_kernels.so %t/nostep/ && echo ".version 8.0 MOCK-NO-STEP" > %t/nostep/kernels.ptx
+// RUN: cp %t/ptx/libmuir_kernels.so %t/ptx/manifest.json %t/badonly/ && echo "MOCK-BAD sm_90" > %t/badonly/kernels.sm_90.cubin
+// RUN: cp %t/ptx/libmuir_kernels.so %t/ptx/manifest.json %t/none/
+// RUN: cp %t/ptx/libmuir_kernels.so %t/ptx/manifest.json %t/jit/ && echo ".version 8.0 MOCK-JIT-ERROR" > %t/jit/kernels.ptx
+// RUN: cp %t/ptx/libmuir_kernels.so %t/ptx/manifest.json %t/nostep/ && echo ".version 8.0 MOCK-NO-STEP" > %t/nostep/kernels.ptx
 //
 // The whole path, from PTX, from an exact cubin, from an sm_80 cubin on an
 // sm_86 device (sm_90's is no use there), from PTX after a rejected cubin.

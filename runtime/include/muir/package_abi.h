@@ -24,6 +24,30 @@ extern "C" {
 /** Bumped whenever a struct below or a kernel signature changes. */
 #define MUIR_PACKAGE_ABI_VERSION 2
 
+/** A package's identity: SHA-256 (as lowercase hex) of what determines its
+ *  kernels and table (model, layout, constants, ABI version, target). The
+ *  same value is in the table (`package_hash`), an ELF note of the library
+ *  (below), manifest.json (`package_hash`) and the generated header
+ *  (`MUIR_PACKAGE_HASH`). */
+#define MUIR_PACKAGE_HASH_LENGTH 64
+
+/** The package hash as an ELF note of libmuir_kernels.so (section
+ *  .note.muir, owner "muir", type MUIR_NOTE_PACKAGE_HASH, descriptor: the
+ *  hash and a NUL), which the runtime reads from the file to match it with
+ *  manifest.json before loading it. */
+#define MUIR_NOTE_PACKAGE_HASH 1
+typedef struct {
+  uint32_t namesz, descsz, type;
+  char name[8];                            /**< "muir", padded */
+  char desc[MUIR_PACKAGE_HASH_LENGTH + 4]; /**< hash, NUL, padding */
+} muir_package_note_t;
+
+/** Defines the note in a package's C source (GCC and Clang). */
+#define MUIR_PACKAGE_NOTE(hash)                                                \
+  __attribute__((section(".note.muir"), aligned(4),                            \
+                 used)) static const muir_package_note_t muir_package_note = { \
+      5, MUIR_PACKAGE_HASH_LENGTH + 1, MUIR_NOTE_PACKAGE_HASH, "muir", hash}
+
 /** Initial distributions (same order as the tp dialect's InitKind). */
 typedef enum {
   MUIR_INIT_NORMAL = 0,
@@ -136,6 +160,8 @@ typedef struct {
 typedef struct {
   uint32_t abi_version; /**< MUIR_PACKAGE_ABI_VERSION */
   const char *model;
+  /** MUIR_PACKAGE_HASH_LENGTH lowercase hex digits (see above). */
+  const char *package_hash;
   int32_t optimizer; /**< muir_optimizer_t */
   /** Optimizer state buffers besides params and grads (AdamW: 2, m and v). */
   int32_t num_states;

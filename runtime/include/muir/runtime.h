@@ -112,14 +112,21 @@ MUIR_API uint32_t muir_runtime_package_abi_version(void);
 /** An opened package (see package_abi.h for what it describes). */
 typedef struct muir_package muir_package_t;
 
-/** Opens the package in directory `dir`: loads `dir`/libmuir_kernels.so,
- *  resolves the ABI symbols, checks the ABI version and the parameter table
- *  (offsets and strides aligned, every copy inside the buffer, no two
- *  parameters overlapping except a tied parameter and its owner).
+/** Opens the package in directory `dir`: reads manifest.json (its ABI
+ *  version and package hash), checks `dir`/libmuir_kernels.so as an ELF file
+ *  and by its package hash note before loading a private copy of it (so a
+ *  package
+ *  rebuilt at the same path loads anew), resolves the ABI symbols, checks
+ *  the parameter table (offsets and strides aligned, every copy inside the
+ *  buffer, no two parameters overlapping except a tied parameter and its
+ *  owner) and that the manifest says the same (docs/Runtime.md lists every
+ *  check).
  *
- *  Errors: MUIR_ERROR_IO (no such directory or library), MUIR_ERROR_FORMAT
- *  (not loadable, a missing symbol, a bad table), MUIR_ERROR_VERSION,
- *  MUIR_ERROR_MEMORY, MUIR_ERROR_ARGUMENT (NULL arguments). */
+ *  Errors: MUIR_ERROR_IO (no such directory, manifest or library),
+ *  MUIR_ERROR_FORMAT (not loadable, truncated, a missing symbol, a bad
+ *  table, files from different builds, a manifest that disagrees with the
+ *  table), MUIR_ERROR_VERSION, MUIR_ERROR_MEMORY, MUIR_ERROR_ARGUMENT (NULL
+ *  arguments). */
 MUIR_API muir_status_t muir_package_open(const char *dir,
                                          muir_package_t **out_package);
 
@@ -134,6 +141,21 @@ MUIR_API void muir_package_release(muir_package_t *package);
  *  the package is open) to `*out_info`. */
 MUIR_API muir_status_t muir_package_get_info(
     const muir_package_t *package, const muir_package_info_t **out_info);
+
+/** Checks that the package is the build `expected_hash` names, typically
+ *  MUIR_PACKAGE_HASH of the muir_package.h a trainer was compiled with (whose
+ *  offsets it uses). Errors: MUIR_ERROR_VERSION (another build; the message
+ *  has both hashes), MUIR_ERROR_ARGUMENT (NULL arguments). */
+MUIR_API muir_status_t muir_package_check_hash(const muir_package_t *package,
+                                               const char *expected_hash);
+
+/** Writes the text of the package's manifest.json as read and checked
+ *  against the table at open (NUL-terminated, valid for the package's
+ *  lifetime): the manifest beside the table even if the directory has been
+ *  replaced since. Errors: MUIR_ERROR_ARGUMENT (NULL arguments). */
+MUIR_API muir_status_t muir_package_get_manifest(const muir_package_t *package,
+                                                 const char **out_text,
+                                                 size_t *out_size);
 
 /** Returns the directory the package was opened from (as given). */
 MUIR_API const char *muir_package_dir(const muir_package_t *package);

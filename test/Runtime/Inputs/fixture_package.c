@@ -18,8 +18,14 @@
  *   embed.weight     [2, 3]  1       32      6       [32, 38)
  *   unembed.weight   [2, 3]  tied to embed.weight
  *
+ * Build it with lit's %muir_build_fixture (Inputs/build_fixture.py), which
+ * also writes the manifest.json beside it.
+ *
  * Build variants (-D...), for the runtime's error tests:
  *   FIXTURE_ABI=N        report ABI version N
+ *   FIXTURE_HASH="..."   report this package hash (default: sha256("fixture"))
+ *   FIXTURE_NOTE_HASH="..."  put this hash in the ELF note instead
+ *   FIXTURE_NO_NOTE      no package hash note
  *   FIXTURE_OMIT_STEP    do not export muir_kernel_step (nor the other
  *                        step and reduce entry points)
  *   FIXTURE_CORRUPT=K    break the table (see the FIXTURE_CORRUPT cases below)
@@ -40,6 +46,10 @@
 #endif
 #ifndef FIXTURE_CORRUPT
 #define FIXTURE_CORRUPT 0
+#endif
+#ifndef FIXTURE_HASH
+#define FIXTURE_HASH                                                           \
+  "f16d05ec6b29248d2c61adb1e9263f78e4f7bace1b955014a2d17872cfe4064d"
 #endif
 
 #define FIXTURE_ELEMENTS 48
@@ -209,7 +219,7 @@ static const muir_kernel_param_t fixtureKernelParams[] = {
 #define FIXTURE_NUM_ROWS 2
 
 static const muir_package_info_t info = {
-    FIXTURE_ABI,        "fixture",           OPTIMIZER,
+    FIXTURE_ABI,        "fixture",           FIXTURE_HASH,        OPTIMIZER,
     NUM_STATES,         FIXTURE_NUM_PARAMS,  fixtureParams,
     FIXTURE_ELEMENTS,   ALIGNMENT,           1,
     fixtureResiduals,   1,                   fixtureAttentions,
@@ -302,6 +312,13 @@ __attribute__((unused)) static double fixtureReduceSlot(int64_t q,
 }
 
 #ifndef FIXTURE_NO_EXPORTS
+
+#ifndef FIXTURE_NOTE_HASH
+#define FIXTURE_NOTE_HASH FIXTURE_HASH
+#endif
+#ifndef FIXTURE_NO_NOTE
+MUIR_PACKAGE_NOTE(FIXTURE_NOTE_HASH);
+#endif
 
 const muir_package_info_t *muir_package_info(void) { return &info; }
 

@@ -58,9 +58,15 @@ static void take(const uint8_t **data, size_t *size, void *out, size_t n) {
   *size -= k;
 }
 
+/** Forward multipliers for any number of copies the check accepts. */
+static double multipliers[1 << 20];
+
 static void fuzzTable(const uint8_t *data, size_t size) {
   static const char *const names[] = {"blocks.w", "embed.weight",
                                       "unembed.weight", "x"};
+  if (multipliers[0] == 0.0)
+    for (size_t k = 0; k < sizeof(multipliers) / sizeof(double); ++k)
+      multipliers[k] = 1.0;
   muir_param_info_t params[8];
   muir_package_info_t table = info;
   uint8_t count;
@@ -85,6 +91,7 @@ static void fuzzTable(const uint8_t *data, size_t size) {
     take(&data, &size, &p->offset, sizeof(p->offset));
     take(&data, &size, &p->stride, sizeof(p->stride));
     take(&data, &size, &p->numel, sizeof(p->numel));
+    p->multiplier = multipliers;
   }
   (void)muir_check_table("fuzz", &table);
 }

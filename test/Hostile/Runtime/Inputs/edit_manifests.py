@@ -23,6 +23,13 @@ def setter(f):
     return edit
 
 
+def literal(m, text):
+    """The manifest with layout.params[1].offset written as `text`, which
+    json.dumps would not write."""
+    params(m)[1]["offset"] = "@OFFSET@"
+    return json.dumps(m).replace('"@OFFSET@"', text)
+
+
 OTHER_HASH = "0" * 63 + "1"
 EDITS = {
     # Fields the table repeats, each changed by hand.
@@ -45,10 +52,8 @@ EDITS = {
     "abi-missing": setter(lambda m: m.pop("abi_version")),
     "hash-other": setter(lambda m: m.update(package_hash=OTHER_HASH)),
     "hash-upper": setter(lambda m: m.update(package_hash=m["package_hash"].upper())),
-    "offset-huge": lambda m: json.dumps(m).replace(
-        '"offset": %d' % params(m)[1]["offset"], '"offset": 99999999999999999999', 1),
-    "offset-float": lambda m: json.dumps(m).replace(
-        '"offset": %d' % params(m)[1]["offset"], '"offset": %d.0' % params(m)[1]["offset"], 1),
+    "offset-huge": lambda m: literal(m, "99999999999999999999"),
+    "offset-float": lambda m: literal(m, "%d.0" % params(m)[1]["offset"]),
     # Text that is not the strict JSON muirc writes.
     "empty": lambda t: b"",
     "cut": lambda t: t[: len(t) // 2],

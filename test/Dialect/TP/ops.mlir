@@ -103,7 +103,7 @@ tp.model @params {
 // CHECK-NEXT:      %[[R2:.*]] = tp.residual %[[R1]], %[[G]] : !tp.tensor<[b, d], f32>
 // CHECK-NEXT:      tp.yield %[[R2]] : !tp.tensor<[b, d], f32>
 // CHECK-NEXT:    }
-// CHECK-NEXT:    %[[TWO:.*]]:2 = tp.repeat @layers (%[[ONE]], %[[X]]) : (!tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>) -> (!tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>) {
+// CHECK-NEXT:    %[[T0:[^ ]*]], %[[T1:[^ ]*]] = tp.repeat @layers (%[[ONE]], %[[X]]) : (!tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>) -> (!tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>) {
 // CHECK-NEXT:    ^bb0(%[[P:.*]]: !tp.tensor<[b, d], f32>, %[[Q:.*]]: !tp.tensor<[b, d], f32>):
 // CHECK-NEXT:      %[[RS:.*]] = tp.relu %[[Q]] : !tp.tensor<[b, d], f32>
 // CHECK-NEXT:      %[[RP:.*]] = tp.residual %[[P]], %[[RS]] : !tp.tensor<[b, d], f32>
@@ -112,7 +112,7 @@ tp.model @params {
 // CHECK-NEXT:    tp.repeat @layers () : () -> () {
 // CHECK-NEXT:      tp.yield{{$}}
 // CHECK-NEXT:    }
-// CHECK-NEXT:    tp.output %[[TWO]]#0, %[[TWO]]#1 : !tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>
+// CHECK-NEXT:    tp.output %[[T0]], %[[T1]] : !tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>
 tp.model @repeat {
   tp.dim @b = fixed<4>
   tp.dim @d = width<base 8, size 64>
@@ -281,4 +281,46 @@ tp.model @scoped2 {
   tp.dim @scoped = width<base 2, size 4>
   %x = tp.input "x" : !tp.tensor<[scoped], f32>
   tp.output %x : !tp.tensor<[scoped], f32>
+}
+
+// Printed values carry names: inputs and parameters their name or module
+// path, the residual stream (a repeat's results and block arguments, each
+// tp.residual) `%h`, other results their op. Names that are not valid SSA
+// names are made valid (a leading digit gets `_`, other characters their
+// hex code), repeats get a suffix, and an empty name falls back to a number.
+// CHECK-LABEL: tp.model @names {
+// CHECK:         %x = tp.input "x"
+// CHECK-NEXT:    %x2 = tp.input "x2"
+// CHECK-NEXT:    %_2d = tp.input "2d"
+// CHECK-NEXT:    %a_b2FC3A9 = tp.input "a b/\C3\A9"
+// CHECK-NEXT:    %[[EMPTY:[0-9]+]] = tp.input ""
+// CHECK-NEXT:    %fc.weight = tp.param "fc.weight" normal
+// CHECK-NEXT:    %linear = tp.linear %x, %fc.weight
+// CHECK-NEXT:    %[[L2:linear_[0-9]+]] = tp.linear %linear, %fc.weight
+// CHECK-NEXT:    %h, %[[H1:h_[0-9]+]] = tp.repeat @L (%[[L2]], %_2d)
+// CHECK-NEXT:    ^bb0(%[[A:h_[0-9]+]]: !tp.tensor<[b, d], f32>, %[[B:h_[0-9]+]]: !tp.tensor<[b, d], f32>):
+// CHECK-NEXT:      %gelu = tp.gelu %[[A]]
+// CHECK-NEXT:      %[[S:h_[0-9]+]] = tp.residual %[[A]], %gelu
+// CHECK-NEXT:      tp.yield %[[S]], %[[B]]
+// CHECK:         tp.output %h, %[[H1]], %a_b2FC3A9, %[[EMPTY]], %x2 :
+tp.model @names {
+  tp.dim @b = fixed<2>
+  tp.dim @d = width<base 8, size 16>
+  tp.dim @L = depth<base 2, size 4>
+  %x = tp.input "x" : !tp.tensor<[b, d], f32>
+  %t = tp.input "x2" : !tp.tensor<[b], i32>
+  %y = tp.input "2d" : !tp.tensor<[b, d], f32>
+  %z = tp.input "a b/é" : !tp.tensor<[b, d], f32>
+  %e = tp.input "" : !tp.tensor<[b, d], f32>
+  %w = tp.param "fc.weight" normal : !tp.tensor<[d, d], f32>
+  %l1 = tp.linear %x, %w : (!tp.tensor<[b, d], f32>, !tp.tensor<[d, d], f32>) -> !tp.tensor<[b, d], f32>
+  %l2 = tp.linear %l1, %w : (!tp.tensor<[b, d], f32>, !tp.tensor<[d, d], f32>) -> !tp.tensor<[b, d], f32>
+  %r:2 = tp.repeat @L (%l2, %y) : (!tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>) -> (!tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>) {
+  ^bb0(%h: !tp.tensor<[b, d], f32>, %h2: !tp.tensor<[b, d], f32>):
+    %g = tp.gelu %h : !tp.tensor<[b, d], f32>
+    %s = tp.residual %h, %g : !tp.tensor<[b, d], f32>
+    tp.yield %s, %h2 : !tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>
+  }
+  tp.output %r#0, %r#1, %z, %e, %t : !tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>,
+      !tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>, !tp.tensor<[b], i32>
 }

@@ -73,6 +73,38 @@ static void printInitOrTie(OpAsmPrinter &p, Operation *, InitKindAttr init,
 #include "muir/Dialect/TP/IR/TPOps.cpp.inc"
 
 //===----------------------------------------------------------------------===//
+// Result names
+//===----------------------------------------------------------------------===//
+
+/// Names `value` after `name` when there is one; the printer makes it a
+/// valid, unique SSA name (`blocks.attn.q.weight` stays, `2d` becomes `_2d`).
+static void setNameIfAny(OpAsmSetValueNameFn setNameFn, Value value,
+                         StringRef name) {
+  if (!name.empty())
+    setNameFn(value, name);
+}
+
+void InputOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
+  setNameIfAny(setNameFn, getResult(), getName());
+}
+
+void ParamOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
+  setNameIfAny(setNameFn, getResult(), getName());
+}
+
+// The values a repeat carries are the residual stream, `%h` by convention.
+void RepeatOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
+  for (Value result : getResults())
+    setNameFn(result, "h");
+}
+
+void RepeatOp::getAsmBlockArgumentNames(Region &region,
+                                        OpAsmSetValueNameFn setNameFn) {
+  for (BlockArgument arg : region.getArguments())
+    setNameFn(arg, "h");
+}
+
+//===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
 

@@ -12,6 +12,7 @@ include "muir/Dialect/TP/IR/TPDialect.td"
 include "muir/Dialect/TP/IR/TPAttrs.td"
 include "muir/Dialect/TP/IR/TPInterfaces.td"
 include "muir/Dialect/TP/IR/TPTypes.td"
+include "mlir/IR/OpAsmInterface.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/IR/RegionKindInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -20,6 +21,21 @@ include "mlir/Interfaces/ControlFlowInterfaces.td"
 
 def TP_AnyTensor : Type<CPred<"::llvm::isa<::mlir::tp::NamedTensorType>($_self)">,
                         "tp tensor", "::mlir::tp::NamedTensorType">;
+
+// An op whose one result prints as `%<resultName>` (MLIR appends `_N` to
+// repeated names), so that printed IR reads `%layer_norm`, `%attention`,
+// `%h` rather than `%0`, `%1`. Ops named by an attribute (tp.param,
+// tp.input) implement getAsmResultNames themselves.
+class TP_NamedResultOp<string mnemonic, string resultName,
+                       list<Trait> traits = []>
+    : TP_Op<mnemonic, traits # [DeclareOpInterfaceMethods<OpAsmOpInterface,
+                                                           ["getAsmResultNames"]>]> {
+  let extraClassDefinition = [{
+    void $cppClass::getAsmResultNames(::mlir::OpAsmSetValueNameFn setNameFn) {
+      setNameFn(getResult(), "}] # resultName # [{");
+    }
+  }];
+}
 
 //===----------------------------------------------------------------------===//
 // Structure: model, dims, inputs, parameters, depth
@@ -91,7 +107,8 @@ def TP_DimOp : TP_Op<"dim", [HasParent<"ModelOp">, Symbol]> {
   let hasVerifier = 1;
 }
 
-def TP_InputOp : TP_Op<"input", [HasParent<"ModelOp">, Pure]> {
+def TP_InputOp : TP_Op<"input", [HasParent<"ModelOp">, Pure,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>]> {
   let summary = "A named input of the model (tokens, targets, features)";
   let description = [{
     ```mlir
@@ -103,7 +120,8 @@ def TP_InputOp : TP_Op<"input", [HasParent<"ModelOp">, Pure]> {
   let assemblyFormat = "$name attr-dict `:` qualified(type($result))";
 }
 
-def TP_ParamOp : TP_Op<"param", [ParentOneOf<["ModelOp", "RepeatOp"]>, Pure]> {
+def TP_ParamOp : TP_Op<"param", [ParentOneOf<["ModelOp", "RepeatOp"]>, Pure,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>]> {
   let summary = "A trainable parameter";
   let description = [{
     A weight of the network, with its module path (`blocks.attn.q`), its
@@ -136,7 +154,9 @@ def TP_ParamOp : TP_Op<"param", [ParentOneOf<["ModelOp", "RepeatOp"]>, Pure]> {
 }
 
 def TP_RepeatOp : TP_Op<"repeat", [SingleBlock, HasParent<"ModelOp">,
-    DeclareOpInterfaceMethods<TP_DimUserOpInterface>]> {
+    DeclareOpInterfaceMethods<TP_DimUserOpInterface>,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames",
+                                                 "getAsmBlockArgumentNames"]>]> {
   let summary = "A block repeated over a depth dimension";
   let description = [{
     Runs its body once per repetition of the `depth` dimension `@depth`,
@@ -187,7 +207,7 @@ def TP_OutputOp : TP_Op<"output", [HasParent<"ModelOp">, Pure, Terminator,
 // Compute
 //===----------------------------------------------------------------------===//
 
-def TP_LinearOp : TP_Op<"linear", [Pure,
+def TP_LinearOp : TP_NamedResultOp<"linear", "linear", [Pure,
     DeclareOpInterfaceMethods<TP_ParamUseOpInterface>]> {
   let summary = "Affine map y = x W^T + b over the last dimension";
   let description = [{
@@ -210,7 +230,7 @@ def TP_LinearOp : TP_Op<"linear", [Pure,
   let hasVerifier = 1;
 }
 
-def TP_EmbeddingOp : TP_Op<"embedding", [Pure,
+def TP_EmbeddingOp : TP_NamedResultOp<"embedding", "embedding", [Pure,
     DeclareOpInterfaceMethods<TP_ParamUseOpInterface>]> {
   let summary = "Looks up rows of a `[count, features]` table";
   let description = [{
@@ -230,7 +250,7 @@ def TP_EmbeddingOp : TP_Op<"embedding", [Pure,
   let hasVerifier = 1;
 }
 
-class TP_BroadcastBinaryOp<string mnemonic> : TP_Op<mnemonic, [Pure,
+class TP_BroadcastBinaryOp<string mnemonic> : TP_NamedResultOp<mnemonic, mnemonic, [Pure,
     Commutative, DeclareOpInterfaceMethods<TP_ParamUseOpInterface>]> {
   let description = [{
     Elementwise with trailing-dimension broadcasting: the shorter operand's
@@ -253,7 +273,8 @@ def TP_MulOp : TP_BroadcastBinaryOp<"mul"> {
   let summary = "Elementwise product with trailing broadcasting";
 }
 
-def TP_ResidualOp : TP_Op<"residual", [Pure, SameOperandsAndResultType]> {
+def TP_ResidualOp : TP_NamedResultOp<"residual", "h", [Pure,
+    SameOperandsAndResultType]> {
   let summary = "Residual connection: stream + branch";
   let description = [{
     Adds the output of a residual branch to the residual stream inside a
@@ -272,8 +293,8 @@ def TP_ResidualOp : TP_Op<"residual", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-class TP_UnaryOp<string mnemonic, string what> : TP_Op<mnemonic,
-    [Pure, SameOperandsAndResultType]> {
+class TP_UnaryOp<string mnemonic, string what> : TP_NamedResultOp<mnemonic,
+    mnemonic, [Pure, SameOperandsAndResultType]> {
   let summary = what;
   let arguments = (ins TP_AnyTensor:$input);
   let results = (outs TP_AnyTensor:$result);
@@ -284,7 +305,8 @@ def TP_GeluOp : TP_UnaryOp<"gelu", "GELU activation (tanh approximation as in GP
 def TP_SiluOp : TP_UnaryOp<"silu", "SiLU (swish) activation, the gate of SwiGLU">;
 def TP_ReluOp : TP_UnaryOp<"relu", "ReLU activation">;
 
-def TP_LayerNormOp : TP_Op<"layer_norm", [Pure, AttrSizedOperandSegments,
+def TP_LayerNormOp : TP_NamedResultOp<"layer_norm", "layer_norm", [Pure,
+    AttrSizedOperandSegments,
     DeclareOpInterfaceMethods<TP_ParamUseOpInterface>]> {
   let summary = "LayerNorm over the last dimension, with gain and optional bias";
   let description = [{
@@ -307,7 +329,7 @@ def TP_LayerNormOp : TP_Op<"layer_norm", [Pure, AttrSizedOperandSegments,
   let hasVerifier = 1;
 }
 
-def TP_RMSNormOp : TP_Op<"rms_norm", [Pure,
+def TP_RMSNormOp : TP_NamedResultOp<"rms_norm", "rms_norm", [Pure,
     DeclareOpInterfaceMethods<TP_ParamUseOpInterface>,
     DeclareOpInterfaceMethods<TP_DimUserOpInterface>]> {
   let summary = "RMSNorm over the last dimension or over each head";
@@ -332,7 +354,8 @@ def TP_RMSNormOp : TP_Op<"rms_norm", [Pure,
   let hasVerifier = 1;
 }
 
-def TP_RoPEOp : TP_Op<"rope", [Pure, SameOperandsAndResultType,
+def TP_RoPEOp : TP_NamedResultOp<"rope", "rope", [Pure,
+    SameOperandsAndResultType,
     DeclareOpInterfaceMethods<TP_DimUserOpInterface>]> {
   let summary = "Rotary position embedding applied per head";
   let description = [{
@@ -352,7 +375,7 @@ def TP_RoPEOp : TP_Op<"rope", [Pure, SameOperandsAndResultType,
   let hasVerifier = 1;
 }
 
-def TP_AttentionOp : TP_Op<"attention", [Pure,
+def TP_AttentionOp : TP_NamedResultOp<"attention", "attention", [Pure,
     DeclareOpInterfaceMethods<TP_DimUserOpInterface>]> {
   let summary = "Multi-head scaled dot-product attention";
   let description = [{
@@ -381,7 +404,7 @@ def TP_AttentionOp : TP_Op<"attention", [Pure,
   let hasVerifier = 1;
 }
 
-def TP_CrossEntropyOp : TP_Op<"cross_entropy", [Pure]> {
+def TP_CrossEntropyOp : TP_NamedResultOp<"cross_entropy", "loss", [Pure]> {
   let summary = "Mean softmax cross-entropy of logits against integer targets";
   let description = [{
     `logits` has the dims of `targets` plus a trailing class dim; the result

@@ -51,11 +51,18 @@ for cuda_root in [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"),
         break
 # libFuzzer targets (test/fuzz/<target>/), where the compiler builds them;
 # MUIR_FUZZ_SECONDS bounds each one's fuzzing (replaying the committed
-# inputs always runs).
+# inputs always runs). %muir_fuzz_budget is the libFuzzer flag for it: 0
+# must become -runs=0, since libFuzzer reads -max_total_time=0 as "no
+# limit" and fuzzes until killed (a CI run hung there for 90 minutes).
 muir_fuzzers = os.path.join(config.muir_obj_root, "bin", "fuzz")
 config.substitutions.append(("%muir_fuzzers", muir_fuzzers))
+fuzz_seconds = os.environ.get("MUIR_FUZZ_SECONDS", "60")
+if not fuzz_seconds.isdigit():
+    lit_config.fatal("MUIR_FUZZ_SECONDS must be a whole number of seconds, "
+                     "got %r" % fuzz_seconds)
 config.substitutions.append(
-    ("%muir_fuzz_seconds", os.environ.get("MUIR_FUZZ_SECONDS", "60")))
+    ("%muir_fuzz_budget", "-max_total_time=%d" % int(fuzz_seconds)
+     if int(fuzz_seconds) > 0 else "-runs=0"))
 if os.path.isdir(muir_fuzzers) and os.listdir(muir_fuzzers):
     config.available_features.add("libfuzzer")
 # A loadable CUDA driver (a GPU machine): the runtime's real CUDA path runs.

@@ -89,6 +89,16 @@ llvm::StringRef mlir::tp::optimizerName(Optimizer optimizer) {
   return "";
 }
 
+bool tp::isSgd(Optimizer o) {
+  return o == Optimizer::sgd || o == Optimizer::sgdMomentum ||
+         o == Optimizer::sgdNesterov;
+}
+
+bool tp::hasEps(Optimizer o) {
+  return o == Optimizer::adam || o == Optimizer::adamw ||
+         o == Optimizer::adamwDecoupled;
+}
+
 namespace {
 Monomial N(Rational e) { return {e, 0, 0, 0}; }
 Monomial L(Rational e) { return {0, e, 0, 0}; }
@@ -187,14 +197,6 @@ WidthRow widthRow(Scheme scheme, Role role) {
   return {0, 0, 0, 0};
 }
 
-bool isSgd(Optimizer o) {
-  return o == Optimizer::sgd || o == Optimizer::sgdMomentum ||
-         o == Optimizer::sgdNesterov;
-}
-bool hasEps(Optimizer o) {
-  return o == Optimizer::adam || o == Optimizer::adamw ||
-         o == Optimizer::adamwDecoupled;
-}
 bool hasDepth(Scheme s) {
   return s == Scheme::depthMup || s == Scheme::completep ||
          s == Scheme::completedp;

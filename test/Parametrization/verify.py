@@ -19,8 +19,8 @@ INPUTS = [f"{SRC}/test/Dialect/TP/Inputs/roles.mlir",
     glob.glob(f"{SRC}/examples/*.mlir"))
 SCHEMES = ["sp", "sp-pytorch", "mup", "mup-table8", "mup-table9", "depth-mup", "completep",
            "completedp"]
-OPTIMIZERS = ["sgd", "sgd-momentum", "adam", "adamw", "adamw-decoupled",
-              "lion", "adam-atan2"]
+OPTIMIZERS = ["sgd", "sgd-momentum", "sgd-nesterov", "adam", "adamw",
+              "adamw-decoupled", "lion", "adam-atan2"]
 DEPTH_SCHEMES = {"depth-mup", "completep", "completedp"}
 EPS_OPTIMIZERS = {"adam", "adamw", "adamw-decoupled"}
 

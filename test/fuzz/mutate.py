@@ -47,6 +47,8 @@ DEFAULT_PIPELINES = [
     "--tp-parametrize=scheme=completep --tp-instantiate --tp-print-params",
     "'--tp-parametrize=scheme=mup optimizer=sgd'",
     "--tp-instantiate --tp-print-params",
+    # The readers of the annotations (tiny_laid_out.mlir has them all).
+    "--tp-print-report --tp-verify-parametrization --convert-tp-to-kernels",
 ]
 
 # Odd command lines, one of which (picked per mutant) runs on every mutant
@@ -607,7 +609,7 @@ def run_campaign(args, tools):
         for cmd, verdict, reason, rc, out, err in check_file(tools, path):
             # A pass may reject a seed (mup with tied embeddings); nothing
             # may crash on one, and muir-opt and muirc must accept it.
-            is_pass = any(c.startswith("--tp-") for c in cmd)
+            is_pass = any(c.startswith(("--tp-", "--convert-")) for c in cmd)
             if verdict == "BAD" or (verdict != "OK" and not is_pass):
                 sys.exit("mutate.py: seed %s is not valid (%s): %s\n%s" % (path, " ".join(cmd), reason, err))
     if args.generic:

@@ -50,6 +50,12 @@ llvm::StringRef schemeName(Scheme scheme);
 std::optional<Optimizer> parseOptimizer(llvm::StringRef name);
 llvm::StringRef optimizerName(Optimizer optimizer);
 
+/// SGD with or without (Nesterov) momentum: updates proportional to the
+/// gradient, so a parameter's lr rule follows TP5's SGD column.
+bool isSgd(Optimizer optimizer);
+/// The Adam family whose update divides by sqrt(v) + eps.
+bool hasEps(Optimizer optimizer);
+
 /// Exponents of (m_N, m_L, m_B, m_D) of one quantity.
 struct Monomial {
   Rational width, depth, batch, duration;

@@ -404,7 +404,7 @@ tp.model @width_dim_not_in_type attributes {tp.parametrization = {optimizer = "l
   tp.dim @d = width<base 8, size 32>
   tp.dim @e = width<base 8, size 32>
   %x = tp.input "x" : !tp.tensor<[b, d], f32>
-  // expected-error @+1 {{'tp.scaling' of 'fc' names width_dim 'e', which is not a dim of its type '!tp.tensor<[d, d], f32>'}}
+  // expected-error @+1 {{'tp.scaling' entry 'width_dim' names 'e', which is not a dim of this parameter}}
   %w = tp.param "fc" normal {tp.role = #tp.role<hidden>, tp.scaling = {init_std = #tp.scale<N = -1/2>, lr = #tp.scale<N = -1>, multiplier = #tp.scale<1>, weight_decay = #tp.scale<N = 1>, width_dim = "e"}} : !tp.tensor<[d, d], f32>
   %y = tp.linear %x, %w : (!tp.tensor<[b, d], f32>, !tp.tensor<[d, d], f32>) -> !tp.tensor<[b, d], f32>
   tp.output %y : !tp.tensor<[b, d], f32>

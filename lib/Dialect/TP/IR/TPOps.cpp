@@ -21,6 +21,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "muir/Dialect/TP/IR/ModelIndex.h"
+#include "muir/Dialect/TP/IR/TPAnnotations.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/MathExtras.h"
@@ -154,6 +155,9 @@ public:
         });
     return failure(result.wasInterrupted());
   }
+
+  /// The dims and parameters of the model, once run() succeeded.
+  const ModelIndex &getIndex() const { return index; }
 
 private:
   LogicalResult check(Operation *op) {
@@ -302,7 +306,10 @@ LogicalResult ModelOp::verifyRegions() {
   Block &body = getBody().front();
   if (body.empty() || !isa<OutputOp>(body.back()))
     return emitOpError() << "body must end in tp.output";
-  return ModelChecker(*this).run();
+  ModelChecker checker(*this);
+  if (failed(checker.run()))
+    return failure();
+  return verifyAnnotations(*this, checker.getIndex());
 }
 
 //===----------------------------------------------------------------------===//

@@ -48,15 +48,6 @@ static bool isMupFamily(Scheme scheme) {
   return scheme != Scheme::sp && scheme != Scheme::spPytorch;
 }
 
-static bool hasEps(Optimizer o) {
-  return o == Optimizer::adam || o == Optimizer::adamw ||
-         o == Optimizer::adamwDecoupled;
-}
-
-static bool isSgd(Optimizer o) {
-  return o == Optimizer::sgd || o == Optimizer::sgdMomentum;
-}
-
 /// The exponent of the gradient of a parameter of `role` in TP5 Table 3's
 /// form, where eps tracks it (Complete^(d)P Table 1, muP column): 1/width
 /// inside the network, O(1) for the readout, the final norm and scalars.
@@ -142,26 +133,17 @@ FailureOr<Annotation> TPVerifyParametrizationPass::readAnnotation(
     return param.emitError() << "parameter '" << param.getName() << "' has no "
                              << (role ? "'tp.scaling'" : "'tp.role'")
                              << "; run tp-parametrize first";
-  SmallVector<StringRef> needed = {"init_std", "multiplier", "lr",
-                                   "weight_decay"};
-  if (hasEps(optimizer))
-    needed.push_back("eps");
-  for (StringRef quantity : needed)
-    if (!scaling.getAs<ScaleAttr>(quantity))
-      return param.emitError()
-             << "'tp.scaling' of '" << param.getName() << "' has no '"
-             << quantity << "' monomial; run tp-parametrize first";
+  // The verifier has checked the base quantities and that width_dim is one
+  // of the parameter's dims (TPAnnotations.cpp).
+  if (hasEps(optimizer) && !scaling.getAs<ScaleAttr>("eps"))
+    return param.emitError() << "'tp.scaling' of '" << param.getName()
+                             << "' has no 'eps' monomial; run tp-parametrize "
+                                "first";
 
   Annotation a{param, role.getValue(), scaling};
   auto widthDim = scaling.getAs<StringAttr>("width_dim");
   if (widthDim) {
-    const DimInfo *dim = index.lookupDim(widthDim.getValue());
-    if (!dim || !llvm::is_contained(param.getType().getDims(), widthDim))
-      return param.emitError()
-             << "'tp.scaling' of '" << param.getName() << "' names width_dim '"
-             << widthDim.getValue() << "', which is not a dim of its type "
-             << param.getType();
-    a.hasWidth = dim->isWidth;
+    a.hasWidth = index.lookupDim(widthDim.getValue())->isWidth;
   } else {
     // tp-instantiate would silently apply none of the N exponents.
     for (StringAttr dimRef : param.getType().getDims())

@@ -24,6 +24,6 @@ tp.model @m {
 // -----
 
 // The largest accepted exponents.
-tp.model @m attributes {tp.parametrization = {steps = #tp.scale<N = -2147483647/2147483647, L = 2147483647/2>}} {
+tp.model @m attributes {tp.parametrization = {optimizer = "adamw", scheme = "completep", steps = #tp.scale<N = -2147483647/2147483647, L = 2147483647/2>}} {
   tp.output
 }

@@ -1,0 +1,29 @@
+// An instantiated, laid-out model (tp-parametrize, tp-instantiate with a depth
+// list, tp-assign-layout): every annotation a pass reads, per-block values, a
+// tied head. Fuzz seed for the annotation verifiers and the kernel passes.
+module {
+  tp.model @tiny_laid_out attributes {tp.buffer = {alignment = 16 : i64, elements = 264 : i64}, tp.instance = {base = {beta1 = 9.000000e-01 : f64, beta2 = 0.99899999999999999 : f64, eps = 1.000000e-08 : f64, init_std = 2.000000e-02 : f64, lr = 1.000000e-03 : f64, weight_decay = 0.000000e+00 : f64}, ratios = {batch = 1.000000e+00 : f64, depth = 1.500000e+00 : f64, duration = 1.000000e+00 : f64, width = 2.000000e+00 : f64}, steps_multiplier = 1.000000e+00 : f64}, tp.parametrization = {alpha = "1", optimizer = "adamw", scheme = "completep", steps = #tp.scale<1>}} {
+    tp.dim @b = fixed<2>
+    tp.dim @v = fixed<8>
+    tp.dim @d = width<base 4, size 8>
+    tp.dim @L = depth<base 2, size 3>
+    %0 = tp.input "t" : !tp.tensor<[b], i32>
+    %1 = tp.input "y" : !tp.tensor<[b], i32>
+    %2 = tp.param "emb" normal {tp.layout = {copies = 1 : i64, numel = 64 : i64, offset = 0 : i64, stride = 64 : i64}, tp.role = #tp.role<embedding>, tp.scaling = {beta1 = #tp.scale<1>, beta2 = #tp.scale<1>, eps = #tp.scale<N = -1>, init_std = #tp.scale<1>, lr = #tp.scale<1>, multiplier = #tp.scale<1>, weight_decay = #tp.scale<1>, width_dim = "d"}, tp.values = {beta1 = 9.000000e-01 : f64, beta2 = 0.99899999999999999 : f64, eps = 5.000000e-09 : f64, init_std = 2.000000e-02 : f64, lr = 1.000000e-03 : f64, multiplier = 1.000000e+00 : f64, weight_decay = 0.000000e+00 : f64}} : !tp.tensor<[v, d], f32>
+    %3 = tp.embedding %0, %2 : (!tp.tensor<[b], i32>, !tp.tensor<[v, d], f32>) -> !tp.tensor<[b, d], f32>
+    %4 = tp.repeat @L (%3) : (!tp.tensor<[b, d], f32>) -> !tp.tensor<[b, d], f32> {
+    ^bb0(%arg0: !tp.tensor<[b, d], f32>):
+      %10 = tp.param "blocks.fc" normal {tp.layout = {copies = 3 : i64, numel = 64 : i64, offset = 64 : i64, stride = 64 : i64}, tp.role = #tp.role<hidden>, tp.scaling = {beta1 = #tp.scale<1>, beta2 = #tp.scale<1>, eps = #tp.scale<N = -1, L = -1>, init_std = #tp.scale<N = -1/2>, lr = #tp.scale<N = -1>, multiplier = #tp.scale<1>, weight_decay = #tp.scale<N = 1>, width_dim = "d"}, tp.values = {beta1 = 9.000000e-01 : f64, beta2 = 0.99899999999999999 : f64, eps = 3.3333333333333334E-9 : f64, init_std = 0.014142135623730952 : f64, lr = array<f64: 5.000000e-04, 3.750000e-04, 2.500000e-04>, multiplier = 1.000000e+00 : f64, weight_decay = 0.000000e+00 : f64}} : !tp.tensor<[d, d], f32>
+      %11 = tp.linear %arg0, %10 : (!tp.tensor<[b, d], f32>, !tp.tensor<[d, d], f32>) -> !tp.tensor<[b, d], f32>
+      %12 = tp.residual %arg0, %11 {tp.scaling = {multiplier = #tp.scale<L = -1>}, tp.values = {multiplier = 0.66666666666666663 : f64}} : !tp.tensor<[b, d], f32>
+      tp.yield %12 : !tp.tensor<[b, d], f32>
+    }
+    %5 = tp.param "norm" ones {tp.layout = {copies = 1 : i64, numel = 8 : i64, offset = 256 : i64, stride = 8 : i64}, tp.role = #tp.role<final_norm>, tp.scaling = {beta1 = #tp.scale<1>, beta2 = #tp.scale<1>, eps = #tp.scale<1>, init_std = #tp.scale<1>, lr = #tp.scale<1>, multiplier = #tp.scale<1>, weight_decay = #tp.scale<1>, width_dim = "d"}, tp.values = {beta1 = 9.000000e-01 : f64, beta2 = 0.99899999999999999 : f64, eps = 1.000000e-08 : f64, init_std = 2.000000e-02 : f64, lr = 1.000000e-03 : f64, multiplier = 1.000000e+00 : f64, weight_decay = 0.000000e+00 : f64}} : !tp.tensor<[d], f32>
+    %6 = tp.rms_norm %4, %5 : (!tp.tensor<[b, d], f32>, !tp.tensor<[d], f32>) -> !tp.tensor<[b, d], f32>
+    %7 = tp.param "head" tied "emb" {tp.layout = {copies = 1 : i64, numel = 64 : i64, offset = 0 : i64, stride = 64 : i64}, tp.role = #tp.role<unembedding>, tp.scaling = {beta1 = #tp.scale<1>, beta2 = #tp.scale<1>, eps = #tp.scale<N = -1>, init_std = #tp.scale<1>, lr = #tp.scale<1>, multiplier = #tp.scale<N = -1>, weight_decay = #tp.scale<1>, width_dim = "d"}, tp.values = {beta1 = 9.000000e-01 : f64, beta2 = 0.99899999999999999 : f64, eps = 5.000000e-09 : f64, init_std = 2.000000e-02 : f64, lr = 1.000000e-03 : f64, multiplier = 5.000000e-01 : f64, weight_decay = 0.000000e+00 : f64}} : !tp.tensor<[v, d], f32>
+    %8 = tp.linear %6, %7 : (!tp.tensor<[b, d], f32>, !tp.tensor<[v, d], f32>) -> !tp.tensor<[b, v], f32>
+    %9 = tp.cross_entropy %8, %1 : (!tp.tensor<[b, v], f32>, !tp.tensor<[b], i32>) -> !tp.tensor<[], f32>
+    tp.output %9 : !tp.tensor<[], f32>
+  }
+}
+

@@ -27,7 +27,7 @@ namespace json = llvm::json;
 char JSONError::ID;
 
 void JSONError::log(llvm::raw_ostream &os) const {
-  os << file << ":" << line << ":" << column << ": " << message;
+  os << file << ":" << line << ":" << column << ": " << detail;
 }
 
 std::string muir::formatJSONPath(llvm::ArrayRef<JSONPathStep> path) {

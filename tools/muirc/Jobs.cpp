@@ -22,8 +22,10 @@
 #include "muir/Dialect/TP/IR/TPOps.h"
 #include "muir/Dialect/TP/Transforms/Passes.h"
 #include "muir/Import/ModelCard.h"
+#include "muir/Parametrization/Multipliers.h"
 #include "muir/Parametrization/Report.h"
 #include "muir/Support/InputGuard.h"
+#include "muir/Support/JSON.h"
 #include "muir/Target/Package.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/SourceMgr.h"
@@ -44,36 +46,48 @@ static cl::SubCommand packageCmd(
 
 static cl::OptionCategory modelCat("Model (a card pair or a .mlir file)");
 static cl::OptionCategory ruleCat("Scheme");
-static cl::OptionCategory hpCat("Base hyperparameters (tuned on the base)");
-static cl::OptionCategory runCat("Batch size and training duration");
+static cl::OptionCategory hpCat(
+    "Base hyperparameters (tuned on the base model; each tensor's value is "
+    "this times its scaling rule)");
+static cl::OptionCategory
+    runCat("Batch size and training duration (only their ratios count)");
+static cl::OptionCategory outCat("Output");
 
 static cl::opt<std::string> input(cl::Positional, cl::desc("[model.mlir]"),
                                   cl::sub(reportCmd), cl::sub(packageCmd),
                                   cl::cat(modelCat));
-static cl::opt<std::string> card("card", cl::desc("the target model's card"),
-                                 cl::value_desc("target.json"),
-                                 cl::sub(reportCmd), cl::sub(packageCmd),
-                                 cl::cat(modelCat));
 static cl::opt<std::string>
-    baseCard("base-card", cl::desc("the base model's card (default: target)"),
-             cl::value_desc("base.json"), cl::sub(reportCmd),
-             cl::sub(packageCmd), cl::cat(modelCat));
+    card("card",
+         cl::desc("JSON model card of the target model (mlp, gpt or llama; "
+                  "examples/cards/), instead of a .mlir file"),
+         cl::value_desc("target.json"), cl::sub(reportCmd), cl::sub(packageCmd),
+         cl::cat(modelCat));
+static cl::opt<std::string> baseCard(
+    "base-card",
+    cl::desc("JSON model card of the base model the hyperparameters were "
+             "tuned on (default: the target itself)"),
+    cl::value_desc("base.json"), cl::sub(reportCmd), cl::sub(packageCmd),
+    cl::cat(modelCat));
 
 static cl::opt<std::string>
     scheme("scheme", cl::init("completep"),
-           cl::desc("sp | sp-pytorch | mup | mup-table8 | mup-table9 | "
-                    "depth-mup | completep | completedp"),
-           cl::sub(reportCmd), cl::sub(packageCmd), cl::cat(ruleCat));
+           cl::desc("parametrisation: sp, sp-pytorch, mup, mup-table8, "
+                    "mup-table9, depth-mup, completep or completedp (default "
+                    "completep)"),
+           cl::value_desc("name"), cl::sub(reportCmd), cl::sub(packageCmd),
+           cl::cat(ruleCat));
 static cl::opt<std::string> optimizer(
     "optimizer", cl::init("adamw"),
-    cl::desc(
-        "sgd | sgd-momentum | sgd-nesterov | adam | adamw | adamw-decoupled | "
-        "lion | adam-atan2"),
-    cl::sub(reportCmd), cl::sub(packageCmd), cl::cat(ruleCat));
+    cl::desc("sgd, sgd-momentum, sgd-nesterov, adam, adamw, adamw-decoupled, "
+             "lion or adam-atan2 (default adamw)"),
+    cl::value_desc("name"), cl::sub(reportCmd), cl::sub(packageCmd),
+    cl::cat(ruleCat));
 static cl::opt<std::string>
     alpha("alpha",
-          cl::desc("residual branch exponent in [1/2, 1] (1, 1/2, 0.75)"),
-          cl::sub(reportCmd), cl::sub(packageCmd), cl::cat(ruleCat));
+          cl::desc("depth exponent of the residual branch multiplier, in "
+                   "[1/2, 1]: 1, 1/2 or 0.75 (default 1; 1/2 for depth-mup)"),
+          cl::value_desc("rational"), cl::sub(reportCmd), cl::sub(packageCmd),
+          cl::cat(ruleCat));
 static cl::opt<bool> unscaledEps(
     "unscaled-eps",
     cl::desc("keep Adam's eps at its base value for every parameter "
@@ -84,77 +98,165 @@ static cl::opt<bool> allowDepthWithoutResidual(
     cl::desc("a depth scheme on blocks without tp.residual whose depth grows "
              "is a warning, not an error"),
     cl::sub(reportCmd), cl::sub(packageCmd), cl::cat(ruleCat));
-static cl::opt<std::string>
-    multipliers("multipliers",
-                cl::desc("per-module/per-depth multipliers (JSON)"),
-                cl::value_desc("file.json"), cl::sub(reportCmd),
-                cl::sub(packageCmd), cl::cat(ruleCat));
+static cl::opt<std::string> multipliers(
+    "multipliers",
+    cl::desc("JSON file of per-module factors ({\"modules\": {glob: "
+             "{quantity: factor}}}) and per-block factors ({\"depth\": "
+             "{quantity: [factor per base block]}})"),
+    cl::value_desc("file.json"), cl::sub(reportCmd), cl::sub(packageCmd),
+    cl::cat(ruleCat));
 
-static cl::opt<double> lr("lr", cl::init(1e-3), cl::desc("learning rate"),
-                          cl::sub(reportCmd), cl::sub(packageCmd),
-                          cl::cat(hpCat));
-static cl::opt<std::string>
-    initStd("init-std", cl::init("0.02"),
-            cl::desc("init std: a number for every tensor, or fan-in[:gain] "
-                     "for gain/sqrt(fan_in) per tensor at the base model"),
-            cl::value_desc("std|fan-in[:gain]"), cl::sub(reportCmd),
-            cl::sub(packageCmd), cl::cat(hpCat));
+static cl::opt<double> lr("lr", cl::init(1e-3),
+                          cl::desc("learning rate (default 1e-3)"),
+                          cl::value_desc("x"), cl::sub(reportCmd),
+                          cl::sub(packageCmd), cl::cat(hpCat));
+static cl::opt<std::string> initStd(
+    "init-std", cl::init("0.02"),
+    cl::desc("init std: a number for every tensor (default 0.02), or "
+             "fan-in[:gain] for gain/sqrt(fan_in) per tensor at the base "
+             "model"),
+    cl::value_desc("std|fan-in[:gain]"), cl::sub(reportCmd),
+    cl::sub(packageCmd), cl::cat(hpCat));
 static cl::opt<double> weightDecay("weight-decay", cl::init(0.0),
-                                   cl::desc("weight decay"), cl::sub(reportCmd),
+                                   cl::desc("weight decay (default 0)"),
+                                   cl::value_desc("x"), cl::sub(reportCmd),
                                    cl::sub(packageCmd), cl::cat(hpCat));
-static cl::opt<double> eps("eps", cl::init(1e-8), cl::desc("Adam epsilon"),
-                           cl::sub(reportCmd), cl::sub(packageCmd),
-                           cl::cat(hpCat));
-static cl::opt<double> beta1("beta1", cl::init(0.9), cl::desc("beta1"),
-                             cl::sub(reportCmd), cl::sub(packageCmd),
-                             cl::cat(hpCat));
-static cl::opt<double> beta2("beta2", cl::init(0.999), cl::desc("beta2"),
-                             cl::sub(reportCmd), cl::sub(packageCmd),
-                             cl::cat(hpCat));
+static cl::opt<double> eps("eps", cl::init(1e-8),
+                           cl::desc("Adam epsilon (default 1e-8)"),
+                           cl::value_desc("x"), cl::sub(reportCmd),
+                           cl::sub(packageCmd), cl::cat(hpCat));
+static cl::opt<double> beta1("beta1", cl::init(0.9),
+                             cl::desc("Adam beta1, Lion's update interpolation "
+                                      "or SGD's momentum (default 0.9)"),
+                             cl::value_desc("x"), cl::sub(reportCmd),
+                             cl::sub(packageCmd), cl::cat(hpCat));
+static cl::opt<double> beta2("beta2", cl::init(0.999),
+                             cl::desc("Adam beta2 or Lion's momentum decay "
+                                      "(default 0.999)"),
+                             cl::value_desc("x"), cl::sub(reportCmd),
+                             cl::sub(packageCmd), cl::cat(hpCat));
 
-static cl::opt<double> batch("batch", cl::init(1.0),
-                             cl::desc("batch size of the target run"),
-                             cl::sub(reportCmd), cl::sub(packageCmd),
-                             cl::cat(runCat));
-static cl::opt<double> baseBatch("base-batch", cl::init(1.0),
-                                 cl::desc("batch size of the base run"),
-                                 cl::sub(reportCmd), cl::sub(packageCmd),
-                                 cl::cat(runCat));
-static cl::opt<double> tokens("tokens", cl::init(1.0),
-                              cl::desc("training tokens of the target run"),
-                              cl::sub(reportCmd), cl::sub(packageCmd),
-                              cl::cat(runCat));
-static cl::opt<double> baseTokens("base-tokens", cl::init(1.0),
-                                  cl::desc("training tokens of the base run"),
-                                  cl::sub(reportCmd), cl::sub(packageCmd),
-                                  cl::cat(runCat));
+static cl::opt<double>
+    batch("batch", cl::init(1.0),
+          cl::desc("batch size of the target run (default 1)"),
+          cl::value_desc("n"), cl::sub(reportCmd), cl::sub(packageCmd),
+          cl::cat(runCat));
+static cl::opt<double>
+    baseBatch("base-batch", cl::init(1.0),
+              cl::desc("batch size of the base run (default 1)"),
+              cl::value_desc("n"), cl::sub(reportCmd), cl::sub(packageCmd),
+              cl::cat(runCat));
+static cl::opt<double>
+    tokens("tokens", cl::init(1.0),
+           cl::desc("training tokens of the target run (default 1)"),
+           cl::value_desc("n"), cl::sub(reportCmd), cl::sub(packageCmd),
+           cl::cat(runCat));
+static cl::opt<double>
+    baseTokens("base-tokens", cl::init(1.0),
+               cl::desc("training tokens of the base run (default 1)"),
+               cl::value_desc("n"), cl::sub(reportCmd), cl::sub(packageCmd),
+               cl::cat(runCat));
 
-static cl::opt<std::string> format("format", cl::init("table"),
-                                   cl::desc("table | markdown | json | csv"),
-                                   cl::sub(reportCmd));
-static cl::opt<std::string> output("o", cl::init("-"), cl::desc("output file"),
-                                   cl::value_desc("file"), cl::sub(reportCmd));
+static cl::opt<std::string>
+    format("format", cl::init("table"),
+           cl::desc("table, markdown, json or csv (default table)"),
+           cl::value_desc("name"), cl::sub(reportCmd), cl::cat(outCat));
+static cl::opt<std::string> output("o", cl::init("-"),
+                                   cl::desc("output file (default: stdout)"),
+                                   cl::value_desc("file"), cl::sub(reportCmd),
+                                   cl::cat(outCat));
 
-static cl::opt<std::string> packageDir("o", cl::Required,
-                                       cl::desc("package directory"),
-                                       cl::value_desc("dir"),
-                                       cl::sub(packageCmd));
-static cl::opt<int64_t> alignment("alignment", cl::init(64),
-                                  cl::desc("tensor alignment in bytes"),
-                                  cl::sub(packageCmd));
+static cl::opt<std::string> packageDir(
+    "o", cl::Required,
+    cl::desc("package directory: manifest.json, muir_package.h, "
+             "libmuir_kernels.so (and kernels.ptx, cubins with --gpu)"),
+    cl::value_desc("dir"), cl::sub(packageCmd), cl::cat(outCat));
+static cl::opt<int64_t>
+    alignment("alignment", cl::init(64),
+              cl::desc("start of every tensor in the flat buffers, in bytes: a "
+                       "multiple of 16 (default 64, a cache line)"),
+              cl::value_desc("bytes"), cl::sub(packageCmd), cl::cat(outCat));
 static cl::opt<std::string>
     cpu("cpu", cl::init("native"),
-        cl::desc("CPU the kernels are compiled for (native, x86-64-v3, ...)"),
-        cl::sub(packageCmd));
+        cl::desc("CPU the kernels are compiled for: native (this machine's, "
+                 "the default), x86-64-v3, ..."),
+        cl::value_desc("name"), cl::sub(packageCmd), cl::cat(outCat));
 
 static cl::opt<bool>
     gpuOn("gpu",
           cl::desc("CUDA kernels (kernels.ptx, sm_80 and sm_90 cubins by "
                    "ptxas from $CUDA_HOME/bin or PATH): required, an error "
                    "without ptxas (default: built where ptxas is found)"),
-          cl::sub(packageCmd));
+          cl::sub(packageCmd), cl::cat(outCat));
 static cl::opt<bool> noGpu("no-gpu", cl::desc("CPU kernels only"),
-                           cl::sub(packageCmd));
+                           cl::sub(packageCmd), cl::cat(outCat));
+
+llvm::SmallVector<const cl::OptionCategory *> muirc::jobCategories() {
+  return {&modelCat, &ruleCat, &hpCat, &runCat, &outCat};
+}
+
+static tp::TPParametrizeOptions parametrizeOptions() {
+  tp::TPParametrizeOptions rules;
+  rules.scheme = scheme;
+  rules.optimizer = optimizer;
+  rules.alpha = alpha;
+  rules.unscaledEps = unscaledEps;
+  rules.allowDepthWithoutResidual = allowDepthWithoutResidual;
+  return rules;
+}
+
+static tp::TPInstantiateOptions instantiateOptions() {
+  tp::TPInstantiateOptions values;
+  values.lr = lr;
+  values.initStd = initStd;
+  values.weightDecay = weightDecay;
+  values.eps = eps;
+  values.beta1 = beta1;
+  values.beta2 = beta2;
+  values.batch = batch;
+  values.baseBatch = baseBatch;
+  values.tokens = tokens;
+  values.baseTokens = baseTokens;
+  values.multipliers = multipliers;
+  return values;
+}
+
+/// Checks every flag before the model is read, with the passes' own checks,
+/// so that an error names the flag (from a pass it would point at the
+/// model). Prints every problem; false if there was one.
+static bool checkFlags() {
+  bool ok = true;
+  auto report = [&](StringRef option, const Twine &problem) {
+    llvm::errs() << "muirc: --" << option << " " << problem << "\n";
+    ok = false;
+  };
+  (void)tp::checkParametrizeOptions(parametrizeOptions(), report);
+  (void)tp::checkInstantiateOptions(instantiateOptions(), report);
+  if (reportCmd && !tp::parseReportFormat(format))
+    report("format", "'" + format +
+                         "' is unknown; expected table, markdown, json or csv");
+  if (packageCmd) {
+    (void)tp::checkAssignLayoutOptions({alignment}, report);
+    if (gpuOn && noGpu)
+      report("gpu", "and --no-gpu contradict each other; give one of them");
+  }
+  // The file alone; whether its patterns match is known once the model is.
+  if (!multipliers.empty()) {
+    llvm::Expected<tp::Multipliers> loaded = tp::Multipliers::load(multipliers);
+    if (!loaded) {
+      llvm::handleAllErrors(
+          loaded.takeError(),
+          [&](const muir::JSONError &e) {
+            llvm::errs() << "muirc: " << e.message() << "\n";
+          },
+          [&](const llvm::ErrorInfoBase &e) {
+            llvm::errs() << "muirc: --multipliers: " << e.message() << "\n";
+          });
+      ok = false;
+    }
+  }
+  return ok;
+}
 
 OwningOpRef<ModuleOp> muirc::loadFile(MLIRContext &context, StringRef path,
                                       llvm::SourceMgr &sourceMgr) {
@@ -207,35 +309,14 @@ static OwningOpRef<ModuleOp> loadModel(MLIRContext &context,
 
 /// Adds tp-parametrize and tp-instantiate with the command line's options.
 static void addParametrization(OpPassManager &models) {
-  tp::TPParametrizeOptions rules;
-  rules.scheme = scheme;
-  rules.optimizer = optimizer;
-  rules.alpha = alpha;
-  rules.unscaledEps = unscaledEps;
-  rules.allowDepthWithoutResidual = allowDepthWithoutResidual;
-  models.addPass(tp::createTPParametrize(rules));
-  tp::TPInstantiateOptions values;
-  values.lr = lr;
-  values.initStd = initStd;
-  values.weightDecay = weightDecay;
-  values.eps = eps;
-  values.beta1 = beta1;
-  values.beta2 = beta2;
-  values.batch = batch;
-  values.baseBatch = baseBatch;
-  values.tokens = tokens;
-  values.baseTokens = baseTokens;
-  values.multipliers = multipliers;
-  models.addPass(tp::createTPInstantiate(values));
+  models.addPass(tp::createTPParametrize(parametrizeOptions()));
+  models.addPass(tp::createTPInstantiate(instantiateOptions()));
 }
 
 int muirc::runReport(MLIRContext &context) {
-  std::optional<tp::ReportFormat> fmt = tp::parseReportFormat(format);
-  if (!fmt) {
-    llvm::errs() << "muirc: unknown --format '" << format
-                 << "'; expected table, markdown, json or csv\n";
+  if (!checkFlags())
     return 1;
-  }
+  tp::ReportFormat fmt = *tp::parseReportFormat(format);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
   context.printOpOnDiagnostic(false);
@@ -256,7 +337,7 @@ int muirc::runReport(MLIRContext &context) {
   bool any = false, ok = true;
   module->walk([&](tp::ModelOp model) {
     any = true;
-    ok &= succeeded(tp::printReport(model, *fmt, out->os()));
+    ok &= succeeded(tp::printReport(model, fmt, out->os()));
   });
   if (!any) {
     llvm::errs() << "muirc: no tp.model to report on\n";
@@ -267,6 +348,8 @@ int muirc::runReport(MLIRContext &context) {
 }
 
 int muirc::runPackage(MLIRContext &context) {
+  if (!checkFlags())
+    return 1;
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
   context.printOpOnDiagnostic(false);

@@ -11,6 +11,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/SourceMgr.h"
 
 namespace muirc {
@@ -20,6 +22,9 @@ namespace muirc {
 mlir::OwningOpRef<mlir::ModuleOp> loadFile(mlir::MLIRContext &context,
                                            llvm::StringRef path,
                                            llvm::SourceMgr &sourceMgr);
+
+/// The option categories of report and package, for `--help`.
+llvm::SmallVector<const llvm::cl::OptionCategory *> jobCategories();
 
 /// True when the command line selected `muirc report`.
 bool reportSelected();

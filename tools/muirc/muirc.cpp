@@ -35,32 +35,38 @@
 using namespace mlir;
 namespace cl = llvm::cl;
 
+static cl::OptionCategory summaryCat("muirc summary");
+static cl::OptionCategory importCat("muirc import");
+
 static cl::SubCommand
     summaryCmd("summary",
                "Verify a tp program and print the parameters of each model");
 static cl::opt<std::string> summaryInput(cl::Positional, cl::Required,
                                          cl::desc("<model.mlir>"),
-                                         cl::sub(summaryCmd));
+                                         cl::sub(summaryCmd),
+                                         cl::cat(summaryCat));
 static cl::opt<bool>
     summaryPrintIR("print-ir",
-                   cl::desc("Also print the verified IR before the table"),
-                   cl::sub(summaryCmd));
+                   cl::desc("also print the verified IR before the table"),
+                   cl::sub(summaryCmd), cl::cat(summaryCat));
 
 static cl::SubCommand
     importCmd("import", "Build a standard model (mlp, gpt, llama) from a JSON "
                         "model card and print its verified tp IR");
-static cl::opt<std::string> importCard("card", cl::Required,
-                                       cl::desc("The target model's card"),
-                                       cl::value_desc("target.json"),
-                                       cl::sub(importCmd));
+static cl::opt<std::string> importCard(
+    "card", cl::Required,
+    cl::desc("JSON model card of the target model (mlp, gpt or llama; "
+             "examples/cards/; - reads stdin)"),
+    cl::value_desc("target.json"), cl::sub(importCmd), cl::cat(importCat));
+static cl::opt<std::string> importBaseCard(
+    "base-card",
+    cl::desc("JSON model card of the base model (default: the target "
+             "itself)"),
+    cl::value_desc("base.json"), cl::sub(importCmd), cl::cat(importCat));
 static cl::opt<std::string>
-    importBaseCard("base-card",
-                   cl::desc("The base model's card (default: the target)"),
-                   cl::value_desc("base.json"), cl::sub(importCmd));
-static cl::opt<std::string> importOutput("o", cl::init("-"),
-                                         cl::desc("Output file"),
-                                         cl::value_desc("out.mlir"),
-                                         cl::sub(importCmd));
+    importOutput("o", cl::init("-"), cl::desc("output file (default: stdout)"),
+                 cl::value_desc("out.mlir"), cl::sub(importCmd),
+                 cl::cat(importCat));
 
 static int runSummary(MLIRContext &context) {
   llvm::SourceMgr sourceMgr;
@@ -112,6 +118,13 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
+  // --help lists muirc's own options; LLVM's and MLIR's internal ones (a few
+  // hundred) still parse, unlisted.
+  SmallVector<const cl::OptionCategory *> categories = muirc::jobCategories();
+  categories.append({&summaryCat, &importCat});
+  cl::HideUnrelatedOptions(categories);
+  for (cl::SubCommand *sub : cl::getRegisteredSubcommands())
+    cl::HideUnrelatedOptions(categories, *sub);
   cl::ParseCommandLineOptions(
       argc, argv,
       "muir compiler driver\n\n"

@@ -51,16 +51,16 @@ struct JSONPathStep {
 /// (keys that are not plain identifiers are quoted).
 std::string formatJSONPath(llvm::ArrayRef<JSONPathStep> path);
 
-/// An error at a place in a JSON file. Its message reads `file:line:col:
-/// message`; a pass can instead report `message` at
+/// An error at a place in a JSON file. Its message() reads `file:line:col:
+/// detail`; a pass can instead report `detail` at
 /// `FileLineColLoc(file, line, column)`.
 class JSONError : public llvm::ErrorInfo<JSONError> {
 public:
   static char ID;
   JSONError(std::string file, unsigned line, unsigned column,
-            std::string message)
+            std::string detail)
       : file(std::move(file)), line(line), column(column),
-        message(std::move(message)) {}
+        detail(std::move(detail)) {}
   void log(llvm::raw_ostream &os) const override;
   std::error_code convertToErrorCode() const override {
     return llvm::inconvertibleErrorCode();
@@ -68,7 +68,8 @@ public:
 
   std::string file;
   unsigned line, column;
-  std::string message;
+  /// What is wrong, without the position.
+  std::string detail;
 };
 
 /// A parsed JSON document that keeps its text to say where things are.

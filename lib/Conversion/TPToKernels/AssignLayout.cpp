@@ -19,18 +19,27 @@ namespace mlir::tp {
 using namespace mlir;
 using namespace mlir::tp;
 
+LogicalResult tp::checkAssignLayoutOptions(const TPAssignLayoutOptions &options,
+                                           OptionErrorFn report) {
+  if (options.alignment >= 16 && options.alignment % 16 == 0)
+    return success();
+  report("alignment", "must be a positive multiple of 16 bytes (one 128-bit "
+                      "vector), got " +
+                          Twine(options.alignment));
+  return failure();
+}
+
 namespace {
 struct TPAssignLayoutPass : tp::impl::TPAssignLayoutBase<TPAssignLayoutPass> {
   using Base::Base;
 
   void runOnOperation() override {
     ModelOp model = getOperation();
-    if (alignment < 16 || alignment % 16 != 0) {
-      model.emitError() << "alignment must be a positive multiple of 16 "
-                           "bytes (one 128-bit vector), got "
-                        << int64_t(alignment);
+    if (failed(checkAssignLayoutOptions(
+            {alignment}, [&](StringRef option, const Twine &problem) {
+              model.emitError() << option << " " << problem;
+            })))
       return signalPassFailure();
-    }
     FailureOr<std::vector<ParamInfo>> params = collectParams(model);
     if (failed(params))
       return signalPassFailure();

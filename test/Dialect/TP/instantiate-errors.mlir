@@ -49,7 +49,7 @@ tp.model @m {
   tp.output %y : !tp.tensor<[b, d], f32>
 }
 
-// INITSTD: error: cannot read init-std 'abc'; write a number (0.02), fan-in or fan-in:GAIN (fan-in:2)
-// FANIN: error: cannot read init-std 'fan-in2'; write a number (0.02), fan-in or fan-in:GAIN (fan-in:2)
+// INITSTD: error: init-std 'abc' is not a number (0.02), fan-in or fan-in:GAIN (fan-in:2)
+// FANIN: error: init-std 'fan-in2' is not a number (0.02), fan-in or fan-in:GAIN (fan-in:2)
 // GAIN: error: init-std gain must not be negative, got -1
-// NEGSTD: error: init-std must not be negative, got -5.000000e-01
+// NEGSTD: error: init-std must be zero or positive, got -0.5

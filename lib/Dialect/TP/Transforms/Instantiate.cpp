@@ -7,10 +7,12 @@
 
 #include "mlir/IR/Builders.h"
 #include "muir/Dialect/TP/IR/ModelIndex.h"
+#include "muir/Dialect/TP/IR/TPAnnotations.h"
 #include "muir/Dialect/TP/Transforms/Passes.h"
 #include "muir/Dialect/TP/Utils/ForwardTable.h"
 #include "muir/Parametrization/Multipliers.h"
 #include <cmath>
+#include <limits>
 
 namespace mlir::tp {
 #define GEN_PASS_DEF_TPINSTANTIATE
@@ -39,6 +41,84 @@ static const DimInfo *depthDimOf(const ModelIndex &index,
   return modelDepth;
 }
 
+namespace {
+/// The base init std: one number for every tensor, or gain / sqrt(fan_in)
+/// per tensor (`fan-in[:gain]`).
+struct InitStdOption {
+  double value = 0.02;
+  bool perFanIn = false;
+};
+} // namespace
+
+/// Reads `init-std`: a number, or `fan-in` / `fan-in:GAIN`; reports what it
+/// cannot read.
+static FailureOr<InitStdOption> parseInitStd(StringRef text,
+                                             OptionErrorFn report) {
+  InitStdOption option;
+  StringRef rest = text.trim();
+  if (rest.consume_front("fan-in")) {
+    option.perFanIn = true;
+    option.value = 1.0;
+    if (rest.empty() ||
+        (rest.consume_front(":") && !rest.getAsDouble(option.value)))
+      return option;
+  } else if (!rest.getAsDouble(option.value)) {
+    return option;
+  }
+  report("init-std", "'" + text +
+                         "' is not a number (0.02), fan-in or fan-in:GAIN "
+                         "(fan-in:2)");
+  return failure();
+}
+
+LogicalResult tp::checkInstantiateOptions(const TPInstantiateOptions &options,
+                                          OptionErrorFn report) {
+  bool ok = true;
+  auto check = [&](StringRef option, double v, bool zeroOk) {
+    if (!(v > 0 || (zeroOk && v == 0))) {
+      report(option, Twine("must be ") +
+                         (zeroOk ? "zero or positive" : "positive") + ", got " +
+                         formatNumber(v));
+      ok = false;
+    } else if (std::optional<std::string> problem = float32Problem(v)) {
+      report(option, formatNumber(v) + " " + *problem);
+      ok = false;
+    }
+  };
+  auto beta = [&](StringRef option, double v) {
+    if (v >= 0 && v < 1)
+      return;
+    report(option, "must be in [0, 1), got " + formatNumber(v));
+    ok = false;
+  };
+  check("lr", options.lr, /*zeroOk=*/false);
+  // The std, or the gain of fan-in:GAIN.
+  FailureOr<InitStdOption> initStd = parseInitStd(options.initStd, report);
+  if (failed(initStd)) {
+    ok = false;
+  } else if (initStd->perFanIn && initStd->value < 0) {
+    report("init-std",
+           "gain must not be negative, got " + formatNumber(initStd->value));
+    ok = false;
+  } else {
+    check("init-std", initStd->value, /*zeroOk=*/true);
+  }
+  check("weight-decay", options.weightDecay, /*zeroOk=*/true);
+  check("eps", options.eps, /*zeroOk=*/true);
+  beta("beta1", options.beta1);
+  beta("beta2", options.beta2);
+  // Only ratios of these enter the rules, so they need not fit float32.
+  for (auto [option, v] : {std::pair<StringRef, double>{"batch", options.batch},
+                           {"base-batch", options.baseBatch},
+                           {"tokens", options.tokens},
+                           {"base-tokens", options.baseTokens}})
+    if (!(v > 0 && std::isfinite(v))) {
+      report(option, "must be positive, got " + formatNumber(v));
+      ok = false;
+    }
+  return success(ok);
+}
+
 /// Reports an error of the multipliers file where it is in that file, or
 /// at the model when the file cannot be read.
 static void reportMultipliersError(ModelOp model, llvm::Error error) {
@@ -47,7 +127,7 @@ static void reportMultipliersError(ModelOp model, llvm::Error error) {
       [&](const muir::JSONError &e) {
         emitError(
             FileLineColLoc::get(model.getContext(), e.file, e.line, e.column))
-            << e.message;
+            << e.detail;
       },
       [&](const llvm::ErrorInfoBase &e) {
         model.emitError() << "option 'multipliers': " << e.message();
@@ -82,20 +162,28 @@ static int64_t baseFanIn(const ModelIndex &index, ParamOp param) {
 }
 
 namespace {
-/// The base init std: one number for every tensor, or gain / sqrt(fan_in)
-/// per tensor (`fan-in[:gain]`).
-struct InitStdOption {
-  double value = 0.02;
-  bool perFanIn = false;
-};
-
 struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
   using Base::Base;
 
   void runOnOperation() override {
     ModelOp model = getOperation();
-    if (failed(checkOptions(model)))
+    TPInstantiateOptions options;
+    options.lr = lr;
+    options.initStd = initStd;
+    options.weightDecay = weightDecay;
+    options.eps = eps;
+    options.beta1 = beta1;
+    options.beta2 = beta2;
+    options.batch = batch;
+    options.baseBatch = baseBatch;
+    options.tokens = tokens;
+    options.baseTokens = baseTokens;
+    if (failed(checkInstantiateOptions(
+            options, [&](StringRef option, const Twine &problem) {
+              model.emitError() << option << " " << problem;
+            })))
       return signalPassFailure();
+    initStdOption = *parseInitStd(initStd, [](StringRef, const Twine &) {});
     auto parametrization =
         model->getAttrOfType<DictionaryAttr>("tp.parametrization");
     if (!parametrization) {
@@ -176,9 +264,13 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
                    "the range this rule covers";
             return WalkResult::interrupt();
           }
-          if (!std::isfinite(v)) {
-            op->emitOpError() << quantity << " of '" << name
-                              << "' is not finite after scaling";
+          if (std::optional<std::string> problem = float32Problem(v)) {
+            op->emitOpError()
+                << quantity << " of "
+                << (param ? "'" + name.str() + "'" : "the residual branch")
+                << " = " << formatNumber(base) << " x " << formatNumber(m * d)
+                << " = " << formatNumber(v) << " " << *problem
+                << "; choose a base value that keeps it in range";
             return WalkResult::interrupt();
           }
           out.push_back(v);
@@ -241,60 +333,5 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
   }
 
   InitStdOption initStdOption;
-
-  /// Reads `init-std`: a number, or `fan-in` / `fan-in:GAIN`.
-  LogicalResult parseInitStd(ModelOp model) {
-    StringRef text = StringRef(initStd).trim();
-    initStdOption = InitStdOption();
-    if (text.consume_front("fan-in")) {
-      initStdOption.perFanIn = true;
-      initStdOption.value = 1.0;
-      if (text.empty())
-        return success();
-      if (!text.consume_front(":") || text.getAsDouble(initStdOption.value))
-        return model.emitError()
-               << "cannot read init-std '" << initStd
-               << "'; write a number (0.02), fan-in or fan-in:GAIN (fan-in:2)";
-      if (!(initStdOption.value >= 0) || !std::isfinite(initStdOption.value))
-        return model.emitError() << "init-std gain must not be negative, got "
-                                 << initStdOption.value;
-      return success();
-    }
-    if (text.getAsDouble(initStdOption.value))
-      return model.emitError()
-             << "cannot read init-std '" << initStd
-             << "'; write a number (0.02), fan-in or fan-in:GAIN (fan-in:2)";
-    return success();
-  }
-
-  LogicalResult checkOptions(ModelOp model) {
-    if (failed(parseInitStd(model)))
-      return failure();
-    auto positive = [&](StringRef what, double v) -> LogicalResult {
-      if (v > 0 && std::isfinite(v))
-        return success();
-      return model.emitError() << what << " must be positive, got " << v;
-    };
-    auto nonNegative = [&](StringRef what, double v) -> LogicalResult {
-      if (v >= 0 && std::isfinite(v))
-        return success();
-      return model.emitError() << what << " must not be negative, got " << v;
-    };
-    auto beta = [&](StringRef what, double v) -> LogicalResult {
-      if (v >= 0 && v < 1)
-        return success();
-      return model.emitError() << what << " must be in [0, 1), got " << v;
-    };
-    return success(succeeded(positive("lr", lr)) &&
-                   succeeded(nonNegative("init-std", initStdOption.value)) &&
-                   succeeded(nonNegative("weight-decay", weightDecay)) &&
-                   succeeded(nonNegative("eps", eps)) &&
-                   succeeded(beta("beta1", beta1)) &&
-                   succeeded(beta("beta2", beta2)) &&
-                   succeeded(positive("batch", batch)) &&
-                   succeeded(positive("base-batch", baseBatch)) &&
-                   succeeded(positive("tokens", tokens)) &&
-                   succeeded(positive("base-tokens", baseTokens)));
-  }
 };
 } // namespace

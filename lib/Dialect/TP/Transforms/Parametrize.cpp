@@ -48,6 +48,54 @@ static std::optional<Rational> parseRational(StringRef text) {
                   scale);
 }
 
+/// The parametrisation the options ask for, or failure after reporting
+/// every bad option.
+static FailureOr<Parametrization>
+parseOptions(const TPParametrizeOptions &options, OptionErrorFn report) {
+  std::optional<Scheme> s = parseScheme(options.scheme);
+  if (!s)
+    report("scheme", "'" + options.scheme +
+                         "' is unknown; expected sp, sp-pytorch, mup, "
+                         "mup-table8, mup-table9, depth-mup, completep or "
+                         "completedp");
+  std::optional<Optimizer> o = parseOptimizer(options.optimizer);
+  if (!o)
+    report("optimizer", "'" + options.optimizer +
+                            "' is unknown; expected sgd, sgd-momentum, "
+                            "sgd-nesterov, adam, adamw, adamw-decoupled, "
+                            "lion or adam-atan2");
+  if (!s || !o)
+    return failure();
+  Rational a = *s == Scheme::depthMup ? Rational(1, 2) : Rational(1);
+  if (!options.alpha.empty()) {
+    std::optional<Rational> parsed = parseRational(options.alpha);
+    if (!parsed) {
+      report("alpha", "'" + options.alpha +
+                          "' is not a number; write it as 1, 1/2 or 0.5");
+      return failure();
+    }
+    if (parsed->toDouble() < 0.5 || parsed->toDouble() > 1.0) {
+      report("alpha", parsed->str() +
+                          " is outside [1/2, 1], the range where depth "
+                          "transfer is stated (Depth-muP 1/2, CompleteP 1)");
+      return failure();
+    }
+    if (*s == Scheme::depthMup && *parsed != Rational(1, 2)) {
+      report("alpha", "is fixed to 1/2 by depth-mup; use completep for "
+                      "alpha = " +
+                          parsed->str());
+      return failure();
+    }
+    a = *parsed;
+  }
+  return Parametrization{*s, *o, a, options.unscaledEps};
+}
+
+LogicalResult tp::checkParametrizeOptions(const TPParametrizeOptions &options,
+                                          OptionErrorFn report) {
+  return success(succeeded(parseOptions(options, report)));
+}
+
 static ScaleAttr toAttr(MLIRContext *context, const Monomial &m,
                         bool hasWidth) {
   return ScaleAttr::get(context, hasWidth ? m.width : Rational(0), m.depth,
@@ -60,7 +108,15 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
 
   void runOnOperation() override {
     ModelOp model = getOperation();
-    FailureOr<Parametrization> p = parseOptions(model);
+    TPParametrizeOptions options;
+    options.scheme = scheme;
+    options.optimizer = optimizer;
+    options.alpha = alpha;
+    options.unscaledEps = unscaledEps;
+    FailureOr<Parametrization> p =
+        parseOptions(options, [&](StringRef option, const Twine &problem) {
+          model.emitError() << option << " " << problem;
+        });
     if (failed(p))
       return signalPassFailure();
     ModelIndex index(model);
@@ -186,39 +242,6 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
                                        : WalkResult::interrupt();
     });
     return failure(walk.wasInterrupted());
-  }
-
-  FailureOr<Parametrization> parseOptions(ModelOp model) {
-    std::optional<Scheme> s = parseScheme(scheme);
-    if (!s)
-      return model.emitError()
-             << "unknown scheme '" << scheme
-             << "'; expected sp, sp-pytorch, mup, mup-table8, mup-table9, "
-                "depth-mup, completep or completedp";
-    std::optional<Optimizer> o = parseOptimizer(optimizer);
-    if (!o)
-      return model.emitError() << "unknown optimizer '" << optimizer
-                               << "'; expected sgd, sgd-momentum, "
-                                  "sgd-nesterov, adam, adamw, "
-                                  "adamw-decoupled, lion or adam-atan2";
-    Rational a = *s == Scheme::depthMup ? Rational(1, 2) : Rational(1);
-    if (!alpha.empty()) {
-      std::optional<Rational> parsed = parseRational(alpha);
-      if (!parsed)
-        return model.emitError() << "cannot read alpha '" << alpha
-                                 << "'; write it as 1, 1/2 or 0.5";
-      if (parsed->toDouble() < 0.5 || parsed->toDouble() > 1.0)
-        return model.emitError()
-               << "alpha " << parsed->str()
-               << " is outside [1/2, 1], the range where depth transfer "
-                  "is stated (Depth-muP 1/2, CompleteP 1)";
-      if (*s == Scheme::depthMup && *parsed != Rational(1, 2))
-        return model.emitError()
-               << "depth-mup fixes alpha = 1/2; use completep for alpha = "
-               << parsed->str();
-      a = *parsed;
-    }
-    return Parametrization{*s, *o, a, unscaledEps};
   }
 };
 } // namespace

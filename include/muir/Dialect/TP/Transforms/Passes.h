@@ -19,6 +19,25 @@ namespace mlir::tp {
 #define GEN_PASS_REGISTRATION
 #include "muir/Dialect/TP/Transforms/Passes.h.inc"
 
+/// Receives a bad option: its name as the pass and muirc spell it (`lr`,
+/// `init-std`) and what is wrong, worded to follow the name ("must be
+/// positive, got 0").
+using OptionErrorFn = llvm::function_ref<void(llvm::StringRef option,
+                                              const llvm::Twine &problem)>;
+
+/// Checks tp-parametrize's options (a known scheme and optimizer, alpha a
+/// rational in [1/2, 1]); reports each bad one. muirc checks its flags with
+/// the same function before it reads the model.
+LogicalResult checkParametrizeOptions(const TPParametrizeOptions &options,
+                                      OptionErrorFn report);
+
+/// Checks tp-instantiate's base hyperparameters and run sizes: each finite
+/// and in float32 range (a nonzero value no smaller than float32's smallest
+/// normal, so the kernels' constant is not flushed to zero), lr positive,
+/// the betas in [0, 1), batch and tokens positive; reports each bad one.
+LogicalResult checkInstantiateOptions(const TPInstantiateOptions &options,
+                                      OptionErrorFn report);
+
 } // namespace mlir::tp
 
 #endif // MUIR_DIALECT_TP_TRANSFORMS_PASSES_H

@@ -15,11 +15,13 @@ MUIR_LLVM_PREFIX=/usr/lib/llvm-22
 
 # Debian 12 packages: the MLIR 22 toolchain (the -tools packages are needed
 # by MLIRTargets.cmake's import check, pitfall P14), the compiler and linker,
-# clang-format for the format check, and python3-numpy/torch for the
-# numerics checks and the PyTorch integration.
+# clang's runtime libraries (libFuzzer and AddressSanitizer, without which
+# the fuzz targets in test/fuzz are not built), clang-format for the format
+# check, and python3-numpy/torch for the numerics checks and the PyTorch
+# integration.
 MUIR_APT_PACKAGES=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
-  clang-22 lld-22 clang-format-22
+  clang-22 lld-22 libclang-rt-22-dev clang-format-22
   libfmt-dev cmake ninja-build
   python3 python3-numpy python3-torch
 )

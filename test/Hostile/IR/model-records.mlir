@@ -80,3 +80,39 @@ tp.model @m {
   %w = tp.param "w" normal {tp.instance = {}} : !tp.tensor<[d], f32>
   tp.output
 }
+
+// -----
+
+// expected-error @+1 {{'tp.parametrization' entry 'unscaled_eps' must be a unit attribute}}
+tp.model @m attributes {tp.parametrization = {optimizer = "adamw", scheme = "completep", unscaled_eps = true}} {
+  tp.output
+}
+
+// -----
+
+// expected-error @+1 {{'tp.instance' entry 'ratios' must be a dictionary}}
+tp.model @m attributes {tp.instance = {ratios = [2.0, 1.0]}} {
+  tp.output
+}
+
+// -----
+
+// expected-error @+1 {{'tp.instance' entry 'base' must be a dictionary}}
+tp.model @m attributes {tp.instance = {base = 0.001}} {
+  tp.output
+}
+
+// -----
+
+// expected-error @+1 {{'tp.instance' entry 'base' maps 'init_std_rule' to "fixed" or "fan_in"}}
+tp.model @m attributes {tp.instance = {base = {init_std_rule = "xavier", lr = 1.000000e-03}}} {
+  tp.output
+}
+
+// -----
+
+// The rule is not a number, but the other base values still are checked.
+// expected-error @+1 {{'tp.instance' entry 'base' must map lr, init_std, weight_decay, eps, beta1, beta2 to non-negative finite numbers; 'eps' does not}}
+tp.model @m attributes {tp.instance = {base = {init_std_rule = "fan_in", eps = -1.0}}} {
+  tp.output
+}

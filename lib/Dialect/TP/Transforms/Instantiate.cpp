@@ -266,11 +266,12 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
           }
           if (std::optional<std::string> problem = float32Problem(v)) {
             op->emitOpError()
-                << quantity << " of "
-                << (param ? "'" + name.str() + "'" : "the residual branch")
-                << " = " << formatNumber(base) << " x " << formatNumber(m * d)
-                << " = " << formatNumber(v) << " " << *problem
-                << "; choose a base value that keeps it in range";
+                << quantity << " of " << (param ? "'" : "residual branch '")
+                << name << "' = " << formatNumber(base) << " x "
+                << formatNumber(m * d) << " = " << formatNumber(v) << " "
+                << *problem
+                << "; choose a base value or multipliers factor that keeps "
+                   "it in range";
             return WalkResult::interrupt();
           }
           out.push_back(v);

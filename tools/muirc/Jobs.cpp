@@ -221,6 +221,15 @@ static tp::TPInstantiateOptions instantiateOptions() {
   return values;
 }
 
+static tp::PackageOptions packageOptions() {
+  tp::PackageOptions options;
+  options.cpu = cpu;
+  options.gpu = noGpu   ? tp::PackageOptions::GPU::off
+                : gpuOn ? tp::PackageOptions::GPU::on
+                        : tp::PackageOptions::GPU::automatic;
+  return options;
+}
+
 /// Checks every flag before the model is read, with the passes' own checks,
 /// so that an error names the flag (from a pass it would point at the
 /// model). Prints every problem; false if there was one.
@@ -237,6 +246,7 @@ static bool checkFlags() {
                          "' is unknown; expected table, markdown, json or csv");
   if (packageCmd) {
     (void)tp::checkAssignLayoutOptions({alignment}, report);
+    (void)tp::checkPackageOptions(packageOptions(), report);
     if (gpuOn && noGpu)
       report("gpu", "and --no-gpu contradict each other; give one of them");
   }
@@ -364,12 +374,7 @@ int muirc::runPackage(MLIRContext &context) {
   models.addPass(tp::createTPAssignLayout(layout));
   if (failed(pm.run(*module)))
     return 1;
-  tp::PackageOptions options;
-  options.cpu = cpu;
-  options.gpu = noGpu   ? tp::PackageOptions::GPU::off
-                : gpuOn ? tp::PackageOptions::GPU::on
-                        : tp::PackageOptions::GPU::automatic;
-  if (failed(tp::writePackage(*module, packageDir, options)))
+  if (failed(tp::writePackage(*module, packageDir, packageOptions())))
     return 1;
   llvm::outs() << "muirc: wrote package " << packageDir << "\n";
   return 0;

@@ -9,6 +9,7 @@
 #define MUIR_TARGET_PACKAGE_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "muir/Dialect/TP/Transforms/Passes.h"
 #include "llvm/ADT/StringRef.h"
 #include <string>
 
@@ -26,6 +27,12 @@ struct PackageOptions {
   /// (an error without ptxas), or `off`.
   enum class GPU { automatic, on, off } gpu = GPU::automatic;
 };
+
+/// Checks the options before any work (the CPU one this machine's LLVM
+/// knows); reports each bad one. muirc checks its flags with it before it
+/// reads the model.
+LogicalResult checkPackageOptions(const PackageOptions &options,
+                                  OptionErrorFn report);
 
 /// Writes the package of the single instantiated, laid-out tp.model in
 /// `module` to `dir`: manifest.json (the report plus the layout and kernel

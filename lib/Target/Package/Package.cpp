@@ -451,10 +451,11 @@ static LogicalResult checkName(Operation *at, StringRef what, StringRef name) {
   return success();
 }
 
-/// Checks that `cpu` names a CPU of this machine's target before any work
-/// is done: LLVM only warns about an unknown one, and may abort in codegen.
-static LogicalResult checkCpu(Operation *at, StringRef cpu) {
-  if (cpu == "native")
+// The CPU is checked before any work is done: LLVM only warns about an
+// unknown one, and may abort in codegen.
+LogicalResult mlir::tp::checkPackageOptions(const PackageOptions &options,
+                                            OptionErrorFn report) {
+  if (options.cpu == "native")
     return success();
   llvm::InitializeNativeTarget();
   llvm::Triple triple(llvm::sys::getProcessTriple());
@@ -463,10 +464,11 @@ static LogicalResult checkCpu(Operation *at, StringRef cpu) {
       llvm::TargetRegistry::lookupTarget(triple, error);
   std::unique_ptr<llvm::MCSubtargetInfo> generic(
       target ? target->createMCSubtargetInfo(triple, "generic", "") : nullptr);
-  if (!generic || !generic->isCPUStringValid(cpu))
-    return at->emitError() << "unknown CPU '" << cpu << "' for " << triple.str()
-                           << " (llc -mcpu=help lists them)";
-  return success();
+  if (generic && generic->isCPUStringValid(options.cpu))
+    return success();
+  report("cpu", "'" + options.cpu + "' is not a CPU of " + triple.str() +
+                    " (llc -mcpu=help lists them)");
+  return failure();
 }
 
 /// Lowers the kernel functions of `kernels` to an object file at `path`.
@@ -634,7 +636,10 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
                              << (optimizerName ? optimizerName.getValue() : "")
                              << "'; expected " << optimizerNames();
 
-  if (failed(checkCpu(model, options.cpu)))
+  if (failed(checkPackageOptions(
+          options, [&](StringRef option, const Twine &problem) {
+            model.emitError() << option << " " << problem;
+          })))
     return failure();
   if (failed(checkName(model, "model name", model.getSymName())))
     return failure();

@@ -236,7 +236,8 @@ static tp::PackageOptions packageOptions() {
 static bool checkFlags() {
   bool ok = true;
   auto report = [&](StringRef option, const Twine &problem) {
-    llvm::errs() << "muirc: --" << option << " " << problem << "\n";
+    llvm::errs() << "muirc: " << (option.size() == 1 ? "-" : "--") << option
+                 << " " << problem << "\n";
     ok = false;
   };
   (void)tp::checkParametrizeOptions(parametrizeOptions(), report);
@@ -245,6 +246,9 @@ static bool checkFlags() {
     report("format", "'" + format +
                          "' is unknown; expected table, markdown, json or csv");
   if (packageCmd) {
+    // An empty -o would write the package over the working directory.
+    if (packageDir.empty())
+      report("o", "must name the package directory, got ''");
     (void)tp::checkAssignLayoutOptions({alignment}, report);
     (void)tp::checkPackageOptions(packageOptions(), report);
     if (gpuOn && noGpu)

@@ -14,6 +14,7 @@
 #include "muir/Parametrization/Report.h"
 #include "muir/Dialect/TP/Utils/ForwardTable.h"
 #include "muir/Dialect/TP/Utils/ParamTable.h"
+#include "muir/Parametrization/OptimizerSpec.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/JSON.h"
 #include <fmt/format.h>
@@ -57,6 +58,9 @@ struct Residual {
 
 struct Report {
   std::string model, scheme, optimizer, alpha, initStdRule;
+  /// The optimizer with the options that differ from its defaults, and
+  /// with all of them.
+  std::string optimizerSpec, optimizerSpecAll;
   bool unscaledEps = false;
   double ratios[4] = {1, 1, 1, 1};
   std::vector<std::pair<std::string, double>> base;
@@ -97,6 +101,11 @@ static FailureOr<Report> collect(ModelOp model) {
   r.model = model.getSymName().str();
   r.scheme = str(parametrization.get("scheme"));
   r.optimizer = str(parametrization.get("optimizer"));
+  llvm::Expected<OptimizerSpec> spec = readOptimizerSpec(parametrization);
+  if (!spec)
+    return model.emitError() << llvm::toString(spec.takeError());
+  r.optimizerSpec = spec->str();
+  r.optimizerSpecAll = spec->str(/*all=*/true);
   r.alpha = str(parametrization.get("alpha"));
   auto ratios = instance.getAs<DictionaryAttr>("ratios");
   const char *axes[] = {"width", "depth", "batch", "duration"};
@@ -187,9 +196,10 @@ static bool usesStd(const ParamInfo &info) {
 
 static void printHeader(const Report &r, llvm::raw_ostream &os,
                         const char *prefix) {
-  os << fmt::format(
-      "{}model @{}: scheme {}{}, optimizer {}\n", prefix, r.model, r.scheme,
-      r.alpha.empty() ? "" : fmt::format(" (alpha {})", r.alpha), r.optimizer);
+  os << fmt::format("{}model @{}: scheme {}{}, optimizer {}\n", prefix, r.model,
+                    r.scheme,
+                    r.alpha.empty() ? "" : fmt::format(" (alpha {})", r.alpha),
+                    r.optimizerSpec);
   os << fmt::format("{}ratios: width {:.4g}, depth {:.4g}, batch {:.4g}, "
                     "duration {:.4g}; steps x{:.4g}\n",
                     prefix, r.ratios[0], r.ratios[1], r.ratios[2], r.ratios[3],
@@ -403,6 +413,7 @@ static void printJson(const Report &r, llvm::raw_ostream &os) {
   json::Object top{{"model", r.model},
                    {"scheme", r.scheme},
                    {"optimizer", r.optimizer},
+                   {"optimizer_spec", r.optimizerSpecAll},
                    {"alpha", r.alpha},
                    {"ratios", json::Object{{"width", r.ratios[0]},
                                            {"depth", r.ratios[1]},

@@ -64,6 +64,8 @@ std::optional<Optimizer> mlir::tp::parseOptimizer(llvm::StringRef name) {
       .Case("adamw-decoupled", Optimizer::adamwDecoupled)
       .Case("lion", Optimizer::lion)
       .Case("adam-atan2", Optimizer::adamAtan2)
+      .Case("lion-a", Optimizer::lionA)
+      .Case("lion-ar", Optimizer::lionAR)
       .Default(std::nullopt);
 }
 
@@ -85,6 +87,10 @@ llvm::StringRef mlir::tp::optimizerName(Optimizer optimizer) {
     return "lion";
   case Optimizer::adamAtan2:
     return "adam-atan2";
+  case Optimizer::lionA:
+    return "lion-a";
+  case Optimizer::lionAR:
+    return "lion-ar";
   }
   return "";
 }
@@ -197,6 +203,16 @@ WidthRow widthRow(Scheme scheme, Role role) {
   return {0, 0, 0, 0};
 }
 
+/// Matrices: the units LionAR rotates (rows of rank >= 2 tensors; vectors
+/// take the plain Lion update).
+bool isMatrix(Role role) {
+  return role == Role::embedding || role == Role::hidden ||
+         role == Role::unembedding;
+}
+/// m^e.
+Monomial power(const Monomial &m, Rational e) {
+  return {m.width * e, m.depth * e, m.batch * e, m.duration * e};
+}
 bool hasDepth(Scheme s) {
   return s == Scheme::depthMup || s == Scheme::completep ||
          s == Scheme::completedp;
@@ -259,7 +275,7 @@ llvm::Expected<RoleRule> Parametrization::rule(Role role,
   if (hasBetas) {
     r.beta1 = one();
     if (optimizer != Optimizer::sgdMomentum &&
-        optimizer != Optimizer::sgdNesterov)
+        optimizer != Optimizer::sgdNesterov && !oneBeta)
       r.beta2 = one();
   }
 
@@ -283,6 +299,23 @@ llvm::Expected<RoleRule> Parametrization::rule(Role role,
   // the coupled lr and wd rules.
   if (optimizer == Optimizer::adamwDecoupled)
     r.weightDecay = r.weightDecay * r.lr;
+
+  // LionAR rotates each row of a matrix by an angle per step instead of
+  // adding lr sign(.) to it. A sign update moves a row of C entries by
+  // lr sqrt(C), a row's norm is about init_std sqrt(C), so the angle the
+  // Adam-column rules give is theta = lr / init_std per step: N^-1/2 for a
+  // hidden matrix (the spectral condition of feature learning), constant
+  // for embeddings and readouts, m_L^(alpha-1) in the blocks, sqrt(m_B/m_D)
+  // under the SDE rules. CHOICE (docs/Parametrization.md): by default the
+  // angle is REQ's equilibrium sqrt(2 lr wd) c(beta), so wd takes
+  // theta^2 / lr = lr / init_std^2; with angle=lr the lr row is theta.
+  if (optimizer == Optimizer::lionAR && isMatrix(role)) {
+    Monomial theta = r.lr * power(r.initStd, -1);
+    if (angleFromLr)
+      r.lr = theta;
+    else
+      r.weightDecay = r.lr * power(r.initStd, -2);
+  }
   return r;
 }
 

@@ -243,6 +243,22 @@ def _device_name(device):
     return "cpu" if device == 0 else "cuda:%d" % (device - 1)
 
 
+def _parse_options(spec):
+    """The options of an optimizer spec "name:key=value,..." as a dict."""
+    options = {}
+    _, _, text = spec.partition(":")
+    for item in filter(None, text.split(",")):
+        key, _, value = item.partition("=")
+        if value in ("true", "false"):
+            options[key] = value == "true"
+        else:
+            try:
+                options[key] = float(value)
+            except ValueError:
+                options[key] = value
+    return options
+
+
 def aligned_zeros(elements, alignment=64):
     """A zeroed float32 numpy array of `elements` whose data starts at a
     multiple of `alignment` bytes (a power of two; for Package.adopt)."""
@@ -309,6 +325,12 @@ class Package:
         self.optimizer = (_OPTIMIZERS[info.optimizer]
                           if 0 <= info.optimizer < len(_OPTIMIZERS)
                           else str(info.optimizer))
+        #: The optimizer with every option of its family, as muirc's
+        #: --optimizer reads it ("lion:nesterov=true,beta=0.98,...";
+        #: docs/Optimizers.md), and its options as a dict (key -> bool,
+        #: float or str).
+        self.optimizer_spec = info.optimizer_spec.decode()
+        self.optimizer_options = _parse_options(self.optimizer_spec)
         self.num_states = info.num_states
         self.buffer_elements = info.buffer_elements
         self.alignment = info.alignment

@@ -82,6 +82,7 @@ class PackageInfo(ctypes.Structure):
         ("tensor_rows", ctypes.POINTER(TensorRow)),
         ("num_chunks", ctypes.c_int64),
         ("num_slots", ctypes.c_int64),
+        ("optimizer_spec", ctypes.c_char_p),
     ]
 
 

@@ -19,8 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/** The manifest's name of optimizer `code` (MUIR_OPTIMIZERS), or NULL. */
-static const char *optimizerName(int32_t code) {
+const char *muir_optimizer_name(int32_t code) {
   switch (code) {
 #define MUIR_OPTIMIZER_NAME(e, value, name, states)                            \
   case value:                                                                  \
@@ -256,8 +255,10 @@ muir_status_t muir_manifest_check(const char *dir, muir_json_t root,
   if (status == MUIR_OK)
     status = sameString(dir, root, "", "model", info->model);
   if (status == MUIR_OK)
-    status =
-        sameString(dir, root, "", "optimizer", optimizerName(info->optimizer));
+    status = sameString(dir, root, "", "optimizer",
+                        muir_optimizer_name(info->optimizer));
+  if (status == MUIR_OK)
+    status = sameString(dir, root, "", "optimizer_spec", info->optimizer_spec);
   muir_json_t layout, params;
   if (status == MUIR_OK)
     status = member(dir, root, "", "layout", MUIR_JSON_OBJECT, &layout);

@@ -23,12 +23,15 @@ muir_status_t muir_manifest_read(const char *dir, const char *text, size_t size,
                                  char out_hash[MUIR_PACKAGE_HASH_LENGTH + 1]);
 
 /** Checks that the manifest says what the library's table says: the package
- *  hash, the model, the optimizer, the buffer size, the alignment, the
- *  number of states and every parameter's name, offset, stride, numel,
- *  copies, shape and tie, in table order. The table must have passed the
+ *  hash, the model, the optimizer and its options, the buffer size, the
+ * alignment, the number of states and every parameter's name, offset, stride,
+ * numel, copies, shape and tie, in table order. The table must have passed the
  *  runtime's own checks. */
 muir_status_t muir_manifest_check(const char *dir, muir_json_t root,
                                   const muir_package_info_t *info);
+
+/** The name of optimizer `code` (MUIR_OPTIMIZERS), or NULL. */
+const char *muir_optimizer_name(int32_t code);
 
 /** Whether `hash` is MUIR_PACKAGE_HASH_LENGTH lowercase hex digits. */
 bool muir_is_package_hash(const char *hash);

@@ -429,6 +429,18 @@ muir_status_t muir_check_table(const char *dir,
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "package '%s': unknown optimizer %d", dir,
                           info->optimizer);
+  // The spec names the optimizer the table declares, then its options.
+  const char *name = muir_optimizer_name(info->optimizer);
+  size_t nameLength = strlen(name);
+  if (!info->optimizer_spec ||
+      strncmp(info->optimizer_spec, name, nameLength) != 0 ||
+      (info->optimizer_spec[nameLength] != '\0' &&
+       info->optimizer_spec[nameLength] != ':'))
+    return muir_set_error(
+        MUIR_ERROR_FORMAT,
+        "package '%s': optimizer spec '%s' does not name "
+        "the table's optimizer '%s'",
+        dir, info->optimizer_spec ? info->optimizer_spec : "(null)", name);
   if (info->num_states < 0 || info->num_states > MUIR_MAX_STATES)
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "package '%s': %d optimizer state buffers (0 to %d "

@@ -345,6 +345,40 @@ for scheme in ("mup-table8", "completep", "completedp"):
     if "unscaled_eps" not in out:
         failures.append(f"unscaled-eps is not recorded in tp.parametrization ({scheme})")
 
+# ---- The warmup paper's optimizers (docs/Parametrization.md) ----------------
+# AdamW without the beta1 correction takes AdamW's rows; LionA and Lion with
+# the momentum recipe take Lion's (the Adam column, CHOICE 5), the recipe with
+# one beta (beta1, scaled as 1 - beta under the SDE rules) and no beta2.
+# LionAR's vectors take Lion's rows; its matrices rotate by
+# theta = lr / init_std per step, which REQ's equilibrium sqrt(2 lr wd) turns
+# into wd = lr / init_std^2 (angle=lr: the lr row is theta, wd Lion's).
+def sub(a, b, k=1):
+    return {axis: a[axis] - k * b[axis] for axis in a}
+
+
+MATRIX = ("embedding", "hidden", "unembedding")
+for scheme, alpha in (("mup", None), ("mup-table8", None), ("completep", "1"),
+                      ("completep", "3/4"), ("completedp", "1")):
+    for same, base in (("adamw:bias-correction1=false", "adamw"), ("lion-a", "lion"),
+                       ("lion:recipe", "lion"), ("lion-ar:recipe", "lion"),
+                       ("lion-ar", "lion"), ("lion-ar:angle=lr", "lion")):
+        ref, _, _ = run(scheme, base, alpha)
+        params, _, _ = run(scheme, same, alpha)
+        where = f"{same} under {scheme} (alpha {alpha})"
+        for p, role in PARAM_ROLE.items():
+            want = dict(ref[p][1])
+            if same.endswith("recipe"):
+                want.pop("beta2")
+            if same.startswith("lion-ar") and role in MATRIX:
+                if same.endswith("angle=lr"):
+                    want["lr"] = sub(want["lr"], want["init_std"])
+                else:
+                    want["weight_decay"] = sub(want["lr"], want["init_std"], 2)
+            got = {q: e for q, e in params[p][1].items()}
+            checks += 1
+            if got != want:
+                failures.append(f"{where}: {p} ({role}): want {want}, got {got}")
+
 for f in failures:
     print("FAIL:", f)
 print(f"{checks - len(failures)} passed, {len(failures)} failed")

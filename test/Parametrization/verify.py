@@ -21,6 +21,10 @@ SCHEMES = ["sp", "sp-pytorch", "mup", "mup-table8", "mup-table9", "depth-mup", "
            "completedp"]
 OPTIMIZERS = ["sgd", "sgd-momentum", "sgd-nesterov", "adam", "adamw",
               "adamw-decoupled", "lion", "adam-atan2"]
+# The warmup paper's optimizers and options (docs/Optimizers.md), on the two
+# role inputs only (they hold every role and placement; the suite's time).
+WARMUP_OPTIMIZERS = ["adamw:bias-correction1=false", "lion:recipe", "lion-a", "lion-ar",
+                     "lion-ar:angle=lr"]
 DEPTH_SCHEMES = {"depth-mup", "completep", "completedp"}
 EPS_OPTIMIZERS = {"adam", "adamw", "adamw-decoupled"}
 
@@ -58,7 +62,7 @@ for path in INPUTS:
     name = path.rsplit("/", 1)[-1]
     for scheme in SCHEMES:
         alphas = [None, "1/2"] if scheme in ("completep", "completedp") else [None]
-        for optimizer in OPTIMIZERS:
+        for optimizer in OPTIMIZERS + (WARMUP_OPTIMIZERS if "Inputs" in path else []):
             for alpha in alphas:
                 opts = f"scheme={scheme} optimizer={optimizer}"
                 if alpha:

@@ -79,8 +79,10 @@ static cl::opt<std::string>
 static cl::opt<std::string> optimizer(
     "optimizer", cl::init("adamw"),
     cl::desc("sgd, sgd-momentum, sgd-nesterov, adam, adamw, adamw-decoupled, "
-             "lion or adam-atan2 (default adamw)"),
-    cl::value_desc("name"), cl::sub(reportCmd), cl::sub(packageCmd),
+             "lion, adam-atan2, lion-a or lion-ar, with options as "
+             "name:key=value,... (adamw:bias-correction1=false, lion:recipe; "
+             "docs/Optimizers.md; default adamw)"),
+    cl::value_desc("name[:options]"), cl::sub(reportCmd), cl::sub(packageCmd),
     cl::cat(ruleCat));
 static cl::opt<std::string>
     alpha("alpha",

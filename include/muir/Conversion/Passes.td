@@ -88,9 +88,9 @@ def ConvertTPToKernels : Pass<"convert-tp-to-kernels", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"optimizer", "optimizer", "std::string", "\"\"",
-           "step kernel to generate: sgd | sgd-momentum | sgd-nesterov | "
-           "adam | adamw | adamw-decoupled | lion | adam-atan2 (default: the "
-           "model's tp.parametrization optimizer)">,
+           "step kernel to generate: an optimizer and its options, "
+           "name[:option,...] as tp-parametrize's (docs/Optimizers.md; "
+           "default: the model's tp.parametrization optimizer and options)">,
     Option<"gpu", "gpu", "bool", "false",
            "also emit gpu.module @muir_kernels with the CUDA init and step "
            "kernels">,

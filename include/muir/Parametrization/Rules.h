@@ -42,7 +42,9 @@ enum class Optimizer {
   adamw,
   adamwDecoupled,
   lion,
-  adamAtan2
+  adamAtan2,
+  lionA,  ///< Lion with a controlled l2 update norm (Kosson et al. 2024)
+  lionAR, ///< rotational LionA: angular updates per row (Kosson et al. 2024)
 };
 
 std::optional<Scheme> parseScheme(llvm::StringRef name);
@@ -92,6 +94,12 @@ struct Parametrization {
   /// Keep eps at its base value (microsoft/mup) instead of scaling it with
   /// the gradient (TP5 App. B.3).
   bool unscaledEps = false;
+  /// The Lion family's momentum recipe: one beta (beta1), no beta2.
+  bool oneBeta = false;
+  /// LionAR takes its per-step angle from the learning rate itself
+  /// (OptimizerSpec's `angle=lr`) instead of REQ's equilibrium of lr and
+  /// weight decay.
+  bool angleFromLr = false;
 
   /// The rule for a parameter of `role` at `placement`, or an error naming
   /// the missing cell. Depth factors go to parameters in the blocks only.

@@ -125,10 +125,13 @@ std::pair<Value, Value> moments(KernelIR &ir, const StepScalars &k, Value g,
 /// torch.optim.Adam/AdamW: p -= (lr/bc1) (m / (sqrt(v)/sqrt(bc2) + eps)),
 /// with bias_correction1 = 1 - beta1^t, step_size = lr / bc1 and
 /// bc2_sqrt = sqrt(1 - beta2^t) in double, as in PyTorch.
+///
+/// Without the beta1 correction (Kosson et al. 2024) the step size is lr f:
+/// the first steps are (1 - beta1^t) of PyTorch's.
 class AdamRule : public StepRule {
 public:
-  AdamRule(const OptimizerInfo &info, AdamDecay decay)
-      : StepRule(info), decay(decay) {}
+  AdamRule(const OptimizerInfo &info, AdamDecay decay, bool biasCorrection1)
+      : StepRule(info), decay(decay), biasCorrection1(biasCorrection1) {}
 
   bool usesBiasCorrection() const override { return true; }
 
@@ -141,7 +144,8 @@ public:
       Value by = decay == AdamDecay::factorTimesWd ? lrFactor : lr;
       k.decay = ir.toF32(ir.subf(ir.f64(1.0), ir.mulf(by, c.weightDecay)));
     }
-    k.stepSize = ir.toF32(ir.divf(lr, ir.subf(ir.f64(1.0), beta1Pow)));
+    k.stepSize = ir.toF32(
+        biasCorrection1 ? ir.divf(lr, ir.subf(ir.f64(1.0), beta1Pow)) : lr);
     k.bc2Sqrt = ir.toF32(ir.sqrt(ir.subf(ir.f64(1.0), beta2Pow)));
     return k;
   }
@@ -160,6 +164,7 @@ public:
 
 private:
   AdamDecay decay;
+  bool biasCorrection1;
 };
 
 /// Adam-atan2 (Everett et al. 2024): p (1 - lr wd) - (lr a) atan2(m / bc1,
@@ -198,36 +203,66 @@ public:
 /// Lion (Chen et al. 2023; lion-pytorch's order, one state):
 /// c = beta1 m + (1 - beta1) g; p = p (1 - lr wd) - lr sign(c), sign(0) = 0
 /// as torch.sign; m = beta2 m + (1 - beta2) g.
+///
+/// The momentum recipe of Kosson et al. 2024 (`nesterov`): one beta (the
+/// beta1 row), m = beta m + (1 - beta) g first, then c = beta m + (1 - beta)
+/// g from the new m. The inverse bias correction multiplies the sign step
+/// (not the decay) by 1 - beta_m^t, beta_m the momentum's own decay (beta2,
+/// or the one beta).
 class LionRule : public StepRule {
 public:
-  using StepRule::StepRule;
+  LionRule(const OptimizerInfo &info, const OptimizerSpec &spec)
+      : StepRule(info), nesterov(spec.nesterov),
+        inverseBiasCorrection(spec.inverseBiasCorrection) {}
+
+  bool usesBiasCorrection() const override { return inverseBiasCorrection; }
 
   StepScalars scalars(KernelIR &ir, const TensorConstants &c, Value lrFactor,
-                      Value, Value) const override {
+                      Value beta1Pow, Value beta2Pow) const override {
     StepScalars k;
     roundConstants(ir, c, k);
     Value lr = ir.mulf(c.lr, lrFactor);
     k.decay = ir.toF32(ir.subf(ir.f64(1.0), ir.mulf(lr, c.weightDecay)));
+    if (inverseBiasCorrection)
+      lr = ir.mulf(lr, ir.subf(ir.f64(1.0), nesterov ? beta1Pow : beta2Pow));
     k.lr = ir.toF32(lr);
     return k;
   }
 
-  StepElement update(KernelIR &ir, const StepScalars &k,
-                     const StepElement &in) const override {
-    Value c = average(ir, in.s0, in.g, k.beta1, k.oneMinusBeta1);
+  /// sign(c) with sign(0) = 0 (torch.sign), and the new momentum.
+  std::pair<Value, Value> direction(KernelIR &ir, const StepScalars &k,
+                                    const StepElement &in) const {
+    Value m, c;
+    if (nesterov) {
+      m = average(ir, in.s0, in.g, k.beta1, k.oneMinusBeta1);
+      c = average(ir, m, in.g, k.beta1, k.oneMinusBeta1);
+    } else {
+      c = average(ir, in.s0, in.g, k.beta1, k.oneMinusBeta1);
+      m = average(ir, in.s0, in.g, k.beta2, k.oneMinusBeta2);
+    }
     Value zero = ir.f32(0.0);
     Value sign =
         ir.select(ir.cmpf(arith::CmpFPredicate::OGT, c, zero), ir.f32(1.0),
                   ir.select(ir.cmpf(arith::CmpFPredicate::OLT, c, zero),
                             ir.f32(-1.0), zero));
-    Value m = average(ir, in.s0, in.g, k.beta2, k.oneMinusBeta2);
+    return {sign, m};
+  }
+
+  StepElement update(KernelIR &ir, const StepScalars &k,
+                     const StepElement &in) const override {
+    auto [sign, m] = direction(ir, k, in);
     return {ir.subf(ir.mulf(in.p, k.decay), ir.mulf(k.lr, sign)), {}, m, {}};
   }
+
+private:
+  bool nesterov, inverseBiasCorrection;
 };
 
 } // namespace
 
-std::unique_ptr<StepRule> mlir::tp::createStepRule(const OptimizerInfo &info) {
+std::unique_ptr<StepRule> mlir::tp::createStepRule(const OptimizerInfo &info,
+                                                   const OptimizerSpec &spec) {
+  bool bc1 = spec.biasCorrection1;
   switch (info.abiCode) {
   case MUIR_OPT_SGD:
     return std::make_unique<SGDRule>(info, false, false);
@@ -236,13 +271,13 @@ std::unique_ptr<StepRule> mlir::tp::createStepRule(const OptimizerInfo &info) {
   case MUIR_OPT_SGD_NESTEROV:
     return std::make_unique<SGDRule>(info, true, true);
   case MUIR_OPT_ADAM:
-    return std::make_unique<AdamRule>(info, AdamDecay::l2);
+    return std::make_unique<AdamRule>(info, AdamDecay::l2, bc1);
   case MUIR_OPT_ADAMW:
-    return std::make_unique<AdamRule>(info, AdamDecay::lrTimesWd);
+    return std::make_unique<AdamRule>(info, AdamDecay::lrTimesWd, bc1);
   case MUIR_OPT_ADAMW_DECOUPLED:
-    return std::make_unique<AdamRule>(info, AdamDecay::factorTimesWd);
+    return std::make_unique<AdamRule>(info, AdamDecay::factorTimesWd, bc1);
   case MUIR_OPT_LION:
-    return std::make_unique<LionRule>(info);
+    return std::make_unique<LionRule>(info, spec);
   case MUIR_OPT_ADAM_ATAN2:
     return std::make_unique<AdamAtan2Rule>(info);
   }

@@ -19,6 +19,7 @@
 
 #include "KernelIR.h"
 #include "muir/Conversion/Optimizers.h"
+#include "muir/Parametrization/OptimizerSpec.h"
 #include <memory>
 
 namespace mlir::tp {
@@ -32,9 +33,11 @@ struct TensorConstants {
 /// The per-step scalars of one tensor copy; null where a rule needs none.
 /// All f32 but `hasWeightDecay` (i1).
 struct StepScalars {
-  /// lr f (SGD, Lion).
+  /// lr f (SGD, Lion; Lion with the inverse bias correction: lr f (1 -
+  /// beta^t)).
   Value lr;
-  /// lr f / bc1 (Adam), lr f a (Adam-atan2).
+  /// lr f / bc1 (Adam; lr f without the beta1 correction), lr f a
+  /// (Adam-atan2).
   Value stepSize;
   /// sqrt(1 - beta2^t) (Adam).
   Value bc2Sqrt;
@@ -77,8 +80,9 @@ public:
                              const StepElement &in) const = 0;
 };
 
-/// The step rule of `info`'s family.
-std::unique_ptr<StepRule> createStepRule(const OptimizerInfo &info);
+/// The step rule of `info`'s family with the options of `spec`.
+std::unique_ptr<StepRule> createStepRule(const OptimizerInfo &info,
+                                         const OptimizerSpec &spec);
 
 } // namespace mlir::tp
 

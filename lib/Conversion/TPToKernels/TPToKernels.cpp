@@ -58,10 +58,17 @@ struct ConvertTPToKernelsPass
                            "tp-assign-layout first";
       return signalPassFailure();
     }
-    std::string name = optimizer;
-    if (name.empty())
-      if (auto s = parametrization.getAs<StringAttr>("optimizer"))
-        name = s.getValue().str();
+    // The optimizer and its options: this pass's option overrides what
+    // tp-parametrize recorded.
+    llvm::Expected<OptimizerSpec> spec =
+        optimizer.empty() ? readOptimizerSpec(parametrization)
+                          : parseOptimizerSpec(optimizer);
+    if (!spec) {
+      model.emitError() << (optimizer.empty() ? "" : "optimizer ")
+                        << llvm::toString(spec.takeError());
+      return signalPassFailure();
+    }
+    StringRef name = optimizerName(spec->optimizer);
     const OptimizerInfo *info = lookupOptimizer(name);
     if (!info) {
       model.emitError() << "no step kernel for optimizer '" << name
@@ -71,7 +78,7 @@ struct ConvertTPToKernelsPass
     FailureOr<KernelTable> table = planKernelTable(model);
     if (failed(table))
       return signalPassFailure();
-    std::unique_ptr<StepRule> rule = createStepRule(*info);
+    std::unique_ptr<StepRule> rule = createStepRule(*info, *spec);
     int64_t elements = buffer.getAs<IntegerAttr>("elements").getInt();
     KernelPlan plan{std::max<int64_t>(elements, 1), *table, *rule};
     buildCPUKernels(module, model.getLoc(), plan);

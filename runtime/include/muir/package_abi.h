@@ -185,6 +185,10 @@ typedef struct {
   /** Chunks (CUDA) and reduction slots over all parameters. */
   int64_t num_chunks;
   int64_t num_slots;
+  /** The optimizer with every option of its family, as `muirc package
+   *  --optimizer` reads it: "adamw:bias-correction1=true",
+   *  "lion-ar:nesterov=true,beta=0.98,..." (docs/Optimizers.md). */
+  const char *optimizer_spec;
 } muir_package_info_t;
 
 /** Returns the package description (static data; never NULL). */

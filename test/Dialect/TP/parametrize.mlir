@@ -14,8 +14,8 @@
 
 !x = !tp.tensor<[b, s, d], f32>
 
-// MUP-LABEL: tp.model @tiny attributes {tp.parametrization = {alpha = "1", optimizer = "adamw", scheme = "mup", steps = #tp.scale<1>}} {
-// CP-LABEL:  tp.model @tiny attributes {tp.parametrization = {alpha = "1", optimizer = "adamw", scheme = "completep", steps = #tp.scale<1>}} {
+// MUP-LABEL: tp.model @tiny attributes {tp.parametrization = {alpha = "1", optimizer = "adamw", optimizer_options = {bias_correction1 = true}, scheme = "mup", steps = #tp.scale<1>}} {
+// CP-LABEL:  tp.model @tiny attributes {tp.parametrization = {alpha = "1", optimizer = "adamw", optimizer_options = {bias_correction1 = true}, scheme = "completep", steps = #tp.scale<1>}} {
 tp.model @tiny {
   tp.dim @b = fixed<2>
   tp.dim @s = fixed<4>

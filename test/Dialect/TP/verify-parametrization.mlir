@@ -196,6 +196,22 @@ tp.model @coupled_weight_decay_not_scaled attributes {tp.parametrization = {opti
 
 // -----
 
+// LionAR: the coupled rule (weight_decay x fan_in) keeps lr x weight_decay
+// constant, so REQ's equilibrium angle sqrt(2 lr wd) would not shrink like
+// lr / init_std = N^-1/2 for a hidden matrix.
+tp.model @lion_ar_coupled_weight_decay attributes {tp.parametrization = {optimizer = "lion-ar", scheme = "mup"}} {
+  tp.dim @b = fixed<2>
+  tp.dim @d = width<base 8, size 32>
+  %x = tp.input "x" : !tp.tensor<[b, d], f32>
+  // expected-warning @+2 {{weight decay of 'fc' breaks LionAR's angle: lr x weight_decay scales like N^0 but the angle per step sqrt(2 lr wd) must scale like lr / init_std = N^-1/2, so lr x weight_decay like N^-1}}
+  // expected-note @+1 {{a sign update moves a row by lr sqrt(C) and the row's norm is init_std sqrt(C) (REQ, Kosson et al. 2023; docs/Parametrization.md)}}
+  %w = tp.param "fc" normal {tp.role = #tp.role<hidden>, tp.scaling = {init_std = #tp.scale<N = -1/2>, lr = #tp.scale<N = -1>, multiplier = #tp.scale<1>, weight_decay = #tp.scale<N = 1>, width_dim = "d"}} : !tp.tensor<[d, d], f32>
+  %y = tp.linear %x, %w : (!tp.tensor<[b, d], f32>, !tp.tensor<[d, d], f32>) -> !tp.tensor<[b, d], f32>
+  tp.output %y : !tp.tensor<[b, d], f32>
+}
+
+// -----
+
 // Decoupled (Loshchilov-Hutter) decay: keeping the coupled x fan_in makes
 // the per-step shrink grow with width.
 tp.model @decoupled_weight_decay_scaled attributes {tp.parametrization = {optimizer = "adamw-decoupled", scheme = "mup"}} {

@@ -25,6 +25,13 @@ tp.model @m attributes {tp.parametrization = {alpha = 5.000000e-01 : f64, optimi
 
 // -----
 
+// expected-error @+1 {{'tp.parametrization' entry 'optimizer_options' must be a dictionary}}
+tp.model @m attributes {tp.parametrization = {optimizer = "lion", optimizer_options = "recipe", scheme = "completep"}} {
+  tp.output
+}
+
+// -----
+
 // expected-error @+1 {{'tp.parametrization' entry 'steps' must be a #tp.scale monomial}}
 tp.model @m attributes {tp.parametrization = {optimizer = "adamw", scheme = "completep", steps = 1.0}} {
   tp.output
@@ -32,7 +39,7 @@ tp.model @m attributes {tp.parametrization = {optimizer = "adamw", scheme = "com
 
 // -----
 
-// expected-error @+1 {{'tp.parametrization' has unknown entry 'lr'; expected scheme, optimizer, alpha, steps}}
+// expected-error @+1 {{'tp.parametrization' has unknown entry 'lr'; expected scheme, optimizer, optimizer_options, alpha, steps, unscaled_eps}}
 tp.model @m attributes {tp.parametrization = {lr = 1.0, optimizer = "adamw", scheme = "completep"}} {
   tp.output
 }

@@ -11,7 +11,8 @@
 # (the CPU kernels, built by `muirc package` from the same options):
 #
 # - step: 20 steps of each optimizer family (AdamW, decoupled AdamW,
-#   SGD-momentum, Lion, Adam-atan2) with random gradients and a varying
+#   SGD-momentum, Lion, Adam-atan2; AdamW without the beta1 correction and
+#   Lion's momentum recipe) with random gradients and a varying
 #   lr factor give the same bits in params and every state, at the
 #   runtime's launch configuration (muir_launch_config) and at tiny grids
 #   (3 x 32, 5 x 96) that make every block loop over many chunks;
@@ -217,5 +218,8 @@ run(LLAMA, "completep", "lion", "llama-lion")
 run(GPT, "completep", "adam-atan2", "gpt-adam-atan2")
 run(LLAMA, "mup", "adamw-decoupled", "llama-adamw-decoupled")
 run(MLP, "mup", "adamw", "mlp-adamw")
+run(GPT, "completep", "adamw:bias-correction1=false", "gpt-adamw-nobc1")
+run(LLAMA, "completedp", "lion:recipe,beta=0.95", "llama-lion-recipe",
+    {"batch": 512, "base-batch": 256, "tokens": 4e9, "base-tokens": 1e9})
 
 check.finish()

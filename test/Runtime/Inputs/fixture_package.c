@@ -191,6 +191,11 @@ static const muir_tensor_row_t fixtureRows[] = {
 #else
 #define OPTIMIZER MUIR_OPT_ADAMW
 #endif
+#if FIXTURE_CORRUPT == 30
+#define OPTIMIZER_SPEC "adam:bias-correction1=true" /* not the table's */
+#else
+#define OPTIMIZER_SPEC "adamw:bias-correction1=true"
+#endif
 #if FIXTURE_CORRUPT == 11
 #define NUM_STATES 1 /* AdamW keeps two */
 #else
@@ -225,6 +230,7 @@ static const muir_package_info_t info = {
     fixtureResiduals,   1,                   fixtureAttentions,
     2,                  fixtureKernelParams, FIXTURE_NUM_ROWS,
     fixtureRows,        3,                   NUM_SLOTS,
+    OPTIMIZER_SPEC,
 };
 
 /** The untied parameter whose copy holds flat element `i`, or -1 (padding);

@@ -12,7 +12,8 @@
 #
 # CHECK: gpt2 sgd: sm_80 init {{[0-9]+}} step {{[0-9]+}} reduce {{[0-9]+}}, sm_90 init
 # CHECK: llama adam-atan2: sm_80
-# CHECK: 0 spills in 96 kernels
+# CHECK: llama lion:recipe: sm_80
+# CHECK: 0 spills in 120 kernels
 import os
 import re
 import subprocess
@@ -21,7 +22,8 @@ import sys
 TOOLS, SRC, TMP, PTXAS = sys.argv[1:5]
 os.makedirs(TMP, exist_ok=True)
 OPTIMIZERS = ["sgd", "sgd-momentum", "sgd-nesterov", "adam", "adamw",
-              "adamw-decoupled", "lion", "adam-atan2"]
+              "adamw-decoupled", "lion", "adam-atan2", "adamw:bias-correction1=false",
+              "lion:recipe"]
 CARDS = {"gpt2": ("gpt2-small.json", "gpt2-base.json"),
          "llama": ("llama-target.json", "llama-base.json")}
 KERNELS = ["muir_init_kernel", "muir_step_kernel", "muir_reduce_kernel"]
@@ -48,7 +50,7 @@ for card, (target, base) in CARDS.items():
                     "convert-tp-to-kernels{gpu=true},tp-lower-to-nvvm)")
         lowered = subprocess.run([f"{TOOLS}/muir-opt", model, f"--pass-pipeline={pipeline}"],
                                  check=True, capture_output=True, text=True).stdout
-        ptx = f"{TMP}/{card}-{optimizer}.ptx"
+        ptx = f"{TMP}/{card}-{optimizer.replace(':', '-').replace('=', '-').replace(',', '-')}.ptx"
         open(ptx, "w").write(ptx_of(lowered))
         step = open(ptx).read().split(".entry muir_step_kernel")[1].split(".entry")[0]
         if "ld.global.v4" not in step or "st.global.v4" not in step:

@@ -76,15 +76,18 @@ std::optional<std::string> tp::float32Problem(double v) {
 
 /// The tp.values entries the step kernel of `optimizer` reads beyond the
 /// base quantities (empty for an optimizer without a step kernel, which
-/// convert-tp-to-kernels rejects by name).
-static ArrayRef<StringRef> stepQuantities(StringRef optimizer) {
+/// convert-tp-to-kernels rejects by name); `oneBeta`: the Lion family's
+/// momentum recipe (optimizer_options' `nesterov`), which has no beta2.
+static ArrayRef<StringRef> stepQuantities(StringRef optimizer, bool oneBeta) {
   static const StringRef adam[] = {"eps", "beta1", "beta2"};
   static const StringRef betas[] = {"beta1", "beta2"};
   static const StringRef momentum[] = {"beta1"};
   if (optimizer == "adam" || optimizer == "adamw" ||
       optimizer == "adamw-decoupled")
     return adam;
-  if (optimizer == "lion" || optimizer == "adam-atan2")
+  if ((optimizer == "lion" || optimizer == "lion-a") && oneBeta)
+    return momentum;
+  if (optimizer == "lion" || optimizer == "lion-a" || optimizer == "adam-atan2")
     return betas;
   if (optimizer == "sgd-momentum" || optimizer == "sgd-nesterov")
     return momentum;
@@ -257,8 +260,9 @@ public:
 
   LogicalResult parametrization(Attribute value) {
     FailureOr<DictionaryAttr> dict = dictOn<ModelOp>(value, "tp.model");
-    if (failed(dict) || failed(onlyKnown(*dict, {"scheme", "optimizer", "alpha",
-                                                 "steps", "unscaled_eps"})))
+    if (failed(dict) ||
+        failed(onlyKnown(*dict, {"scheme", "optimizer", "optimizer_options",
+                                 "alpha", "steps", "unscaled_eps"})))
       return failure();
     for (StringRef key : {"scheme", "optimizer"}) {
       auto s = dict->getAs<StringAttr>(key);
@@ -267,6 +271,11 @@ public:
     }
     if (Attribute alpha = dict->get("alpha"); alpha && !isa<StringAttr>(alpha))
       return error() << "entry 'alpha' must be a string";
+    // Its entries are the optimizer family's (OptimizerSpec), which the
+    // passes that read them check.
+    if (Attribute options = dict->get("optimizer_options");
+        options && !isa<DictionaryAttr>(options))
+      return error() << "entry 'optimizer_options' must be a dictionary";
     if (Attribute steps = dict->get("steps"); steps && !isa<ScaleAttr>(steps))
       return error() << "entry 'steps' must be a #tp.scale monomial";
     if (Attribute unscaled = dict->get("unscaled_eps");
@@ -412,9 +421,14 @@ LogicalResult tp::verifyAnnotations(ModelOp model, const ModelIndex &index) {
   auto buffer = model->getAttrOfType<DictionaryAttr>("tp.buffer");
   int64_t elements = buffer ? layoutEntry(buffer, "elements") : 0;
   StringRef optimizer;
-  if (auto p = model->getAttrOfType<DictionaryAttr>("tp.parametrization"))
+  bool oneBeta = false;
+  if (auto p = model->getAttrOfType<DictionaryAttr>("tp.parametrization")) {
     if (auto s = p.getAs<StringAttr>("optimizer"))
       optimizer = s.getValue();
+    if (auto options = p.getAs<DictionaryAttr>("optimizer_options"))
+      if (auto nesterov = options.getAs<BoolAttr>("nesterov"))
+        oneBeta = nesterov.getValue();
+  }
 
   llvm::StringMap<DictionaryAttr> layouts;
   std::vector<Footprint> footprints;
@@ -445,7 +459,7 @@ LogicalResult tp::verifyAnnotations(ModelOp model, const ModelIndex &index) {
         }
 
     if (auto values = param->getAttrOfType<DictionaryAttr>("tp.values")) {
-      for (StringRef key : stepQuantities(optimizer))
+      for (StringRef key : stepQuantities(optimizer, oneBeta))
         if (!values.get(key)) {
           param->emitError() << "'tp.values' needs '" << key << "', which the "
                              << optimizer << " step reads";

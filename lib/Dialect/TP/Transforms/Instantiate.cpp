@@ -11,6 +11,7 @@
 #include "muir/Dialect/TP/Transforms/Passes.h"
 #include "muir/Dialect/TP/Utils/ForwardTable.h"
 #include "muir/Parametrization/Multipliers.h"
+#include "muir/Parametrization/OptimizerSpec.h"
 #include <cmath>
 #include <limits>
 
@@ -191,6 +192,14 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
                            "tp-parametrize; run it first";
       return signalPassFailure();
     }
+    // The momentum recipe's one beta is an option of the optimizer (its
+    // default 0.98 is the recipe's), instantiated as beta1.
+    llvm::Expected<OptimizerSpec> spec = readOptimizerSpec(parametrization);
+    if (!spec) {
+      model.emitError() << llvm::toString(spec.takeError());
+      return signalPassFailure();
+    }
+    baseBeta1 = spec->oneBeta() ? spec->beta : double(beta1);
     ModelIndex index(model);
     FailureOr<ForwardTable> forward = collectForwardTable(model, index);
     if (failed(forward))
@@ -312,7 +321,7 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
                                                          ? "fan_in"
                                                          : "fixed")),
                       f64("weight_decay", weightDecay), f64("eps", eps),
-                      f64("beta1", beta1), f64("beta2", beta2)})),
+                      f64("beta1", baseBeta1), f64("beta2", beta2)})),
              f64("steps_multiplier", stepsMultiplier)}));
   }
 
@@ -327,12 +336,14 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
     if (quantity == "eps")
       return eps;
     if (quantity == "beta1")
-      return 1.0 - beta1;
+      return 1.0 - baseBeta1;
     if (quantity == "beta2")
       return 1.0 - beta2;
     return 1.0; // multiplier
   }
 
   InitStdOption initStdOption;
+  /// beta1, or the momentum recipe's one beta.
+  double baseBeta1 = 0.9;
 };
 } // namespace

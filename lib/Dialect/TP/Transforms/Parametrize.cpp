@@ -9,6 +9,7 @@
 #include "muir/Dialect/TP/Analysis/Roles.h"
 #include "muir/Dialect/TP/IR/ModelIndex.h"
 #include "muir/Dialect/TP/Transforms/Passes.h"
+#include "muir/Parametrization/OptimizerSpec.h"
 #include "muir/Parametrization/Rules.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -58,13 +59,10 @@ parseOptions(const TPParametrizeOptions &options, OptionErrorFn report) {
                          "' is unknown; expected sp, sp-pytorch, mup, "
                          "mup-table8, mup-table9, depth-mup, completep or "
                          "completedp");
-  std::optional<Optimizer> o = parseOptimizer(options.optimizer);
-  if (!o)
-    report("optimizer", "'" + options.optimizer +
-                            "' is unknown; expected sgd, sgd-momentum, "
-                            "sgd-nesterov, adam, adamw, adamw-decoupled, "
-                            "lion or adam-atan2");
-  if (!s || !o)
+  llvm::Expected<OptimizerSpec> spec = parseOptimizerSpec(options.optimizer);
+  if (!spec)
+    report("optimizer", llvm::toString(spec.takeError()));
+  if (!s || !spec)
     return failure();
   Rational a = *s == Scheme::depthMup ? Rational(1, 2) : Rational(1);
   if (!options.alpha.empty()) {
@@ -88,7 +86,10 @@ parseOptions(const TPParametrizeOptions &options, OptionErrorFn report) {
     }
     a = *parsed;
   }
-  return Parametrization{*s, *o, a, options.unscaledEps};
+  Parametrization p{*s, spec->optimizer, a, options.unscaledEps};
+  p.oneBeta = spec->oneBeta();
+  p.angleFromLr = spec->angle == AngleRule::lr;
+  return p;
 }
 
 LogicalResult tp::checkParametrizeOptions(const TPParametrizeOptions &options,
@@ -119,6 +120,8 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
         });
     if (failed(p))
       return signalPassFailure();
+    // parseOptions checked the spec.
+    OptimizerSpec spec = cantFail(parseOptimizerSpec(optimizer));
     ModelIndex index(model);
     if (p->scalesDepth() && failed(checkResidualBlocks(model, index, *p)))
       return signalPassFailure();
@@ -202,6 +205,8 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
                        b.getStringAttr(optimizerName(p->optimizer))),
         b.getNamedAttr("alpha", b.getStringAttr(p->alpha.str())),
         b.getNamedAttr("steps", toAttr(context, forward.steps, false))};
+    if (DictionaryAttr options = spec.toAttr(context))
+      recorded.push_back(b.getNamedAttr("optimizer_options", options));
     if (p->unscaledEps)
       recorded.push_back(b.getNamedAttr("unscaled_eps", b.getUnitAttr()));
     model->setAttr("tp.parametrization", b.getDictionaryAttr(recorded));

@@ -19,6 +19,7 @@
 #include "muir/Dialect/TP/Analysis/Roles.h"
 #include "muir/Dialect/TP/IR/ModelIndex.h"
 #include "muir/Dialect/TP/Transforms/Passes.h"
+#include "muir/Parametrization/OptimizerSpec.h"
 #include "muir/Parametrization/Rules.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -100,6 +101,8 @@ private:
   void checkDepthOutsideBlocks(Annotation a, const Placements &placements);
 
   unsigned findings = 0;
+  /// LionAR's angle is its lr row (the weight decay only selects rotation).
+  bool angleFromLr = false;
 };
 } // namespace
 
@@ -120,9 +123,15 @@ TPVerifyParametrizationPass::readParametrization(ModelOp model) {
            << "'tp.parametrization' needs a known 'scheme' and 'optimizer' "
               "string, got "
            << dict << "; run tp-parametrize first";
+  llvm::Expected<OptimizerSpec> spec = readOptimizerSpec(dict);
+  if (!spec)
+    return model.emitError() << llvm::toString(spec.takeError());
   // alpha only shapes depth exponents, which these checks do not read.
-  return Parametrization{*scheme, *optimizer, Rational(1),
-                         static_cast<bool>(dict.get("unscaled_eps"))};
+  Parametrization p{*scheme, *optimizer, Rational(1),
+                    static_cast<bool>(dict.get("unscaled_eps"))};
+  p.angleFromLr = spec->angle == AngleRule::lr;
+  angleFromLr = p.angleFromLr;
+  return p;
 }
 
 FailureOr<Annotation> TPVerifyParametrizationPass::readAnnotation(
@@ -191,6 +200,10 @@ void TPVerifyParametrizationPass::checkAttention(const ModelIndex &index,
 void TPVerifyParametrizationPass::checkReadout(Annotation readout,
                                                Annotation storage,
                                                Optimizer optimizer) {
+  // LionAR's angle=lr makes the readout's lr row an angle per step, not a
+  // step per entry; the weight-decay check covers it.
+  if (optimizer == Optimizer::lionAR && angleFromLr)
+    return;
   StringRef name = readout.param.getName();
   bool tied = readout.param != storage.param;
   std::string owner =
@@ -262,7 +275,29 @@ void TPVerifyParametrizationPass::checkWeightDecay(Annotation a, Scheme scheme,
   ScaleAttr shrink = decoupled ? wd : lr.mul(wd);
   StringRef what = decoupled ? "weight_decay" : "lr x weight_decay";
 
-  if (a.hasWidth && !shrink.getWidth().isZero()) {
+  // LionAR rotates a matrix's rows by REQ's equilibrium angle
+  // sqrt(2 lr wd) c per step instead of decaying it; that angle must be the
+  // one a sign step makes at init, lr / init_std (docs/Parametrization.md).
+  bool rotates = optimizer == Optimizer::lionAR &&
+                 (a.role == Role::embedding || a.role == Role::hidden ||
+                  a.role == Role::unembedding);
+  if (rotates && angleFromLr)
+    return;
+  if (rotates) {
+    Rational theta = lr.getWidth() - a.width("init_std");
+    if (a.hasWidth && shrink.getWidth() != theta + theta) {
+      InFlightDiagnostic diag = report(a.param);
+      diag << "weight decay of '" << name << "' breaks LionAR's angle: lr x "
+           << "weight_decay scales like " << widthPower(shrink.getWidth())
+           << " but the angle per step sqrt(2 lr wd) must scale like lr / "
+              "init_std = "
+           << widthPower(theta) << ", so lr x weight_decay like "
+           << widthPower(theta + theta);
+      diag.attachNote() << "a sign update moves a row by lr sqrt(C) and the "
+                           "row's norm is init_std sqrt(C) (REQ, Kosson et "
+                           "al. 2023; docs/Parametrization.md)";
+    }
+  } else if (a.hasWidth && !shrink.getWidth().isZero()) {
     InFlightDiagnostic diag = report(a.param);
     diag << "weight decay of '" << name << "' breaks constant lr x "
          << "weight_decay: " << what << " scales like "

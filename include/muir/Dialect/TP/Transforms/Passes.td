@@ -56,6 +56,11 @@ def TPParametrize : Pass<"tp-parametrize", "ModelOp"> {
     its base value everywhere, as microsoft/mup does (the model then records
     `unscaled_eps` in `tp.parametrization`).
 
+    The optimizer may carry options (`adamw:bias-correction1=false`,
+    `lion-ar:recipe,units=tensor`, docs/Optimizers.md); the model records
+    the optimizer's name and every option of its family, defaults filled
+    in, as `optimizer` and `optimizer_options` in `tp.parametrization`.
+
     Depth factors go to the parameters inside the `tp.repeat` blocks only,
     whatever their role: a parameter before or after the blocks never scales
     with depth.
@@ -73,7 +78,10 @@ def TPParametrize : Pass<"tp-parametrize", "ModelOp"> {
     Option<"scheme", "scheme", "std::string", /*default=*/"\"completep\"",
            "sp | sp-pytorch | mup | mup-table8 | mup-table9 | depth-mup | completep | completedp">,
     Option<"optimizer", "optimizer", "std::string", /*default=*/"\"adamw\"",
-           "sgd | sgd-momentum | sgd-nesterov | adam | adamw | adamw-decoupled | lion | adam-atan2">,
+           "sgd | sgd-momentum | sgd-nesterov | adam | adamw | adamw-decoupled "
+           "| lion | adam-atan2 | lion-a | lion-ar, with options as "
+           "name:option,key=value (docs/Optimizers.md), e.g. "
+           "adamw:bias-correction1=false or lion-ar:recipe">,
     Option<"alpha", "alpha", "std::string", /*default=*/"\"\"",
            "depth exponent of the residual branch multiplier m_L^-alpha, in "
            "[1/2, 1] (N, N/D or a decimal); default 1, or 1/2 for depth-mup">,

@@ -50,7 +50,8 @@ man = json.load(open(f"{pkg}/manifest.json"))
 n = man["layout"]["buffer_elements"]
 owned = sum(p["numel"] * p["copies"] for p in man["layout"]["params"] if not p["tied_to"])
 lib = ctypes.CDLL(f"{pkg}/libmuir_kernels.so")
-lib.muir_kernel_step.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_int64, ctypes.c_float]
+lib.muir_kernel_step.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_int64, ctypes.c_float,
+                                                         ctypes.c_float]
 lib.muir_kernel_init.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int64, ctypes.c_int64]
 
 P = np.zeros(n, np.float32)
@@ -89,7 +90,7 @@ step = [0]
 
 def muir_step():
     step[0] += 1
-    lib.muir_kernel_step(P.ctypes.data, G.ctypes.data, states, step[0], 1.0)
+    lib.muir_kernel_step(P.ctypes.data, G.ctypes.data, states, step[0], 1.0, 1.0)
 
 
 copy_src = f"{tmp}/copy.c"

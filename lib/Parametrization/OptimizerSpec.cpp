@@ -63,7 +63,6 @@ struct Option {
 
 bool isLionA(Optimizer o) { return o == Optimizer::lionA; }
 bool isLionAR(Optimizer o) { return o == Optimizer::lionAR; }
-bool isLionAOrAR(Optimizer o) { return isLionA(o) || isLionAR(o); }
 
 const Option kOptions[] = {
     {"bias-correction1", "bias_correction1", Kind::boolean, isAdamFamily,
@@ -75,7 +74,7 @@ const Option kOptions[] = {
      "in (0, 1)"},
     {"inverse-bias-correction", "inverse_bias_correction", Kind::boolean,
      isLionFamily, &OptimizerSpec::inverseBiasCorrection},
-    {"units", "units", Kind::units, isLionAOrAR, nullptr, nullptr,
+    {"units", "units", Kind::units, isLionAR, nullptr, nullptr,
      &OptimizerSpec::units},
     {"rms", "rms", Kind::number, isLionA, nullptr, &OptimizerSpec::rms, nullptr,
      nullptr, [](double v) { return v >= 0.0 && std::isfinite(v); },
@@ -138,8 +137,6 @@ llvm::Error specError(const llvm::Twine &message) {
 OptimizerSpec OptimizerSpec::defaults(Optimizer optimizer) {
   OptimizerSpec s;
   s.optimizer = optimizer;
-  s.units =
-      optimizer == Optimizer::lionA ? UpdateUnits::tensor : UpdateUnits::row;
   return s;
 }
 

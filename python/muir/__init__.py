@@ -47,7 +47,7 @@ from . import _ffi
 
 __all__ = ["Error", "ArgumentError", "NotFoundError", "Status", "ParamInfo",
            "ResidualInfo", "AttentionInfo",
-           "Package", "State", "aligned_zeros", "runtime_api_version",
+           "Package", "State", "StepReport", "aligned_zeros", "runtime_api_version",
            "package_abi_version"]
 
 
@@ -170,7 +170,7 @@ def package_abi_version():
 _INIT_KINDS = ["normal", "trunc_normal", "uniform", "zeros", "ones", "tied"]
 # By muir_optimizer_t code (package_abi.h's MUIR_OPTIMIZERS).
 _OPTIMIZERS = ["sgd", "sgd_momentum", "adam", "adamw", "lion", "adam_atan2",
-               "adamw_decoupled", "sgd_nesterov"]
+               "adamw_decoupled", "sgd_nesterov", "lion_a"]
 
 BUFFER_PARAMS = 0
 BUFFER_GRADS = 1
@@ -257,6 +257,17 @@ def _parse_options(spec):
             except ValueError:
                 options[key] = value
     return options
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What a guarded State.step did: the global gradient norm before
+    clipping (NaN or inf when a gradient is), the factor every gradient was
+    multiplied by (1.0: not clipped) and whether the step was skipped for
+    non-finite gradients (params and states untouched)."""
+    grad_norm: float
+    grad_scale: float
+    skipped: bool
 
 
 def aligned_zeros(elements, alignment=64):
@@ -702,12 +713,20 @@ class State:
             _integer(begin, "init_range: begin", _INT64),
             _integer(end, "init_range: end", _INT64)))
 
-    def step(self, t, lr_factor=1.0, grad_norm=False):
+    def step(self, t, lr_factor=1.0, grad_norm=False, max_grad_norm=None,
+             skip_nonfinite=False):
         """One optimizer step; `t` counts from 1, `lr_factor` (a finite,
         non-negative number that float32 holds) scales every learning rate
         (the schedule). With ``grad_norm=True`` it returns the global L2 norm
         of the gradients it stepped with (float64, from the reduction phase;
-        see grad_norm), else None."""
+        see grad_norm), else None.
+
+        Guards (docs/Optimizers.md): `max_grad_norm` (a positive number)
+        scales every gradient by min(1, max_grad_norm / (norm + 1e-6)) as the
+        kernel reads it (torch.nn.utils.clip_grad_norm_); with
+        ``skip_nonfinite=True`` a step whose gradients hold a NaN or an
+        infinity changes nothing. With either guard it returns a
+        StepReport(grad_norm, grad_scale, skipped)."""
         t = _integer(t, "step: t", (1, _INT64[1]))
         if isinstance(lr_factor, (bool, np.bool_)) or not isinstance(
                 lr_factor, numbers.Real):
@@ -720,6 +739,21 @@ class State:
         if factor != 0.0 and np.float32(factor) == 0.0:
             raise ArgumentError("step: lr_factor %r underflows float32 to 0"
                                 % (lr_factor,))
+        if max_grad_norm is not None or skip_nonfinite:
+            limit = 0.0
+            if max_grad_norm is not None:
+                limit = _real(max_grad_norm, "step: max_grad_norm")
+                if not 0.0 < limit < float("inf"):
+                    raise ArgumentError("step: max_grad_norm %r is not a "
+                                        "finite positive number"
+                                        % (max_grad_norm,))
+            guards = _ffi.StepGuards(limit, 1 if skip_nonfinite else 0)
+            report = _ffi.StepReport()
+            _check(self._lib.muir_state_step_guarded(
+                self._handle, t, factor, ctypes.byref(guards),
+                ctypes.byref(report)))
+            return StepReport(report.grad_norm, report.grad_scale,
+                              bool(report.skipped))
         if not grad_norm:
             _check(self._lib.muir_state_step(self._handle, t, factor))
             return None

@@ -86,6 +86,18 @@ class PackageInfo(ctypes.Structure):
     ]
 
 
+class StepGuards(ctypes.Structure):
+    """muir_step_guards_t."""
+    _fields_ = [("max_grad_norm", ctypes.c_double),
+                ("skip_nonfinite", ctypes.c_int32)]
+
+
+class StepReport(ctypes.Structure):
+    """muir_step_report_t."""
+    _fields_ = [("grad_norm", ctypes.c_double), ("grad_scale", ctypes.c_float),
+                ("skipped", ctypes.c_int32)]
+
+
 class LaunchConfig(ctypes.Structure):
     """muir_launch_config_t."""
     _fields_ = [("grid_x", ctypes.c_uint32), ("block_x", ctypes.c_uint32)]
@@ -142,6 +154,9 @@ _PROTOTYPES = {
     "muir_state_step_with_norm": (_status, [
         _handle, ctypes.c_int64, ctypes.c_float,
         ctypes.POINTER(ctypes.c_double)]),
+    "muir_state_step_guarded": (_status, [
+        _handle, ctypes.c_int64, ctypes.c_float,
+        ctypes.POINTER(StepGuards), ctypes.POINTER(StepReport)]),
     "muir_state_set_optimizer_multipliers": (_status, [_handle, ctypes.c_int64,
                                              ctypes.c_double,
                                              ctypes.c_double]),

@@ -490,8 +490,8 @@ muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
                 args);
 }
 
-muir_status_t muir_cuda_step(muir_state_t *state, int64_t step,
-                             float lr_factor) {
+muir_status_t muir_cuda_step(muir_state_t *state, int64_t step, float lr_factor,
+                             float grad_scale) {
   int32_t numStates = state->num_buffers - 2;
   CUdeviceptr params = devicePointer(state->buffers[MUIR_BUFFER_PARAMS]);
   CUdeviceptr grads = devicePointer(state->buffers[MUIR_BUFFER_GRADS]);
@@ -499,7 +499,8 @@ muir_status_t muir_cuda_step(muir_state_t *state, int64_t step,
       numStates > 0 ? devicePointer(state->buffers[MUIR_BUFFER_STATE0]) : 0;
   CUdeviceptr state1 =
       numStates > 1 ? devicePointer(state->buffers[MUIR_BUFFER_STATE0 + 1]) : 0;
-  void *args[] = {&params, &grads, &state0, &state1, &step, &lr_factor};
+  void *args[] = {&params, &grads,     &state0,    &state1,
+                  &step,   &lr_factor, &grad_scale};
   return launch(state, state->cuda->stepKernel, "muir_step_kernel",
                 state->elements, args);
 }
@@ -581,9 +582,9 @@ muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
   return muir_set_error(MUIR_ERROR_NO_DEVICE, "no CUDA support");
 }
 
-muir_status_t muir_cuda_step(muir_state_t *state, int64_t step,
-                             float lr_factor) {
-  (void)state, (void)step, (void)lr_factor;
+muir_status_t muir_cuda_step(muir_state_t *state, int64_t step, float lr_factor,
+                             float grad_scale) {
+  (void)state, (void)step, (void)lr_factor, (void)grad_scale;
   return muir_set_error(MUIR_ERROR_NO_DEVICE, "no CUDA support");
 }
 

@@ -18,9 +18,10 @@
 typedef const muir_package_info_t *(*muir_info_fn_t)(void);
 typedef void (*muir_init_fn_t)(float *, uint64_t, int64_t, int64_t);
 typedef void (*muir_step_fn_t)(float *, const float *, float *const *, int64_t,
-                               float);
+                               float, float);
 typedef void (*muir_step_rows_fn_t)(float *, const float *, float *const *,
-                                    int64_t, float, const muir_tensor_row_t *);
+                                    int64_t, float, float,
+                                    const muir_tensor_row_t *);
 typedef void (*muir_reduce_fn_t)(const float *, double *);
 
 /** Most optimizer state buffers a package may declare. */
@@ -101,8 +102,8 @@ void muir_cuda_state_release(muir_state_t *state);
 
 muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
                              int64_t end);
-muir_status_t muir_cuda_step(muir_state_t *state, int64_t step,
-                             float lr_factor);
+muir_status_t muir_cuda_step(muir_state_t *state, int64_t step, float lr_factor,
+                             float grad_scale);
 /** Runs the reduction phase over the grads and copies the partial sums to
  *  state->partials. */
 muir_status_t muir_cuda_reduce(muir_state_t *state);

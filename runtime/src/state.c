@@ -344,9 +344,10 @@ muir_status_t muir_state_grad_norm(muir_state_t *state, double *out_norm) {
   return gradNorm(state, out_norm);
 }
 
-muir_status_t muir_state_step_with_norm(muir_state_t *state, int64_t step,
-                                        float lr_factor,
-                                        double *out_grad_norm) {
+muir_status_t muir_state_step_guarded(muir_state_t *state, int64_t step,
+                                      float lr_factor,
+                                      const muir_step_guards_t *guards,
+                                      muir_step_report_t *out_report) {
   muir_clear_error();
   if (!state)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
@@ -361,17 +362,55 @@ muir_status_t muir_state_step_with_norm(muir_state_t *state, int64_t step,
                           "muir_state_step: lr_factor %g is not a finite "
                           "non-negative number",
                           (double)lr_factor);
-  if (out_grad_norm) {
-    muir_status_t status = gradNorm(state, out_grad_norm);
+  double maxNorm = guards ? guards->max_grad_norm : 0.0;
+  bool skipNonfinite = guards && guards->skip_nonfinite;
+  if (!(maxNorm >= 0.0) || isinf(maxNorm))
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_state_step: max_grad_norm %g is not a finite "
+                          "non-negative number (0: no clipping)",
+                          maxNorm);
+  muir_step_report_t report = {0.0, 1.0f, 0};
+  if (out_report || maxNorm > 0.0 || skipNonfinite) {
+    muir_status_t status = gradNorm(state, &report.grad_norm);
     if (status != MUIR_OK)
       return status;
   }
-  if (state->cuda)
-    return muir_cuda_step(state, step, lr_factor);
-  state->package->stepRows(
-      state->buffers[MUIR_BUFFER_PARAMS], state->buffers[MUIR_BUFFER_GRADS],
-      state->buffers + MUIR_BUFFER_STATE0, step, lr_factor, state->rows);
+  bool finite = isfinite(report.grad_norm);
+  if (skipNonfinite && !finite) {
+    report.skipped = 1;
+  } else {
+    // torch.nn.utils.clip_grad_norm_'s factor, in double, then rounded once.
+    if (maxNorm > 0.0 && finite) {
+      double factor = maxNorm / (report.grad_norm + 1e-6);
+      if (factor < 1.0)
+        report.grad_scale = (float)factor;
+    }
+    if (state->cuda) {
+      muir_status_t status =
+          muir_cuda_step(state, step, lr_factor, report.grad_scale);
+      if (status != MUIR_OK)
+        return status;
+    } else {
+      state->package->stepRows(state->buffers[MUIR_BUFFER_PARAMS],
+                               state->buffers[MUIR_BUFFER_GRADS],
+                               state->buffers + MUIR_BUFFER_STATE0, step,
+                               lr_factor, report.grad_scale, state->rows);
+    }
+  }
+  if (out_report)
+    *out_report = report;
   return MUIR_OK;
+}
+
+muir_status_t muir_state_step_with_norm(muir_state_t *state, int64_t step,
+                                        float lr_factor,
+                                        double *out_grad_norm) {
+  muir_step_report_t report;
+  muir_status_t status = muir_state_step_guarded(
+      state, step, lr_factor, NULL, out_grad_norm ? &report : NULL);
+  if (status == MUIR_OK && out_grad_norm)
+    *out_grad_norm = report.grad_norm;
+  return status;
 }
 
 muir_status_t muir_state_step(muir_state_t *state, int64_t step,

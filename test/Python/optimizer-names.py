@@ -6,6 +6,7 @@
 # CHECK: sgd-momentum: code 1, sgd_momentum, 1 state
 # CHECK-NEXT: sgd-nesterov: code 7, sgd_nesterov, 1 state
 # CHECK-NEXT: lion: code 4, lion, 1 state
+# CHECK-NEXT: lion-a: code 8, lion_a, 1 state
 
 import ctypes
 import os
@@ -22,7 +23,7 @@ with open(model, "w") as f:
     f.write(open(os.path.join(SRC, "examples", "mlp.mlir")).read()
             .replace("fixed<784>", "fixed<8>")
             .replace("width<base 64, size 1024>", "width<base 4, size 8>"))
-for optimizer in ["sgd-momentum", "sgd-nesterov", "lion"]:
+for optimizer in ["sgd-momentum", "sgd-nesterov", "lion", "lion-a"]:
     out = os.path.join(TMP, optimizer)
     subprocess.run([os.path.join(TOOLS, "muirc"), "package", model,
                     "--scheme", "mup", "--optimizer", optimizer, "--lr",
@@ -34,6 +35,10 @@ for optimizer in ["sgd-momentum", "sgd-nesterov", "lion"]:
     header = open(os.path.join(out, "muir_package.h")).read()
     assert pkg.manifest["optimizer"] == optimizer
     assert re.search(r'#define MUIR_OPTIMIZER "%s"' % optimizer, header)
+    # The spec with every option starts with the same name.
+    assert re.search(r'#define MUIR_OPTIMIZER_SPEC "%s[:"]' % optimizer, header)
+    assert pkg.optimizer_spec.split(":")[0] == optimizer
+    assert info.contents.optimizer_spec.decode() == pkg.manifest["optimizer_spec"]
     assert pkg.optimizer == optimizer.replace("-", "_")
     print("%s: code %d, %s, %d state" % (optimizer, info.contents.optimizer,
                                          pkg.optimizer, pkg.num_states))

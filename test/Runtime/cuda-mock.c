@@ -29,8 +29,8 @@
 // PTX: mock-cuda: launch muir_init_kernel grid 1 block 256 seed 42 range [20, 48)
 // PTX-NEXT: mock-cuda: launch muir_init_kernel grid 1 block 256 seed 42 range [0, 20)
 // PTX-NEXT: mock-cuda: launch muir_init_kernel grid 1 block 256 seed 42 range [0, 48)
-// PTX-NEXT: mock-cuda: launch muir_step_kernel grid 1 block 256 step 1 lr 1
-// PTX: mock-cuda: launch muir_step_kernel grid 1 block 256 step 3 lr 0.25
+// PTX-NEXT: mock-cuda: launch muir_step_kernel grid 1 block 256 step 1 lr 1 scale 1
+// PTX: mock-cuda: launch muir_step_kernel grid 1 block 256 step 3 lr 0.25 scale 0.0{{[0-9]+}}
 // PTX: created, adopted and CPU states agree
 // PTX: mock-cuda: at exit: 0 allocations, 0 contexts retained, depth 0
 // CUBIN: mock-cuda: loaded cubin 'MOCK-CUBIN sm_90'
@@ -118,7 +118,18 @@ static void runAll(muir_state_t **states, int count) {
     for (int s = 0; s < count; ++s) {
       CHECK_OK(muir_state_copy_from_host(states[s], MUIR_BUFFER_GRADS, 0,
                                          ELEMENTS, grads));
-      CHECK_OK(muir_state_step(states[s], t, factors[t - 1]));
+      if (t < 3) {
+        CHECK_OK(muir_state_step(states[s], t, factors[t - 1]));
+        continue;
+      }
+      // The last step clips (the norm is about 20): the factor reaches the
+      // kernel on every device alike.
+      muir_step_guards_t guards = {1.0, 1};
+      muir_step_report_t report;
+      CHECK_OK(muir_state_step_guarded(states[s], t, factors[t - 1], &guards,
+                                       &report));
+      CHECK(report.grad_scale < 0.1f && report.grad_scale > 0.0f &&
+            !report.skipped);
     }
   }
   static float first[4][ELEMENTS], other[4][ELEMENTS];

@@ -53,11 +53,11 @@ struct OptimizerSpec {
   /// recipe): small early steps ramping up over ~1/(1 - beta) steps.
   bool inverseBiasCorrection = false;
 
-  /// LionA: per tensor copy (its default) or per row.
   /// LionAR: per row (its default, REQ's per_neuron) or per tensor copy.
   UpdateUnits units = UpdateUnits::row;
-  /// LionA: the update's RMS per unit; 0 means AdamW's equilibrium RMS
-  /// sqrt((1 - beta1)/(1 + beta1)) of the tensor's own beta1 (default).
+  /// LionA: the RMS of its update, rms sign(c); 0 (the default) means
+  /// AdamW's equilibrium RMS sqrt((1 - beta1)/(1 + beta1)) with the tensor's
+  /// own beta1 (REQ's random-walk result; 0.23 at beta1 = 0.9).
   double rms = 0.0;
 
   /// LionAR: centre each unit (its mean removed at init and from every

@@ -94,19 +94,21 @@ private:
   }
 
   /// @muir_generated_step_rows(%params, %grads, %state0, %state1, %step,
-  /// %lr_factor, %rows) and @muir_generated_step(...) with the table's rows.
+  /// %lr_factor, %grad_scale, %rows) and @muir_generated_step(...) with the
+  /// table's rows.
   void buildStep() {
     Type i64 = b.getI64Type(), f32 = b.getF32Type(), f64 = b.getF64Type();
     MemRefType buffer = bufferType(b.getContext(), plan);
     MemRefType rowsType = TableIR::rowsType(b.getContext(), plan.table);
     func::FuncOp withRows =
         startFunc("muir_generated_step_rows",
-                  {buffer, buffer, buffer, buffer, i64, f32, rowsType});
+                  {buffer, buffer, buffer, buffer, i64, f32, f32, rowsType});
     SmallVector<Value, 4> buffers(withRows.getArguments().take_front(4));
     Value stepF =
         arith::SIToFPOp::create(b, ir.loc, f64, withRows.getArgument(4));
     Value lrFactor = ir.toF64(withRows.getArgument(5));
-    TableIR table(ir, plan.table, withRows.getArgument(6));
+    Value gradScale = withRows.getArgument(6);
+    TableIR table(ir, plan.table, withRows.getArgument(7));
     const StepRule &rule = plan.rule;
     forEachCopy(table, [&](Value p, Value c, Value base) {
       TensorConstants k = table.constants(table.rowOf(p, c));
@@ -116,17 +118,18 @@ private:
         pow2 = math::PowFOp::create(b, ir.loc, k.beta2, stepF);
       }
       StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
+      s.gradScale = gradScale;
       ir.loop(base, ir.addi(base, table.param(p, KernelParam::kNumel)),
               [&](Value i) {
                 storeElement(
                     ir, buffers, i,
-                    rule.update(ir, s, loadElement(ir, buffers, i, rule)));
+                    rule.apply(ir, s, loadElement(ir, buffers, i, rule)));
               });
     });
     func::ReturnOp::create(b, ir.loc);
 
-    func::FuncOp fn = startFunc("muir_generated_step",
-                                {buffer, buffer, buffer, buffer, i64, f32});
+    func::FuncOp fn = startFunc(
+        "muir_generated_step", {buffer, buffer, buffer, buffer, i64, f32, f32});
     SmallVector<Value> args(fn.getArguments());
     args.push_back(memref::GetGlobalOp::create(b, ir.loc, rowsType,
                                                MUIR_TENSOR_ROWS_SYMBOL));

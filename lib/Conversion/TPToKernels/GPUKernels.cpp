@@ -154,12 +154,13 @@ private:
   }
 
   /// @muir_step_kernel(%params, %grads, %state0, %state1, %step,
-  /// %lr_factor).
+  /// %lr_factor, %grad_scale).
   void buildStep(gpu::GPUModuleOp gpuModule) {
     Type i64 = b.getI64Type(), f32 = b.getF32Type(), f64 = b.getF64Type();
     MemRefType buffer = bufferType(b.getContext(), plan);
-    gpu::GPUFuncOp fn = startKernel(gpuModule, "muir_step_kernel",
-                                    {buffer, buffer, buffer, buffer, i64, f32});
+    gpu::GPUFuncOp fn =
+        startKernel(gpuModule, "muir_step_kernel",
+                    {buffer, buffer, buffer, buffer, i64, f32, f32});
     SmallVector<Value, 4> buffers(fn.getArguments().take_front(4));
     Value stepF = arith::SIToFPOp::create(b, ir.loc, f64, fn.getArgument(4));
     Value lrFactor = ir.toF64(fn.getArgument(5));
@@ -183,58 +184,59 @@ private:
         next = {k.beta1, pow1, k.beta2, pow2};
       }
       StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
+      s.gradScale = fn.getArgument(6);
       Value end = chunk.end;
       // Thread t takes elements [i, i + 4) for i = begin + 4t, 4 blockDim
       // apart: one 128-bit access per buffer when all four are in the
       // chunk (offsets are multiples of 4 elements), else scalar.
-      ir.loop(
-          ir.addi(chunk.begin, ir.muli(tid, ir.idx(4))), end,
-          ir.muli(bdim, ir.idx(4)), [&](Value i) {
-            Value full =
-                ir.cmpi(arith::CmpIPredicate::sle, ir.addi(i, ir.idx(4)), end);
-            auto ifOp =
-                scf::IfOp::create(b, ir.loc, full, /*withElseRegion=*/true);
-            OpBuilder::InsertionGuard guard(b);
-            b.setInsertionPointToStart(ifOp.thenBlock());
-            auto load = [&](int which) -> SmallVector<Value, 4> {
-              if (which >= 2 + numStates)
-                return SmallVector<Value, 4>(4, Value());
-              Value v = vector::LoadOp::create(
-                  b, ir.loc, vecType, buffers[which], i,
-                  /*nontemporal=*/false, llvm::Align(16));
-              SmallVector<Value, 4> lanes;
-              for (int64_t l = 0; l < 4; ++l)
-                lanes.push_back(vector::ExtractOp::create(b, ir.loc, v, l));
-              return lanes;
-            };
-            SmallVector<Value, 4> p = load(0), g = load(1), s0 = load(2),
-                                  s1 = load(3);
-            SmallVector<Value, 4> np, ns0, ns1;
-            for (int64_t l = 0; l < 4; ++l) {
-              StepElement e = rule.update(ir, s, {p[l], g[l], s0[l], s1[l]});
-              np.push_back(e.p);
-              ns0.push_back(e.s0);
-              ns1.push_back(e.s1);
-            }
-            auto store = [&](ArrayRef<Value> lanes, int which) {
-              if (which >= 2 + numStates)
-                return;
-              vector::StoreOp::create(
-                  b, ir.loc,
-                  vector::FromElementsOp::create(b, ir.loc, vecType, lanes),
-                  buffers[which], i, /*nontemporal=*/false, llvm::Align(16));
-            };
-            store(np, 0);
-            store(ns0, 2);
-            store(ns1, 3);
-            // The tail of a copy whose size is not a multiple of 4.
-            b.setInsertionPointToStart(ifOp.elseBlock());
-            ir.loop(i, end, [&](Value j) {
-              storeElement(
-                  ir, buffers, j,
-                  rule.update(ir, s, loadElement(ir, buffers, j, rule)));
-            });
-          });
+      ir.loop(ir.addi(chunk.begin, ir.muli(tid, ir.idx(4))), end,
+              ir.muli(bdim, ir.idx(4)), [&](Value i) {
+                Value full = ir.cmpi(arith::CmpIPredicate::sle,
+                                     ir.addi(i, ir.idx(4)), end);
+                auto ifOp =
+                    scf::IfOp::create(b, ir.loc, full, /*withElseRegion=*/true);
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPointToStart(ifOp.thenBlock());
+                auto load = [&](int which) -> SmallVector<Value, 4> {
+                  if (which >= 2 + numStates)
+                    return SmallVector<Value, 4>(4, Value());
+                  Value v = vector::LoadOp::create(
+                      b, ir.loc, vecType, buffers[which], i,
+                      /*nontemporal=*/false, llvm::Align(16));
+                  SmallVector<Value, 4> lanes;
+                  for (int64_t l = 0; l < 4; ++l)
+                    lanes.push_back(vector::ExtractOp::create(b, ir.loc, v, l));
+                  return lanes;
+                };
+                SmallVector<Value, 4> p = load(0), g = load(1), s0 = load(2),
+                                      s1 = load(3);
+                SmallVector<Value, 4> np, ns0, ns1;
+                for (int64_t l = 0; l < 4; ++l) {
+                  StepElement e = rule.apply(ir, s, {p[l], g[l], s0[l], s1[l]});
+                  np.push_back(e.p);
+                  ns0.push_back(e.s0);
+                  ns1.push_back(e.s1);
+                }
+                auto store = [&](ArrayRef<Value> lanes, int which) {
+                  if (which >= 2 + numStates)
+                    return;
+                  vector::StoreOp::create(
+                      b, ir.loc,
+                      vector::FromElementsOp::create(b, ir.loc, vecType, lanes),
+                      buffers[which], i, /*nontemporal=*/false,
+                      llvm::Align(16));
+                };
+                store(np, 0);
+                store(ns0, 2);
+                store(ns1, 3);
+                // The tail of a copy whose size is not a multiple of 4.
+                b.setInsertionPointToStart(ifOp.elseBlock());
+                ir.loop(i, end, [&](Value j) {
+                  storeElement(
+                      ir, buffers, j,
+                      rule.apply(ir, s, loadElement(ir, buffers, j, rule)));
+                });
+              });
       return next;
     });
     gpu::ReturnOp::create(b, ir.loc);

@@ -209,11 +209,18 @@ public:
 /// g from the new m. The inverse bias correction multiplies the sign step
 /// (not the decay) by 1 - beta_m^t, beta_m the momentum's own decay (beta2,
 /// or the one beta).
+///
+/// LionA (Kosson et al. 2024, `controlled`): the sign step times a fixed
+/// RMS, so the update's l2 norm is rms sqrt(C) whatever the gradients
+/// (exact but for exact zeros of c): the option's value, or AdamW's
+/// equilibrium RMS sqrt((1 - beta1) / (1 + beta1)) of the tensor's beta1.
 class LionRule : public StepRule {
 public:
-  LionRule(const OptimizerInfo &info, const OptimizerSpec &spec)
+  LionRule(const OptimizerInfo &info, const OptimizerSpec &spec,
+           bool controlled)
       : StepRule(info), nesterov(spec.nesterov),
-        inverseBiasCorrection(spec.inverseBiasCorrection) {}
+        inverseBiasCorrection(spec.inverseBiasCorrection),
+        controlled(controlled), rms(spec.rms) {}
 
   bool usesBiasCorrection() const override { return inverseBiasCorrection; }
 
@@ -225,6 +232,11 @@ public:
     k.decay = ir.toF32(ir.subf(ir.f64(1.0), ir.mulf(lr, c.weightDecay)));
     if (inverseBiasCorrection)
       lr = ir.mulf(lr, ir.subf(ir.f64(1.0), nesterov ? beta1Pow : beta2Pow));
+    if (controlled)
+      lr = ir.mulf(lr, rms > 0.0
+                           ? ir.f64(rms)
+                           : ir.sqrt(ir.divf(ir.subf(ir.f64(1.0), c.beta1),
+                                             ir.addf(ir.f64(1.0), c.beta1))));
     k.lr = ir.toF32(lr);
     return k;
   }
@@ -255,7 +267,8 @@ public:
   }
 
 private:
-  bool nesterov, inverseBiasCorrection;
+  bool nesterov, inverseBiasCorrection, controlled;
+  double rms;
 };
 
 } // namespace
@@ -277,7 +290,9 @@ std::unique_ptr<StepRule> mlir::tp::createStepRule(const OptimizerInfo &info,
   case MUIR_OPT_ADAMW_DECOUPLED:
     return std::make_unique<AdamRule>(info, AdamDecay::factorTimesWd, bc1);
   case MUIR_OPT_LION:
-    return std::make_unique<LionRule>(info, spec);
+    return std::make_unique<LionRule>(info, spec, /*controlled=*/false);
+  case MUIR_OPT_LION_A:
+    return std::make_unique<LionRule>(info, spec, /*controlled=*/true);
   case MUIR_OPT_ADAM_ATAN2:
     return std::make_unique<AdamAtan2Rule>(info);
   }

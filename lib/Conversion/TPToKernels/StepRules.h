@@ -49,6 +49,9 @@ struct StepScalars {
   Value weightDecay, hasWeightDecay;
   /// beta1, 1 - beta1, beta2, 1 - beta2 and eps, each rounded once.
   Value beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps;
+  /// The step's gradient scale (the global-norm clip factor; 1 otherwise),
+  /// the kernel's argument: set by the kernel builders, not the rules.
+  Value gradScale;
 };
 
 /// The values of one element before (loaded) or after (to store) the
@@ -78,6 +81,14 @@ public:
   /// The update of one element with the scalars of its tensor copy.
   virtual StepElement update(KernelIR &ir, const StepScalars &k,
                              const StepElement &in) const = 0;
+
+  /// update() with the gradient times k.gradScale, as torch's
+  /// clip_grad_norm_ scales .grad before the optimizer reads it (g x 1 is
+  /// g: an unclipped step has the same bits as without the scale).
+  StepElement apply(KernelIR &ir, const StepScalars &k, StepElement in) const {
+    in.g = ir.mulf(in.g, k.gradScale);
+    return update(ir, k, in);
+  }
 };
 
 /// The step rule of `info`'s family with the options of `spec`.

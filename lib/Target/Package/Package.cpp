@@ -184,9 +184,9 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
        "extern const muir_tensor_row_t " MUIR_TENSOR_ROWS_SYMBOL "[];\n"
        "void muir_generated_init(float *, int64_t, int64_t, int64_t);\n"
        "void muir_generated_step(float *, const float *, float *, float *, "
-       "int64_t, float);\n"
+       "int64_t, float, float);\n"
        "void muir_generated_step_rows(float *, const float *, float *, "
-       "float *, int64_t, float, const muir_tensor_row_t *);\n"
+       "float *, int64_t, float, float, const muir_tensor_row_t *);\n"
        "void muir_generated_reduce(const float *, double *);\n\n";
   for (auto [i, e] : llvm::enumerate(entries))
     s += fmt::format("static const double kMultiplier{}[] = {};\n", i,
@@ -249,18 +249,19 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
        "}\n\n"
        "void muir_kernel_step(float *params, const float *grads,\n"
        "                      float *const *states, int64_t step,\n"
-       "                      float lr_factor) {\n";
+       "                      float lr_factor, float grad_scale) {\n";
   int32_t states = optimizer.numStates;
   std::string stateArgs = fmt::format("{}, {}", states > 0 ? "states[0]" : "0",
                                       states > 1 ? "states[1]" : "0");
   s += fmt::format(
-      "  muir_generated_step(params, grads, {0}, step, lr_factor);\n}}\n\n"
+      "  muir_generated_step(params, grads, {0}, step, lr_factor, "
+      "grad_scale);\n}}\n\n"
       "void muir_kernel_step_rows(float *params, const float *grads,\n"
       "                           float *const *states, int64_t step,\n"
-      "                           float lr_factor,\n"
+      "                           float lr_factor, float grad_scale,\n"
       "                           const muir_tensor_row_t *rows) {{\n"
       "  muir_generated_step_rows(params, grads, {0}, step, lr_factor, "
-      "rows);\n}}\n\n"
+      "grad_scale, rows);\n}}\n\n"
       "void muir_kernel_reduce(const float *grads, double *partials) {{\n"
       "  muir_generated_reduce(grads, partials);\n}}\n",
       stateArgs);
@@ -741,11 +742,11 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
                "int64_t begin, int64_t end)"},
       {"step", "void muir_kernel_step(float *params, const float "
                "*grads, float *const *states, int64_t step, float "
-               "lr_factor)"},
+               "lr_factor, float grad_scale)"},
       {"step_rows",
        "void muir_kernel_step_rows(float *params, const float *grads, "
-       "float *const *states, int64_t step, float lr_factor, const "
-       "muir_tensor_row_t *rows)"},
+       "float *const *states, int64_t step, float lr_factor, float "
+       "grad_scale, const muir_tensor_row_t *rows)"},
       {"reduce", "void muir_kernel_reduce(const float *grads, double "
                  "*partials)"}};
   if (gpu) {
@@ -759,7 +760,7 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
                                 "seed, int64_t begin, int64_t end)";
     kernelsEntry["cuda_step"] =
         "muir_step_kernel(float *params, const float *grads, float *state0, "
-        "float *state1, int64_t step, float lr_factor)";
+        "float *state1, int64_t step, float lr_factor, float grad_scale)";
     kernelsEntry["cuda_reduce"] =
         "muir_reduce_kernel(const float *grads, double *partials), one block "
         "per slot";

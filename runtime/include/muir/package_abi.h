@@ -70,7 +70,8 @@ typedef enum {
   X(ADAMW, 3, "adamw", 2)                                                      \
   X(ADAMW_DECOUPLED, 6, "adamw-decoupled", 2) /* Loshchilov-Hutter decay */    \
   X(LION, 4, "lion", 1)                                                        \
-  X(ADAM_ATAN2, 5, "adam-atan2", 2)
+  X(ADAM_ATAN2, 5, "adam-atan2", 2)                                            \
+  X(LION_A, 8, "lion-a", 1) /* Lion, update RMS controlled */
 
 /** Optimizers whose step kernels a package can carry. */
 typedef enum {
@@ -200,16 +201,18 @@ void muir_kernel_init(float *params, uint64_t seed, int64_t begin, int64_t end);
 
 /** One optimizer step over the whole model: `states` points to num_states
  *  buffers; `step` counts from 1; `lr_factor` is the schedule's factor
- *  (warmup, cosine, WSD) that multiplies every tensor's learning rate. */
+ *  (warmup, cosine, WSD) that multiplies every tensor's learning rate;
+ *  every gradient is multiplied by `grad_scale` as it is read (the global
+ *  norm clip factor; 1 steps with the gradients as they are, bit for bit). */
 void muir_kernel_step(float *params, const float *grads, float *const *states,
-                      int64_t step, float lr_factor);
+                      int64_t step, float lr_factor, float grad_scale);
 
 /** muir_kernel_step with the constants of `rows` (num_tensor_rows rows laid
  *  out as tensor_rows) instead of the compiled-in ones: per-tensor
  *  overrides of lr and weight decay without recompiling. */
 void muir_kernel_step_rows(float *params, const float *grads,
                            float *const *states, int64_t step, float lr_factor,
-                           const muir_tensor_row_t *rows);
+                           float grad_scale, const muir_tensor_row_t *rows);
 
 /** The reduction phase: partials[s] = the sum of the squared gradients of
  *  slot s (float64), for s < num_slots. Their sum in slot order is the

@@ -307,6 +307,42 @@ MUIR_API muir_status_t muir_state_step_with_norm(muir_state_t *state,
                                                  int64_t step, float lr_factor,
                                                  double *out_grad_norm);
 
+/** The guards of one step (muir_state_step_guarded); all zero: none. */
+typedef struct {
+  /** Global-norm gradient clipping: > 0 scales every gradient by
+   *  min(1, max_grad_norm / (norm + 1e-6)) as the step kernel reads it
+   *  (torch.nn.utils.clip_grad_norm_); 0: off. */
+  double max_grad_norm;
+  /** Nonzero: when any gradient is NaN or infinite, nothing is stepped
+   *  (params and every state keep every byte) and the report says so. */
+  int32_t skip_nonfinite;
+} muir_step_guards_t;
+
+/** What one guarded step did. */
+typedef struct {
+  /** The global gradient norm before clipping (muir_state_grad_norm): NaN
+   *  or infinite exactly when a gradient is (float64 sums of float32
+   *  squares cannot overflow). */
+  double grad_norm;
+  /** The factor the step multiplied every gradient by (1: not clipped). */
+  float grad_scale;
+  /** 1 when the step was skipped for non-finite gradients, else 0. */
+  int32_t skipped;
+} muir_step_report_t;
+
+/** muir_state_step with guards: the reduction phase (one more read of the
+ *  grads) gives the global norm, then the step either runs with the clip
+ *  factor or, with skip_nonfinite and a non-finite norm, does not run at
+ *  all. A non-finite norm without skip_nonfinite steps unclipped. Writes
+ *  `*out_report` unless it is NULL; `guards` NULL means none. A skipped step
+ *  returns MUIR_OK (the report says it was skipped).
+ *  Errors: as muir_state_step, and MUIR_ERROR_ARGUMENT for a negative or
+ *  non-finite max_grad_norm. Nothing runs if an argument is bad. */
+MUIR_API muir_status_t muir_state_step_guarded(muir_state_t *state,
+                                               int64_t step, float lr_factor,
+                                               const muir_step_guards_t *guards,
+                                               muir_step_report_t *out_report);
+
 /** Per-tensor overrides without recompiling (per-module sweeps): from the
  *  next step on, parameter `param` (an index into info->params; every copy
  *  of a repeated one) steps with its compiled-in learning rate times

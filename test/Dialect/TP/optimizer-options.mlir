@@ -16,6 +16,9 @@
 // RUN: not muir-opt %s --tp-parametrize='optimizer=lion-ar:units=column' 2>&1 | FileCheck %s --check-prefix=UNITS
 // RUN: not muir-opt %s --tp-parametrize='optimizer=lion-ar:angle=fixed' 2>&1 | FileCheck %s --check-prefix=ANGLE
 // RUN: not muir-opt %s --tp-parametrize='optimizer=lion:beta=0.9' 2>&1 | FileCheck %s --check-prefix=ONEBETA
+// RUN: not muir-opt %s --tp-parametrize='optimizer=lion-a:units=row' 2>&1 | FileCheck %s --check-prefix=LIONA
+// RUN: not muir-opt %s --tp-parametrize='optimizer=lion-a:rms=-1' 2>&1 | FileCheck %s --check-prefix=RMS
+// RUN: muir-opt %s --tp-parametrize='scheme=mup optimizer=lion-a:recipe,rms=0.2' | FileCheck %s --check-prefix=LIONARECIPE
 // A recorded dictionary is read back as strictly.
 // RUN: not muir-opt %s --split-input-file --tp-instantiate 2>&1 | FileCheck %s --check-prefix=READ
 
@@ -34,6 +37,9 @@
 // VALUE: error: optimizer 'lion-ar:rho': option 'rho' needs a value (rho=...)
 // UNITS: error: optimizer 'lion-ar:units=column': option 'units' takes row or tensor, not 'column'
 // ANGLE: error: optimizer 'lion-ar:angle=fixed': option 'angle' takes equilibrium or lr, not 'fixed'
+// LIONA: error: optimizer 'lion-a:units=row': 'lion-a' has no option 'units' (it has nesterov, beta, inverse-bias-correction, rms, recipe)
+// RMS: error: optimizer 'lion-a:rms=-1': option 'rms' takes a number 0 (AdamW's equilibrium RMS) or positive, not '-1'
+// LIONARECIPE: optimizer = "lion-a", optimizer_options = {beta = 0.97999999999999998 : f64, inverse_bias_correction = true, nesterov = true, rms = {{(2.000000e-01|0.20000000000000001)}} : f64}
 // ONEBETA: error: optimizer 'lion:beta=0.9': 'beta' is the one beta of the momentum recipe; add 'nesterov' or 'recipe' (without them Lion's betas are beta1 and beta2)
 tp.model @m {
   tp.dim @b = fixed<2>

@@ -11,9 +11,10 @@
 # (the CPU kernels, built by `muirc package` from the same options):
 #
 # - step: 20 steps of each optimizer family (AdamW, decoupled AdamW,
-#   SGD-momentum, Lion, Adam-atan2; AdamW without the beta1 correction and
-#   Lion's momentum recipe) with random gradients and a varying
-#   lr factor give the same bits in params and every state, at the
+#   SGD-momentum, Lion, Adam-atan2; AdamW without the beta1 correction,
+#   Lion's momentum recipe and LionA) with random gradients, a varying
+#   lr factor and a gradient clip factor on every third step give the same
+#   bits in params and every state, at the
 #   runtime's launch configuration (muir_launch_config) and at tiny grids
 #   (3 x 32, 5 x 96) that make every block loop over many chunks;
 # - init: the same bits for the full range and for shards [begin, end),
@@ -104,7 +105,7 @@ def build(model, scheme, optimizer, name, extra):
     cpu = ctypes.CDLL(f"{out}/libmuir_kernels.so")
     cpu.muir_kernel_init.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int64, ctypes.c_int64]
     cpu.muir_kernel_step.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
-                                     ctypes.c_int64, ctypes.c_float]
+                                     ctypes.c_int64, ctypes.c_float, ctypes.c_float]
     manifest = json.load(open(f"{out}/manifest.json"))
 
     # The same model through muir-opt: parametrize, instantiate and lay out
@@ -125,9 +126,9 @@ def build(model, scheme, optimizer, name, extra):
     emu = ctypes.CDLL(f"{out}-libemulated.so")
     i64, f32, vp = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
     emu.muir_init_kernel_emulated.argtypes = [vp, ctypes.c_uint64, i64, i64, i64, i64]
-    emu.muir_step_kernel_emulated.argtypes = [vp, vp, vp, vp, i64, f32, i64, i64]
+    emu.muir_step_kernel_emulated.argtypes = [vp, vp, vp, vp, i64, f32, f32, i64, i64]
     emu.muir_generated_init.argtypes = [vp, ctypes.c_uint64, i64, i64]
-    emu.muir_generated_step.argtypes = [vp, vp, vp, vp, i64, f32]
+    emu.muir_generated_step.argtypes = [vp, vp, vp, vp, i64, f32, f32]
     return cpu, emu, manifest
 
 
@@ -193,10 +194,13 @@ def run(model, scheme, optimizer, name, extra={}):
         for t in range(1, 21):
             G[:] = rng.standard_normal(n).astype(np.float32) * np.float32(0.01)
             lr_factor = 0.5 + 0.5 * math.cos(math.pi * t / 20)
-            cpu.muir_kernel_step(ptr(P[0]), ptr(G), states, t, lr_factor)
+            # A clip factor on every third step (1 on the others).
+            scale = 0.37 if t % 3 == 0 else 1.0
+            cpu.muir_kernel_step(ptr(P[0]), ptr(G), states, t, lr_factor, scale)
             emu.muir_step_kernel_emulated(ptr(P[1]), ptr(G), ptr(S[1][0]), ptr(S[1][1]),
-                                          t, lr_factor, grid, block)
-            emu.muir_generated_step(ptr(P[2]), ptr(G), ptr(S[2][0]), ptr(S[2][1]), t, lr_factor)
+                                          t, lr_factor, scale, grid, block)
+            emu.muir_generated_step(ptr(P[2]), ptr(G), ptr(S[2][0]), ptr(S[2][1]), t,
+                                    lr_factor, scale)
             for k, what in ((1, "emulated GPU step"), (2, "muir-opt's CPU step")):
                 for label, a, b in [("params", P[0], P[k])] + \
                         [(f"state{j}", S[0][j], S[k][j]) for j in range(nstates)]:
@@ -219,6 +223,7 @@ run(GPT, "completep", "adam-atan2", "gpt-adam-atan2")
 run(LLAMA, "mup", "adamw-decoupled", "llama-adamw-decoupled")
 run(MLP, "mup", "adamw", "mlp-adamw")
 run(GPT, "completep", "adamw:bias-correction1=false", "gpt-adamw-nobc1")
+run(GPT, "completep", "lion-a:recipe", "gpt-lion-a-recipe")
 run(LLAMA, "completedp", "lion:recipe,beta=0.95", "llama-lion-recipe",
     {"batch": 512, "base-batch": 256, "tokens": 4e9, "base-tokens": 1e9})
 

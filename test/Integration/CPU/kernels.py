@@ -53,7 +53,7 @@ def package(model, scheme, optimizer, name, extra=()):
     lib = ctypes.CDLL(f"{out}/libmuir_kernels.so")
     lib.muir_kernel_init.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int64, ctypes.c_int64]
     lib.muir_kernel_step.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
-                                     ctypes.c_int64, ctypes.c_float]
+                                     ctypes.c_int64, ctypes.c_float, ctypes.c_float]
     return lib, json.load(open(f"{out}/manifest.json"))
 
 
@@ -311,7 +311,7 @@ def run_steps(model, scheme, opt, name, extra=()):
     for t in range(1, 101):
         G[:] = rng.standard_normal(n).astype(np.float32) * np.float32(0.01)
         lr_factor = 0.5 + 0.5 * math.cos(math.pi * t / 100)  # a cosine schedule
-        lib.muir_kernel_step(ptr(P), ptr(G), arr, t, lr_factor)
+        lib.muir_kernel_step(ptr(P), ptr(G), arr, t, lr_factor, 1.0)
         gv = views(man, G)
         for (name_, c), (rp, r0, r1) in ref.items():
             v = vals[name_]

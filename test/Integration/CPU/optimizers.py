@@ -12,7 +12,10 @@
 #   its bias correction cancels (it has no switch for it);
 # - Lion's momentum recipe (one beta, Nesterov form, inverse bias
 #   correction) and each of its parts alone: numpy (bit for bit) and torch
-#   ops.
+#   ops;
+# - LionA (the sign step times a fixed RMS: AdamW's equilibrium
+#   sqrt((1 - beta1) / (1 + beta1)) by default, or the option's), alone and
+#   with the recipe: numpy (bit for bit) and torch ops.
 import math
 import os
 import shutil
@@ -82,9 +85,15 @@ def adamw_no_bc1(p, g, s, t, k, factor):
     p -= f(lr) * (m / denom)
 
 
-def lion(nesterov, inverse):
+def lion_a_rms(k, rms):
+    """LionA's RMS: the option's, or AdamW's equilibrium RMS for beta1."""
+    return rms if rms else math.sqrt((1 - k["beta1"]) / (1 + k["beta1"]))
+
+
+def lion(nesterov, inverse, rms=None):
     """Lion; `nesterov`: one beta (beta1), m first, c from the new m;
-    `inverse`: the sign step times 1 - beta_m^t."""
+    `inverse`: the sign step times 1 - beta_m^t; `rms` (LionA, 0: the
+    default): the sign step times that RMS."""
     def step(p, g, s, t, k, factor):
         lr = k["lr"] * factor
         (m,) = s
@@ -98,7 +107,11 @@ def lion(nesterov, inverse):
             m *= f(k["beta2"]); m += g * f(1 - k["beta2"])
             bm = k["beta2"]
         p *= f(1 - lr * k["weight_decay"])
-        p -= f(lr * (1 - bm ** t) if inverse else lr) * sign(c)
+        if inverse:
+            lr = lr * (1 - bm ** t)
+        if rms is not None:
+            lr = lr * lion_a_rms(k, rms)
+        p -= f(lr) * sign(c)
     return step
 
 
@@ -125,7 +138,7 @@ def torch_adamw_no_bc1(q, st, t, k, factor):
     st["opt"].step()
 
 
-def torch_lion(nesterov, inverse):
+def torch_lion(nesterov, inverse, rms=None):
     def step(q, st, t, k, factor):
         lr = k["lr"] * factor
         m = st.setdefault("m", torch.zeros_like(q))
@@ -139,7 +152,8 @@ def torch_lion(nesterov, inverse):
             m.copy_(average(m, q.grad, k["beta2"]))
             bm = k["beta2"]
         q.mul_(1 - lr * k["weight_decay"])
-        q.add_(c.sign(), alpha=-(lr * (1 - bm ** t) if inverse else lr))
+        scale = (1 - bm ** t if inverse else 1) * (1 if rms is None else lion_a_rms(k, rms))
+        q.add_(c.sign(), alpha=-lr * scale)
     return step
 
 
@@ -207,5 +221,11 @@ run(LLAMA, "completedp", "lion:recipe,beta=0.95", "llama-lion-recipe", lion(True
 run(LLAMA, "mup", "lion:nesterov", "llama-lion-nesterov", lion(True, False), torch_lion(True, False))
 run(GPT, "completep", "lion:inverse-bias-correction", "gpt-lion-ibc", lion(False, True),
     torch_lion(False, True))
+
+pkg = run(GPT, "completep", "lion-a", "gpt-lion-a", lion(False, False, 0), torch_lion(False, False, 0))
+check("LionA's default RMS is AdamW's equilibrium (the option reads 0)",
+      pkg.optimizer == "lion_a" and pkg.optimizer_options["rms"] == 0.0)
+run(LLAMA, "completedp", "lion-a:recipe,rms=0.2", "llama-lion-a-recipe", lion(True, True, 0.2),
+    torch_lion(True, True, 0.2), SDE)
 
 check.finish()

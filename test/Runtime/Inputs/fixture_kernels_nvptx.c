@@ -48,9 +48,9 @@ muir_tensor_row_t muir_tensor_rows[FIXTURE_NUM_ROWS] = {
 
 __attribute__((nvptx_kernel)) void
 muir_step_kernel(float *params, const float *grads, float *m, float *v,
-                 int64_t step, float lr_factor) {
+                 int64_t step, float lr_factor, float grad_scale) {
   for (int64_t i = firstIndex(); i < FIXTURE_ELEMENTS; i += gridThreads())
-    fixtureStepElement(i, params, grads, m, v, step, lr_factor,
+    fixtureStepElement(i, params, grads, m, v, step, lr_factor, grad_scale,
                        muir_tensor_rows);
 }
 

@@ -287,7 +287,7 @@ static double fixturePow(double base, int64_t n) {
  *  weight decay of `rows` (a state's overrides). Padding is left alone. */
 __attribute__((unused)) static void
 fixtureStepElement(int64_t i, float *param, const float *grads, float *m,
-                   float *v, int64_t step, float lrFactor,
+                   float *v, int64_t step, float lrFactor, float gradScale,
                    const muir_tensor_row_t *rows) {
   int64_t element;
   int p = fixtureParamAt(i, &element);
@@ -295,7 +295,7 @@ fixtureStepElement(int64_t i, float *param, const float *grads, float *m,
     return;
   const fixture_constants_t *k = &constants[p];
   float lr = (float)rows[p].lr * lrFactor;
-  float g = grads[i];
+  float g = grads[i] * gradScale;
   float w = param[i] * (1.0f - lr * (float)rows[p].weight_decay);
   m[i] = k->beta1 * m[i] + (1.0f - k->beta1) * g;
   v[i] = k->beta2 * v[i] + (1.0f - k->beta2) * g * g;
@@ -337,15 +337,16 @@ void muir_kernel_init(float *params, uint64_t seed, int64_t begin,
 #ifndef FIXTURE_OMIT_STEP
 void muir_kernel_step_rows(float *params, const float *grads,
                            float *const *states, int64_t step, float lr_factor,
-                           const muir_tensor_row_t *rows) {
+                           float grad_scale, const muir_tensor_row_t *rows) {
   for (int64_t i = 0; i < FIXTURE_ELEMENTS; ++i)
     fixtureStepElement(i, params, grads, states[0], states[1], step, lr_factor,
-                       rows);
+                       grad_scale, rows);
 }
 
 void muir_kernel_step(float *params, const float *grads, float *const *states,
-                      int64_t step, float lr_factor) {
-  muir_kernel_step_rows(params, grads, states, step, lr_factor, fixtureRows);
+                      int64_t step, float lr_factor, float grad_scale) {
+  muir_kernel_step_rows(params, grads, states, step, lr_factor, grad_scale,
+                        fixtureRows);
 }
 
 void muir_kernel_reduce(const float *grads, double *partials) {

@@ -385,15 +385,18 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridX,
       p[k] = devicePointer(*(CUdeviceptr *)args[k]);
     int64_t step = *(int64_t *)args[4];
     float lrFactor = *(float *)args[5];
-    fprintf(stderr, "mock-cuda: launch %s grid %u block %u step %lld lr %g\n",
-            function->name, gridX, blockX, (long long)step, (double)lrFactor);
+    float gradScale = *(float *)args[6];
+    fprintf(stderr,
+            "mock-cuda: launch %s grid %u block %u step %lld lr %g scale %g\n",
+            function->name, gridX, blockX, (long long)step, (double)lrFactor,
+            (double)gradScale);
     if (!p[0] || !p[1] || !p[2] || !p[3])
       return CUDA_ERROR_ILLEGAL_ADDRESS;
     for (int64_t b = 0; b < gridX; ++b)
       for (int64_t t = 0; t < blockX; ++t)
         for (int64_t i = b * blockX + t; i < FIXTURE_ELEMENTS; i += threads)
           fixtureStepElement(i, p[0], p[1], p[2], p[3], step, lrFactor,
-                             function->module->rows);
+                             gradScale, function->module->rows);
     return CUDA_SUCCESS;
   }
   if (function->kind == KERNEL_REDUCE) {

@@ -13,7 +13,8 @@
 # CHECK: gpt2 sgd: sm_80 init {{[0-9]+}} step {{[0-9]+}} reduce {{[0-9]+}}, sm_90 init
 # CHECK: llama adam-atan2: sm_80
 # CHECK: llama lion:recipe: sm_80
-# CHECK: 0 spills in 120 kernels
+# CHECK: llama lion-a: sm_80
+# CHECK: 0 spills in 132 kernels
 import os
 import re
 import subprocess
@@ -23,7 +24,7 @@ TOOLS, SRC, TMP, PTXAS = sys.argv[1:5]
 os.makedirs(TMP, exist_ok=True)
 OPTIMIZERS = ["sgd", "sgd-momentum", "sgd-nesterov", "adam", "adamw",
               "adamw-decoupled", "lion", "adam-atan2", "adamw:bias-correction1=false",
-              "lion:recipe"]
+              "lion:recipe", "lion-a"]
 CARDS = {"gpt2": ("gpt2-small.json", "gpt2-base.json"),
          "llama": ("llama-target.json", "llama-base.json")}
 KERNELS = ["muir_init_kernel", "muir_step_kernel", "muir_reduce_kernel"]

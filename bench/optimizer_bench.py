@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""CPU step throughput of every optimizer and guard through the runtime,
+beside the memory-copy bound of the same bytes, all measured in the same run
+(the machine is shared and noisy: read the ratios, not the absolute times).
+
+    python3 bench/optimizer_bench.py [--build build] [--quick]
+
+For each optimizer (docs/Optimizers.md) it packages the model, then times
+muir_state_step (through Python) plain, with global-norm clipping
+(max_grad_norm, never reached, so the kernel does the same arithmetic), with
+the non-finite check, and with both. Reported per row: bytes per parameter
+the step moves (params read and written, grads read, each state read and
+written, plus one more read of the grads for a guard's reduction phase), GB/s
+at the median time, and two ratios taken within each round: against a C copy
+loop that moves the same bytes (-O3 -march=native: the bandwidth bound), and
+against plain AdamW (the issue's target for the guards: <= 1.15x).
+"""
+import argparse
+import ctypes
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+ap.add_argument("--build", default="build")
+ap.add_argument("--model", default="examples/gpt2.mlir")
+ap.add_argument("--quick", action="store_true",
+                help="3 rounds and a 4-layer, 384-wide GPT-2 instead of --reps and the model")
+ap.add_argument("--reps", type=int, default=9)
+args = ap.parse_args()
+reps = 3 if args.quick else args.reps
+tmp = tempfile.mkdtemp(prefix="muir-optbench-")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+os.environ.setdefault("MUIR_RUNTIME_LIB", os.path.join(args.build, "lib", "libmuir_runtime.so"))
+import muir  # noqa: E402
+
+model = args.model
+if args.quick:
+    import re
+    text = open(model).read()
+    for name, decl in (("d_model", "width<base 256, size 384>"), ("n_head", "width<base 4, size 6>"),
+                       ("d_ff", "width<base 1024, size 1536>"), ("layers", "depth<base 2, size 4>")):
+        text = re.sub(rf"tp.dim @{name} = [a-z]+<[^>]*>", f"tp.dim @{name} = {decl}", text)
+    model = f"{tmp}/model.mlir"
+    open(model, "w").write(text)
+
+OPTIMIZERS = ["adamw", "adamw:bias-correction1=false", "adam-atan2", "sgd-momentum", "lion",
+              "lion:recipe", "lion-a", "lion-a:recipe"]
+GUARDS = {"plain": {}, "clip": {"max_grad_norm": 1e30}, "nonfinite": {"skip_nonfinite": True},
+          "clip+nonfinite": {"max_grad_norm": 1e30, "skip_nonfinite": True}}
+
+copy_src = f"{tmp}/copy.c"
+open(copy_src, "w").write(r"""
+#include <stdint.h>
+/* Reads `reads` buffers and writes `writes` of them (n floats each) with
+ * trivial arithmetic: the bandwidth bound of a step moving those bytes. */
+void copy_like(float *const *b, int reads, int writes, int64_t n) {
+  for (int r = writes; r < reads; ++r) {       /* read-only buffers */
+    float s = 0;
+    for (int64_t i = 0; i < n; ++i) s += b[r][i];
+    b[0][0] += s * 0.0f;
+  }
+  for (int w = 0; w < writes; ++w)
+    for (int64_t i = 0; i < n; ++i) b[w][i] = b[w][i] + 1.0f;
+}
+""")
+subprocess.run(["clang-22", "-O3", "-march=native", "-ffast-math", "-shared", "-fPIC",
+                "-o", f"{tmp}/copy.so", copy_src], check=True)
+copy = ctypes.CDLL(f"{tmp}/copy.so")
+copy.copy_like.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int64]
+
+rows = []
+base = None
+for spec in OPTIMIZERS:
+    out = f"{tmp}/{spec.replace(':', '_').replace('=', '_').replace(',', '_')}"
+    subprocess.run([f"{args.build}/bin/muirc", "package", model, "--scheme=mup-table8",
+                    f"--optimizer={spec}", "--lr=3e-3", "--weight-decay=0.1", "--no-gpu",
+                    "-o", out], check=True, stdout=subprocess.DEVNULL, timeout=600)
+    pkg = muir.Package(out)
+    st = pkg.state()
+    st.init(seed=0)
+    n = pkg.buffer_elements
+    st.flat_grads[...] = (np.random.default_rng(0).standard_normal(n) * 1e-3).astype(np.float32)
+    states = pkg.num_states
+    bufs = [st.flat_params] + list(st.flat_states) + [st.flat_grads]
+    ptrs = (ctypes.c_void_p * len(bufs))(*[b.ctypes.data for b in bufs])
+    t = [0]
+
+    def step(guards):
+        def run():
+            t[0] += 1
+            st.step(t[0], **guards)
+        return run
+
+    fns = {g: step(kw) for g, kw in GUARDS.items()}
+    # The copy bound of the plain step and of a guarded one (one more read).
+    fns["copy"] = lambda: copy.copy_like(ptrs, 2 + states, 1 + states, n)
+    fns["copy+read"] = lambda: copy.copy_like(ptrs, 3 + states, 1 + states, n)
+    if base is None:
+        base_pkg, base_st = pkg, st
+        fns["adamw"] = None
+    else:
+        fns["adamw"] = lambda: base_st.step(1000 + t[0])
+    fns = {k: v for k, v in fns.items() if v is not None}
+    for fn in fns.values():
+        fn()
+    times = {k: [] for k in fns}
+    names = list(fns)
+    for r in range(reps):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            t0 = time.perf_counter()
+            fns[name]()
+            times[name].append(time.perf_counter() - t0)
+    med = lambda xs: statistics.median(xs)  # noqa: E731
+    ratio = lambda a, b: med([x / y for x, y in zip(times[a], times[b])])  # noqa: E731
+    for g in GUARDS:
+        nbytes = 4 * (3 + 2 * states + (g != "plain"))
+        bound = "copy" if g == "plain" else "copy+read"
+        vs_adamw = 1.0 if base is None and g == "plain" else (
+            ratio(g, "plain") if base is None else ratio(g, "adamw"))
+        rows.append((spec, g, nbytes, nbytes * n / med(times[g]) / 1e9, ratio(g, bound), vs_adamw))
+    if base is None:
+        base = spec
+
+print(f"model {args.model}{' (quick: 4 layers, width 384)' if args.quick else ''}, "
+      f"{reps} rounds, ratios are medians within rounds\n")
+print("| optimizer | guard | bytes/param | GB/s | x copy bound | x plain AdamW |")
+print("| --- | --- | --- | --- | --- | --- |")
+for spec, g, nbytes, gbs, vs_copy, vs_adamw in rows:
+    print(f"| `{spec}` | {g} | {nbytes} | {gbs:.1f} | {vs_copy:.2f} | {vs_adamw:.2f} |")

@@ -30,10 +30,10 @@ ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--build", default="build")
 ap.add_argument("--model", default="examples/gpt2.mlir")
 ap.add_argument("--quick", action="store_true",
-                help="3 rounds and a 4-layer, 384-wide GPT-2 instead of --reps and the model")
-ap.add_argument("--reps", type=int, default=9)
+                help="3 rounds (unless --reps) and a 4-layer, 384-wide GPT-2 instead of the model")
+ap.add_argument("--reps", type=int, help="rounds (default 9; 3 with --quick)")
 args = ap.parse_args()
-reps = 3 if args.quick else args.reps
+reps = args.reps or (3 if args.quick else 9)
 tmp = tempfile.mkdtemp(prefix="muir-optbench-")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 os.environ.setdefault("MUIR_RUNTIME_LIB", os.path.join(args.build, "lib", "libmuir_runtime.so"))

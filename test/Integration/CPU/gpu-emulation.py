@@ -37,7 +37,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs"))
-from harness import Checks, ptr, shrink  # noqa: E402
+from harness import Checks, ptr, shrink, GPT2_DIMS, LLAMA_DIMS  # noqa: E402
 
 TOOLS, SRC, TMP = sys.argv[1:4]
 os.makedirs(TMP, exist_ok=True)
@@ -57,13 +57,8 @@ MLIR_TRANSLATE = tool("mlir-translate", "mlir-translate-22")
 CC = tool("clang-22", "clang")
 
 
-GPT = shrink(SRC, TMP, "gpt2", {"seq": "fixed<16>", "vocab": "fixed<97>", "d_head": "fixed<8>",
-                                "d_model": "width<base 18, size 54>", "n_head": "width<base 2, size 6>",
-                                "d_ff": "width<base 64, size 192>", "layers": "depth<base 2, size 3>"})
-LLAMA = shrink(SRC, TMP, "llama", {"seq": "fixed<16>", "vocab": "fixed<81>", "d_head": "fixed<8>",
-                                   "d_model": "width<base 22, size 66>", "n_head": "width<base 2, size 8>",
-                                   "n_kv_head": "width<base 1, size 4>", "d_ff": "width<base 40, size 160>",
-                                   "layers": "depth<base 1, size 3>"})
+GPT = shrink(SRC, TMP, "gpt2", GPT2_DIMS)
+LLAMA = shrink(SRC, TMP, "llama", LLAMA_DIMS)
 # One weight of each random init (the init kernel's distribution switch).
 MLP = shrink(SRC, TMP, "mlp", {"batch": "fixed<8>", "features": "fixed<41>", "classes": "fixed<10>",
                                "hidden": "width<base 64, size 192>", "n_hidden": "depth<base 2, size 3>"},

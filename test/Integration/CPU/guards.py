@@ -25,7 +25,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs"))
-from harness import Checks, shrink  # noqa: E402
+from harness import Checks, shrink, GPT2_DIMS  # noqa: E402
 
 TOOLS, SRC, TMP = sys.argv[1:4]
 shutil.rmtree(TMP, ignore_errors=True)
@@ -39,9 +39,7 @@ import torch  # noqa: E402
 
 check = Checks()
 f = np.float32
-GPT = shrink(SRC, TMP, "gpt2", {"seq": "fixed<16>", "vocab": "fixed<97>", "d_head": "fixed<8>",
-                                "d_model": "width<base 18, size 54>", "n_head": "width<base 2, size 6>",
-                                "d_ff": "width<base 64, size 192>", "layers": "depth<base 2, size 3>"})
+GPT = shrink(SRC, TMP, "gpt2", GPT2_DIMS)
 HP = ["--lr=3e-3", "--weight-decay=0.1", "--eps=1e-8", "--beta1=0.9", "--beta2=0.95"]
 
 

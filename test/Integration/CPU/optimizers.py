@@ -25,7 +25,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs"))
-from harness import Checks, shrink  # noqa: E402
+from harness import Checks, shrink, GPT2_DIMS, LLAMA_DIMS  # noqa: E402
 
 TOOLS, SRC, TMP = sys.argv[1:4]
 shutil.rmtree(TMP, ignore_errors=True)
@@ -39,13 +39,8 @@ import torch  # noqa: E402
 check = Checks()
 f = np.float32
 
-GPT = shrink(SRC, TMP, "gpt2", {"seq": "fixed<16>", "vocab": "fixed<97>", "d_head": "fixed<8>",
-                                "d_model": "width<base 18, size 54>", "n_head": "width<base 2, size 6>",
-                                "d_ff": "width<base 64, size 192>", "layers": "depth<base 2, size 3>"})
-LLAMA = shrink(SRC, TMP, "llama", {"seq": "fixed<16>", "vocab": "fixed<81>", "d_head": "fixed<8>",
-                                   "d_model": "width<base 22, size 66>", "n_head": "width<base 2, size 8>",
-                                   "n_kv_head": "width<base 1, size 4>", "d_ff": "width<base 40, size 160>",
-                                   "layers": "depth<base 1, size 3>"})
+GPT = shrink(SRC, TMP, "gpt2", GPT2_DIMS)
+LLAMA = shrink(SRC, TMP, "llama", LLAMA_DIMS)
 HP = ["--lr=3e-3", "--weight-decay=0.1", "--eps=1e-8", "--beta1=0.9", "--beta2=0.95"]
 SDE = ["--batch=512", "--base-batch=256", "--tokens=4e9", "--base-tokens=1e9"]
 

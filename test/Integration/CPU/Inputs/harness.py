@@ -25,6 +25,18 @@ class Checks:
         sys.exit(1 if self.failures else 0)
 
 
+# GPT-2 and Llama shrunk to sizes whose tensors are not multiples of 4
+# elements (the kernels' scalar tails) and span several chunks (dims for
+# shrink()).
+GPT2_DIMS = {"seq": "fixed<16>", "vocab": "fixed<97>", "d_head": "fixed<8>",
+             "d_model": "width<base 18, size 54>", "n_head": "width<base 2, size 6>",
+             "d_ff": "width<base 64, size 192>", "layers": "depth<base 2, size 3>"}
+LLAMA_DIMS = {"seq": "fixed<16>", "vocab": "fixed<81>", "d_head": "fixed<8>",
+              "d_model": "width<base 22, size 66>", "n_head": "width<base 2, size 8>",
+              "n_kv_head": "width<base 1, size 4>", "d_ff": "width<base 40, size 160>",
+              "layers": "depth<base 1, size 3>"}
+
+
 def shrink(src, tmp, example, dims, inits=None):
     """examples/<example>.mlir with the `tp.dim`s of `dims` redeclared and
     the init of the parameters in `inits` replaced; returns the new path."""

@@ -223,4 +223,31 @@ check("LionA's default RMS is AdamW's equilibrium (the option reads 0)",
 run(LLAMA, "completedp", "lion-a:recipe,rms=0.2", "llama-lion-a-recipe", lion(True, True, 0.2),
     torch_lion(True, True, 0.2), SDE)
 
+# LionA controls the l2 norm of its update: the first step moves every tensor
+# copy (besides the decay) by exactly lr rms sqrt(numel), for gradients a
+# million times smaller or a thousand times larger (closed form; float32
+# rounding of p (1 - lr wd) - p' only).
+pkg = muir.Package(f"{TMP}/gpt-lion-a")
+rng = np.random.default_rng(4)
+worst = 0.0
+for size in (1e-6, 1e3):
+    st = pkg.state()
+    st.init(seed=3)
+    st.flat_grads[...] = (rng.standard_normal(pkg.buffer_elements) * size).astype(f)
+    before = {}
+    for pname, info in pkg.params_info.items():
+        if not info.tied_to:
+            for c, w in enumerate(copies(st.params[pname], info)):
+                k = constants(pkg, pname, c)
+                before[(pname, c)] = (w * f(1 - k["lr"] * k["weight_decay"]), k)
+    st.step(1)
+    for (pname, c), (decayed, k) in before.items():
+        moved = float(np.linalg.norm((decayed - copies(st.params[pname], pkg.params_info[pname])[c])
+                                     .astype(np.float64)))
+        want = k["lr"] * lion_a_rms(k, 0) * math.sqrt(decayed.size)
+        worst = max(worst, abs(moved / want - 1))
+        check(f"LionA update norm of {pname}[{c}] at gradient size {size}: {moved:.6g} "
+              f"against lr rms sqrt(C) = {want:.6g}", abs(moved / want - 1) <= 1e-3)
+print(f"LionA: update norm = lr rms sqrt(C) for gradient sizes 1e-6 and 1e3, worst {worst:.1e}")
+
 check.finish()

@@ -17,13 +17,17 @@ MUIR_LLVM_PREFIX=/usr/lib/llvm-22
 # by MLIRTargets.cmake's import check, pitfall P14), the compiler and linker,
 # clang's runtime libraries (libFuzzer and AddressSanitizer, without which
 # the fuzz targets in test/fuzz are not built), clang-format for the format
-# check, and python3-numpy/torch for the numerics checks and the PyTorch
-# integration.
+# check, python3-numpy/torch for the numerics checks and the PyTorch
+# integration; for the transfer experiments (python/muir/transfer,
+# examples/trainers) matplotlib, OpenBLAS and zlib for the C trainer, and the
+# data: Fashion-MNIST and a byte-level corpus (fortunes).
 MUIR_APT_PACKAGES=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   clang-22 lld-22 libclang-rt-22-dev clang-format-22
   libfmt-dev cmake ninja-build
   python3 python3-numpy python3-torch
+  python3-matplotlib libopenblas-dev zlib1g-dev
+  dataset-fashion-mnist fortunes
 )
 
 muir_log() { printf '==> %s\n' "$*" >&2; }

@@ -1,0 +1,208 @@
+"""From recorded runs to the numbers a transfer claim rests on: the optimum
+of each loss curve (grid argmin and a quadratic-fit vertex), its drift along
+the scaled axis in grid steps, and the log-log slopes of coordinate sizes
+against width or depth.
+"""
+
+import math
+from collections import defaultdict
+
+import numpy as np
+
+AXES = ("width", "depth", "batch", "tokens_mult")
+
+
+def label(record):
+    """A curve family: the scheme, with alpha where set."""
+    if record.get("alpha") is not None:
+        return "%s (alpha %s)" % (record["scheme"], record["alpha"])
+    return record["scheme"]
+
+
+def run_value(record, metric="loss"):
+    """A run's loss; a diverged run counts as its first loss (no better than
+    at init), so it pushes the optimum away instead of vanishing."""
+    value = record.get(metric)
+    if record.get("diverged") or value is None or not math.isfinite(value):
+        first = record["losses"][0] if record.get("losses") else None
+        return first if first is not None and math.isfinite(first) else None
+    return value
+
+
+def curves(records, axis, metric="loss"):
+    """{label: {axis value: [(log2 value, mean, std, runs, diverged)]}}
+    sorted by log2 value."""
+    groups = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    for r in records:
+        if "coord" in r and r.get("coord_only"):
+            continue
+        groups[label(r)][r[axis]][r["log2_value"]].append(r)
+    out = {}
+    for lab, by_axis in groups.items():
+        out[lab] = {}
+        for value, by_x in sorted(by_axis.items()):
+            points = []
+            for x, runs in sorted(by_x.items()):
+                values = [run_value(r, metric) for r in runs]
+                finite = [v for v in values if v is not None]
+                if not finite:
+                    continue
+                points.append((x, float(np.mean(finite)),
+                               float(np.std(finite)), len(runs),
+                               sum(bool(r.get("diverged")) for r in runs)))
+            out[lab][value] = points
+    return out
+
+
+def optimum(points):
+    """(argmin x, vertex x, at_edge) of one curve: the grid point with the
+    lowest mean loss and the vertex of the parabola through it and its two
+    neighbours (the three lowest-x or highest-x points at an edge), clipped
+    to those three points' range."""
+    if not points:
+        return None
+    xs = np.array([p[0] for p in points])
+    ys = np.array([p[1] for p in points])
+    i = int(np.argmin(ys))
+    if len(xs) < 3:
+        return float(xs[i]), float(xs[i]), True
+    lo = min(max(i - 1, 0), len(xs) - 3)
+    fx, fy = xs[lo:lo + 3], ys[lo:lo + 3]
+    a, b, _ = np.polyfit(fx, fy, 2)
+    vertex = float(xs[i]) if a <= 0 else float(
+        np.clip(-b / (2 * a), fx[0], fx[-1]))
+    return float(xs[i]), vertex, i in (0, len(xs) - 1)
+
+
+def grid_step(records):
+    xs = sorted({r["log2_value"] for r in records})
+    steps = np.diff(xs)
+    return float(steps.min()) if len(steps) else 1.0
+
+
+def summarise_sweep(records, axis, metric="loss"):
+    """Per label: the optimum at every axis value and the drift from the
+    smallest to the largest axis value in grid steps."""
+    step = grid_step(records)
+    summary = {"axis": axis, "metric": metric, "grid_step": step,
+               "series": {}}
+    for lab, by_value in curves(records, axis, metric).items():
+        rows = []
+        for value, points in by_value.items():
+            opt = optimum(points)
+            if opt is None:
+                continue
+            best = min(p[1] for p in points)
+            rows.append({axis: value, "argmin": opt[0], "vertex": opt[1],
+                         "at_edge": opt[2], "best_loss": best,
+                         "runs": sum(p[3] for p in points),
+                         "diverged": sum(p[4] for p in points)})
+        entry = {"optima": rows}
+        if len(rows) >= 2:
+            entry["argmin_drift_steps"] = (rows[-1]["argmin"]
+                                           - rows[0]["argmin"]) / step
+            entry["vertex_drift_steps"] = (rows[-1]["vertex"]
+                                           - rows[0]["vertex"]) / step
+            entry["max_vertex_spread_steps"] = (
+                max(r["vertex"] for r in rows)
+                - min(r["vertex"] for r in rows)) / step
+        summary["series"][lab] = entry
+    return summary
+
+
+def slope(xs, ys):
+    """Least-squares slope of log2 y against log2 x."""
+    lx, ly = np.log2(np.asarray(xs, float)), np.log2(np.asarray(ys, float))
+    return float(np.polyfit(lx, ly, 1)[0])
+
+
+def summarise_coord(records, axis):
+    """Per label, layer and step: the mean coordinate size over seeds at
+    every axis value, and the log-log slope against the axis.
+
+    ``act`` is the RMS of a layer's output on the probe batch after t
+    steps, ``delta`` the RMS of its change since init (TP5's coordinate
+    check, x_t - x_0)."""
+    grouped = defaultdict(lambda: defaultdict(list))
+    for r in records:
+        if "coord" in r:
+            grouped[label(r)][r[axis]].append(r)
+    summary = {"axis": axis, "series": {}}
+    for lab, by_value in grouped.items():
+        values = sorted(by_value)
+        layers = None
+        for v in values:
+            names = set(by_value[v][0]["coord"]["act"])
+            layers = names if layers is None else layers & names
+        first = by_value[values[0]][0]["coord"]
+        order = first.get("layers") or list(first["act"])
+        layers = [n for n in order if n in layers]
+        entry = {"values": values, "layers": {}}
+        for name in layers:
+            per = {}
+            for kind in ("act", "delta"):
+                sizes = []
+                for v in values:
+                    runs = [r["coord"][kind][name] for r in by_value[v]]
+                    steps = min(len(x) for x in runs)
+                    sizes.append(np.mean([x[:steps] for x in runs], axis=0))
+                steps = min(len(s) for s in sizes)
+                table = np.array([s[:steps] for s in sizes])  # value x step
+                slopes = []
+                for t in range(steps):
+                    col = table[:, t]
+                    slopes.append(slope(values, col)
+                                  if np.all(col > 0) and len(values) > 1
+                                  else None)
+                per[kind] = {"sizes": table.tolist(), "slopes": slopes}
+            entry["layers"][name] = per
+        summary["series"][lab] = entry
+    return summary
+
+
+def sweep_table(summary):
+    """Markdown: the optimum at each axis value, per series."""
+    axis = summary["axis"]
+    lines = ["| series | %s | best log2 value (grid) | quadratic vertex | "
+             "best loss | runs | diverged |" % axis,
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for lab, entry in summary["series"].items():
+        for row in entry["optima"]:
+            lines.append("| %s | %s | %g%s | %.2f | %.4f | %d | %d |" % (
+                lab, _fmt(row[axis]), row["argmin"],
+                " (edge)" if row["at_edge"] else "", row["vertex"],
+                row["best_loss"], row["runs"], row["diverged"]))
+    lines.append("")
+    lines.append("| series | drift of the grid optimum (steps) | drift of the "
+                 "quadratic vertex (steps) | spread of the vertex (steps) |")
+    lines.append("| --- | --- | --- | --- |")
+    for lab, entry in summary["series"].items():
+        if "argmin_drift_steps" in entry:
+            lines.append("| %s | %+g | %+.2f | %.2f |" % (
+                lab, entry["argmin_drift_steps"], entry["vertex_drift_steps"],
+                entry["max_vertex_spread_steps"]))
+    return "\n".join(lines) + "\n"
+
+
+def coord_table(summary, kind="delta"):
+    """Markdown: the slope of every layer at every step, per series."""
+    lines = []
+    for lab, entry in summary["series"].items():
+        layers = entry["layers"]
+        if not layers:
+            continue
+        steps = max(len(v[kind]["slopes"]) for v in layers.values())
+        lines.append("| %s: %s slope vs %s | %s |" % (
+            lab, kind, summary["axis"],
+            " | ".join("t=%d" % t for t in range(steps))))
+        lines.append("| --- |" + " --- |" * steps)
+        for name, per in layers.items():
+            cells = ["%+.3f" % s if s is not None else "-"
+                     for s in per[kind]["slopes"]]
+            lines.append("| %s | %s |" % (name, " | ".join(cells)))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _fmt(v):
+    return "%g" % v if isinstance(v, float) else str(v)

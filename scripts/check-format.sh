@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Checks that the C and C++ sources under include/ lib/ tools/ runtime/ are
-# formatted as .clang-format says, with clang-format 22 (other versions
-# format differently). Lists the files that differ and exits 1.
+# Checks that the C and C++ sources under include/ lib/ tools/ runtime/
+# examples/ are formatted as .clang-format says, with clang-format 22 (other
+# versions format differently). Lists the files that differ and exits 1.
 #
 #   scripts/check-format.sh          # check (ctest runs this as `clang-format`)
 #   scripts/check-format.sh --fix    # reformat the offending files in place
@@ -36,7 +36,7 @@ if [ -z "$cf" ]; then
 fi
 
 dirs=()
-for d in include lib tools runtime; do
+for d in include lib tools runtime examples; do
   [ -d "$d" ] && dirs+=("$d")
 done
 files=()

@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -651,31 +652,53 @@ static void destroyPackage(muir_package_t *package) {
   free(package);
 }
 
+/** Whether `dir` names another directory than the one `package` opened: muirc
+ *  swapped a rebuilt package in (renameat2 RENAME_EXCHANGE) and is removing
+ *  the old one, whose files may vanish while they are read. */
+static bool replacedWhileOpening(const muir_package_t *package) {
+  struct stat opened, now;
+  if (package->dir_fd < 0 || fstat(package->dir_fd, &opened) != 0)
+    return false;
+  if (stat(package->dir, &now) != 0)
+    return opened.st_nlink == 0;
+  return opened.st_dev != now.st_dev || opened.st_ino != now.st_ino;
+}
+
+/** How often an open starts over when the package is replaced under it. */
+enum { MUIR_OPEN_ATTEMPTS = 16 };
+
 muir_status_t muir_package_open(const char *dir, muir_package_t **out_package) {
   muir_clear_error();
   if (!dir || !out_package)
     return muir_set_error(MUIR_ERROR_ARGUMENT, "muir_package_open: %s is NULL",
                           !dir ? "dir" : "out_package");
-  muir_package_t *package = calloc(1, sizeof(*package));
-  if (package) {
-    package->dir_fd = -1;
-    package->library.fd = -1;
-    package->dir = copyString(dir);
-  }
-  if (!package || !package->dir) {
-    if (package)
-      destroyPackage(package);
-    return muir_set_error(MUIR_ERROR_MEMORY,
-                          "out of memory opening package '%s'", dir);
-  }
-  atomic_init(&package->refs, 1);
-  muir_status_t status = loadPackage(package);
-  if (status != MUIR_OK) {
+  for (int attempt = 1;; ++attempt) {
+    muir_package_t *package = calloc(1, sizeof(*package));
+    if (package) {
+      package->dir_fd = -1;
+      package->library.fd = -1;
+      package->dir = copyString(dir);
+    }
+    if (!package || !package->dir) {
+      if (package)
+        destroyPackage(package);
+      return muir_set_error(MUIR_ERROR_MEMORY,
+                            "out of memory opening package '%s'", dir);
+    }
+    atomic_init(&package->refs, 1);
+    muir_status_t status = loadPackage(package);
+    if (status == MUIR_OK) {
+      muir_clear_error();
+      *out_package = package;
+      return MUIR_OK;
+    }
+    // A failure in a directory that is no longer the package at `dir` says
+    // nothing about the package now there: open that one instead.
+    bool retry = attempt < MUIR_OPEN_ATTEMPTS && replacedWhileOpening(package);
     destroyPackage(package);
-    return status;
+    if (!retry)
+      return status;
   }
-  *out_package = package;
-  return MUIR_OK;
 }
 
 void muir_package_retain(muir_package_t *package) {

@@ -85,8 +85,10 @@ def build_package(out, spec, muirc):
     cards = {}
     for which, (w, d, b) in {
             "target": (spec["width"], spec["depth"], spec["batch"]),
+            # The card's batch is a fixed dim (base and target agree); the
+            # batch ratio reaches muirc as --batch/--base-batch.
             "base": (spec["base_width"], spec["base_depth"],
-                     spec["base_batch"])}.items():
+                     spec["batch"])}.items():
         card = make_card(spec["model"], w, d, b, spec["shape"])
         cards[which] = path + "." + which + ".json"
         with open(cards[which], "w") as f:

@@ -1,6 +1,6 @@
 # CI's quick mode of the transfer evidence (docs/Transfer.md has the full
 # runs): through muir packages, on Fashion-MNIST, PyTorch's SP
-# (sp-pytorch) against muP (TP5 Table 3), for a one-hidden-layer MLP:
+# (sp-pytorch) against muP (TP5 Table 3), for the mlp card at n_layer 1:
 #   1. a coordinate check at widths 64, 256 and 1024 (16x; 5 steps at LR
 #      2^-8, two seeds, readout zeroed after init as
 #      TP5 App. D.2): under muP every layer's change since init,

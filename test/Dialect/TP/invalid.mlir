@@ -1191,3 +1191,177 @@ tp.model @m {
   %r = tp.rope %x head_dim @d_head : !tp.tensor<[b, d], f32>
   tp.output %r : !tp.tensor<[b, d], f32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// tp.attention_scale
+//===----------------------------------------------------------------------===//
+
+tp.model @m {
+  tp.dim @s = fixed<4>
+  tp.dim @hd = fixed<8>
+  %l = tp.input "l" : !tp.tensor<[s], f32>
+  // expected-error @+1 {{'tp.attention_scale' op logits must have a query dim and a key dim}}
+  %a = tp.attention_scale %l head_dim @hd from inv_sqrt_head_dim : !tp.tensor<[s], f32>
+  tp.output %a : !tp.tensor<[s], f32>
+}
+
+// -----
+
+tp.model @m {
+  tp.dim @s = fixed<4>
+  tp.dim @L = depth<base 2, size 4>
+  %l = tp.input "l" : !tp.tensor<[s, s], f32>
+  // expected-error @+1 {{'tp.attention_scale' op head dim 'L' is a depth dim; a head dim is a tensor dim}}
+  %a = tp.attention_scale %l head_dim @L from inv_sqrt_head_dim : !tp.tensor<[s, s], f32>
+  tp.output %a : !tp.tensor<[s, s], f32>
+}
+
+// -----
+
+tp.model @m {
+  tp.dim @s = fixed<4>
+  %l = tp.input "l" : !tp.tensor<[s, s], f32>
+  // expected-error @+1 {{'tp.attention_scale' op uses undeclared dim 'hd'}}
+  %a = tp.attention_scale %l head_dim @hd from inv_head_dim : !tp.tensor<[s, s], f32>
+  tp.output %a : !tp.tensor<[s, s], f32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// tp.op
+//===----------------------------------------------------------------------===//
+
+tp.model @m {
+  tp.dim @s = fixed<4>
+  %x = tp.input "x" : !tp.tensor<[s], f32>
+  // expected-error @+1 {{'tp.op' op 'print' must have a result}}
+  tp.op "print" (%x) flows [] : (!tp.tensor<[s], f32>) -> ()
+  tp.output %x : !tp.tensor<[s], f32>
+}
+
+// -----
+
+tp.model @m {
+  tp.dim @s = fixed<4>
+  %x = tp.input "x" : !tp.tensor<[s], f32>
+  // expected-error @+1 {{'tp.op' op 'exp' lists dim 's' twice in flows}}
+  %y = tp.op "exp" (%x) flows [@s, @s] : (!tp.tensor<[s], f32>) -> !tp.tensor<[s], f32>
+  tp.output %y : !tp.tensor<[s], f32>
+}
+
+// -----
+
+tp.model @m {
+  tp.dim @s = fixed<4>
+  tp.dim @t = fixed<8>
+  %x = tp.input "x" : !tp.tensor<[s], f32>
+  // expected-error @+1 {{'tp.op' op 'expand': dim 't' flows through the op but no operand has it}}
+  %y = tp.op "expand" (%x) flows [@t] : (!tp.tensor<[s], f32>) -> !tp.tensor<[t, s], f32>
+  tp.output %y : !tp.tensor<[t, s], f32>
+}
+
+// -----
+
+tp.model @m {
+  tp.dim @s = fixed<4>
+  tp.dim @t = fixed<8>
+  %x = tp.input "x" : !tp.tensor<[s, t], f32>
+  // expected-error @+1 {{'tp.op' op 'split': dim 't' flows through the op but result #1 does not have it}}
+  %y:2 = tp.op "split" (%x) flows [@t] : (!tp.tensor<[s, t], f32>) -> (!tp.tensor<[s, t], f32>, !tp.tensor<[s], f32>)
+  tp.output %y#0 : !tp.tensor<[s, t], f32>
+}
+
+// -----
+
+tp.model @m {
+  tp.dim @s = fixed<4>
+  // expected-error @+1 {{'tp.op' op 'ones' is elementwise but has no operand}}
+  %y = tp.op "ones" () elementwise flows [] : () -> !tp.tensor<[s], f32>
+  tp.output %y : !tp.tensor<[s], f32>
+}
+
+// -----
+
+tp.model @m {
+  tp.dim @s = fixed<4>
+  tp.dim @t = fixed<8>
+  %x = tp.input "x" : !tp.tensor<[s], f32>
+  // expected-error @+1 {{'tp.op' op 'frexp' is elementwise but result #1 has dims [t] and result #0 [s]}}
+  %y:2 = tp.op "frexp" (%x) elementwise flows [] : (!tp.tensor<[s], f32>) -> (!tp.tensor<[s], f32>, !tp.tensor<[t], f32>)
+  tp.output %y#0 : !tp.tensor<[s], f32>
+}
+
+// -----
+
+tp.model @m {
+  tp.dim @s = fixed<4>
+  tp.dim @t = fixed<8>
+  %x = tp.input "x" : !tp.tensor<[s, t], f32>
+  // expected-error @+1 {{'tp.op' op 'add' is elementwise but operand #0 [s, t] does not broadcast to the result [t, s] (trailing dims must match or have size 1)}}
+  %y = tp.op "add" (%x, %x) elementwise flows [] : (!tp.tensor<[s, t], f32>, !tp.tensor<[s, t], f32>) -> !tp.tensor<[t, s], f32>
+  tp.output %y : !tp.tensor<[t, s], f32>
+}
+
+// -----
+
+// An operand of higher rank than the result cannot broadcast to it.
+tp.model @m {
+  tp.dim @s = fixed<4>
+  tp.dim @one = fixed<1>
+  %x = tp.input "x" : !tp.tensor<[one, s], f32>
+  // expected-error @+1 {{'tp.op' op 'relu' is elementwise but operand #0 [one, s] does not broadcast to the result [s]}}
+  %y = tp.op "relu" (%x) elementwise flows [@s] : (!tp.tensor<[one, s], f32>) -> !tp.tensor<[s], f32>
+  tp.output %y : !tp.tensor<[s], f32>
+}
+
+// -----
+
+// A dim of size 1 in one model only does not broadcast.
+tp.model @m {
+  tp.dim @s = fixed<4>
+  tp.dim @w = width<base 1, size 4>
+  %x = tp.input "x" : !tp.tensor<[w], f32>
+  // expected-error @+1 {{'tp.op' op 'neg' is elementwise but operand #0 [w] does not broadcast to the result [s]}}
+  %y = tp.op "neg" (%x) elementwise flows [] : (!tp.tensor<[w], f32>) -> !tp.tensor<[s], f32>
+  tp.output %y : !tp.tensor<[s], f32>
+}
+
+// -----
+
+tp.model @m {
+  tp.dim @s = fixed<4>
+  %x = tp.input "x" : !tp.tensor<[s], f32>
+  // expected-error @+1 {{'tp.op' op 'view' is a reshape but has 2 operands and 1 results; a reshape has one of each}}
+  %y = tp.op "view" (%x, %x) reshape flows [@s] : (!tp.tensor<[s], f32>, !tp.tensor<[s], f32>) -> !tp.tensor<[s], f32>
+  tp.output %y : !tp.tensor<[s], f32>
+}
+
+// -----
+
+tp.model @m {
+  tp.dim @s = fixed<4>
+  tp.dim @d = width<base 8, size 16>
+  tp.dim @h = width<base 2, size 4>
+  tp.dim @hd = fixed<8>
+  %x = tp.input "x" : !tp.tensor<[s, d], f32>
+  // expected-error @+1 {{'tp.op' op 'view' is a reshape but its operand [s, d] has 32 elements and its result [s, h, hd] 64 in the base model}}
+  %y = tp.op "view" (%x) reshape flows [@s] : (!tp.tensor<[s, d], f32>) -> !tp.tensor<[s, h, hd], f32>
+  tp.output %y : !tp.tensor<[s, h, hd], f32>
+}
+
+// -----
+
+tp.model @m {
+  tp.dim @s = fixed<4>
+  tp.dim @d = width<base 8, size 32>
+  tp.dim @h = width<base 2, size 8>
+  tp.dim @hd = fixed<4>
+  tp.dim @wrong = width<base 2, size 4>
+  %x = tp.input "x" : !tp.tensor<[s, d], f32>
+  // expected-error @+1 {{'tp.op' op 'view' is a reshape but its operand [s, d] has 128 elements and its result [s, wrong, hd] 64 in the target model}}
+  %y = tp.op "view" (%x) reshape flows [@s] : (!tp.tensor<[s, d], f32>) -> !tp.tensor<[s, wrong, hd], f32>
+  tp.output %y : !tp.tensor<[s, wrong, hd], f32>
+}

@@ -324,3 +324,38 @@ tp.model @names {
   tp.output %r#0, %r#1, %z, %e, %t : !tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>,
       !tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>, !tp.tensor<[b], i32>
 }
+
+// An attention written op by op (an imported PyTorch model): generic ops
+// of each shape kind, with and without flowing dims, several results and
+// none (a source such as a buffer); the logit scale as the source wrote it,
+// with and without the scale the parametrisation fixes; complex elements
+// (rotary embeddings through torch.view_as_complex).
+// CHECK-LABEL: tp.model @written {
+// CHECK:         %[[X:.*]] = tp.input "x" : !tp.tensor<[b, s, d3], f32>
+// CHECK-NEXT:    %[[MASK:.*]] = tp.op "buffer" () flows [] : () -> !tp.tensor<[one, one, h, h], f32>
+// CHECK-NEXT:    %[[QKV:.*]]:3 = tp.op "split" (%[[X]]) flows [@b, @s] : (!tp.tensor<[b, s, d3], f32>) -> (!tp.tensor<[b, s, d], f32>, !tp.tensor<[b, s, d], f32>, !tp.tensor<[b, s, d], f32>)
+// CHECK-NEXT:    %[[Q:.*]] = tp.op "view" (%[[QKV]]#0) reshape flows [@b, @s] : (!tp.tensor<[b, s, d], f32>) -> !tp.tensor<[b, s, h, hd], f32>
+// CHECK-NEXT:    %[[L:.*]] = tp.op "matmul" (%[[Q]], %[[Q]]) flows [@b, @s] : (!tp.tensor<[b, s, h, hd], f32>, !tp.tensor<[b, s, h, hd], f32>) -> !tp.tensor<[b, s, h, h], f32>
+// CHECK-NEXT:    %[[A:.*]] = tp.attention_scale %[[L]] head_dim @hd from inv_sqrt_head_dim : !tp.tensor<[b, s, h, h], f32>
+// CHECK-NEXT:    %{{.*}} = tp.attention_scale %[[L]] head_dim @hd from inv_head_dim scale inv_head_dim : !tp.tensor<[b, s, h, h], f32>
+// CHECK-NEXT:    %{{.*}} = tp.op "masked_fill" (%[[A]], %[[MASK]]) elementwise flows [@h] : (!tp.tensor<[b, s, h, h], f32>, !tp.tensor<[one, one, h, h], f32>) -> !tp.tensor<[b, s, h, h], f32>
+// CHECK-NEXT:    %{{.*}} = tp.op "view_as_complex" (%[[Q]]) opaque flows [@b, @s, @h] : (!tp.tensor<[b, s, h, hd], f32>) -> !tp.tensor<[b, s, h], complex<f32>>
+tp.model @written {
+  tp.dim @b = fixed<2>
+  tp.dim @s = fixed<4>
+  tp.dim @one = fixed<1>
+  tp.dim @h = width<base 2, size 4>
+  tp.dim @hd = fixed<4>
+  tp.dim @d = width<base 8, size 16>
+  tp.dim @d3 = width<base 24, size 48>
+  %x = tp.input "x" : !tp.tensor<[b, s, d3], f32>
+  %mask = tp.op "buffer" () flows [] : () -> !tp.tensor<[one, one, h, h], f32>
+  %qkv:3 = tp.op "split" (%x) flows [@b, @s] : (!tp.tensor<[b, s, d3], f32>) -> (!tp.tensor<[b, s, d], f32>, !tp.tensor<[b, s, d], f32>, !tp.tensor<[b, s, d], f32>)
+  %q = tp.op "view" (%qkv#0) reshape flows [@b, @s] : (!tp.tensor<[b, s, d], f32>) -> !tp.tensor<[b, s, h, hd], f32>
+  %l = tp.op "matmul" (%q, %q) flows [@b, @s] : (!tp.tensor<[b, s, h, hd], f32>, !tp.tensor<[b, s, h, hd], f32>) -> !tp.tensor<[b, s, h, h], f32>
+  %a = tp.attention_scale %l head_dim @hd from inv_sqrt_head_dim : !tp.tensor<[b, s, h, h], f32>
+  %mup = tp.attention_scale %l head_dim @hd from inv_head_dim scale inv_head_dim : !tp.tensor<[b, s, h, h], f32>
+  %m = tp.op "masked_fill" (%a, %mask) elementwise flows [@h] : (!tp.tensor<[b, s, h, h], f32>, !tp.tensor<[one, one, h, h], f32>) -> !tp.tensor<[b, s, h, h], f32>
+  %c = tp.op "view_as_complex" (%q) opaque flows [@b, @s, @h] : (!tp.tensor<[b, s, h, hd], f32>) -> !tp.tensor<[b, s, h], complex<f32>>
+  tp.output %m, %mup, %c : !tp.tensor<[b, s, h, h], f32>, !tp.tensor<[b, s, h, h], f32>, !tp.tensor<[b, s, h], complex<f32>>
+}

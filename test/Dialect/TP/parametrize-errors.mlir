@@ -55,30 +55,32 @@ tp.model @use_by_op_without_interface {
 
 // -----
 
-// tp.add describes a [count, features] table added to the activations, not
-// a vector: a rank-1 addend is no positional table.
-tp.model @vector_added {
+// tp.add describes a [count, features] table added to the activations or a
+// bias over the features: a rank-3 addend is neither.
+tp.model @cube_added {
   tp.dim @b = fixed<2>
+  tp.dim @s = fixed<4>
   tp.dim @d = width<base 8, size 32>
-  %x = tp.input "x" : !tp.tensor<[b, d], f32>
+  %x = tp.input "x" : !tp.tensor<[b, s, d], f32>
   // expected-error @+1 {{'tp.param' op cannot derive the role of parameter 'shift' from its use as operand #1 of 'tp.add'}}
-  %p = tp.param "shift" zeros : !tp.tensor<[d], f32>
+  %p = tp.param "shift" zeros : !tp.tensor<[b, s, d], f32>
   // expected-note @+1 {{used here}}
-  %y = tp.add %x, %p : (!tp.tensor<[b, d], f32>, !tp.tensor<[d], f32>) -> !tp.tensor<[b, d], f32>
-  tp.output %y : !tp.tensor<[b, d], f32>
+  %y = tp.add %x, %p : (!tp.tensor<[b, s, d], f32>, !tp.tensor<[b, s, d], f32>) -> !tp.tensor<[b, s, d], f32>
+  tp.output %y : !tp.tensor<[b, s, d], f32>
 }
 
 // -----
 
-// tp.mul describes only a rank-0 multiplier.
-tp.model @vector_multiplied {
+// tp.mul describes a rank-0 multiplier or a gain over the features, not a
+// matrix multiplied elementwise.
+tp.model @matrix_multiplied {
   tp.dim @b = fixed<2>
   tp.dim @d = width<base 8, size 32>
   %x = tp.input "x" : !tp.tensor<[b, d], f32>
   // expected-error @+1 {{'tp.param' op cannot derive the role of parameter 'gate' from its use as operand #1 of 'tp.mul'}}
-  %p = tp.param "gate" ones : !tp.tensor<[d], f32>
+  %p = tp.param "gate" ones : !tp.tensor<[b, d], f32>
   // expected-note @+1 {{used here}}
-  %y = tp.mul %x, %p : (!tp.tensor<[b, d], f32>, !tp.tensor<[d], f32>) -> !tp.tensor<[b, d], f32>
+  %y = tp.mul %x, %p : (!tp.tensor<[b, d], f32>, !tp.tensor<[b, d], f32>) -> !tp.tensor<[b, d], f32>
   tp.output %y : !tp.tensor<[b, d], f32>
 }
 

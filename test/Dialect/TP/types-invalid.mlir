@@ -7,7 +7,7 @@
 // The element type is an integer or a float type, not index.
 tp.model @m {
   tp.dim @b = fixed<4>
-  // expected-error @+1 {{tp.tensor element type must be an integer or float type, got 'index'}}
+  // expected-error @+1 {{tp.tensor element type must be an integer, float or complex type, got 'index'}}
   %x = tp.input "x" : !tp.tensor<[b], index>
   tp.output
 }
@@ -17,7 +17,7 @@ tp.model @m {
 // The element type is a scalar: tensors do not nest.
 tp.model @m {
   tp.dim @b = fixed<4>
-  // expected-error @+1 {{tp.tensor element type must be an integer or float type, got '!tp.tensor<[], f32>'}}
+  // expected-error @+1 {{tp.tensor element type must be an integer, float or complex type, got '!tp.tensor<[], f32>'}}
   %x = tp.input "x" : !tp.tensor<[b], !tp.tensor<[], f32>>
   tp.output
 }
@@ -27,7 +27,7 @@ tp.model @m {
 // The element type is a scalar, not a builtin tensor or vector.
 tp.model @m {
   tp.dim @b = fixed<4>
-  // expected-error @+1 {{tp.tensor element type must be an integer or float type, got 'vector<4xf32>'}}
+  // expected-error @+1 {{tp.tensor element type must be an integer, float or complex type, got 'vector<4xf32>'}}
   %x = tp.input "x" : !tp.tensor<[b], vector<4xf32>>
   tp.output
 }

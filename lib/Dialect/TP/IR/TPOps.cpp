@@ -22,6 +22,7 @@
 #include "mlir/IR/OpImplementation.h"
 #include "muir/Dialect/TP/IR/ModelIndex.h"
 #include "muir/Dialect/TP/IR/TPAnnotations.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/MathExtras.h"
@@ -68,6 +69,24 @@ static void printInitOrTie(OpAsmPrinter &p, Operation *, InitKindAttr init,
     p << "tied ";
     p.printString(tied.getValue());
   }
+}
+
+/// An optional shape kind of tp.op: `opaque`, `elementwise` or `reshape`.
+static ParseResult parseGenericKind(OpAsmParser &parser,
+                                    GenericKindAttr &kind) {
+  for (GenericKind k :
+       {GenericKind::opaque, GenericKind::elementwise, GenericKind::reshape})
+    if (succeeded(parser.parseOptionalKeyword(stringifyGenericKind(k)))) {
+      kind = GenericKindAttr::get(parser.getContext(), k);
+      return success();
+    }
+  return success();
+}
+
+static void printGenericKind(OpAsmPrinter &p, Operation *,
+                             GenericKindAttr kind) {
+  if (kind)
+    p << ' ' << stringifyGenericKind(kind.getValue());
 }
 
 #define GET_OP_CLASSES
@@ -774,6 +793,130 @@ LogicalResult CrossEntropyOp::verify() {
   return success();
 }
 
+LogicalResult AttentionScaleOp::verify() {
+  if (tensorOf(getLogits()).getRank() < 2)
+    return emitOpError() << "logits must have a query dim and a key dim";
+  return success();
+}
+
+LogicalResult AttentionScaleOp::verifyDimUses(const ModelIndex &index) {
+  const DimInfo *head = index.lookupDim(getHeadDim());
+  if (head && head->kind == DimKind::depth)
+    return emitOpError() << "head dim '" << getHeadDim()
+                         << "' is a depth dim; a head dim is a tensor dim";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// GenericOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GenericOp::verify() {
+  if (getResults().empty())
+    return emitOpError() << "'" << getSource() << "' must have a result";
+  llvm::SmallDenseSet<StringRef> seen;
+  for (Attribute a : getFlows()) {
+    StringRef dim = cast<FlatSymbolRefAttr>(a).getValue();
+    if (!seen.insert(dim).second)
+      return emitOpError() << "'" << getSource() << "' lists dim '" << dim
+                           << "' twice in flows";
+    auto has = [&](Value v) {
+      return llvm::is_contained(tensorOf(v).getDims(),
+                                StringAttr::get(getContext(), dim));
+    };
+    if (!llvm::any_of(getInputs(), has))
+      return emitOpError() << "'" << getSource() << "': dim '" << dim
+                           << "' flows through the op but no operand has it";
+    for (auto [i, result] : llvm::enumerate(getResults()))
+      if (!has(result))
+        return emitOpError() << "'" << getSource() << "': dim '" << dim
+                             << "' flows through the op but result #" << i
+                             << " does not have it";
+  }
+  switch (getShapeKind()) {
+  case GenericKind::opaque:
+    return success();
+  case GenericKind::elementwise:
+    if (getInputs().empty())
+      return emitOpError() << "'" << getSource()
+                           << "' is elementwise but has no operand";
+    for (auto [i, result] : llvm::enumerate(getResults()))
+      if (tensorOf(result).getDims() != tensorOf(getResult(0)).getDims())
+        return emitOpError()
+               << "'" << getSource() << "' is elementwise but result #" << i
+               << " has dims " << formatDims(tensorOf(result).getDims())
+               << " and result #0 "
+               << formatDims(tensorOf(getResult(0)).getDims());
+    return success();
+  case GenericKind::reshape:
+    if (getInputs().size() != 1 || getResults().size() != 1)
+      return emitOpError() << "'" << getSource() << "' is a reshape but has "
+                           << getInputs().size() << " operands and "
+                           << getResults().size()
+                           << " results; a reshape has one of each";
+    return success();
+  }
+  return success();
+}
+
+/// The number of elements of `type` in the base model (`base`) or the
+/// target, or nullopt when a dim is unknown or the count overflows.
+static std::optional<int64_t> countElements(const ModelIndex &index,
+                                            NamedTensorType type, bool base) {
+  int64_t count = 1;
+  for (StringAttr name : type.getDims()) {
+    const DimInfo *dim = index.lookupDim(name.getValue());
+    if (!dim)
+      return std::nullopt;
+    if (llvm::MulOverflow(count, base ? dim->base : dim->target, count))
+      return std::nullopt;
+  }
+  return count;
+}
+
+/// True when the dim `name` has size 1 in both models.
+static bool isUnitDim(const ModelIndex &index, StringRef name) {
+  const DimInfo *dim = index.lookupDim(name);
+  return dim && dim->base == 1 && dim->target == 1;
+}
+
+LogicalResult GenericOp::verifyDimUses(const ModelIndex &index) {
+  // Flowing dims are dims of the types, which the model checked.
+  if (getShapeKind() == GenericKind::elementwise) {
+    ArrayRef<StringAttr> out = tensorOf(getResult(0)).getDims();
+    for (auto [i, input] : llvm::enumerate(getInputs())) {
+      ArrayRef<StringAttr> in = tensorOf(input).getDims();
+      bool fits = in.size() <= out.size();
+      for (size_t k = 0; fits && k < in.size(); ++k) {
+        StringAttr a = in[in.size() - 1 - k], b = out[out.size() - 1 - k];
+        fits = a == b || isUnitDim(index, a.getValue());
+      }
+      if (!fits)
+        return emitOpError()
+               << "'" << getSource() << "' is elementwise but operand #" << i
+               << " " << formatDims(in) << " does not broadcast to the result "
+               << formatDims(out)
+               << " (trailing dims must match or have size 1)";
+    }
+    return success();
+  }
+  if (getShapeKind() == GenericKind::reshape) {
+    NamedTensorType in = tensorOf(getInputs()[0]), out = tensorOf(getResult(0));
+    for (bool base : {true, false}) {
+      std::optional<int64_t> a = countElements(index, in, base),
+                             b = countElements(index, out, base);
+      if (a && b && *a != *b)
+        return emitOpError()
+               << "'" << getSource() << "' is a reshape but its "
+               << "operand " << formatDims(in.getDims()) << " has " << *a
+               << " elements and its result " << formatDims(out.getDims())
+               << " " << *b << " in the " << (base ? "base" : "target")
+               << " model";
+    }
+  }
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // ParamUseOpInterface
 //===----------------------------------------------------------------------===//
@@ -807,19 +950,36 @@ std::optional<ParamUse> EmbeddingOp::getParamUse(OpOperand &operand) {
   return ParamUse::matrix(table[0], table[1], getIndices());
 }
 
+/// True when `v` has exactly one dim and it is the last dim of `other`.
+static bool isFeatureVector(Value v, Value other) {
+  ArrayRef<StringAttr> dims = tensorOf(v).getDims();
+  NamedTensorType o = tensorOf(other);
+  return dims.size() == 1 && o.getRank() >= 1 && dims[0] == o.getDims().back();
+}
+
 std::optional<ParamUse> AddOp::getParamUse(OpOperand &operand) {
   // A learned positional table [count, features] added to the stream acts
-  // like an embedding of the positions.
+  // like an embedding of the positions; a vector over the features is a
+  // bias (a linear written as x @ W + b).
+  Value other = otherOperand(*this, operand);
   ArrayRef<StringAttr> dims = tensorOf(operand.get()).getDims();
-  if (dims.size() != 2)
-    return std::nullopt;
-  return ParamUse::matrix(dims[0], dims[1], otherOperand(*this, operand));
+  if (dims.size() == 2)
+    return ParamUse::matrix(dims[0], dims[1], other);
+  if (isFeatureVector(operand.get(), other))
+    return ParamUse::bias(dims[0], other);
+  return std::nullopt;
 }
 
 std::optional<ParamUse> MulOp::getParamUse(OpOperand &operand) {
-  if (tensorOf(operand.get()).getRank() != 0)
-    return std::nullopt;
-  return ParamUse::scalar(otherOperand(*this, operand));
+  // A scalar multiplier, or a gain over the features: the gain of a norm
+  // written op by op (Llama's RMSNorm: weight * x / rms(x)).
+  Value other = otherOperand(*this, operand);
+  if (tensorOf(operand.get()).getRank() == 0)
+    return ParamUse::scalar(other);
+  if (isFeatureVector(operand.get(), other))
+    return ParamUse::norm(tensorOf(operand.get()).getDims()[0],
+                          /*perHead=*/false, other);
+  return std::nullopt;
 }
 
 /// A norm's gain or bias `operand` over the last dim of `input`, or over the

@@ -58,9 +58,9 @@ void NamedTensorType::print(AsmPrinter &printer) const {
 LogicalResult
 NamedTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
                         ArrayRef<StringAttr> dims, Type elementType) {
-  if (!isa<IntegerType, FloatType>(elementType))
-    return emitError() << "tp.tensor element type must be an integer or float "
-                          "type, got "
+  if (!isa<IntegerType, FloatType, ComplexType>(elementType))
+    return emitError() << "tp.tensor element type must be an integer, float "
+                          "or complex type, got "
                        << elementType;
   return success();
 }

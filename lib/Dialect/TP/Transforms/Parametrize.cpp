@@ -192,7 +192,7 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
           b.getDictionaryAttr(b.getNamedAttr(
               "multiplier", toAttr(context, forward.residual, false))));
     });
-    model.walk([&](AttentionOp attention) {
+    model.walk([&](LogitScaleOpInterface attention) {
       if (!attention.getScale())
         attention.setScaleAttr(AttentionScaleAttr::get(
             context, forward.inverseHeadDim

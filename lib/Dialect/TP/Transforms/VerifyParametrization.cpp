@@ -92,7 +92,7 @@ private:
   FailureOr<Annotation> readAnnotation(const ModelIndex &index, ParamOp param,
                                        Optimizer optimizer);
 
-  void checkAttention(const ModelIndex &index, AttentionOp attention,
+  void checkAttention(const ModelIndex &index, LogitScaleOpInterface attention,
                       Scheme scheme);
   void checkReadout(Annotation readout, Annotation storage,
                     Optimizer optimizer);
@@ -166,9 +166,8 @@ FailureOr<Annotation> TPVerifyParametrizationPass::readAnnotation(
   return a;
 }
 
-void TPVerifyParametrizationPass::checkAttention(const ModelIndex &index,
-                                                 AttentionOp attention,
-                                                 Scheme scheme) {
+void TPVerifyParametrizationPass::checkAttention(
+    const ModelIndex &index, LogitScaleOpInterface attention, Scheme scheme) {
   std::optional<AttentionScale> scale = attention.getScale();
   // Without a scale the parametrisation decides; tp-parametrize sets it.
   if (!isMupFamily(scheme) || scale != AttentionScale::inv_sqrt_head_dim)
@@ -413,7 +412,7 @@ void TPVerifyParametrizationPass::runOnOperation() {
     return signalPassFailure();
 
   model.walk([&](Operation *op) {
-    if (auto attention = dyn_cast<AttentionOp>(op)) {
+    if (auto attention = dyn_cast<LogitScaleOpInterface>(op)) {
       checkAttention(index, attention, p->scheme);
       return;
     }

@@ -54,14 +54,14 @@ static FailureOr<std::vector<AttentionInfo>>
 collectAttentions(ModelOp model, const ModelIndex &index) {
   std::vector<AttentionInfo> attentions;
   llvm::StringMap<int64_t> perScope;
-  WalkResult walk = model.walk([&](AttentionOp op) -> WalkResult {
+  WalkResult walk = model.walk([&](LogitScaleOpInterface op) -> WalkResult {
     AttentionInfo info;
     info.op = op;
     auto repeat = op->getParentOfType<RepeatOp>();
     std::string scope = repeat ? (repeat.getDepth() + ".").str() : "";
     info.name = scope + "attention" + std::to_string(perScope[scope]++);
     info.headDim = op.getHeadDim().str();
-    FailureOr<int64_t> size = sizeOf(index, op, info.headDim);
+    FailureOr<int64_t> size = sizeOf(index, op.getOperation(), info.headDim);
     if (failed(size))
       return WalkResult::interrupt();
     info.headDimSize = *size;

@@ -49,6 +49,19 @@ def TP_AttentionScaleAttr : EnumAttr<TP_Dialect, TP_AttentionScale, "attention_s
   let summary = "Attention logit scale: 1/sqrt(d_head) (SP) or 1/d_head (muP)";
 }
 
+def TP_GenericKind : I32EnumAttr<"GenericKind",
+    "what a generic tp.op promises about the shapes of its operands and results", [
+    I32EnumAttrCase<"opaque", 0>,
+    I32EnumAttrCase<"elementwise", 1>,
+    I32EnumAttrCase<"reshape", 2>,
+  ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::tp";
+}
+def TP_GenericKindAttr : EnumAttr<TP_Dialect, TP_GenericKind, "generic_kind"> {
+  let summary = "Shape contract of a generic op: opaque, elementwise or reshape";
+}
+
 def TP_Role : I32EnumAttr<"Role", "what kind of weight a parameter is", [
     I32EnumAttrCase<"embedding", 0>,
     I32EnumAttrCase<"hidden", 1>,

@@ -9,6 +9,7 @@
 #define MUIR_DIALECT_TP_IR_TPINTERFACES_H
 
 #include "mlir/IR/OpDefinition.h"
+#include "muir/Dialect/TP/IR/TPAttrs.h"
 #include <optional>
 
 namespace mlir::tp {

@@ -63,4 +63,25 @@ def TP_DimUserOpInterface : OpInterface<"DimUserOpInterface"> {
   ];
 }
 
+def TP_LogitScaleOpInterface : OpInterface<"LogitScaleOpInterface"> {
+  let cppNamespace = "::mlir::tp";
+  let description = [{
+    An op that scales attention logits by a power of the head dim: a whole
+    `tp.attention`, or a `tp.attention_scale` where a program written op by
+    op (an imported PyTorch model) multiplies q.k^T by a constant. Its
+    `scale` is 1/sqrt(d_head) or 1/d_head; when absent the parametrisation
+    decides (tp-parametrize sets 1/d_head under muP-family schemes). The
+    forward table, the report and the package list every such op as one
+    attention, named in program order.
+  }];
+  let methods = [
+    InterfaceMethod<"The head dim whose size sets the scale.",
+      "::llvm::StringRef", "getHeadDim">,
+    InterfaceMethod<"The scale, or std::nullopt when the scheme decides.",
+      "std::optional<::mlir::tp::AttentionScale>", "getScale">,
+    InterfaceMethod<"Fixes the scale (tp-parametrize).",
+      "void", "setScaleAttr", (ins "::mlir::tp::AttentionScaleAttr":$scale)>,
+  ];
+}
+
 #endif // MUIR_DIALECT_TP_IR_TPINTERFACES_TD

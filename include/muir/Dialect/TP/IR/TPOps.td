@@ -376,7 +376,8 @@ def TP_RoPEOp : TP_NamedResultOp<"rope", "rope", [Pure,
 }
 
 def TP_AttentionOp : TP_NamedResultOp<"attention", "attention", [Pure,
-    DeclareOpInterfaceMethods<TP_DimUserOpInterface>]> {
+    DeclareOpInterfaceMethods<TP_DimUserOpInterface>,
+    TP_LogitScaleOpInterface]> {
   let summary = "Multi-head scaled dot-product attention";
   let description = [{
     Splits the last dims of `q`, `k`, `v` into heads of `@head_dim` features
@@ -421,6 +422,88 @@ def TP_CrossEntropyOp : TP_NamedResultOp<"cross_entropy", "loss", [Pure]> {
     $logits `,` $targets attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+}
+
+def TP_AttentionScaleOp : TP_NamedResultOp<"attention_scale", "logits", [Pure,
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<TP_DimUserOpInterface>,
+    TP_LogitScaleOpInterface]> {
+  let summary = "The logit scale of an attention written op by op";
+  let description = [{
+    Multiplies attention logits (q.k^T over heads of `@head_dim` features)
+    by the scale the parametrisation chooses. A program that spells
+    attention out op by op (an imported PyTorch model: `q @ k.transpose(-2,
+    -1) * (1 / sqrt(d))`, a mask, a softmax) has this op where it multiplies
+    the logits by a constant. `from` records which scale the source program
+    applies there, recognised from its value: 1/sqrt(d_head) (standard) or
+    1/d_head (muP). `scale`, like tp.attention's, is the scale to apply; when
+    absent the parametrisation decides, and a trainer replaces the source's
+    constant by it.
+
+    ```mlir
+    %s = tp.attention_scale %logits head_dim @d_head from inv_sqrt_head_dim
+        : !tp.tensor<[batch, n_head, seq, seq], f32>
+    ```
+  }];
+  let arguments = (ins TP_AnyTensor:$logits, FlatSymbolRefAttr:$head_dim,
+                       TP_AttentionScaleAttr:$source_scale,
+                       OptionalAttr<TP_AttentionScaleAttr>:$scale);
+  let results = (outs TP_AnyTensor:$result);
+  let assemblyFormat = [{
+    $logits `head_dim` $head_dim `from` `` $source_scale
+    (`scale` `` $scale^)? attr-dict `:` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+def TP_GenericOp : TP_Op<"op", [
+    DeclareOpInterfaceMethods<TP_DimUserOpInterface>]> {
+  let summary = "Any other op of a source program, by its source name";
+  let description = [{
+    An op of an imported program that bears on no role and no multiplier (a
+    view, a transpose, a split, a mask, a softmax, an activation, the loss)
+    passes through as this one op, which names what it was in the source
+    (`source`, e.g. the PyTorch function `masked_fill`) and lists the dims
+    that flow through it: `flows` are dims every result has and some operand
+    has. Its shapes are checked against `kind`:
+
+    - `opaque` (the default): only `flows`;
+    - `elementwise`: every operand broadcasts to every result (trailing dims
+      aligned; an operand dim is the result's dim or has size 1 in both
+      models), and the results have one shape;
+    - `reshape`: one operand and one result with the same number of
+      elements in the base and in the target model (a view, a transpose,
+      a contiguous copy).
+
+    A parameter used by a generic op has no role (the op says nothing about
+    the use), which role derivation reports as an error.
+
+    ```mlir
+    %qkv:3 = tp.op "split" (%x) flows [@batch, @seq]
+        : (!tp.tensor<[batch, seq, d_qkv], f32>)
+        -> (!tp.tensor<[batch, seq, d], f32>, !tp.tensor<[batch, seq, d], f32>,
+            !tp.tensor<[batch, seq, d], f32>)
+    %m = tp.op "masked_fill" (%a, %mask) elementwise flows [@batch, @seq]
+        : (!tp.tensor<[batch, seq], f32>, !tp.tensor<[batch, seq], i1>)
+        -> !tp.tensor<[batch, seq], f32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$source, Variadic<TP_AnyTensor>:$inputs,
+                       OptionalAttr<TP_GenericKindAttr>:$kind,
+                       FlatSymbolRefArrayAttr:$flows);
+  let results = (outs Variadic<TP_AnyTensor>:$results);
+  let assemblyFormat = [{
+    $source ` ` `(` $inputs `)` `` custom<GenericKind>($kind) `flows` $flows
+    attr-dict `:`
+    functional-type($inputs, $results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The shape contract (`opaque` when no kind is written).
+    GenericKind getShapeKind() {
+      return getKind().value_or(GenericKind::opaque);
+    }
+  }];
 }
 
 #endif // MUIR_DIALECT_TP_IR_TPOPS_TD

@@ -23,7 +23,7 @@ def TP_TensorType : TP_Type<"NamedTensor", "tensor"> {
     A value-semantic tensor whose dimensions are referred to by the names of
     `tp.dim` declarations in the enclosing `tp.model`; sizes come from those
     declarations, so one program describes the base model and the target
-    model at once. The element type is any integer or float type.
+    model at once. The element type is any integer, float or complex type.
 
     ```mlir
     !tp.tensor<[batch, seq, d_model], f32>   // activations

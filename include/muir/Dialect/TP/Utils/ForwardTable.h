@@ -7,7 +7,8 @@
 //
 // The multipliers a trainer applies in the forward pass besides each
 // parameter's own (`tp.values` multiplier of a tp.param): the branch
-// multiplier of every tp.residual and the logit scale of every tp.attention.
+// multiplier of every tp.residual and the logit scale of every attention
+// (LogitScaleOpInterface: tp.attention and tp.attention_scale).
 // One table, named structurally, so the per-module multipliers file, the
 // report, the manifest, the header and the C table name them alike.
 //
@@ -37,9 +38,10 @@ struct ResidualInfo {
   int64_t copies = 1;
 };
 
-/// One tp.attention: `softmax(scale * q.k)` over each head.
+/// One attention (a tp.attention, or the tp.attention_scale of one written
+/// op by op): `softmax(scale * q.k)` over each head.
 struct AttentionInfo {
-  AttentionOp op;
+  LogitScaleOpInterface op;
   /// `<depth>.attention<k>` inside blocks, `attention<k>` at model level.
   std::string name;
   std::string headDim;

@@ -254,13 +254,8 @@ llvm::Expected<JSONDocument> JSONDocument::parse(StringRef text, StringRef file,
   return JSONDocument(text, file, std::move(*value));
 }
 
-/// Inputs larger than this are rejected before they are parsed: a card is a
-/// few hundred bytes, a multipliers file a few kilobytes, and a device or
-/// pipe that never ends must not be read into memory.
-static constexpr size_t kMaxJSONBytes = 16 << 20;
-
-llvm::Expected<JSONDocument> JSONDocument::read(StringRef file,
-                                                StringRef what) {
+llvm::Expected<JSONDocument> JSONDocument::read(StringRef file, StringRef what,
+                                                size_t maxBytes) {
   auto fail = [&](const llvm::Twine &reason) {
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
@@ -291,8 +286,8 @@ llvm::Expected<JSONDocument> JSONDocument::read(StringRef file,
     bytes.truncate(used + *got);
     if (*got == 0)
       break;
-    if (bytes.size() > kMaxJSONBytes)
-      return fail(llvm::formatv("larger than {0} MiB", kMaxJSONBytes >> 20));
+    if (bytes.size() > maxBytes)
+      return fail(llvm::formatv("larger than {0} MiB", maxBytes >> 20));
   }
   return parse(StringRef(bytes.data(), bytes.size()), file);
 }

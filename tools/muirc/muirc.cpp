@@ -10,6 +10,8 @@
 //   muirc summary model.mlir [--print-ir]   verify, print the parameter table
 //   muirc import --card target.json [--base-card base.json] [-o out.mlir]
 //                                           a model card as verified tp IR
+//   muirc import --torch graph.json [--binding binding.json] [-o out.mlir]
+//                                           a traced PyTorch model (muir.torch)
 //
 //   muirc report ...                        parametrisation report (Jobs.cpp)
 //   muirc package ... -o DIR                kernel package (Jobs.cpp)
@@ -25,9 +27,11 @@
 #include "muir/Dialect/TP/IR/TPOps.h"
 #include "muir/Dialect/TP/Utils/ParamTable.h"
 #include "muir/Import/ModelCard.h"
+#include "muir/Import/TorchGraph.h"
 #include "muir/InitAll.h"
 #include "muir/Support/InputGuard.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -52,9 +56,10 @@ static cl::opt<bool>
 
 static cl::SubCommand
     importCmd("import", "Build a standard model (mlp, gpt, llama) from a JSON "
-                        "model card and print its verified tp IR");
+                        "model card, or import a PyTorch model traced by "
+                        "muir.torch, and print its verified tp IR");
 static cl::opt<std::string> importCard(
-    "card", cl::Required,
+    "card",
     cl::desc("JSON model card of the target model (mlp, gpt or llama; "
              "examples/cards/; - reads stdin)"),
     cl::value_desc("target.json"), cl::sub(importCmd), cl::cat(importCat));
@@ -63,6 +68,16 @@ static cl::opt<std::string> importBaseCard(
     cl::desc("JSON model card of the base model (default: the target "
              "itself)"),
     cl::value_desc("base.json"), cl::sub(importCmd), cl::cat(importCat));
+static cl::opt<std::string> importTorch(
+    "torch",
+    cl::desc("a PyTorch model traced at the target and the base size by "
+             "muir.torch (instead of --card)"),
+    cl::value_desc("graph.json"), cl::sub(importCmd), cl::cat(importCat));
+static cl::opt<std::string> importBinding(
+    "binding",
+    cl::desc("with --torch: also write how the model's parameters and calls "
+             "map to the imported program (read by muir.torch)"),
+    cl::value_desc("binding.json"), cl::sub(importCmd), cl::cat(importCat));
 static cl::opt<std::string>
     importOutput("o", cl::init("-"), cl::desc("output file (default: stdout)"),
                  cl::value_desc("out.mlir"), cl::sub(importCmd),
@@ -91,25 +106,62 @@ static int runSummary(MLIRContext &context) {
   return ok ? 0 : 1;
 }
 
+/// Prints every error of `error`, one line each (the card reader reports
+/// all its problems at once).
+static int reportErrors(llvm::Error error) {
+  llvm::handleAllErrors(std::move(error), [](const llvm::ErrorInfoBase &e) {
+    llvm::errs() << "muirc: " << e.message() << "\n";
+  });
+  return 1;
+}
+
 static int runImport(MLIRContext &context) {
-  llvm::Expected<OwningOpRef<ModuleOp>> module =
-      muir::importModelCard(importCard, importBaseCard, context);
-  if (!module) {
-    // One line per problem; the card reader reports them all at once.
-    llvm::handleAllErrors(module.takeError(), [](const llvm::ErrorInfoBase &e) {
-      llvm::errs() << "muirc: " << e.message() << "\n";
-    });
+  if (importCard.empty() == importTorch.empty()) {
+    llvm::errs() << "muirc: import needs a model: --card target.json "
+                    "[--base-card base.json] or --torch graph.json\n";
     return 1;
+  }
+  if (!importTorch.empty() && !importBaseCard.empty()) {
+    llvm::errs() << "muirc: --base-card goes with --card; a torch graph "
+                    "holds the base model's trace itself\n";
+    return 1;
+  }
+  if (!importBinding.empty() && importTorch.empty()) {
+    llvm::errs() << "muirc: --binding goes with --torch\n";
+    return 1;
+  }
+  OwningOpRef<ModuleOp> module;
+  llvm::json::Value binding = nullptr;
+  if (!importTorch.empty()) {
+    llvm::Expected<muir::TorchImport> imported =
+        muir::importTorchGraph(importTorch, context);
+    if (!imported)
+      return reportErrors(imported.takeError());
+    module = std::move(imported->module);
+    binding = std::move(imported->binding);
+  } else {
+    llvm::Expected<OwningOpRef<ModuleOp>> carded =
+        muir::importModelCard(importCard, importBaseCard, context);
+    if (!carded)
+      return reportErrors(carded.takeError());
+    module = std::move(*carded);
   }
   std::string error;
   std::unique_ptr<llvm::ToolOutputFile> output =
       openOutputFile(importOutput, &error);
-  if (!output) {
+  std::unique_ptr<llvm::ToolOutputFile> bindingOutput;
+  if (output && !importBinding.empty())
+    bindingOutput = openOutputFile(importBinding, &error);
+  if (!output || (!importBinding.empty() && !bindingOutput)) {
     llvm::errs() << "muirc: " << error << "\n";
     return 1;
   }
-  (*module)->print(output->os());
+  module->print(output->os());
   output->os() << "\n";
+  if (bindingOutput) {
+    bindingOutput->os() << llvm::formatv("{0:2}", binding) << "\n";
+    bindingOutput->keep();
+  }
   output->keep();
   return 0;
 }
@@ -132,6 +184,8 @@ int main(int argc, char **argv) {
       "      verify a tp program and print the parameters of each model\n"
       "  muirc import --card target.json [--base-card base.json] [-o out]\n"
       "      build a standard model from a JSON model card\n"
+      "  muirc import --torch graph.json [--binding binding.json] [-o out]\n"
+      "      import a PyTorch model traced by muir.torch\n"
       "  muirc report (--card t.json [--base-card b.json] | model.mlir)\n"
       "        [--scheme S --optimizer O --alpha A --lr ... --format F]\n"
       "      parametrize, instantiate and print every weight's scaling\n"

@@ -35,6 +35,15 @@ namespace muir {
 /// card is one level deep and a multipliers file three.
 constexpr unsigned kMaxJSONNesting = 32;
 
+/// Inputs larger than this are rejected before they are parsed: a card is a
+/// few hundred bytes, a multipliers file a few kilobytes, and a device or
+/// pipe that never ends must not be read into memory.
+constexpr size_t kMaxJSONBytes = 16 << 20;
+
+/// A traced PyTorch model (muirc import --torch) lists every call of every
+/// block: a few hundred bytes per call, some 50 calls per block.
+constexpr size_t kMaxTorchGraphBytes = size_t(512) << 20;
+
 /// One step of a path into a JSON document: an object key or an array index.
 struct JSONPathStep {
   JSONPathStep(llvm::StringRef key) : key(key.str()) {}
@@ -83,9 +92,11 @@ public:
         unsigned maxNesting = kMaxJSONNesting);
 
   /// Reads `file` (`-` is standard input) and parses it; an unreadable file
-  /// is an error `file: cannot read <what>: <reason>`.
+  /// or one larger than `maxBytes` is an error `file: cannot read <what>:
+  /// <reason>`.
   static llvm::Expected<JSONDocument> read(llvm::StringRef file,
-                                           llvm::StringRef what);
+                                           llvm::StringRef what,
+                                           size_t maxBytes = kMaxJSONBytes);
 
   const llvm::json::Value &root() const { return value; }
   llvm::StringRef file() const { return fileName; }

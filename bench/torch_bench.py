@@ -41,7 +41,7 @@ def gpt(width, layers):
                          n_head=width // 64, n_embd=width))
 
 
-model, base = gpt(args.width, args.layers), gpt(256, 2)
+model, base = gpt(args.width, args.layers), gpt(max(128, args.width // 4), 2)
 idx = torch.randint(0, 50304, (1, 64))
 tmp = tempfile.mkdtemp(prefix="muir-torch-bench-")
 t0 = time.perf_counter()

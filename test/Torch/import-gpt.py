@@ -21,7 +21,6 @@
 # CHECK-NEXT: forward: bound model = hand-written reference
 
 import json
-import math
 import os
 import re
 import subprocess

@@ -17,6 +17,7 @@
 # CHECK-NEXT: views of the flat buffers
 # CHECK-NEXT: forward multipliers: readout 0.25, residual 0.333333
 # CHECK-NEXT: 50 steps: torch.optim.AdamW reference agrees
+# CHECK-NEXT: second run on the binding = first run
 
 import os
 import sys
@@ -140,3 +141,19 @@ for n, p in model.named_parameters():
                                rtol=1e-4, atol=2e-6, err_msg=n)
 assert losses[-1] < losses[0], losses
 print("%d steps: torch.optim.AdamW reference agrees" % STEPS)
+
+# A second run on the same binding (as a sweep does): init_ and a new
+# Optimizer start over from the same state, bit for bit.
+mt.init_(model, seed=3)
+opt = mt.Optimizer(model)
+sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup)
+again = []
+for xb, yb in BATCHES:
+    opt.zero_grad()
+    loss = model(xb, yb)
+    loss.backward()
+    opt.step()
+    sched.step()
+    again.append(loss.item())
+assert again == losses, (again[:3], losses[:3])
+print("second run on the binding = first run")

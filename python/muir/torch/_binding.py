@@ -316,7 +316,8 @@ def init_(model, seed=0):
 class Optimizer(torch.optim.Optimizer):
     """The package's fused optimizer step with torch's API.
 
-    One param group holds every bound parameter; its ``lr`` (1.0 by
+    A new Optimizer zeroes the package's optimizer state (AdamW's m and
+    v). One param group holds every bound parameter; its ``lr`` (1.0 by
     default) multiplies every learning rate compiled into the package, so a
     ``torch.optim.lr_scheduler`` over this optimizer scales the schedule.
     ``state_dict`` holds the step count, the optimizer's state buffers and
@@ -330,6 +331,10 @@ class Optimizer(torch.optim.Optimizer):
                             "number, not %r" % (lr,))
         super().__init__(binding.params, dict(lr=float(lr)))
         self.binding = binding
+        # A new optimizer starts from zero state (a sweep re-inits the model
+        # with init_ and makes a new Optimizer per run).
+        for state in binding.flat[2:]:
+            state.fill(0.0)
         self.t = 0
 
     def zero_grad(self, set_to_none=False):

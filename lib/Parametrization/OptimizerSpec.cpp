@@ -253,7 +253,10 @@ llvm::Expected<OptimizerSpec> mlir::tp::parseOptimizerSpec(StringRef text) {
     value = value.trim();
     if (!seen.insert(key).second)
       return specError("'" + text + "': option '" + key + "' is given twice");
-    if (key == kRecipe && isLionFamily(*optimizer) && !item.contains('=')) {
+    if (key == kRecipe && isLionFamily(*optimizer)) {
+      if (item.contains('='))
+        return specError("'" + text + "': option 'recipe' takes no value (" +
+                         name.trim() + ":recipe)");
       s.nesterov = true;
       s.inverseBiasCorrection = true;
       continue;

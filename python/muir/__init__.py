@@ -47,7 +47,8 @@ from . import _ffi
 
 __all__ = ["Error", "ArgumentError", "NotFoundError", "Status", "ParamInfo",
            "ResidualInfo", "AttentionInfo",
-           "Package", "State", "StepReport", "aligned_zeros", "runtime_api_version",
+           "Package", "State", "StepReport", "Telemetry", "aligned_zeros",
+           "runtime_api_version",
            "package_abi_version"]
 
 
@@ -268,6 +269,21 @@ class StepReport:
     grad_norm: float
     grad_scale: float
     skipped: bool
+    #: With ``step(telemetry=True)``: parameter name -> one Telemetry per
+    #: copy (a tuple of one for a parameter that is not repeated); NaN
+    #: entries when the step was skipped. None otherwise.
+    telemetry: dict = None
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """The step telemetry of one tensor copy (float64, from the step
+    kernel): ||w|| before and after the step, ||w' - w|| and the angle
+    between w and w' in radians (docs/Optimizers.md)."""
+    param_norm: float
+    param_norm_after: float
+    update_norm: float
+    angle: float
 
 
 def aligned_zeros(elements, alignment=64):
@@ -394,6 +410,10 @@ class Package:
                 for r in range(count)]
         #: Partial sums of the reduction phase (package_abi.h).
         self.num_slots = info.num_slots
+        # The telemetry's entries: (name, copies) in kernel table order.
+        self._telemetry_layout = [
+            (names[info.kernel_params[k].param], info.kernel_params[k].copies)
+            for k in range(info.num_kernel_params)]
         # The manifest the runtime checked against the table at open, not a
         # fresh read of the path (which may hold a newer package by now).
         text = ctypes.c_void_p()
@@ -714,7 +734,7 @@ class State:
             _integer(end, "init_range: end", _INT64)))
 
     def step(self, t, lr_factor=1.0, grad_norm=False, max_grad_norm=None,
-             skip_nonfinite=False):
+             skip_nonfinite=False, telemetry=False):
         """One optimizer step; `t` counts from 1, `lr_factor` (a finite,
         non-negative number that float32 holds) scales every learning rate
         (the schedule). With ``grad_norm=True`` it returns the global L2 norm
@@ -726,7 +746,12 @@ class State:
         kernel reads it (torch.nn.utils.clip_grad_norm_); with
         ``skip_nonfinite=True`` a step whose gradients hold a NaN or an
         infinity changes nothing. With either guard it returns a
-        StepReport(grad_norm, grad_scale, skipped)."""
+        StepReport(grad_norm, grad_scale, skipped).
+
+        With ``telemetry=True`` (CPU states) the step kernel's telemetry
+        variant also measures every tensor copy's update, and the
+        StepReport's `telemetry` maps each parameter name to a tuple of
+        Telemetry, one per copy (muir_state_step_telemetry)."""
         t = _integer(t, "step: t", (1, _INT64[1]))
         if isinstance(lr_factor, (bool, np.bool_)) or not isinstance(
                 lr_factor, numbers.Real):
@@ -739,7 +764,7 @@ class State:
         if factor != 0.0 and np.float32(factor) == 0.0:
             raise ArgumentError("step: lr_factor %r underflows float32 to 0"
                                 % (lr_factor,))
-        if max_grad_norm is not None or skip_nonfinite:
+        if max_grad_norm is not None or skip_nonfinite or telemetry:
             limit = 0.0
             if max_grad_norm is not None:
                 limit = _real(max_grad_norm, "step: max_grad_norm")
@@ -749,11 +774,28 @@ class State:
                                         % (max_grad_norm,))
             guards = _ffi.StepGuards(limit, 1 if skip_nonfinite else 0)
             report = _ffi.StepReport()
-            _check(self._lib.muir_state_step_guarded(
+            if not telemetry:
+                _check(self._lib.muir_state_step_guarded(
+                    self._handle, t, factor, ctypes.byref(guards),
+                    ctypes.byref(report)))
+                return StepReport(report.grad_norm, report.grad_scale,
+                                  bool(report.skipped))
+            layout = self.package._telemetry_layout
+            entries = (_ffi.StepTelemetry * max(
+                1, sum(copies for _, copies in layout)))()
+            _check(self._lib.muir_state_step_telemetry(
                 self._handle, t, factor, ctypes.byref(guards),
-                ctypes.byref(report)))
+                ctypes.byref(report), entries,
+                sum(copies for _, copies in layout)))
+            by_name, i = {}, 0
+            for name, copies in layout:
+                by_name[name] = tuple(
+                    Telemetry(e.param_norm, e.param_norm_after,
+                              e.update_norm, e.angle)
+                    for e in entries[i:i + copies])
+                i += copies
             return StepReport(report.grad_norm, report.grad_scale,
-                              bool(report.skipped))
+                              bool(report.skipped), by_name)
         if not grad_norm:
             _check(self._lib.muir_state_step(self._handle, t, factor))
             return None

@@ -98,6 +98,13 @@ class StepReport(ctypes.Structure):
                 ("skipped", ctypes.c_int32)]
 
 
+class StepTelemetry(ctypes.Structure):
+    """muir_step_telemetry_t."""
+    _fields_ = [("param_norm", ctypes.c_double),
+                ("param_norm_after", ctypes.c_double),
+                ("update_norm", ctypes.c_double), ("angle", ctypes.c_double)]
+
+
 class LaunchConfig(ctypes.Structure):
     """muir_launch_config_t."""
     _fields_ = [("grid_x", ctypes.c_uint32), ("block_x", ctypes.c_uint32)]
@@ -157,6 +164,10 @@ _PROTOTYPES = {
     "muir_state_step_guarded": (_status, [
         _handle, ctypes.c_int64, ctypes.c_float,
         ctypes.POINTER(StepGuards), ctypes.POINTER(StepReport)]),
+    "muir_state_step_telemetry": (_status, [
+        _handle, ctypes.c_int64, ctypes.c_float,
+        ctypes.POINTER(StepGuards), ctypes.POINTER(StepReport),
+        ctypes.POINTER(StepTelemetry), ctypes.c_int64]),
     "muir_state_set_optimizer_multipliers": (_status, [_handle, ctypes.c_int64,
                                              ctypes.c_double,
                                              ctypes.c_double]),

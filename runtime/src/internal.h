@@ -23,6 +23,9 @@ typedef void (*muir_step_rows_fn_t)(float *, const float *, float *const *,
                                     int64_t, float, float,
                                     const muir_tensor_row_t *);
 typedef void (*muir_reduce_fn_t)(const float *, double *);
+typedef void (*muir_step_telemetry_fn_t)(float *, const float *, float *const *,
+                                         int64_t, float, float,
+                                         const muir_tensor_row_t *, double *);
 
 /** Most optimizer state buffers a package may declare. */
 #define MUIR_MAX_STATES 8
@@ -43,6 +46,9 @@ struct muir_package {
   muir_step_fn_t step;
   muir_step_rows_fn_t stepRows;
   muir_reduce_fn_t reduce;
+  /* NULL in a library without it (the test fixture): telemetry is then an
+   * error. */
+  muir_step_telemetry_fn_t stepTelemetry;
 };
 
 /** A state's CUDA resources (cuda.c); opaque to the rest. */
@@ -60,7 +66,8 @@ struct muir_state {
   muir_tensor_row_t *rows;
   /* Per parameter: the lr and weight-decay multipliers (2 doubles). */
   double *multipliers;
-  /* The reduction phase's partial sums (num_slots, at least one). */
+  /* The reduction phase's partial sums (num_slots, at least one), and the
+   * telemetry's four per slot (4 num_slots). */
   double *partials;
   muir_cuda_state_t *cuda; /* NULL on the CPU */
 };

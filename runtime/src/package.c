@@ -583,6 +583,9 @@ static muir_status_t resolveSymbols(muir_package_t *package) {
   memcpy(&package->step, &found[2], sizeof(package->step));
   memcpy(&package->stepRows, &found[3], sizeof(package->stepRows));
   memcpy(&package->reduce, &found[4], sizeof(package->reduce));
+  void *telemetry =
+      dlsym(package->library.handle, "muir_kernel_step_telemetry");
+  memcpy(&package->stepTelemetry, &telemetry, sizeof(package->stepTelemetry));
   package->info = infoFn();
   if (!package->info)
     return muir_set_error(MUIR_ERROR_FORMAT,

@@ -66,7 +66,7 @@ static muir_status_t newState(muir_package_t *package, muir_device_t device,
   state->rows = calloc(rows, sizeof(muir_tensor_row_t));
   state->multipliers = malloc(2 * sizeof(double) *
                               (info->num_params > 0 ? info->num_params : 1));
-  state->partials = calloc(slots, sizeof(double));
+  state->partials = calloc(4 * slots, sizeof(double));
   if (!state->rows || !state->multipliers || !state->partials) {
     muir_state_release(state);
     return muir_set_error(MUIR_ERROR_MEMORY,
@@ -344,10 +344,49 @@ muir_status_t muir_state_grad_norm(muir_state_t *state, double *out_norm) {
   return gradNorm(state, out_norm);
 }
 
-muir_status_t muir_state_step_guarded(muir_state_t *state, int64_t step,
-                                      float lr_factor,
-                                      const muir_step_guards_t *guards,
-                                      muir_step_report_t *out_report) {
+/** Copies of untied parameters: the telemetry's entries. */
+static int64_t telemetryEntries(const muir_package_info_t *info) {
+  int64_t n = 0;
+  for (int64_t k = 0; k < info->num_kernel_params; ++k)
+    n += info->kernel_params[k].copies;
+  return n;
+}
+
+/** The telemetry of every copy from the slots' partials, in slot order. */
+static void combineTelemetry(const muir_state_t *state,
+                             muir_step_telemetry_t *out) {
+  const muir_package_info_t *info = state->package->info;
+  for (int64_t k = 0; k < info->num_kernel_params; ++k) {
+    const muir_kernel_param_t *e = &info->kernel_params[k];
+    for (int64_t c = 0; c < e->copies; ++c) {
+      double sums[4] = {0.0, 0.0, 0.0, 0.0};
+      int64_t first = e->first_slot + c * e->slots_per_copy;
+      for (int64_t s = first; s < first + e->slots_per_copy; ++s)
+        for (int j = 0; j < 4; ++j)
+          sums[j] += state->partials[4 * s + j];
+      muir_step_telemetry_t *t = out++;
+      t->param_norm = sqrt(sums[0]);
+      t->param_norm_after = sqrt(sums[1]);
+      t->update_norm = sqrt(sums[2]);
+      // w' = w + d: d's part along w is <w, d> / ||w||, the rest is
+      // perpendicular; no cancellation for small angles (acos would lose
+      // half the digits).
+      double along = t->param_norm > 0.0 ? sums[3] / t->param_norm : 0.0;
+      double across = sums[2] - along * along;
+      t->angle =
+          t->param_norm > 0.0 && t->param_norm_after > 0.0
+              ? atan2(sqrt(across > 0.0 ? across : 0.0), t->param_norm + along)
+              : 0.0;
+    }
+  }
+}
+
+muir_status_t muir_state_step_telemetry(muir_state_t *state, int64_t step,
+                                        float lr_factor,
+                                        const muir_step_guards_t *guards,
+                                        muir_step_report_t *out_report,
+                                        muir_step_telemetry_t *out_telemetry,
+                                        int64_t entries) {
   muir_clear_error();
   if (!state)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
@@ -369,6 +408,24 @@ muir_status_t muir_state_step_guarded(muir_state_t *state, int64_t step,
                           "muir_state_step: max_grad_norm %g is not a finite "
                           "non-negative number (0: no clipping)",
                           maxNorm);
+  if (out_telemetry) {
+    int64_t expected = telemetryEntries(state->package->info);
+    if (entries != expected)
+      return muir_set_error(MUIR_ERROR_ARGUMENT,
+                            "muir_state_step_telemetry: room for %" PRId64
+                            " entries given, but package '%s' has %" PRId64
+                            " parameter copies",
+                            entries, state->package->dir, expected);
+    if (state->cuda)
+      return muir_set_error(MUIR_ERROR_ARGUMENT,
+                            "muir_state_step_telemetry: step telemetry runs "
+                            "on the CPU only so far");
+    if (!state->package->stepTelemetry)
+      return muir_set_error(MUIR_ERROR_FORMAT,
+                            "muir_state_step_telemetry: the library of '%s' "
+                            "does not export muir_kernel_step_telemetry",
+                            state->package->dir);
+  }
   muir_step_report_t report = {0.0, 1.0f, 0};
   if (out_report || maxNorm > 0.0 || skipNonfinite) {
     muir_status_t status = gradNorm(state, &report.grad_norm);
@@ -378,6 +435,8 @@ muir_status_t muir_state_step_guarded(muir_state_t *state, int64_t step,
   bool finite = isfinite(report.grad_norm);
   if (skipNonfinite && !finite) {
     report.skipped = 1;
+    for (int64_t i = 0; out_telemetry && i < entries; ++i)
+      out_telemetry[i] = (muir_step_telemetry_t){NAN, NAN, NAN, NAN};
   } else {
     // torch.nn.utils.clip_grad_norm_'s factor, in double, then rounded once.
     if (maxNorm > 0.0 && finite) {
@@ -390,6 +449,12 @@ muir_status_t muir_state_step_guarded(muir_state_t *state, int64_t step,
           muir_cuda_step(state, step, lr_factor, report.grad_scale);
       if (status != MUIR_OK)
         return status;
+    } else if (out_telemetry) {
+      state->package->stepTelemetry(
+          state->buffers[MUIR_BUFFER_PARAMS], state->buffers[MUIR_BUFFER_GRADS],
+          state->buffers + MUIR_BUFFER_STATE0, step, lr_factor,
+          report.grad_scale, state->rows, state->partials);
+      combineTelemetry(state, out_telemetry);
     } else {
       state->package->stepRows(state->buffers[MUIR_BUFFER_PARAMS],
                                state->buffers[MUIR_BUFFER_GRADS],
@@ -400,6 +465,14 @@ muir_status_t muir_state_step_guarded(muir_state_t *state, int64_t step,
   if (out_report)
     *out_report = report;
   return MUIR_OK;
+}
+
+muir_status_t muir_state_step_guarded(muir_state_t *state, int64_t step,
+                                      float lr_factor,
+                                      const muir_step_guards_t *guards,
+                                      muir_step_report_t *out_report) {
+  return muir_state_step_telemetry(state, step, lr_factor, guards, out_report,
+                                   NULL, 0);
 }
 
 muir_status_t muir_state_step_with_norm(muir_state_t *state, int64_t step,

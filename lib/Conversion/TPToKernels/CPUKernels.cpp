@@ -94,21 +94,46 @@ private:
   }
 
   /// @muir_generated_step_rows(%params, %grads, %state0, %state1, %step,
-  /// %lr_factor, %grad_scale, %rows) and @muir_generated_step(...) with the
-  /// table's rows.
+  /// %lr_factor, %grad_scale, %rows), @muir_generated_step(...) with the
+  /// table's rows, and @muir_generated_step_telemetry(..., %rows,
+  /// %partials): the same step that also writes, per reduction slot s,
+  /// partials[4s + k] = (sum w^2, sum w'^2, sum d^2, sum w d), d = w' - w, in
+  /// float64 over the slot's elements (w before, w' after). The plain step
+  /// does not change: telemetry is a separate function.
   void buildStep() {
+    Type i64 = b.getI64Type(), f32 = b.getF32Type();
+    MemRefType buffer = bufferType(b.getContext(), plan);
+    MemRefType rowsType = TableIR::rowsType(b.getContext(), plan.table);
+    func::FuncOp withRows = buildStepBody("muir_generated_step_rows", {});
+    buildStepBody("muir_generated_step_telemetry",
+                  MemRefType::get({4 * std::max<int64_t>(plan.table.slots, 1)},
+                                  b.getF64Type()));
+
+    func::FuncOp fn = startFunc(
+        "muir_generated_step", {buffer, buffer, buffer, buffer, i64, f32, f32});
+    SmallVector<Value> args(fn.getArguments());
+    args.push_back(memref::GetGlobalOp::create(b, ir.loc, rowsType,
+                                               MUIR_TENSOR_ROWS_SYMBOL));
+    func::CallOp::create(b, ir.loc, withRows, args);
+    func::ReturnOp::create(b, ir.loc);
+  }
+
+  /// The step with explicit rows, and with the telemetry partials as a last
+  /// argument when `partialsType` is set.
+  func::FuncOp buildStepBody(StringRef name, MemRefType partialsType) {
     Type i64 = b.getI64Type(), f32 = b.getF32Type(), f64 = b.getF64Type();
     MemRefType buffer = bufferType(b.getContext(), plan);
     MemRefType rowsType = TableIR::rowsType(b.getContext(), plan.table);
-    func::FuncOp withRows =
-        startFunc("muir_generated_step_rows",
-                  {buffer, buffer, buffer, buffer, i64, f32, f32, rowsType});
-    SmallVector<Value, 4> buffers(withRows.getArguments().take_front(4));
-    Value stepF =
-        arith::SIToFPOp::create(b, ir.loc, f64, withRows.getArgument(4));
-    Value lrFactor = ir.toF64(withRows.getArgument(5));
-    Value gradScale = withRows.getArgument(6);
-    TableIR table(ir, plan.table, withRows.getArgument(7));
+    SmallVector<Type> inputs = {buffer, buffer, buffer, buffer,
+                                i64,    f32,    f32,    rowsType};
+    if (partialsType)
+      inputs.push_back(partialsType);
+    func::FuncOp fn = startFunc(name, inputs);
+    SmallVector<Value, 4> buffers(fn.getArguments().take_front(4));
+    Value stepF = arith::SIToFPOp::create(b, ir.loc, f64, fn.getArgument(4));
+    Value lrFactor = ir.toF64(fn.getArgument(5));
+    Value gradScale = fn.getArgument(6);
+    TableIR table(ir, plan.table, fn.getArgument(7));
     const StepRule &rule = plan.rule;
     forEachCopy(table, [&](Value p, Value c, Value base) {
       TensorConstants k = table.constants(table.rowOf(p, c));
@@ -119,22 +144,59 @@ private:
       }
       StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
       s.gradScale = gradScale;
-      ir.loop(base, ir.addi(base, table.param(p, KernelParam::kNumel)),
-              [&](Value i) {
-                storeElement(
-                    ir, buffers, i,
-                    rule.apply(ir, s, loadElement(ir, buffers, i, rule)));
-              });
+      Value end = ir.addi(base, table.param(p, KernelParam::kNumel));
+      if (!partialsType) {
+        ir.loop(base, end, [&](Value i) {
+          storeElement(ir, buffers, i,
+                       rule.apply(ir, s, loadElement(ir, buffers, i, rule)));
+        });
+        return;
+      }
+      Value partials = fn.getArguments().back();
+      forEachSlot(table, p, c, base, [&](Value slot, Value lo, Value hi) {
+        Value zero = arith::ConstantOp::create(b, ir.loc, b.getF64FloatAttr(0));
+        auto loop = scf::ForOp::create(b, ir.loc, lo, hi, ir.idx(1),
+                                       ValueRange{zero, zero, zero, zero});
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(loop.getBody());
+          Value i = loop.getInductionVar();
+          StepElement before = loadElement(ir, buffers, i, rule);
+          StepElement after = rule.apply(ir, s, before);
+          storeElement(ir, buffers, i, after);
+          Value w = ir.toF64(before.p), w2 = ir.toF64(after.p);
+          Value d = ir.subf(w2, w);
+          auto sums = loop.getRegionIterArgs();
+          scf::YieldOp::create(b, ir.loc,
+                               ValueRange{ir.addf(sums[0], ir.mulf(w, w)),
+                                          ir.addf(sums[1], ir.mulf(w2, w2)),
+                                          ir.addf(sums[2], ir.mulf(d, d)),
+                                          ir.addf(sums[3], ir.mulf(w, d))});
+        }
+        for (unsigned j = 0; j < 4; ++j)
+          memref::StoreOp::create(b, ir.loc, loop.getResult(j), partials,
+                                  ir.addi(ir.muli(slot, ir.idx(4)), ir.idx(j)));
+      });
     });
     func::ReturnOp::create(b, ir.loc);
+    return fn;
+  }
 
-    func::FuncOp fn = startFunc(
-        "muir_generated_step", {buffer, buffer, buffer, buffer, i64, f32, f32});
-    SmallVector<Value> args(fn.getArguments());
-    args.push_back(memref::GetGlobalOp::create(b, ir.loc, rowsType,
-                                               MUIR_TENSOR_ROWS_SYMBOL));
-    func::CallOp::create(b, ir.loc, withRows, args);
-    func::ReturnOp::create(b, ir.loc);
+  /// `body(slot, lo, hi)` for every reduction slot of copy `c` of parameter
+  /// entry `p` (first element `base`): its number over the table and its
+  /// elements [lo, hi).
+  void forEachSlot(TableIR &table, Value p, Value c, Value base,
+                   function_ref<void(Value, Value, Value)> body) {
+    Value end = ir.addi(base, table.param(p, KernelParam::kNumel));
+    Value perSlot = ir.muli(table.param(p, KernelParam::kChunksPerSlot),
+                            ir.idx(kChunkElements));
+    Value slots = table.param(p, KernelParam::kSlotsPerCopy);
+    Value first =
+        ir.addi(table.param(p, KernelParam::kFirstSlot), ir.muli(c, slots));
+    ir.loop(ir.idx(0), slots, [&](Value s) {
+      Value lo = ir.addi(base, ir.muli(s, perSlot));
+      body(ir.addi(first, s), lo, ir.mini(ir.addi(lo, perSlot), end));
+    });
   }
 
   /// @muir_generated_reduce(%grads, %partials): the sum of squares (f64) of
@@ -153,15 +215,7 @@ private:
     constexpr int64_t kLanes = 16;
     auto lanes = VectorType::get({kLanes}, f64);
     forEachCopy(table, [&](Value p, Value c, Value base) {
-      Value end = ir.addi(base, table.param(p, KernelParam::kNumel));
-      Value perSlot = ir.muli(table.param(p, KernelParam::kChunksPerSlot),
-                              ir.idx(kChunkElements));
-      Value slots = table.param(p, KernelParam::kSlotsPerCopy);
-      Value first =
-          ir.addi(table.param(p, KernelParam::kFirstSlot), ir.muli(c, slots));
-      ir.loop(ir.idx(0), slots, [&](Value s) {
-        Value lo = ir.addi(base, ir.muli(s, perSlot));
-        Value hi = ir.mini(ir.addi(lo, perSlot), end);
+      forEachSlot(table, p, c, base, [&](Value slot, Value lo, Value hi) {
         Value vectorEnd =
             ir.addi(lo, ir.muli(arith::DivUIOp::create(
                                     b, ir.loc, ir.subi(hi, lo), ir.idx(kLanes)),
@@ -193,8 +247,7 @@ private:
           scf::YieldOp::create(
               b, ir.loc, ir.addf(tail.getRegionIterArgs()[0], ir.mulf(g, g)));
         }
-        memref::StoreOp::create(b, ir.loc, tail.getResult(0), partials,
-                                ir.addi(first, s));
+        memref::StoreOp::create(b, ir.loc, tail.getResult(0), partials, slot);
       });
     });
     func::ReturnOp::create(b, ir.loc);

@@ -187,6 +187,9 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
        "int64_t, float, float);\n"
        "void muir_generated_step_rows(float *, const float *, float *, "
        "float *, int64_t, float, float, const muir_tensor_row_t *);\n"
+       "void muir_generated_step_telemetry(float *, const float *, float *, "
+       "float *, int64_t, float, float, const muir_tensor_row_t *, double "
+       "*);\n"
        "void muir_generated_reduce(const float *, double *);\n\n";
   for (auto [i, e] : llvm::enumerate(entries))
     s += fmt::format("static const double kMultiplier{}[] = {};\n", i,
@@ -262,6 +265,13 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
       "                           const muir_tensor_row_t *rows) {{\n"
       "  muir_generated_step_rows(params, grads, {0}, step, lr_factor, "
       "grad_scale, rows);\n}}\n\n"
+      "void muir_kernel_step_telemetry(float *params, const float *grads,\n"
+      "                                float *const *states, int64_t step,\n"
+      "                                float lr_factor, float grad_scale,\n"
+      "                                const muir_tensor_row_t *rows,\n"
+      "                                double *partials) {{\n"
+      "  muir_generated_step_telemetry(params, grads, {0}, step, lr_factor, "
+      "grad_scale, rows, partials);\n}}\n\n"
       "void muir_kernel_reduce(const float *grads, double *partials) {{\n"
       "  muir_generated_reduce(grads, partials);\n}}\n",
       stateArgs);
@@ -747,6 +757,10 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
        "void muir_kernel_step_rows(float *params, const float *grads, "
        "float *const *states, int64_t step, float lr_factor, float "
        "grad_scale, const muir_tensor_row_t *rows)"},
+      {"step_telemetry",
+       "void muir_kernel_step_telemetry(float *params, const float *grads, "
+       "float *const *states, int64_t step, float lr_factor, float "
+       "grad_scale, const muir_tensor_row_t *rows, double *partials)"},
       {"reduce", "void muir_kernel_reduce(const float *grads, double "
                  "*partials)"}};
   if (gpu) {

@@ -214,6 +214,20 @@ void muir_kernel_step_rows(float *params, const float *grads,
                            float *const *states, int64_t step, float lr_factor,
                            float grad_scale, const muir_tensor_row_t *rows);
 
+/** muir_kernel_step_rows that also writes the step's telemetry: for every
+ *  reduction slot s, partials[4s..4s+3] = the float64 sums over the slot's
+ *  elements of w^2, w'^2, d^2 and w d (w before the step, w' after,
+ *  d = w' - w: the angle from <w, d> is well conditioned, from <w, w'> it
+ *  is not for small angles). Their sums over a copy's slots, in order, give its
+ * ||w||, ||w'||,
+ *  ||dw|| and the angle between w and w'. A separate function, so the plain
+ *  step is unchanged. CPU only so far. */
+void muir_kernel_step_telemetry(float *params, const float *grads,
+                                float *const *states, int64_t step,
+                                float lr_factor, float grad_scale,
+                                const muir_tensor_row_t *rows,
+                                double *partials);
+
 /** The reduction phase: partials[s] = the sum of the squared gradients of
  *  slot s (float64), for s < num_slots. Their sum in slot order is the
  *  squared global gradient norm (every element of every untied parameter

@@ -343,6 +343,35 @@ MUIR_API muir_status_t muir_state_step_guarded(muir_state_t *state,
                                                const muir_step_guards_t *guards,
                                                muir_step_report_t *out_report);
 
+/** The step telemetry of one tensor copy (Kosson et al. 2024's measures),
+ *  from float64 sums over its elements: w before the step, w' after. */
+typedef struct {
+  double param_norm;       /**< ||w|| */
+  double param_norm_after; /**< ||w'|| */
+  double update_norm;      /**< ||w' - w|| */
+  /** The angle between w and w' in radians, in [0, pi]: atan2 of d's part
+   *  perpendicular to w and ||w|| plus d's part along w (d = w' - w);
+   *  0 when w or w' is 0 (no direction). */
+  double angle;
+} muir_step_telemetry_t;
+
+/** muir_state_step_guarded with telemetry: the step kernel's telemetry
+ *  variant (muir_kernel_step_telemetry: the same update, bit for bit, that
+ *  also sums w^2, w'^2, d^2 and w d, d = w' - w, per reduction slot in
+ *  float64)
+ *  writes one entry per copy of every untied parameter to `out_telemetry`,
+ *  in the order of info->kernel_params and, within a repeated parameter,
+ *  by copy; `entries` must be that count (the sum of kernel_params[k].copies).
+ *  A skipped step writes NaN entries. `out_telemetry` NULL: exactly
+ *  muir_state_step_guarded. CPU only so far.
+ *  Errors: as muir_state_step_guarded; MUIR_ERROR_ARGUMENT for a wrong
+ *  `entries` or a CUDA state; MUIR_ERROR_FORMAT for a package library
+ *  without the telemetry kernel. Nothing runs if an argument is bad. */
+MUIR_API muir_status_t muir_state_step_telemetry(
+    muir_state_t *state, int64_t step, float lr_factor,
+    const muir_step_guards_t *guards, muir_step_report_t *out_report,
+    muir_step_telemetry_t *out_telemetry, int64_t entries);
+
 /** Per-tensor overrides without recompiling (per-module sweeps): from the
  *  next step on, parameter `param` (an index into info->params; every copy
  *  of a repeated one) steps with its compiled-in learning rate times

@@ -13,7 +13,6 @@
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
-#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -66,6 +65,4 @@ void muir::registerAllPasses() {
   mlir::tp::registerMuirConversionPasses();
   mlir::tp::registerLowerToCPUPipeline();
   mlir::tp::registerLowerToNVVMPipeline();
-  // For tp-test-emulate-gpu's output (vector ops) before tp-lower-to-cpu.
-  mlir::registerPass([] { return mlir::createConvertVectorToLLVMPass(); });
 }

@@ -7,7 +7,9 @@
 //
 // mlir-opt for the tp dialect and muir's passes. This is MlirOptMain with one
 // step added: before parsing, the input is checked for what MLIR's parser
-// cannot survive (absurd nesting; see muir/Support/InputGuard.h).
+// cannot survive (absurd nesting; see muir/Support/InputGuard.h). Besides
+// muir's passes it registers the test-only ones (test/lib), which no other
+// tool links.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,9 +27,15 @@
 
 using namespace mlir;
 
+namespace mlir::tp {
+/// The test-only passes (test/lib), registered by muir-opt alone.
+void registerTestPasses();
+} // namespace mlir::tp
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   muir::registerAllPasses();
+  tp::registerTestPasses();
   DialectRegistry registry;
   muir::registerAllDialects(registry);
   auto [inputFilename, outputFilename] = registerAndParseCLIOptions(

@@ -30,11 +30,22 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "muir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Pass/Pass.h"
 
 namespace mlir::tp {
+#define GEN_PASS_DECL
 #define GEN_PASS_DEF_TPTESTEMULATEGPU
-#include "muir/Conversion/Passes.h.inc"
+#define GEN_PASS_REGISTRATION
+#include "TestPasses.h.inc"
+
+/// Registers the test-only passes (declared where muir-opt calls it: test
+/// passes have no public header).
+void registerTestPasses();
 } // namespace mlir::tp
 
 using namespace mlir;
@@ -260,3 +271,9 @@ struct TPTestEmulateGPUPass
 };
 
 } // namespace
+
+void mlir::tp::registerTestPasses() {
+  registerMuirTestPasses();
+  // Lowers tp-test-emulate-gpu's output (vector ops) before tp-lower-to-cpu.
+  registerPass([] { return createConvertVectorToLLVMPass(); });
+}

@@ -19,7 +19,8 @@ endif()
 set(expected
   "TP/TPDialect.md|# 'tp' Dialect"
   "TP/TPPasses.md|-tp-print-params"
-  "TP/TPInterfaces.md|ParamUseOpInterface")
+  "TP/TPInterfaces.md|ParamUseOpInterface"
+  "TP/TPEnums.md|ReportFormat")
 foreach(entry IN LISTS expected)
   string(REPLACE "|" ";" parts "${entry}")
   list(GET parts 0 file)

@@ -24,13 +24,6 @@ using namespace mlir::tp;
 
 namespace {
 
-/// The optimizers in the order of messages.
-constexpr Optimizer kAll[] = {Optimizer::sgd,         Optimizer::sgdMomentum,
-                              Optimizer::sgdNesterov, Optimizer::adam,
-                              Optimizer::adamw,       Optimizer::adamwDecoupled,
-                              Optimizer::lion,        Optimizer::adamAtan2,
-                              Optimizer::lionA,       Optimizer::lionAR};
-
 bool isAdamFamily(Optimizer o) {
   return o == Optimizer::adam || o == Optimizer::adamw ||
          o == Optimizer::adamwDecoupled;
@@ -150,7 +143,7 @@ std::string OptimizerSpec::str(bool all) const {
     if (all || v != valueText(d, o))
       parts.push_back(std::string(o.key) + "=" + v);
   }
-  std::string out = optimizerName(optimizer).str();
+  std::string out = stringifyOptimizer(optimizer).str();
   if (!parts.empty())
     out += ":" + llvm::join(parts.begin(), parts.end(), ",");
   return out;
@@ -184,15 +177,7 @@ DictionaryAttr OptimizerSpec::toAttr(MLIRContext *context) const {
   return b.getDictionaryAttr(entries);
 }
 
-std::string mlir::tp::optimizerList() {
-  std::string out;
-  for (auto [i, o] : llvm::enumerate(kAll))
-    out += (i == 0                     ? ""
-            : i + 1 == std::size(kAll) ? " or "
-                                       : ", ") +
-           optimizerName(o).str();
-  return out;
-}
+std::string mlir::tp::optimizerList() { return enumSpellings<Optimizer>(); }
 
 /// Sets option `o` of `s` from `value` (as written in a spec).
 static llvm::Error setOption(OptimizerSpec &s, const Option &o, StringRef value,
@@ -236,7 +221,7 @@ static llvm::Error setOption(OptimizerSpec &s, const Option &o, StringRef value,
 llvm::Expected<OptimizerSpec> mlir::tp::parseOptimizerSpec(StringRef text) {
   StringRef name, options;
   std::tie(name, options) = text.trim().split(':');
-  std::optional<Optimizer> optimizer = parseOptimizer(name.trim());
+  std::optional<Optimizer> optimizer = symbolizeOptimizer(name.trim());
   if (!optimizer)
     return specError("'" + name.trim() + "' is unknown; expected " +
                      optimizerList());
@@ -287,7 +272,7 @@ mlir::tp::readOptimizerSpec(DictionaryAttr parametrization) {
   if (!name)
     return specError("the model's tp.parametrization names no optimizer; run "
                      "tp-parametrize");
-  std::optional<Optimizer> optimizer = parseOptimizer(name.getValue());
+  std::optional<Optimizer> optimizer = symbolizeOptimizer(name.getValue());
   if (!optimizer)
     return specError("unknown optimizer '" + name.getValue() + "'; expected " +
                      optimizerList());

@@ -15,7 +15,6 @@
 #include "muir/Dialect/TP/Utils/ForwardTable.h"
 #include "muir/Dialect/TP/Utils/ParamTable.h"
 #include "muir/Parametrization/OptimizerSpec.h"
-#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/JSON.h"
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -23,15 +22,6 @@
 using namespace mlir;
 using namespace mlir::tp;
 namespace json = llvm::json;
-
-std::optional<ReportFormat> mlir::tp::parseReportFormat(llvm::StringRef name) {
-  return llvm::StringSwitch<std::optional<ReportFormat>>(name)
-      .Case("table", ReportFormat::table)
-      .Case("markdown", ReportFormat::markdown)
-      .Case("json", ReportFormat::json)
-      .Case("csv", ReportFormat::csv)
-      .Default(std::nullopt);
-}
 
 /// Quantities in report order.
 static constexpr const char *kQuantities[] = {

@@ -14,86 +14,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "muir/Parametrization/Rules.h"
-#include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
 using namespace mlir::tp;
-
-std::optional<Scheme> mlir::tp::parseScheme(llvm::StringRef name) {
-  return llvm::StringSwitch<std::optional<Scheme>>(name)
-      .Case("sp", Scheme::sp)
-      .Case("sp-pytorch", Scheme::spPytorch)
-      .Case("mup", Scheme::mup)
-      .Case("mup-table8", Scheme::mupTable8)
-      .Case("mup-table9", Scheme::mupTable9)
-      .Case("depth-mup", Scheme::depthMup)
-      .Case("completep", Scheme::completep)
-      .Case("completedp", Scheme::completedp)
-      .Default(std::nullopt);
-}
-
-llvm::StringRef mlir::tp::schemeName(Scheme scheme) {
-  switch (scheme) {
-  case Scheme::sp:
-    return "sp";
-  case Scheme::spPytorch:
-    return "sp-pytorch";
-  case Scheme::mup:
-    return "mup";
-  case Scheme::mupTable8:
-    return "mup-table8";
-  case Scheme::mupTable9:
-    return "mup-table9";
-  case Scheme::depthMup:
-    return "depth-mup";
-  case Scheme::completep:
-    return "completep";
-  case Scheme::completedp:
-    return "completedp";
-  }
-  return "";
-}
-
-std::optional<Optimizer> mlir::tp::parseOptimizer(llvm::StringRef name) {
-  return llvm::StringSwitch<std::optional<Optimizer>>(name)
-      .Case("sgd", Optimizer::sgd)
-      .Case("sgd-momentum", Optimizer::sgdMomentum)
-      .Case("sgd-nesterov", Optimizer::sgdNesterov)
-      .Case("adam", Optimizer::adam)
-      .Case("adamw", Optimizer::adamw)
-      .Case("adamw-decoupled", Optimizer::adamwDecoupled)
-      .Case("lion", Optimizer::lion)
-      .Case("adam-atan2", Optimizer::adamAtan2)
-      .Case("lion-a", Optimizer::lionA)
-      .Case("lion-ar", Optimizer::lionAR)
-      .Default(std::nullopt);
-}
-
-llvm::StringRef mlir::tp::optimizerName(Optimizer optimizer) {
-  switch (optimizer) {
-  case Optimizer::sgd:
-    return "sgd";
-  case Optimizer::sgdMomentum:
-    return "sgd-momentum";
-  case Optimizer::sgdNesterov:
-    return "sgd-nesterov";
-  case Optimizer::adam:
-    return "adam";
-  case Optimizer::adamw:
-    return "adamw";
-  case Optimizer::adamwDecoupled:
-    return "adamw-decoupled";
-  case Optimizer::lion:
-    return "lion";
-  case Optimizer::adamAtan2:
-    return "adam-atan2";
-  case Optimizer::lionA:
-    return "lion-a";
-  case Optimizer::lionAR:
-    return "lion-ar";
-  }
-  return "";
-}
 
 bool tp::isSgd(Optimizer o) {
   return o == Optimizer::sgd || o == Optimizer::sgdMomentum ||
@@ -223,7 +146,7 @@ llvm::Expected<RoleRule> Parametrization::rule(Role role,
                                                Placement placement) const {
   if (hasDepth(scheme) && isSgd(optimizer))
     return llvm::createStringError(
-        "scheme '" + schemeName(scheme).str() +
+        "scheme '" + stringifyScheme(scheme).str() +
         "' has no SGD rules: CompleteP and Complete(d)P are stated for AdamW "
         "only; use adam, adamw, lion or adam-atan2, or a width-only scheme");
   WidthRow w = widthRow(scheme, role);

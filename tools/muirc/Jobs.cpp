@@ -244,9 +244,9 @@ static bool checkFlags() {
   };
   (void)tp::checkParametrizeOptions(parametrizeOptions(), report);
   (void)tp::checkInstantiateOptions(instantiateOptions(), report);
-  if (reportCmd && !tp::parseReportFormat(format))
-    report("format", "'" + format +
-                         "' is unknown; expected table, markdown, json or csv");
+  if (reportCmd && !tp::symbolizeReportFormat(format))
+    report("format", "'" + format + "' is unknown; expected " +
+                         tp::enumSpellings<tp::ReportFormat>());
   if (packageCmd) {
     // An empty -o would write the package over the working directory.
     if (packageDir.empty())
@@ -332,7 +332,7 @@ static void addParametrization(OpPassManager &models) {
 int muirc::runReport(MLIRContext &context) {
   if (!checkFlags())
     return 1;
-  tp::ReportFormat fmt = *tp::parseReportFormat(format);
+  tp::ReportFormat fmt = *tp::symbolizeReportFormat(format);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
   context.printOpOnDiagnostic(false);

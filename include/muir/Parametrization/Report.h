@@ -8,17 +8,13 @@
 #ifndef MUIR_PARAMETRIZATION_REPORT_H
 #define MUIR_PARAMETRIZATION_REPORT_H
 
+#include "muir/Dialect/TP/IR/TPEnums.h"
 #include "muir/Dialect/TP/IR/TPOps.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 #include <optional>
 
 namespace mlir::tp {
-
-enum class ReportFormat { table, markdown, json, csv };
-
-/// Parses `table`, `markdown`, `json` or `csv`.
-std::optional<ReportFormat> parseReportFormat(llvm::StringRef name);
 
 /// Writes the report of a model that went through tp-parametrize and
 /// tp-instantiate: the scheme, ratios, base hyperparameters, forward

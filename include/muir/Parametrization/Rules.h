@@ -18,39 +18,12 @@
 #include "muir/Dialect/TP/Analysis/Roles.h"
 #include "muir/Dialect/TP/IR/Rational.h"
 #include "muir/Dialect/TP/IR/TPAttrs.h"
+#include "muir/Dialect/TP/IR/TPEnums.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include <optional>
 
 namespace mlir::tp {
-
-enum class Scheme {
-  sp,        ///< CompleteP's SP: every quantity fixed at its base value
-  spPytorch, ///< TP5's SP (PyTorch's default): init std 1/sqrt(fan_in)
-  mup,
-  mupTable8,
-  mupTable9,
-  depthMup,
-  completep,
-  completedp
-};
-enum class Optimizer {
-  sgd,
-  sgdMomentum,
-  sgdNesterov,
-  adam,
-  adamw,
-  adamwDecoupled,
-  lion,
-  adamAtan2,
-  lionA,  ///< Lion with a controlled l2 update norm (Kosson et al. 2024)
-  lionAR, ///< rotational LionA: angular updates per row (Kosson et al. 2024)
-};
-
-std::optional<Scheme> parseScheme(llvm::StringRef name);
-llvm::StringRef schemeName(Scheme scheme);
-std::optional<Optimizer> parseOptimizer(llvm::StringRef name);
-llvm::StringRef optimizerName(Optimizer optimizer);
 
 /// SGD with or without (Nesterov) momentum: updates proportional to the
 /// gradient, so a parameter's lr rule follows TP5's SGD column.

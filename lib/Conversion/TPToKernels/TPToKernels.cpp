@@ -68,7 +68,7 @@ struct ConvertTPToKernelsPass
                         << llvm::toString(spec.takeError());
       return signalPassFailure();
     }
-    StringRef name = optimizerName(spec->optimizer);
+    StringRef name = stringifyOptimizer(spec->optimizer);
     const OptimizerInfo *info = lookupOptimizer(name);
     if (!info) {
       model.emitError() << "no step kernel for optimizer '" << name

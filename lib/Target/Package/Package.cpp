@@ -650,11 +650,11 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
   if (!spec)
     return model.emitError() << llvm::toString(spec.takeError());
   const OptimizerInfo *optimizer =
-      lookupOptimizer(optimizerName(spec->optimizer));
+      lookupOptimizer(stringifyOptimizer(spec->optimizer));
   if (!optimizer)
-    return model.emitError()
-           << "no step kernel for optimizer '" << optimizerName(spec->optimizer)
-           << "'; expected " << optimizerNames();
+    return model.emitError() << "no step kernel for optimizer '"
+                             << stringifyOptimizer(spec->optimizer)
+                             << "'; expected " << optimizerNames();
   std::string specText = spec->str(/*all=*/true);
 
   if (failed(checkPackageOptions(

@@ -33,7 +33,7 @@
 // RAGGED: ragged.json:1:{{12|26}}: error: $.depth.{{lr|eps}}: every depth list needs one factor per base block; lists differ in length
 // DEPTH: depth3.json:1:2: error: $.depth: the lists have 3 factors, but the base model has 2 blocks; give one factor per base block
 // REPORT: error: the report needs an instantiated model; run tp-parametrize and tp-instantiate first
-// FORMAT: error: unknown report format 'yaml'; expected table, markdown, json or csv
+// FORMAT: for the --format option: unknown value 'yaml'; expected table, markdown, json or csv
 tp.model @m {
   tp.dim @b = fixed<2>
   tp.dim @d = width<base 8, size 32>

@@ -14,7 +14,6 @@
 using namespace mlir;
 using namespace mlir::tp;
 
-#include "muir/Dialect/TP/IR/TPEnums.cpp.inc"
 #include "muir/Dialect/TP/IR/TPOpsDialect.cpp.inc"
 #define GET_ATTRDEF_CLASSES
 #include "muir/Dialect/TP/IR/TPAttrs.cpp.inc"

@@ -53,12 +53,10 @@ static std::optional<Rational> parseRational(StringRef text) {
 /// every bad option.
 static FailureOr<Parametrization>
 parseOptions(const TPParametrizeOptions &options, OptionErrorFn report) {
-  std::optional<Scheme> s = parseScheme(options.scheme);
+  std::optional<Scheme> s = symbolizeScheme(options.scheme);
   if (!s)
-    report("scheme", "'" + options.scheme +
-                         "' is unknown; expected sp, sp-pytorch, mup, "
-                         "mup-table8, mup-table9, depth-mup, completep or "
-                         "completedp");
+    report("scheme", "'" + options.scheme + "' is unknown; expected " +
+                         enumSpellings<Scheme>());
   llvm::Expected<OptimizerSpec> spec = parseOptimizerSpec(options.optimizer);
   if (!spec)
     report("optimizer", llvm::toString(spec.takeError()));
@@ -149,7 +147,7 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
               << "is used as " << stringifyRole(role.role)
               << " but shares storage with '" << *tied << "', an "
               << stringifyRole(ownerRole) << "; under scheme '"
-              << schemeName(p->scheme)
+              << stringifyScheme(p->scheme)
               << "' the two roles need different init, lr, weight decay or "
                  "eps rules";
           diag.attachNote(owner.getLoc())
@@ -200,9 +198,9 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
                          : AttentionScale::inv_sqrt_head_dim));
     });
     SmallVector<NamedAttribute> recorded = {
-        b.getNamedAttr("scheme", b.getStringAttr(schemeName(p->scheme))),
+        b.getNamedAttr("scheme", b.getStringAttr(stringifyScheme(p->scheme))),
         b.getNamedAttr("optimizer",
-                       b.getStringAttr(optimizerName(p->optimizer))),
+                       b.getStringAttr(stringifyOptimizer(p->optimizer))),
         b.getNamedAttr("alpha", b.getStringAttr(p->alpha.str())),
         b.getNamedAttr("steps", toAttr(context, forward.steps, false))};
     if (DictionaryAttr options = spec.toAttr(context))
@@ -226,7 +224,8 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
         return WalkResult::advance();
       InFlightDiagnostic diag =
           allowDepthWithoutResidual ? repeat.emitWarning() : repeat.emitError();
-      diag << "scheme '" << schemeName(p.scheme) << "' transfers across depth "
+      diag << "scheme '" << stringifyScheme(p.scheme)
+           << "' transfers across depth "
            << "through residual branches, but the blocks of @"
            << repeat.getDepth() << " (" << depth->base << " -> "
            << depth->target

@@ -21,15 +21,8 @@ struct TPPrintReportPass : tp::impl::TPPrintReportBase<TPPrintReportPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    std::optional<ReportFormat> f = parseReportFormat(format);
-    if (!f) {
-      emitError(getOperation().getLoc())
-          << "unknown report format '" << format
-          << "'; expected table, markdown, json or csv";
-      return signalPassFailure();
-    }
     for (ModelOp model : getOperation().getOps<ModelOp>())
-      if (failed(printReport(model, *f, llvm::outs())))
+      if (failed(printReport(model, format, llvm::outs())))
         return signalPassFailure();
     markAllAnalysesPreserved();
   }

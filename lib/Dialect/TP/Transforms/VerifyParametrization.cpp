@@ -115,9 +115,10 @@ TPVerifyParametrizationPass::readParametrization(ModelOp model) {
   auto schemeName = dict.getAs<StringAttr>("scheme");
   auto optimizerName = dict.getAs<StringAttr>("optimizer");
   std::optional<Scheme> scheme =
-      schemeName ? parseScheme(schemeName.getValue()) : std::nullopt;
+      schemeName ? symbolizeScheme(schemeName.getValue()) : std::nullopt;
   std::optional<Optimizer> optimizer =
-      optimizerName ? parseOptimizer(optimizerName.getValue()) : std::nullopt;
+      optimizerName ? symbolizeOptimizer(optimizerName.getValue())
+                    : std::nullopt;
   if (!scheme || !optimizer)
     return model.emitError()
            << "'tp.parametrization' needs a known 'scheme' and 'optimizer' "
@@ -187,7 +188,7 @@ void TPVerifyParametrizationPass::checkAttention(
   }
   InFlightDiagnostic diag = report(attention);
   diag << "attention logits are scaled by 1/sqrt(d_head) but head dim '"
-       << headDim << "' grows with width; scheme '" << schemeName(scheme)
+       << headDim << "' grows with width; scheme '" << stringifyScheme(scheme)
        << "' needs 1/d_head";
   diag.attachNote()
       << "q and k become correlated during training, so q.k grows like "

@@ -13,7 +13,7 @@
 #include "mlir/IR/DialectImplementation.h"
 #include "muir/Dialect/TP/IR/Rational.h"
 
-#include "muir/Dialect/TP/IR/TPEnums.h.inc"
+#include "muir/Dialect/TP/IR/TPEnums.h"
 
 #define GET_ATTRDEF_CLASSES
 #include "muir/Dialect/TP/IR/TPAttrs.h.inc"

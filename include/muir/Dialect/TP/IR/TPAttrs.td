@@ -11,70 +11,22 @@
 include "muir/Dialect/TP/IR/TPDialect.td"
 include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/EnumAttr.td"
+include "muir/Dialect/TP/IR/TPEnums.td"
 
-def TP_DimKind : I32EnumAttr<"DimKind", "how a named dimension scales", [
-    I32EnumAttrCase<"width", 0>,
-    I32EnumAttrCase<"fixed", 1>,
-    I32EnumAttrCase<"depth", 2>,
-    I32EnumAttrCase<"product", 3>,
-  ]> {
-  let genSpecializedAttr = 0;
-  let cppNamespace = "::mlir::tp";
-}
 def TP_DimKindAttr : EnumAttr<TP_Dialect, TP_DimKind, "dim_kind">;
 
-def TP_InitKind : I32EnumAttr<"InitKind", "initial distribution of a parameter", [
-    I32EnumAttrCase<"normal", 0>,
-    I32EnumAttrCase<"trunc_normal", 1>,
-    I32EnumAttrCase<"uniform", 2>,
-    I32EnumAttrCase<"zeros", 3>,
-    I32EnumAttrCase<"ones", 4>,
-  ]> {
-  let genSpecializedAttr = 0;
-  let cppNamespace = "::mlir::tp";
-}
 def TP_InitKindAttr : EnumAttr<TP_Dialect, TP_InitKind, "init"> {
   let summary = "Initial distribution of a parameter";
 }
 
-def TP_AttentionScale : I32EnumAttr<"AttentionScale",
-    "how attention logits are scaled by the head dimension", [
-    I32EnumAttrCase<"inv_sqrt_head_dim", 0>,
-    I32EnumAttrCase<"inv_head_dim", 1>,
-  ]> {
-  let genSpecializedAttr = 0;
-  let cppNamespace = "::mlir::tp";
-}
 def TP_AttentionScaleAttr : EnumAttr<TP_Dialect, TP_AttentionScale, "attention_scale"> {
   let summary = "Attention logit scale: 1/sqrt(d_head) (SP) or 1/d_head (muP)";
 }
 
-def TP_GenericKind : I32EnumAttr<"GenericKind",
-    "what a generic tp.op promises about the shapes of its operands and results", [
-    I32EnumAttrCase<"opaque", 0>,
-    I32EnumAttrCase<"elementwise", 1>,
-    I32EnumAttrCase<"reshape", 2>,
-  ]> {
-  let genSpecializedAttr = 0;
-  let cppNamespace = "::mlir::tp";
-}
 def TP_GenericKindAttr : EnumAttr<TP_Dialect, TP_GenericKind, "generic_kind"> {
   let summary = "Shape contract of a generic op: opaque, elementwise or reshape";
 }
 
-def TP_Role : I32EnumAttr<"Role", "what kind of weight a parameter is", [
-    I32EnumAttrCase<"embedding", 0>,
-    I32EnumAttrCase<"hidden", 1>,
-    I32EnumAttrCase<"unembedding", 2>,
-    I32EnumAttrCase<"hidden_bias", 3>,
-    I32EnumAttrCase<"norm", 4>,
-    I32EnumAttrCase<"qk_norm", 5>,
-    I32EnumAttrCase<"final_norm", 6>,
-    I32EnumAttrCase<"scalar", 7>,
-  ]> {
-  let genSpecializedAttr = 0;
-  let cppNamespace = "::mlir::tp";
-}
 def TP_RoleAttr : EnumAttr<TP_Dialect, TP_Role, "role"> {
   let summary = "The role of a parameter, derived from its dims and uses";
   let assemblyFormat = "`<` $value `>`";

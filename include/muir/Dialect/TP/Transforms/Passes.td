@@ -159,8 +159,9 @@ def TPPrintReport : Pass<"tp-print-report", "::mlir::ModuleOp"> {
     after importing a model card.
   }];
   let options = [
-    Option<"format", "format", "std::string", "\"table\"",
-           "table | markdown | json | csv">,
+    Option<"format", "format", "::mlir::tp::ReportFormat",
+           "::mlir::tp::ReportFormat::table",
+           "table, markdown, json or csv (TPEnums.td's ReportFormat)">,
   ];
 }
 

@@ -119,7 +119,7 @@ static FailureOr<Report> collect(ModelOp model) {
     row.module = dot == StringRef::npos ? "" : name.take_front(dot).str();
     row.leaf =
         dot == StringRef::npos ? name.str() : name.drop_front(dot + 1).str();
-    auto role = info.op->getAttrOfType<RoleAttr>("tp.role");
+    auto role = tpDialect(info.op).getRoleAttrHelper().getAttr(info.op);
     auto scaling = info.op->getAttrOfType<DictionaryAttr>("tp.scaling");
     auto values = info.op->getAttrOfType<DictionaryAttr>("tp.values");
     if (!role || !scaling || !values)

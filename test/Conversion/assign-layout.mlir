@@ -6,14 +6,14 @@
 // RUN: muir-opt %s --tp-assign-layout | FileCheck %s
 // RUN: muir-opt %s --tp-assign-layout=alignment=16 | FileCheck %s --check-prefix=A16
 
-// CHECK-LABEL: tp.model @mixed attributes {tp.buffer = {alignment = 64 : i64, elements = 160 : i64}}
-// CHECK: tp.param "a" normal {tp.layout = {copies = 1 : i64, numel = 6 : i64, offset = 0 : i64, stride = 16 : i64}} : !tp.tensor<[n], f32>
-// CHECK: tp.param "b" normal {tp.layout = {copies = 1 : i64, numel = 36 : i64, offset = 16 : i64, stride = 48 : i64}} : !tp.tensor<[n, n], bf16>
-// CHECK: tp.param "c" zeros {tp.layout = {copies = 3 : i64, numel = 6 : i64, offset = 64 : i64, stride = 16 : i64}} : !tp.tensor<[n], f4E2M1FN>
-// CHECK: tp.param "d" tied "b" {tp.layout = {copies = 1 : i64, numel = 36 : i64, offset = 16 : i64, stride = 48 : i64}}
-// CHECK: tp.param "e" ones {tp.layout = {copies = 1 : i64, numel = 36 : i64, offset = 112 : i64, stride = 48 : i64}} : !tp.tensor<[n, n], f16>
-// A16: tp.buffer = {alignment = 16 : i64, elements = 104 : i64}
-// A16: tp.param "b" normal {tp.layout = {copies = 1 : i64, numel = 36 : i64, offset = 8 : i64, stride = 36 : i64}}
+// CHECK-LABEL: tp.model @mixed attributes {tp.buffer = #tp.buffer<elements = 160, alignment = 64>}
+// CHECK: tp.param "a" normal {tp.layout = #tp.layout<offset = 0, stride = 16, numel = 6, copies = 1>} : !tp.tensor<[n], f32>
+// CHECK: tp.param "b" normal {tp.layout = #tp.layout<offset = 16, stride = 48, numel = 36, copies = 1>} : !tp.tensor<[n, n], bf16>
+// CHECK: tp.param "c" zeros {tp.layout = #tp.layout<offset = 64, stride = 16, numel = 6, copies = 3>} : !tp.tensor<[n], f4E2M1FN>
+// CHECK: tp.param "d" tied "b" {tp.layout = #tp.layout<offset = 16, stride = 48, numel = 36, copies = 1>}
+// CHECK: tp.param "e" ones {tp.layout = #tp.layout<offset = 112, stride = 48, numel = 36, copies = 1>} : !tp.tensor<[n, n], f16>
+// A16: tp.buffer = #tp.buffer<elements = 104, alignment = 16>
+// A16: tp.param "b" normal {tp.layout = #tp.layout<offset = 8, stride = 36, numel = 36, copies = 1>}
 tp.model @mixed {
   tp.dim @n = fixed<6>
   tp.dim @l = depth<base 1, size 3>

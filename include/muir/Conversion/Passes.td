@@ -22,11 +22,11 @@ def TPAssignLayout : Pass<"tp-assign-layout", "::mlir::tp::ModelOp"> {
     also aligned. A tied parameter gets its owner's placement.
 
     ```mlir
-    %w = tp.param "blocks.fc" normal {tp.layout = {copies = 12 : i64,
-        numel = 589824 : i64, offset = 38633472 : i64, stride = 589824 : i64}}
+    %w = tp.param "blocks.fc" normal {tp.layout = #tp.layout<
+        offset = 38633472, stride = 589824, numel = 589824, copies = 12>}
     ```
 
-    The model records `tp.buffer = {elements = N, alignment = A}`.
+    The model records `tp.buffer = #tp.buffer<elements = N, alignment = A>`.
   }];
   let options = [
     Option<"alignment", "alignment", "int64_t", "64",

@@ -5,11 +5,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "mlir/IR/Builders.h"
 #include "muir/Conversion/Passes.h"
 #include "muir/Dialect/TP/Utils/ParamTable.h"
 #include "llvm/Support/MathExtras.h"
-#include <limits>
 
 namespace mlir::tp {
 #define GEN_PASS_DEF_TPASSIGNLAYOUT
@@ -43,15 +41,15 @@ struct TPAssignLayoutPass : tp::impl::TPAssignLayoutBase<TPAssignLayoutPass> {
     FailureOr<std::vector<ParamInfo>> params = collectParams(model);
     if (failed(params))
       return signalPassFailure();
-    Builder b(&getContext());
+    TPDialect &tp = tpDialect(model);
     // The buffers hold f32 (master copies of f16/bf16/f8 parameters too;
     // docs/Lowering.md), so offsets count 4-byte elements.
     const int64_t align = alignment / 4;
     int64_t offset = 0;
-    llvm::StringMap<DictionaryAttr> placed;
+    llvm::StringMap<LayoutAttr> placed;
     for (ParamInfo &p : *params) {
       if (std::optional<StringRef> tied = p.op.getTied()) {
-        p.op->setAttr("tp.layout", placed.lookup(*tied));
+        tp.getLayoutAttrHelper().setAttr(p.op, placed.lookup(*tied));
         continue;
       }
       int64_t numel = 1;
@@ -62,26 +60,19 @@ struct TPAssignLayoutPass : tp::impl::TPAssignLayoutBase<TPAssignLayoutPass> {
       int64_t size;
       if (llvm::MulOverflow(stride, p.copies, size) ||
           llvm::AddOverflow(offset, size, size) ||
-          size > std::numeric_limits<int64_t>::max() / 4) {
+          size > LayoutAttr::kMaxElements) {
         p.op.emitOpError() << "does not fit in a flat buffer of at most 2^61 "
                               "f32 elements after the parameters before it";
         return signalPassFailure();
       }
-      auto i64 = [&](StringRef k, int64_t v) {
-        return b.getNamedAttr(k, b.getI64IntegerAttr(v));
-      };
-      DictionaryAttr layout =
-          b.getDictionaryAttr({i64("offset", offset), i64("stride", stride),
-                               i64("numel", numel), i64("copies", p.copies)});
-      p.op->setAttr("tp.layout", layout);
+      auto layout =
+          LayoutAttr::get(&getContext(), offset, stride, numel, p.copies);
+      tp.getLayoutAttrHelper().setAttr(p.op, layout);
       placed[p.name] = layout;
       offset = size;
     }
-    model->setAttr(
-        "tp.buffer",
-        b.getDictionaryAttr(
-            {b.getNamedAttr("elements", b.getI64IntegerAttr(offset)),
-             b.getNamedAttr("alignment", b.getI64IntegerAttr(alignment))}));
+    tp.getBufferAttrHelper().setAttr(
+        model, BufferAttr::get(&getContext(), offset, alignment));
   }
 };
 } // namespace

@@ -55,20 +55,16 @@ FailureOr<KernelTable> mlir::tp::planKernelTable(ModelOp model) {
     ParamInfo &p = info;
     if (p.op.getTied())
       continue;
-    auto layout = p.op->getAttrOfType<DictionaryAttr>("tp.layout");
+    LayoutAttr layout = tpDialect(p.op).getLayoutAttrHelper().getAttr(p.op);
     auto values = p.op->getAttrOfType<DictionaryAttr>("tp.values");
     if (!layout || !values)
       return p.op.emitOpError() << "has no tp.layout or tp.values; run "
                                    "tp-instantiate and tp-assign-layout first";
-    auto get = [&](StringRef k) {
-      auto a = layout.getAs<IntegerAttr>(k);
-      return a ? a.getInt() : 0;
-    };
     KernelParam k;
-    k.offset = get("offset");
-    k.stride = get("stride");
-    k.numel = get("numel");
-    k.copies = get("copies");
+    k.offset = layout.getOffset();
+    k.stride = layout.getStride();
+    k.numel = layout.getNumel();
+    k.copies = layout.getCopies();
     k.param = int64_t(index);
     InitKind init = *p.op.getInit();
     k.init = int64_t(init);

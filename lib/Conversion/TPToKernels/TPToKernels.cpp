@@ -49,7 +49,7 @@ struct ConvertTPToKernelsPass
       return signalPassFailure();
     }
     ModelOp model = models.front();
-    auto buffer = model->getAttrOfType<DictionaryAttr>("tp.buffer");
+    BufferAttr buffer = tpDialect(model).getBufferAttrHelper().getAttr(model);
     auto parametrization =
         model->getAttrOfType<DictionaryAttr>("tp.parametrization");
     if (!buffer || !parametrization) {
@@ -79,8 +79,7 @@ struct ConvertTPToKernelsPass
     if (failed(table))
       return signalPassFailure();
     std::unique_ptr<StepRule> rule = createStepRule(*info, *spec);
-    int64_t elements = buffer.getAs<IntegerAttr>("elements").getInt();
-    KernelPlan plan{std::max<int64_t>(elements, 1), *table, *rule};
+    KernelPlan plan{std::max<int64_t>(buffer.getElements(), 1), *table, *rule};
     buildCPUKernels(module, model.getLoc(), plan);
     if (gpu)
       buildGPUKernels(module, model.getLoc(), plan);

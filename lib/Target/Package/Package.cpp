@@ -637,15 +637,16 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
     return module.emitError()
            << "a package holds exactly one tp.model, found " << models.size();
   ModelOp model = models.front();
-  auto buffer = model->getAttrOfType<DictionaryAttr>("tp.buffer");
+  TPDialect &tp = tpDialect(model);
+  BufferAttr buffer = tp.getBufferAttrHelper().getAttr(model);
   auto parametrization =
       model->getAttrOfType<DictionaryAttr>("tp.parametrization");
   if (!buffer || !parametrization)
     return model.emitError() << "a package needs an instantiated, laid-out "
                                 "model; run tp-parametrize, tp-instantiate "
                                 "and tp-assign-layout first";
-  int64_t elements = buffer.getAs<IntegerAttr>("elements").getInt();
-  int64_t alignment = buffer.getAs<IntegerAttr>("alignment").getInt();
+  int64_t elements = buffer.getElements();
+  int64_t alignment = buffer.getAlignment();
   llvm::Expected<OptimizerSpec> spec = readOptimizerSpec(parametrization);
   if (!spec)
     return model.emitError() << llvm::toString(spec.takeError());
@@ -680,15 +681,14 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
   llvm::json::Array layout;
   for (ParamInfo &p : *params) {
     Entry e;
-    auto l = p.op->getAttrOfType<DictionaryAttr>("tp.layout");
-    auto role = p.op->getAttrOfType<RoleAttr>("tp.role");
+    LayoutAttr l = tp.getLayoutAttrHelper().getAttr(p.op);
+    RoleAttr role = tp.getRoleAttrHelper().getAttr(p.op);
     if (!l || !role)
       return p.op.emitOpError() << "has no tp.layout or tp.role";
-    auto get = [&](StringRef k) { return l.getAs<IntegerAttr>(k).getInt(); };
-    e.offset = get("offset");
-    e.stride = get("stride");
-    e.numel = get("numel");
-    e.copies = get("copies");
+    e.offset = l.getOffset();
+    e.stride = l.getStride();
+    e.numel = l.getNumel();
+    e.copies = l.getCopies();
     e.role = stringifyRole(role.getValue()).str();
     if (std::optional<StringRef> tied = p.op.getTied())
       e.tiedTo = tied->str();

@@ -23,8 +23,8 @@
 //     tp.instance       {ratios = {width, depth, batch,   tp.model
 //                        duration}, base = {quantity},
 //                        steps_multiplier}
-//     tp.layout         {offset, stride, numel, copies}   tp.param (i64)
-//     tp.buffer         {elements, alignment}             tp.model (i64)
+//     tp.layout         #tp.layout<...>                   tp.param
+//     tp.buffer         #tp.buffer<...>                   tp.model
 //
 // - verifyAnnotations, from tp.model's verifier once its ops are verified,
 //   checks what needs the program: the dims, the block copies, the other
@@ -53,10 +53,6 @@ using namespace mlir::tp;
 /// adds eps and the betas it reads (see stepQuantities).
 static const StringRef kBaseQuantities[] = {"init_std", "multiplier", "lr",
                                             "weight_decay"};
-
-/// Flat buffers hold at most this many f32 elements, so that byte offsets
-/// fit in 64 bits (as tp-assign-layout guarantees).
-static constexpr int64_t kMaxElements = std::numeric_limits<int64_t>::max() / 4;
 
 std::string tp::formatNumber(double v) {
   return llvm::formatv("{0}", llvm::format("%.9g", v)).str();
@@ -204,60 +200,6 @@ public:
     return success();
   }
 
-  /// An entry that must be a signless 64-bit integer in [lo, hi].
-  FailureOr<int64_t> integer(DictionaryAttr dict, StringRef key, int64_t lo,
-                             int64_t hi) {
-    auto attr = dict.getAs<IntegerAttr>(key);
-    if (!attr || !attr.getType().isSignlessInteger(64)) {
-      (void)(error() << "entry '" << key << "' must be an i64");
-      return failure();
-    }
-    int64_t v = attr.getInt();
-    if (v < lo || v > hi) {
-      (void)(error() << "entry '" << key << "' must be in [" << lo << ", " << hi
-                     << "], got " << v);
-      return failure();
-    }
-    return v;
-  }
-
-  LogicalResult layout(Attribute value) {
-    FailureOr<DictionaryAttr> dict = dictOn<ParamOp>(value, "tp.param");
-    if (failed(dict) ||
-        failed(onlyKnown(*dict, {"offset", "stride", "numel", "copies"})))
-      return failure();
-    FailureOr<int64_t> offset = integer(*dict, "offset", 0, kMaxElements);
-    FailureOr<int64_t> numel = integer(*dict, "numel", 1, kMaxElements);
-    if (failed(offset) || failed(numel))
-      return failure();
-    FailureOr<int64_t> stride = integer(*dict, "stride", *numel, kMaxElements);
-    FailureOr<int64_t> copies = integer(*dict, "copies", 1, kMaxElements);
-    if (failed(stride) || failed(copies))
-      return failure();
-    int64_t end;
-    if (llvm::MulOverflow(*stride, *copies - 1, end) ||
-        llvm::AddOverflow(end, *offset + *numel, end) || end > kMaxElements)
-      return error() << "ends past the largest flat buffer (2^61 f32 "
-                        "elements)";
-    return success();
-  }
-
-  LogicalResult buffer(Attribute value) {
-    FailureOr<DictionaryAttr> dict = dictOn<ModelOp>(value, "tp.model");
-    if (failed(dict) || failed(onlyKnown(*dict, {"elements", "alignment"})))
-      return failure();
-    if (failed(integer(*dict, "elements", 0, kMaxElements)))
-      return failure();
-    FailureOr<int64_t> alignment = integer(*dict, "alignment", 16, 1 << 30);
-    if (failed(alignment))
-      return failure();
-    if (*alignment % 16 != 0)
-      return error() << "entry 'alignment' must be a multiple of 16 bytes, "
-                        "got "
-                     << *alignment;
-    return success();
-  }
-
   LogicalResult parametrization(Attribute value) {
     FailureOr<DictionaryAttr> dict = dictOn<ModelOp>(value, "tp.model");
     if (failed(dict) ||
@@ -357,7 +299,7 @@ LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
   StringRef name = attr.getName().getValue();
   Attribute value = attr.getValue();
   AttrChecker check(op, name);
-  if (name == "tp.role") {
+  if (name == TPDialect::RoleAttrHelper::getNameStr()) {
     if (!isa<RoleAttr>(value) || !isa<ParamOp>(op))
       return op->emitError() << "'tp.role' must be a #tp.role on a tp.param";
     return success();
@@ -370,10 +312,18 @@ LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
     return check.parametrization(value);
   if (name == "tp.instance")
     return check.instance(value);
-  if (name == "tp.layout")
-    return check.layout(value);
-  if (name == "tp.buffer")
-    return check.buffer(value);
+  if (name == TPDialect::LayoutAttrHelper::getNameStr()) {
+    if (!isa<LayoutAttr>(value) || !isa<ParamOp>(op))
+      return op->emitError()
+             << "'tp.layout' must be a #tp.layout on a tp.param";
+    return success();
+  }
+  if (name == TPDialect::BufferAttrHelper::getNameStr()) {
+    if (!isa<BufferAttr>(value) || !isa<ModelOp>(op))
+      return op->emitError()
+             << "'tp.buffer' must be a #tp.buffer on a tp.model";
+    return success();
+  }
   return op->emitError() << "unknown tp dialect attribute '" << name << "'";
 }
 
@@ -387,13 +337,6 @@ struct Footprint {
   int64_t begin, end;
   ParamOp param;
 };
-
-/// The verified entry `key` of a tp.layout (0 when malformed: a malformed
-/// layout has its own error).
-int64_t layoutEntry(DictionaryAttr layout, StringRef key) {
-  auto attr = layout.getAs<IntegerAttr>(key);
-  return attr && attr.getType().isSignlessInteger(64) ? attr.getInt() : 0;
-}
 } // namespace
 
 /// Fails when an array entry of `values` (on `op`, which has `copies` block
@@ -418,8 +361,8 @@ static LogicalResult checkPerBlock(Operation *op, DictionaryAttr values,
 }
 
 LogicalResult tp::verifyAnnotations(ModelOp model, const ModelIndex &index) {
-  auto buffer = model->getAttrOfType<DictionaryAttr>("tp.buffer");
-  int64_t elements = buffer ? layoutEntry(buffer, "elements") : 0;
+  TPDialect &tp = tpDialect(model);
+  BufferAttr buffer = tp.getBufferAttrHelper().getAttr(model);
   StringRef optimizer;
   bool oneBeta = false;
   if (auto p = model->getAttrOfType<DictionaryAttr>("tp.parametrization")) {
@@ -430,7 +373,7 @@ LogicalResult tp::verifyAnnotations(ModelOp model, const ModelIndex &index) {
         oneBeta = nesterov.getValue();
   }
 
-  llvm::StringMap<DictionaryAttr> layouts;
+  llvm::StringMap<LayoutAttr> layouts;
   std::vector<Footprint> footprints;
   WalkResult walk = model.walk([&](ParamOp param) -> WalkResult {
     int64_t numel = 1, copies = 1;
@@ -469,7 +412,7 @@ LogicalResult tp::verifyAnnotations(ModelOp model, const ModelIndex &index) {
         return WalkResult::interrupt();
     }
 
-    auto layout = param->getAttrOfType<DictionaryAttr>("tp.layout");
+    LayoutAttr layout = tp.getLayoutAttrHelper().getAttr(param);
     if (!layout) {
       if (buffer) {
         param->emitError() << "has no 'tp.layout' but the model has a "
@@ -488,20 +431,17 @@ LogicalResult tp::verifyAnnotations(ModelOp model, const ModelIndex &index) {
       return WalkResult::advance();
     }
     layouts[param.getName()] = layout;
-    if (layoutEntry(layout, "numel") != numel ||
-        layoutEntry(layout, "copies") != copies) {
-      param->emitError() << "'tp.layout' gives numel "
-                         << layoutEntry(layout, "numel") << " and copies "
-                         << layoutEntry(layout, "copies")
+    if (layout.getNumel() != numel || layout.getCopies() != copies) {
+      param->emitError() << "'tp.layout' gives numel " << layout.getNumel()
+                         << " and copies " << layout.getCopies()
                          << " but the parameter has " << numel
                          << " elements and " << copies << " block copies";
       return WalkResult::interrupt();
     }
-    int64_t begin = layoutEntry(layout, "offset");
-    int64_t end = begin + layoutEntry(layout, "stride") * (copies - 1) + numel;
-    if (buffer && end > elements) {
+    int64_t begin = layout.getOffset(), end = layout.getEnd();
+    if (buffer && end > buffer.getElements()) {
       param->emitError() << "'tp.layout' ends at element " << end
-                         << ", past the " << elements
+                         << ", past the " << buffer.getElements()
                          << " elements of the model's 'tp.buffer'";
       return WalkResult::interrupt();
     }

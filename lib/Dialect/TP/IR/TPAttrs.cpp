@@ -11,6 +11,7 @@
 #include "muir/Dialect/TP/IR/TPDialect.h"
 #include "muir/Dialect/TP/IR/TPOps.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/MathExtras.h"
 #include <cmath>
 
 using namespace mlir;
@@ -138,4 +139,48 @@ double ScaleAttr::evaluate(double width, double depth, double batch,
          std::pow(depth, getDepth().toDouble()) *
          std::pow(batch, getBatch().toDouble()) *
          std::pow(duration, getDuration().toDouble());
+}
+
+//===----------------------------------------------------------------------===//
+// LayoutAttr and BufferAttr
+//===----------------------------------------------------------------------===//
+
+/// Fails unless `lo <= value <= LayoutAttr::kMaxElements`.
+static LogicalResult checkElements(function_ref<InFlightDiagnostic()> emitError,
+                                   StringRef attr, StringRef key, int64_t value,
+                                   int64_t lo) {
+  if (value >= lo && value <= LayoutAttr::kMaxElements)
+    return success();
+  return emitError() << attr << " " << key << " must be in [" << lo << ", "
+                     << LayoutAttr::kMaxElements << "], got " << value;
+}
+
+LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 int64_t offset, int64_t stride, int64_t numel,
+                                 int64_t copies) {
+  StringRef attr = "#tp.layout";
+  // A stride shorter than a copy would make copies overlap.
+  if (failed(checkElements(emitError, attr, "offset", offset, 0)) ||
+      failed(checkElements(emitError, attr, "numel", numel, 1)) ||
+      failed(checkElements(emitError, attr, "stride", stride, numel)) ||
+      failed(checkElements(emitError, attr, "copies", copies, 1)))
+    return failure();
+  int64_t end;
+  if (llvm::MulOverflow(stride, copies - 1, end) ||
+      llvm::AddOverflow(end, offset + numel, end) || end > kMaxElements)
+    return emitError() << "#tp.layout ends past the largest flat buffer (2^61 "
+                          "f32 elements)";
+  return success();
+}
+
+LogicalResult BufferAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 int64_t elements, int64_t alignment) {
+  if (failed(checkElements(emitError, "#tp.buffer", "elements", elements, 0)))
+    return failure();
+  // 128-bit vector accesses need 16-byte alignment; 2^30 bounds the padding.
+  if (alignment < 16 || alignment > (1 << 30) || alignment % 16 != 0)
+    return emitError() << "#tp.buffer alignment must be a multiple of 16 "
+                          "bytes in [16, 2^30], got "
+                       << alignment;
+  return success();
 }

@@ -176,7 +176,8 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
       if (w)
         entries.push_back(
             b.getNamedAttr("width_dim", b.getStringAttr(role.widthDim)));
-      param->setAttr("tp.role", RoleAttr::get(context, role.role));
+      tpDialect(param).getRoleAttrHelper().setAttr(
+          param, RoleAttr::get(context, role.role));
       param->setAttr("tp.scaling", b.getDictionaryAttr(entries));
       return WalkResult::advance();
     });

@@ -137,7 +137,7 @@ TPVerifyParametrizationPass::readParametrization(ModelOp model) {
 
 FailureOr<Annotation> TPVerifyParametrizationPass::readAnnotation(
     const ModelIndex &index, ParamOp param, Optimizer optimizer) {
-  auto role = param->getAttrOfType<RoleAttr>("tp.role");
+  auto role = tpDialect(param).getRoleAttrHelper().getAttr(param);
   auto scaling = param->getAttrOfType<DictionaryAttr>("tp.scaling");
   if (!role || !scaling)
     return param.emitError() << "parameter '" << param.getName() << "' has no "

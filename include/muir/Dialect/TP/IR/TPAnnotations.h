@@ -7,10 +7,14 @@
 //
 // The passes annotate the IR with discardable attributes in the `tp.`
 // namespace (tp.role, tp.scaling, tp.values, tp.parametrization,
-// tp.instance, tp.layout, tp.buffer). They are dictionaries, so the dialect
-// checks their shape in one place (TPAnnotations.cpp): which op carries
-// each, its entries and their kinds, ranges and consistency with the
-// program (a layout that fits the buffer, one value per block copy). A pass
+// tp.instance, tp.layout, tp.buffer). tp.role, tp.layout and tp.buffer are
+// typed attributes (#tp.role, #tp.layout, #tp.buffer: TPAttrs.td) that
+// verify their own entries and are read and written through the dialect's
+// helpers (tpDialect(op).getLayoutAttrHelper()); the others are still
+// dictionaries. The dialect checks them in one place (TPAnnotations.cpp):
+// which op carries each, the dictionaries' entries and their kinds and
+// ranges, and consistency with the program (a layout that fits the buffer,
+// one value per block copy). A pass
 // may then read a verified annotation without checking it again; hand-
 // written or edited IR that breaks one is rejected by the verifier, with a
 // diagnostic at the op, instead of crashing a pass or silently skipping a

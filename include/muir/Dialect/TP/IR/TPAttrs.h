@@ -12,6 +12,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "muir/Dialect/TP/IR/Rational.h"
+#include <limits>
 
 #include "muir/Dialect/TP/IR/TPEnums.h"
 

@@ -69,4 +69,56 @@ def TP_ScaleAttr : AttrDef<TP_Dialect, "Scale"> {
   }];
 }
 
+def TP_LayoutAttr : AttrDef<TP_Dialect, "Layout"> {
+  let mnemonic = "layout";
+  let summary = "Where a parameter's block copies lie in the flat buffers";
+  let description = [{
+    Written by `tp-assign-layout` as `tp.layout` on every `tp.param`: copy
+    `l` of the parameter (one per block of its `tp.repeat`, else one) is the
+    `numel` f32 elements from `offset + l * stride` in each flat buffer
+    (parameters, gradients, optimizer states). The stride is `numel` rounded
+    up to the alignment; a tied parameter carries its owner's layout. The
+    attribute checks what it can alone (offsets and counts in range, a
+    stride that keeps copies apart, an end inside the largest buffer);
+    `tp.model`'s verifier checks it against the parameter, the model's
+    `tp.buffer` and the other layouts.
+
+    ```mlir
+    tp.param "blocks.fc" normal {tp.layout = #tp.layout<offset = 64, stride = 64, numel = 64, copies = 3>} : !tp.tensor<[d, d], f32>
+    ```
+  }];
+  let parameters = (ins "int64_t":$offset, "int64_t":$stride,
+                        "int64_t":$numel, "int64_t":$copies);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The most f32 elements a flat buffer holds, so that byte offsets fit
+    /// in 64 bits.
+    static constexpr int64_t kMaxElements =
+        std::numeric_limits<int64_t>::max() / 4;
+    /// One past the last element of the last copy.
+    int64_t getEnd() const {
+      return getOffset() + getStride() * (getCopies() - 1) + getNumel();
+    }
+  }];
+}
+
+def TP_BufferAttr : AttrDef<TP_Dialect, "Buffer"> {
+  let mnemonic = "buffer";
+  let summary = "The size and alignment of a model's flat buffers";
+  let description = [{
+    Written by `tp-assign-layout` as `tp.buffer` on the `tp.model`: every
+    flat buffer holds `elements` f32 values, and every parameter's copies
+    start at a multiple of `alignment` bytes (a multiple of 16, one 128-bit
+    vector).
+
+    ```mlir
+    tp.model @gpt attributes {tp.buffer = #tp.buffer<elements = 264, alignment = 64>} { ... }
+    ```
+  }];
+  let parameters = (ins "int64_t":$elements, "int64_t":$alignment);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 #endif // MUIR_DIALECT_TP_IR_TPATTRS_TD

@@ -44,6 +44,14 @@ def TP_Dialect : Dialect {
   let useDefaultTypePrinterParser = 1;
   let useDefaultAttributePrinterParser = 1;
   let hasOperationAttrVerify = 1;
+  // The typed tp.* annotations: each gets a helper on the dialect
+  // (getLayoutAttrHelper(): its name, getAttr(op), setAttr(op, attr)), so
+  // no code spells the name or casts the attribute itself.
+  let discardableAttrs = (ins
+    "::mlir::tp::RoleAttr":$role,
+    "::mlir::tp::LayoutAttr":$layout,
+    "::mlir::tp::BufferAttr":$buffer
+  );
   let extraClassDeclaration = [{
     void registerTypes();
     void registerAttributes();

@@ -18,21 +18,15 @@
 import ctypes
 import math
 import os
-import shutil
 import subprocess
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs"))
-from harness import Checks, shrink, GPT2_DIMS  # noqa: E402
+from harness import Checks, shrink, GPT2_DIMS, start  # noqa: E402
 
-TOOLS, SRC, TMP = sys.argv[1:4]
-shutil.rmtree(TMP, ignore_errors=True)
-os.makedirs(TMP)
-sys.path.insert(0, os.path.join(SRC, "python"))
-os.environ.setdefault("MUIR_RUNTIME_LIB",
-                      os.path.join(os.path.dirname(TOOLS), "lib", "libmuir_runtime.so"))
+TOOLS, SRC, TMP = start()
 import muir  # noqa: E402
 from muir import _ffi  # noqa: E402
 import torch  # noqa: E402

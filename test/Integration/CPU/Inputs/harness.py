@@ -2,8 +2,23 @@
 examples with their dims shrunk (same structure and roles, small sizes), and
 ctypes pointers to numpy arrays."""
 import ctypes
+import os
 import re
+import shutil
 import sys
+
+
+def start():
+    """The lit arguments (tools dir, source root, %t) of a test that runs
+    the Python binding: %t emptied (packages of an earlier run), python/ on
+    the path and the built runtime library chosen. Returns the three."""
+    tools, src, tmp = sys.argv[1:4]
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    sys.path.insert(0, os.path.join(src, "python"))
+    os.environ.setdefault("MUIR_RUNTIME_LIB", os.path.join(
+        os.path.dirname(tools), "lib", "libmuir_runtime.so"))
+    return tools, src, tmp
 
 
 class Checks:

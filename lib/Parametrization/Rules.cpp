@@ -252,10 +252,11 @@ ForwardRule Parametrization::forward() const {
   return f;
 }
 
-bool Parametrization::tyingConsistent(const ParamRole &owner,
-                                      const ParamRole &tiedUse) const {
-  llvm::Expected<RoleRule> a = rule(owner.role, owner.placement),
-                           b = rule(tiedUse.role, tiedUse.placement);
+bool Parametrization::tyingConsistent(Role ownerRole, Placement ownerPlacement,
+                                      Role tiedRole,
+                                      Placement tiedPlacement) const {
+  llvm::Expected<RoleRule> a = rule(ownerRole, ownerPlacement),
+                           b = rule(tiedRole, tiedPlacement);
   if (!a || !b) {
     llvm::consumeError(a.takeError());
     llvm::consumeError(b.takeError());

@@ -15,9 +15,7 @@
 #ifndef MUIR_PARAMETRIZATION_RULES_H
 #define MUIR_PARAMETRIZATION_RULES_H
 
-#include "muir/Dialect/TP/Analysis/Roles.h"
 #include "muir/Dialect/TP/IR/Rational.h"
-#include "muir/Dialect/TP/IR/TPAttrs.h"
 #include "muir/Dialect/TP/IR/TPEnums.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -84,7 +82,8 @@ struct Parametrization {
   /// Tied parameters share storage, so the owner's and the tied use's init,
   /// lr, weight decay and eps rules must agree. Both are model-level (the
   /// dialect forbids ties in repeated blocks).
-  bool tyingConsistent(const ParamRole &owner, const ParamRole &tiedUse) const;
+  bool tyingConsistent(Role ownerRole, Placement ownerPlacement, Role tiedRole,
+                       Placement tiedPlacement) const;
 };
 
 } // namespace mlir::tp

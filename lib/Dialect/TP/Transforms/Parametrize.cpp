@@ -141,7 +141,8 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
         ParamOp owner = index.lookupParam(*tied);
         const ParamRole &ownerInfo = (*roles)[owner];
         Role ownerRole = ownerInfo.role;
-        if (!p->tyingConsistent(ownerInfo, role)) {
+        if (!p->tyingConsistent(ownerRole, ownerInfo.placement, role.role,
+                                role.placement)) {
           InFlightDiagnostic diag =
               param.emitOpError()
               << "is used as " << stringifyRole(role.role)

@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "muir/Dialect/TP/Transforms/Passes.h"
-#include "muir/Parametrization/Report.h"
+#include "muir/Dialect/TP/Utils/Report.h"
 
 namespace mlir::tp {
 #define GEN_PASS_DEF_TPPRINTREPORT

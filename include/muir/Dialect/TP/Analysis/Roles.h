@@ -15,15 +15,10 @@
 
 namespace mlir::tp {
 
-/// Where a parameter sits relative to the repeated blocks (`tp.repeat`).
-/// Depth-wise rules (Depth-muP, CompleteP, Complete^(d)P) scale the
-/// parameters inside the blocks only: a model-level parameter before or
-/// after them never scales with depth, whatever its role.
-enum class Placement {
-  beforeBlocks, ///< model level, reading no tp.repeat result (or no repeat)
-  inBlocks,     ///< inside a tp.repeat body: one copy per block
-  afterBlocks,  ///< model level, reading a tp.repeat result
-};
+// Placement (TPEnums.td): where a parameter sits relative to the repeated
+// blocks. Depth-wise rules (Depth-muP, CompleteP, Complete^(d)P) scale the
+// parameters inside the blocks only: a model-level parameter before or
+// after them never scales with depth, whatever its role.
 
 /// `before the blocks`, `in the blocks`, `after the blocks`.
 llvm::StringRef describePlacement(Placement placement);

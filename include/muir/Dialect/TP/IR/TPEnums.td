@@ -67,6 +67,16 @@ def TP_Role : TP_I32Enum<"Role", "what kind of weight a parameter is", [
     I32EnumAttrCase<"scalar", 7>,
   ]>;
 
+def TP_Placement : TP_I32Enum<"Placement",
+    "where a parameter sits relative to the repeated blocks (tp.repeat)", [
+    // Model level, reading no tp.repeat result (or there is no repeat).
+    I32EnumAttrCase<"beforeBlocks", 0, "before-blocks">,
+    // Inside a tp.repeat body: one copy per block.
+    I32EnumAttrCase<"inBlocks", 1, "in-blocks">,
+    // Model level, reading a tp.repeat result.
+    I32EnumAttrCase<"afterBlocks", 2, "after-blocks">,
+  ]>;
+
 def TP_Scheme : TP_I32Enum<"Scheme", "a parametrization scheme", [
     // CompleteP's SP: every quantity fixed at its base value.
     I32EnumAttrCase<"sp", 0>,

@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef MUIR_PARAMETRIZATION_REPORT_H
-#define MUIR_PARAMETRIZATION_REPORT_H
+#ifndef MUIR_DIALECT_TP_UTILS_REPORT_H
+#define MUIR_DIALECT_TP_UTILS_REPORT_H
 
 #include "muir/Dialect/TP/IR/TPEnums.h"
 #include "muir/Dialect/TP/IR/TPOps.h"
@@ -25,4 +25,4 @@ LogicalResult printReport(ModelOp model, ReportFormat format,
 
 } // namespace mlir::tp
 
-#endif // MUIR_PARAMETRIZATION_REPORT_H
+#endif // MUIR_DIALECT_TP_UTILS_REPORT_H

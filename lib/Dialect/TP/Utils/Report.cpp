@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "muir/Parametrization/Report.h"
+#include "muir/Dialect/TP/Utils/Report.h"
 #include "muir/Dialect/TP/Utils/ForwardTable.h"
 #include "muir/Dialect/TP/Utils/ParamTable.h"
 #include "muir/Parametrization/OptimizerSpec.h"

@@ -171,7 +171,7 @@ def package_abi_version():
 _INIT_KINDS = ["normal", "trunc_normal", "uniform", "zeros", "ones", "tied"]
 # By muir_optimizer_t code (package_abi.h's MUIR_OPTIMIZERS).
 _OPTIMIZERS = ["sgd", "sgd_momentum", "adam", "adamw", "lion", "adam_atan2",
-               "adamw_decoupled", "sgd_nesterov", "lion_a"]
+               "adamw_decoupled", "sgd_nesterov", "lion_a", "lion_ar"]
 
 BUFFER_PARAMS = 0
 BUFFER_GRADS = 1
@@ -410,6 +410,13 @@ class Package:
                 for r in range(count)]
         #: Partial sums of the reduction phase (package_abi.h).
         self.num_slots = info.num_slots
+        #: LionAR's rotational units: name -> (elements per unit, units per
+        #: copy) for the parameters that have them (docs/Optimizers.md).
+        self.num_units = info.num_units
+        self.rotational_units = {
+            names[e.param]: (e.unit_elements, e.numel // e.unit_elements)
+            for e in info.kernel_params[:info.num_kernel_params]
+            if e.unit_elements > 0}
         # The telemetry's entries: (name, copies) in kernel table order.
         self._telemetry_layout = [
             (names[info.kernel_params[k].param], info.kernel_params[k].copies)

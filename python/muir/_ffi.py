@@ -51,7 +51,8 @@ class KernelParam(ctypes.Structure):
     _fields_ = [(name, ctypes.c_int64) for name in (
         "offset", "stride", "numel", "copies", "first_chunk",
         "chunks_per_copy", "first_slot", "slots_per_copy", "chunks_per_slot",
-        "param", "init", "first_row", "row_stride")]
+        "param", "init", "first_row", "row_stride", "unit_elements",
+        "first_unit")]
 
 
 class TensorRow(ctypes.Structure):
@@ -83,6 +84,7 @@ class PackageInfo(ctypes.Structure):
         ("num_chunks", ctypes.c_int64),
         ("num_slots", ctypes.c_int64),
         ("optimizer_spec", ctypes.c_char_p),
+        ("num_units", ctypes.c_int64),
     ]
 
 

@@ -352,7 +352,8 @@ static int32_t optimizerStates(int32_t code) {
 /** Checks the kernels' table against the parameter table (the kernels
  *  trust it: a wrong offset or count would make them write outside the
  *  buffers): one entry per untied parameter, in order, with its layout; the
- *  chunk and slot numbering of package_abi.h; rows inside the row table. */
+ *  chunk, slot and unit numbering of package_abi.h; rows inside the row
+ *  table. */
 static muir_status_t checkKernelTable(const char *dir,
                                       const muir_package_info_t *info) {
   if (info->num_kernel_params < 0 || info->num_tensor_rows < 0 ||
@@ -364,7 +365,7 @@ static muir_status_t checkKernelTable(const char *dir,
         " rows at %p)",
         dir, info->num_kernel_params, (const void *)info->kernel_params,
         info->num_tensor_rows, (const void *)info->tensor_rows);
-  int64_t k = 0, chunks = 0, slots = 0, rows = 0;
+  int64_t k = 0, chunks = 0, slots = 0, rows = 0, units = 0;
   for (int64_t i = 0; i < info->num_params; ++i) {
     const muir_param_info_t *p = &info->params[i];
     if (p->tied_to)
@@ -392,6 +393,10 @@ static muir_status_t checkKernelTable(const char *dir,
       why = "has a wrong chunk or slot numbering";
     else if (e->first_row != rows || (e->row_stride != 0 && e->row_stride != 1))
       why = "has wrong rows";
+    else if (e->first_unit != units || e->unit_elements < 0 ||
+             (e->unit_elements > 0 &&
+              (e->unit_elements < 2 || p->numel % e->unit_elements != 0)))
+      why = "has wrong rotational units";
     if (why)
       return muir_set_error(MUIR_ERROR_FORMAT,
                             "package '%s': parameter '%s' %s in the kernel "
@@ -401,17 +406,20 @@ static muir_status_t checkKernelTable(const char *dir,
     chunks += e->chunks_per_copy * e->copies;
     slots += e->slots_per_copy * e->copies;
     rows += e->row_stride ? e->copies : 1;
+    if (e->unit_elements > 0)
+      units += p->numel / e->unit_elements * e->copies;
   }
   if (k != info->num_kernel_params || chunks != info->num_chunks ||
       slots != info->num_slots || rows != info->num_tensor_rows ||
-      chunks > INT32_MAX)
+      units != info->num_units || chunks > INT32_MAX || units > INT32_MAX)
     return muir_set_error(
         MUIR_ERROR_FORMAT,
         "package '%s': the kernel table's totals (%" PRId64 " entries, %" PRId64
-        " chunks, %" PRId64 " slots, %" PRId64 " rows) do not match the "
-        "parameters (%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ")",
+        " chunks, %" PRId64 " slots, %" PRId64 " rows, %" PRId64
+        " units) do not match the parameters (%" PRId64 ", %" PRId64
+        ", %" PRId64 ", %" PRId64 ", %" PRId64 ")",
         dir, info->num_kernel_params, info->num_chunks, info->num_slots,
-        info->num_tensor_rows, k, chunks, slots, rows);
+        info->num_tensor_rows, info->num_units, k, chunks, slots, rows, units);
   return MUIR_OK;
 }
 

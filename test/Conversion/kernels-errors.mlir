@@ -37,16 +37,6 @@ tp.model @unknown_optimizer attributes {tp.parametrization = {alpha = "1", optim
 
 // -----
 
-// An optimizer with scheme rules but no step kernel yet (docs/Optimizers.md).
-// expected-error@+1 {{no step kernel for optimizer 'lion-ar'; expected sgd, sgd-momentum, sgd-nesterov, adam, adamw, adamw-decoupled, lion, adam-atan2 or lion-a}}
-tp.model @no_kernel attributes {tp.parametrization = {alpha = "1", optimizer = "lion-ar", scheme = "mup", steps = #tp.scale<1>}} {
-  tp.dim @n = fixed<6>
-  %x = tp.input "x" : !tp.tensor<[n], f32>
-  tp.output %x : !tp.tensor<[n], f32>
-}
-
-// -----
-
 tp.model @not_instantiated attributes {tp.parametrization = {alpha = "1", optimizer = "adamw", scheme = "mup", steps = #tp.scale<1>}} {
   tp.dim @b = fixed<4>
   tp.dim @n = fixed<6>

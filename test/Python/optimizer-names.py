@@ -7,6 +7,7 @@
 # CHECK-NEXT: sgd-nesterov: code 7, sgd_nesterov, 1 state
 # CHECK-NEXT: lion: code 4, lion, 1 state
 # CHECK-NEXT: lion-a: code 8, lion_a, 1 state
+# CHECK-NEXT: lion-ar: code 9, lion_ar, 2 state
 
 import ctypes
 import os
@@ -23,7 +24,8 @@ with open(model, "w") as f:
     f.write(open(os.path.join(SRC, "examples", "mlp.mlir")).read()
             .replace("fixed<784>", "fixed<8>")
             .replace("width<base 64, size 1024>", "width<base 4, size 8>"))
-for optimizer in ["sgd-momentum", "sgd-nesterov", "lion", "lion-a"]:
+for optimizer in ["sgd-momentum", "sgd-nesterov", "lion", "lion-a",
+                  "lion-ar"]:
     out = os.path.join(TMP, optimizer)
     subprocess.run([os.path.join(TOOLS, "muirc"), "package", model,
                     "--scheme", "mup", "--optimizer", optimizer, "--lr",

@@ -86,12 +86,15 @@
 // RUN: not %t/open %t/c15 | FileCheck %s --check-prefix=KERNELTABLE
 // KERNELTABLE: open: format: package '{{.*}}/c15': parameter 'embed.weight' has an entry that does not match its layout in the kernel table
 // RUN: not %t/open %t/c16 | FileCheck %s --check-prefix=TOTALS
-// TOTALS: open: format: package '{{.*}}/c16': the kernel table's totals (2 entries, 3 chunks, 4 slots, 2 rows) do not match the parameters (2, 3, 3, 2)
+// TOTALS: open: format: package '{{.*}}/c16': the kernel table's totals (2 entries, 3 chunks, 4 slots, 2 rows, 0 units) do not match the parameters (2, 3, 3, 2, 0)
 //
 // An optimizer spec that names another optimizer than the table's code.
 // RUN: mkdir %t/c30 && %muir_build_fixture -DFIXTURE_CORRUPT=30 -o %t/c30/libmuir_kernels.so
 // RUN: not %t/open %t/c30 | FileCheck %s --check-prefix=SPEC
 // SPEC: open: format: package '{{.*}}/c30': optimizer spec 'adam:bias-correction1=true' does not name the table's optimizer 'adamw'
+// RUN: mkdir %t/c31 && %muir_build_fixture -DFIXTURE_CORRUPT=31 -o %t/c31/libmuir_kernels.so
+// RUN: not %t/open %t/c31 | FileCheck %s --check-prefix=UNITS
+// UNITS: open: format: package '{{.*}}/c31': parameter 'blocks.w' has wrong rotational units in the kernel table
 
 #include "check.h"
 

@@ -21,6 +21,7 @@
 #define MUIR_CONVERSION_KERNELTABLE_H
 
 #include "muir/Dialect/TP/IR/TPOps.h"
+#include "muir/Parametrization/OptimizerSpec.h"
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -57,6 +58,14 @@ struct KernelParam {
   /// The parameter's rows: firstRow + copy * rowStride (rowStride 0: one
   /// row for all copies).
   int64_t firstRow = 0, rowStride = 0;
+  /// LionAR's rotational units: elements per unit (0: none) and the units
+  /// of the entries before this one.
+  int64_t unitElements = 0, firstUnit = 0;
+
+  /// Units per copy.
+  int64_t unitsPerCopy() const {
+    return unitElements ? numel / unitElements : 0;
+  }
 
   /// Field positions in the table (the IR reads them by index).
   enum Field {
@@ -73,6 +82,8 @@ struct KernelParam {
     kInit,
     kFirstRow,
     kRowStride,
+    kUnitElements,
+    kFirstUnit,
     kNumFields
   };
   /// The fields in that order.
@@ -104,8 +115,8 @@ struct KernelTable {
   std::vector<TensorRow> rows;
   /// The ops of `params`, for messages.
   std::vector<ParamOp> ops;
-  /// Chunks and reduction slots over all parameters.
-  int64_t chunks = 0, slots = 0;
+  /// Chunks, reduction slots and rotational units over all parameters.
+  int64_t chunks = 0, slots = 0, units = 0;
   /// The init distributions present, in first-use order.
   SmallVector<InitKind> initKinds;
 };
@@ -114,8 +125,11 @@ struct KernelTable {
 /// diagnostic at the parameter when it lacks tp.layout or tp.values, is not
 /// aligned for 128-bit accesses, or would make a count overflow what the
 /// kernels index (kMaxKernelIndex chunks, slots or rows), before any code
-/// is generated.
-FailureOr<KernelTable> planKernelTable(ModelOp model);
+/// is generated. Under `spec`'s LionAR, every parameter of rank >= 2 whose
+/// unit (a row: the elements after the first dim, or the whole copy with
+/// `units=tensor`) has at least 2 elements gets rotational units.
+FailureOr<KernelTable> planKernelTable(ModelOp model,
+                                       const OptimizerSpec &spec);
 
 } // namespace mlir::tp
 

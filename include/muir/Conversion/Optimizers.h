@@ -38,9 +38,6 @@ llvm::ArrayRef<OptimizerInfo> optimizers();
 /// The optimizer called `name`, or null.
 const OptimizerInfo *lookupOptimizer(llvm::StringRef name);
 
-/// "sgd, sgd-momentum, ... or adam-atan2", for messages.
-std::string optimizerNames();
-
 } // namespace mlir::tp
 
 #endif // MUIR_CONVERSION_OPTIMIZERS_H

@@ -144,42 +144,107 @@ private:
       }
       StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
       s.gradScale = gradScale;
-      Value end = ir.addi(base, table.param(p, KernelParam::kNumel));
+      if (!rule.hasUnits()) {
+        elementwise(table, s, p, c, base, buffers, partialsType, fn);
+        return;
+      }
+      // LionAR: the copy's units, or the plain update where it has none or
+      // no weight decay.
+      auto ifOp = scf::IfOp::create(b, ir.loc, isRotational(ir, table, p, s),
+                                    /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      elementwise(table, s, p, c, base, buffers, partialsType, fn);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      Value unitElements = table.param(p, KernelParam::kUnitElements);
+      Value units = arith::DivUIOp::create(
+          b, ir.loc, table.param(p, KernelParam::kNumel), unitElements);
       if (!partialsType) {
-        ir.loop(base, end, [&](Value i) {
-          storeElement(ir, buffers, i,
-                       rule.apply(ir, s, loadElement(ir, buffers, i, rule)));
+        ir.loop(ir.idx(0), units, [&](Value r) {
+          emitUnitStep(ir, rule, s, buffers, base, r, unitElements, stepF);
         });
         return;
       }
+      // Telemetry: the slots' sums element by element (in element order,
+      // as the units go).
       Value partials = fn.getArguments().back();
-      forEachSlot(table, p, c, base, [&](Value slot, Value lo, Value hi) {
-        Value zero = arith::ConstantOp::create(b, ir.loc, b.getF64FloatAttr(0));
-        auto loop = scf::ForOp::create(b, ir.loc, lo, hi, ir.idx(1),
-                                       ValueRange{zero, zero, zero, zero});
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(loop.getBody());
-          Value i = loop.getInductionVar();
-          StepElement before = loadElement(ir, buffers, i, rule);
-          StepElement after = rule.apply(ir, s, before);
-          storeElement(ir, buffers, i, after);
-          Value w = ir.toF64(before.p), w2 = ir.toF64(after.p);
-          Value d = ir.subf(w2, w);
-          auto sums = loop.getRegionIterArgs();
-          scf::YieldOp::create(b, ir.loc,
-                               ValueRange{ir.addf(sums[0], ir.mulf(w, w)),
-                                          ir.addf(sums[1], ir.mulf(w2, w2)),
-                                          ir.addf(sums[2], ir.mulf(d, d)),
-                                          ir.addf(sums[3], ir.mulf(w, d))});
-        }
+      Value first =
+          ir.addi(table.param(p, KernelParam::kFirstSlot),
+                  ir.muli(c, table.param(p, KernelParam::kSlotsPerCopy)));
+      Value perSlot = ir.muli(table.param(p, KernelParam::kChunksPerSlot),
+                              ir.idx(kChunkElements));
+      forEachSlot(table, p, c, base, [&](Value slot, Value, Value) {
         for (unsigned j = 0; j < 4; ++j)
-          memref::StoreOp::create(b, ir.loc, loop.getResult(j), partials,
+          memref::StoreOp::create(b, ir.loc, ir.f64(0.0), partials,
                                   ir.addi(ir.muli(slot, ir.idx(4)), ir.idx(j)));
+      });
+      ir.loop(ir.idx(0), units, [&](Value r) {
+        emitUnitStep(
+            ir, rule, s, buffers, base, r, unitElements, stepF,
+            [&](Value i, const StepElement &before, const StepElement &after) {
+              Value slot = ir.addi(
+                  first,
+                  arith::DivUIOp::create(b, ir.loc, ir.subi(i, base), perSlot));
+              Value at = ir.muli(slot, ir.idx(4));
+              SmallVector<Value, 4> terms = telemetryTerms(before, after);
+              for (unsigned j = 0; j < 4; ++j) {
+                Value index = ir.addi(at, ir.idx(j));
+                Value sum = memref::LoadOp::create(b, ir.loc, partials, index);
+                memref::StoreOp::create(b, ir.loc, ir.addf(sum, terms[j]),
+                                        partials, index);
+              }
+            });
       });
     });
     func::ReturnOp::create(b, ir.loc);
     return fn;
+  }
+
+  /// w^2, w'^2, d^2 and w d (f64) of one element, d = w' - w.
+  SmallVector<Value, 4> telemetryTerms(const StepElement &before,
+                                       const StepElement &after) {
+    Value w = ir.toF64(before.p), w2 = ir.toF64(after.p);
+    Value d = ir.subf(w2, w);
+    return {ir.mulf(w, w), ir.mulf(w2, w2), ir.mulf(d, d), ir.mulf(w, d)};
+  }
+
+  /// The elementwise update of copy `c` of entry `p` (first element
+  /// `base`), with the telemetry's sums per slot when `partialsType` is set.
+  void elementwise(TableIR &table, const StepScalars &s, Value p, Value c,
+                   Value base, ArrayRef<Value> buffers, MemRefType partialsType,
+                   func::FuncOp fn) {
+    const StepRule &rule = plan.rule;
+    Value end = ir.addi(base, table.param(p, KernelParam::kNumel));
+    if (!partialsType) {
+      ir.loop(base, end, [&](Value i) {
+        storeElement(ir, buffers, i,
+                     rule.apply(ir, s, loadElement(ir, buffers, i, rule)));
+      });
+      return;
+    }
+    Value partials = fn.getArguments().back();
+    forEachSlot(table, p, c, base, [&](Value slot, Value lo, Value hi) {
+      Value zero = arith::ConstantOp::create(b, ir.loc, b.getF64FloatAttr(0));
+      auto loop = scf::ForOp::create(b, ir.loc, lo, hi, ir.idx(1),
+                                     ValueRange{zero, zero, zero, zero});
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value i = loop.getInductionVar();
+        StepElement before = loadElement(ir, buffers, i, rule);
+        StepElement after = rule.apply(ir, s, before);
+        storeElement(ir, buffers, i, after);
+        SmallVector<Value, 4> terms = telemetryTerms(before, after);
+        auto sums = loop.getRegionIterArgs();
+        SmallVector<Value, 4> next;
+        for (unsigned j = 0; j < 4; ++j)
+          next.push_back(ir.addf(sums[j], terms[j]));
+        scf::YieldOp::create(b, ir.loc, next);
+      }
+      for (unsigned j = 0; j < 4; ++j)
+        memref::StoreOp::create(b, ir.loc, loop.getResult(j), partials,
+                                ir.addi(ir.muli(slot, ir.idx(4)), ir.idx(j)));
+    });
   }
 
   /// `body(slot, lo, hi)` for every reduction slot of copy `c` of parameter

@@ -168,7 +168,7 @@ private:
     const StepRule &rule = plan.rule;
     Value tid = threadId(), bdim = blockDim();
     auto vecType = VectorType::get({4}, f32);
-    int numStates = rule.info.numStates;
+    int numStates = rule.elementStates();
     // The betas and powers of the previous chunk (no beta is -1).
     SmallVector<Value> memo;
     if (rule.usesBiasCorrection())
@@ -186,6 +186,17 @@ private:
       StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
       s.gradScale = fn.getArgument(6);
       Value end = chunk.end;
+      // LionAR: a rotating copy's units are the unit loop's (below).
+      OpBuilder::InsertionGuard rotating(b);
+      if (rule.hasUnits()) {
+        auto ifOp = scf::IfOp::create(
+            b, ir.loc,
+            arith::XOrIOp::create(
+                b, ir.loc, isRotational(ir, table, chunk.p, s),
+                arith::ConstantIntOp::create(b, ir.loc, b.getI1Type(), 1)),
+            /*withElseRegion=*/false);
+        b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      }
       // Thread t takes elements [i, i + 4) for i = begin + 4t, 4 blockDim
       // apart: one 128-bit access per buffer when all four are in the
       // chunk (offsets are multiples of 4 elements), else scalar.
@@ -239,7 +250,43 @@ private:
               });
       return next;
     });
+    if (rule.hasUnits())
+      buildUnitLoop(table, buffers, stepF, lrFactor, fn.getArgument(6));
     gpu::ReturnOp::create(b, ir.loc);
+  }
+
+  /// LionAR's units, one per thread over the whole grid (grid-stride):
+  /// emitUnitStep, the CPU's reduction and elementwise phases in the same
+  /// order, so the same bits. A unit's entry comes from a binary search of
+  /// first_unit, its copy and place from one 32-bit division. Copies
+  /// without weight decay took the plain update in the chunk loop.
+  void buildUnitLoop(TableIR &table, ArrayRef<Value> buffers, Value stepF,
+                     Value lrFactor, Value gradScale) {
+    const StepRule &rule = plan.rule;
+    Value threads = ir.muli(gridDim(), blockDim());
+    Value first = ir.addi(ir.muli(blockId(), blockDim()), threadId());
+    ir.loop(first, ir.idx(plan.table.units), threads, [&](Value unit) {
+      Value p = table.search(unit, KernelParam::kFirstUnit);
+      Value unitElements = table.param(p, KernelParam::kUnitElements);
+      Value perCopy = arith::DivUIOp::create(
+          b, ir.loc, table.param(p, KernelParam::kNumel), unitElements);
+      Value copy, r;
+      std::tie(copy, r) = split(
+          ir.subi(unit, table.param(p, KernelParam::kFirstUnit)), perCopy);
+      Value base = ir.addi(table.param(p, KernelParam::kOffset),
+                           ir.muli(copy, table.param(p, KernelParam::kStride)));
+      TensorConstants k = table.constants(table.rowOf(p, copy));
+      Value pow1, pow2;
+      if (rule.usesBiasCorrection()) {
+        pow1 = math::PowFOp::create(b, ir.loc, k.beta1, stepF);
+        pow2 = math::PowFOp::create(b, ir.loc, k.beta2, stepF);
+      }
+      StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
+      s.gradScale = gradScale;
+      when(s.hasWeightDecay, [&] {
+        emitUnitStep(ir, rule, s, buffers, base, r, unitElements, stepF);
+      });
+    });
   }
 
   /// @muir_init_kernel(%params, %seed, %begin, %end).

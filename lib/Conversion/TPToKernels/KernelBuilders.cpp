@@ -103,11 +103,62 @@ StepElement mlir::tp::loadElement(KernelIR &ir, ArrayRef<Value> buffers,
     return memref::LoadOp::create(ir.b, ir.loc, buffer, i);
   };
   StepElement e{load(buffers[0]), load(buffers[1]), {}, {}};
-  if (rule.info.numStates > 0)
+  if (rule.elementStates() > 0)
     e.s0 = load(buffers[2]);
-  if (rule.info.numStates > 1)
+  if (rule.elementStates() > 1)
     e.s1 = load(buffers[3]);
   return e;
+}
+
+Value mlir::tp::isRotational(KernelIR &ir, TableIR &table, Value p,
+                             const StepScalars &s) {
+  Value units = table.param(p, KernelParam::kUnitElements);
+  return arith::AndIOp::create(
+      ir.b, ir.loc, ir.cmpi(arith::CmpIPredicate::ne, units, ir.idx(0)),
+      s.hasWeightDecay);
+}
+
+void mlir::tp::emitUnitStep(
+    KernelIR &ir, const StepRule &rule, const StepScalars &s,
+    ArrayRef<Value> buffers, Value base, Value unit, Value unitElements,
+    Value step,
+    function_ref<void(Value, const StepElement &, const StepElement &)>
+        observe) {
+  OpBuilder &b = ir.b;
+  Value lo = ir.addi(base, ir.muli(unit, unitElements));
+  Value hi = ir.addi(lo, unitElements);
+  // The reduction phase: the unit's sums in element order.
+  SmallVector<Value> zeros(StepRule::kUnitSums, ir.f64(0.0));
+  auto sums = scf::ForOp::create(b, ir.loc, lo, hi, ir.idx(1), zeros);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(sums.getBody());
+    scf::YieldOp::create(
+        b, ir.loc,
+        rule.unitSums(ir, s,
+                      loadElement(ir, buffers, sums.getInductionVar(), rule),
+                      sums.getRegionIterArgs()));
+  }
+  // The unit's state (n0, nu) in state buffer 1 at the copy's 2 unit,
+  // 2 unit + 1.
+  Value n0At = ir.addi(base, ir.muli(unit, ir.idx(2)));
+  Value nuAt = ir.addi(n0At, ir.idx(1));
+  Value count = arith::SIToFPOp::create(b, ir.loc, b.getF64Type(),
+                                        ir.cast(b.getI64Type(), unitElements));
+  UnitScalars u = rule.unitScalars(
+      ir, s, sums.getResults(), count,
+      memref::LoadOp::create(b, ir.loc, buffers[3], n0At),
+      memref::LoadOp::create(b, ir.loc, buffers[3], nuAt), step);
+  memref::StoreOp::create(b, ir.loc, u.n0, buffers[3], n0At);
+  memref::StoreOp::create(b, ir.loc, u.nu, buffers[3], nuAt);
+  // The elementwise phase.
+  ir.loop(lo, hi, [&](Value i) {
+    StepElement before = loadElement(ir, buffers, i, rule);
+    StepElement after = rule.unitUpdate(ir, s, u, before);
+    storeElement(ir, buffers, i, after);
+    if (observe)
+      observe(i, before, after);
+  });
 }
 
 void mlir::tp::storeElement(KernelIR &ir, ArrayRef<Value> buffers, Value i,

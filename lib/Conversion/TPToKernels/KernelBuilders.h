@@ -26,7 +26,7 @@ struct KernelPlan {
 MemRefType bufferType(MLIRContext *context, const KernelPlan &plan);
 
 /// The kernels' table in the IR: `memref.global @muir_kernel_params :
-/// memref<P x 13 x i64>` and `@muir_tensor_rows : memref<R x 6 x f64>`
+/// memref<P x 15 x i64>` and `@muir_tensor_rows : memref<R x 6 x f64>`
 /// (package_abi.h's structs, at least one row each), and loads from them.
 class TableIR {
 public:
@@ -74,6 +74,23 @@ StepElement loadElement(KernelIR &ir, ArrayRef<Value> buffers, Value i,
 /// Stores the updated values of element `i`.
 void storeElement(KernelIR &ir, ArrayRef<Value> buffers, Value i,
                   const StepElement &e);
+
+/// Whether copies of parameter entry `p` rotate (LionAR): the entry has
+/// units and the copy's weight decay (in `s`) is not 0.
+Value isRotational(KernelIR &ir, TableIR &table, Value p, const StepScalars &s);
+
+/// LionAR's step of unit `unit` (index) of the copy starting at `base`:
+/// the reduction phase over its `unitElements` elements in order, its
+/// scalars and state (n0, nu at elements base + 2 unit, + 1 of state buffer
+/// 1), then the elementwise phase, calling `observe(i, before, after)` for
+/// each element when given. The CPU function and the GPU kernel (one thread
+/// per unit) both use it: the same sums in the same order, the same bits.
+void emitUnitStep(
+    KernelIR &ir, const StepRule &rule, const StepScalars &s,
+    ArrayRef<Value> buffers, Value base, Value unit, Value unitElements,
+    Value step,
+    function_ref<void(Value, const StepElement &, const StepElement &)>
+        observe = {});
 
 /// `scf.index_switch` on the init kind `kind` (index) over the kinds of the
 /// table, `body(kind)` in each case; other values do nothing.

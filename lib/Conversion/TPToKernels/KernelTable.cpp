@@ -16,7 +16,7 @@ using namespace mlir::tp;
 std::vector<int64_t> KernelParam::fields() const {
   return {offset,        stride,    numel,        copies,        firstChunk,
           chunksPerCopy, firstSlot, slotsPerCopy, chunksPerSlot, param,
-          init,          firstRow,  rowStride};
+          init,          firstRow,  rowStride,    unitElements,  firstUnit};
 }
 
 std::vector<double> TensorRow::fields() const {
@@ -46,7 +46,8 @@ static TensorRow rowOf(DictionaryAttr values, InitKind init, int64_t copy) {
   return r;
 }
 
-FailureOr<KernelTable> mlir::tp::planKernelTable(ModelOp model) {
+FailureOr<KernelTable> mlir::tp::planKernelTable(ModelOp model,
+                                                 const OptimizerSpec &spec) {
   FailureOr<std::vector<ParamInfo>> params = collectParams(model);
   if (failed(params))
     return failure();
@@ -120,6 +121,24 @@ FailureOr<KernelTable> mlir::tp::planKernelTable(ModelOp model) {
       rows.push_back(rowOf(values, init, copy));
     k.firstRow = int64_t(t.rows.size());
     k.rowStride = perCopy ? 1 : 0;
+
+    // LionAR's units (REQ's rotational rule: rank >= 2; the weight decay,
+    // which a state may change, is checked by the kernels at run time). A
+    // unit needs 2 elements for its state (n0, nu) in the copy's place in
+    // state buffer 1, and a row of 1 element centred is 0.
+    k.firstUnit = t.units;
+    if (spec.optimizer == Optimizer::lionAR && p.shape.size() >= 2 &&
+        k.numel > 0) {
+      int64_t unit = spec.units == UpdateUnits::tensor
+                         ? k.numel
+                         : k.numel / std::max<int64_t>(p.shape.front(), 1);
+      if (unit >= 2) {
+        k.unitElements = unit;
+        if (failed(
+                limit("rotational units", t.units, k.unitsPerCopy(), t.units)))
+          return failure();
+      }
+    }
     t.rows.insert(t.rows.end(), rows.begin(), rows.end());
     t.params.push_back(k);
     t.ops.push_back(p.op);

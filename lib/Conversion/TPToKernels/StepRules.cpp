@@ -35,16 +35,6 @@ const OptimizerInfo *mlir::tp::lookupOptimizer(StringRef name) {
   return nullptr;
 }
 
-std::string mlir::tp::optimizerNames() {
-  std::string out;
-  for (auto [i, o] : llvm::enumerate(kOptimizers))
-    out += (i == 0                            ? ""
-            : i + 1 == std::size(kOptimizers) ? " or "
-                                              : ", ") +
-           o.name.str();
-  return out;
-}
-
 namespace {
 
 /// The f32 constants every rule may use.
@@ -266,9 +256,147 @@ public:
     return {ir.subf(ir.mulf(in.p, k.decay), ir.mulf(k.lr, sign)), {}, m, {}};
   }
 
-private:
+protected:
   bool nesterov, inverseBiasCorrection, controlled;
   double rms;
+};
+
+/// LionAR (Kosson et al. 2024; REQ's rotational wrapper around Lion, Kosson
+/// et al. 2023, shared/optimizers/rotational_wrapper.py): every unit (a row,
+/// or the whole copy with units=tensor) of a matrix with weight decay keeps
+/// its norm n0 and is rotated by the angle eta_r per step; every other
+/// tensor takes the plain Lion update (update()). With u = sign(c) Lion's
+/// direction and the unit's state (n0, nu), in exact arithmetic:
+///
+///   w_c  = n0 (w - mean w) / ||w - mean w||   (zero-mean; w when off)
+///   u_c  = u - mean u ;  u_p = u_c - w_c <u_c, w_c> / n0^2
+///   nu   = rho nu + (1 - rho) ||u_p||^2 ;  a = eta_r n0 / (sqrt(nu / (1 -
+///   rho^t)) + eps_r)
+///   w'   = (w_c - a u_p) n0 / ||w_c - a u_p||
+///
+/// All of it follows from five sums over the unit (sum u, sum u w, sum u^2,
+/// sum w, sum w^2): ||w_c - a u_p||^2 = n0^2 + a^2 ||u_p||^2 since u_p is
+/// orthogonal to w_c, so w' = A (w - mean w) - B (u - mean u) with two
+/// scalars per unit: one reduction phase, one elementwise phase. Centring
+/// and rescaling every step (exact arithmetic: the identity after the
+/// first) keeps rounding from drifting the rows' mean and norm. n0 == 0 in
+/// the state means "not recorded yet" (states start zeroed): the first step
+/// records n0 = ||w|| and centres the unit (REQ centres at construction
+/// and keeps that norm); a unit whose centred norm is 0 cannot rotate and
+/// keeps its weights.
+class LionARRule : public LionRule {
+public:
+  LionARRule(const OptimizerInfo &info, const OptimizerSpec &spec)
+      : LionRule(info, spec, /*controlled=*/false), zeroMean(spec.zeroMean),
+        rho(spec.rho), rotationalEps(spec.rotationalEps),
+        angleFromLr(spec.angle == AngleRule::lr) {}
+
+  int elementStates() const override { return 1; }
+  bool hasUnits() const override { return true; }
+
+  StepScalars scalars(KernelIR &ir, const TensorConstants &c, Value lrFactor,
+                      Value beta1Pow, Value beta2Pow) const override {
+    StepScalars k = LionRule::scalars(ir, c, lrFactor, beta1Pow, beta2Pow);
+    Value lr = ir.mulf(c.lr, lrFactor), one = ir.f64(1.0);
+    Value angle = lr;
+    if (!angleFromLr) {
+      // REQ's lion_etar_func: sqrt(pi/2) sqrt(2 lr wd) sqrt((1 - b1)^2 +
+      // b1^2 (1 - b2)/(1 + b2)); the recipe's Nesterov direction beta m +
+      // (1 - beta) g after m's update is Lion's with b1 = beta^2, b2 = beta.
+      Value b1 = nesterov ? ir.mulf(c.beta1, c.beta1) : c.beta1;
+      Value b2 = nesterov ? c.beta1 : c.beta2;
+      Value d = ir.subf(one, b1);
+      Value spread = ir.addf(ir.mulf(d, d),
+                             ir.divf(ir.mulf(ir.mulf(b1, b1), ir.subf(one, b2)),
+                                     ir.addf(one, b2)));
+      angle = ir.mulf(
+          ir.mulf(ir.f64(std::sqrt(M_PI / 2)),
+                  ir.sqrt(ir.mulf(ir.f64(2.0), ir.mulf(lr, c.weightDecay)))),
+          ir.sqrt(spread));
+    }
+    if (inverseBiasCorrection)
+      angle = ir.mulf(angle, ir.subf(one, nesterov ? beta1Pow : beta2Pow));
+    k.angle = angle;
+    return k;
+  }
+
+  SmallVector<Value> unitSums(KernelIR &ir, const StepScalars &k,
+                              const StepElement &in,
+                              ValueRange sums) const override {
+    StepElement e = in;
+    e.g = ir.mulf(e.g, k.gradScale);
+    Value u = ir.toF64(direction(ir, k, e).first), w = ir.toF64(in.p);
+    return {ir.addf(sums[0], u), ir.addf(sums[1], ir.mulf(u, w)),
+            ir.addf(sums[2], ir.mulf(u, u)), ir.addf(sums[3], w),
+            ir.addf(sums[4], ir.mulf(w, w))};
+  }
+
+  UnitScalars unitScalars(KernelIR &ir, const StepScalars &k, ValueRange sums,
+                          Value count, Value n0State, Value nuState,
+                          Value step) const override {
+    using P = arith::CmpFPredicate;
+    Value zero = ir.f64(0.0), one = ir.f64(1.0);
+    Value su = sums[0], suw = sums[1], suu = sums[2], sw = sums[3],
+          sww = sums[4];
+    Value mean = zeroMean ? ir.divf(sw, count) : zero;
+    Value uMean = zeroMean ? ir.divf(su, count) : zero;
+    // ||w - mean||^2 and ||u - mean u||^2.
+    Value w2 = ir.subf(sww, ir.mulf(sw, mean));
+    Value uc2 = ir.subf(suu, ir.mulf(su, uMean));
+    // n0: the state's, else recorded now (the norm as stored, f32).
+    Value n0Old = ir.toF64(n0State);
+    Value centred = ir.cmpf(P::OGT, w2, zero);
+    Value recorded = ir.cmpf(P::OGT, n0Old, zero);
+    Value n0 =
+        ir.select(recorded, n0Old,
+                  ir.select(centred, ir.toF64(ir.toF32(ir.sqrt(sww))), zero));
+    Value rotates =
+        arith::AndIOp::create(ir.b, ir.loc, centred, ir.cmpf(P::OGT, n0, zero));
+    // Divisors that are 0 only where the unit does not rotate.
+    Value w2Safe = ir.select(rotates, w2, one);
+    Value n0Safe = ir.select(rotates, n0, one);
+    Value scale = ir.divf(n0Safe, ir.sqrt(w2Safe));
+    Value n02 = ir.mulf(n0Safe, n0Safe);
+    Value radial = ir.mulf(scale, ir.subf(suw, ir.mulf(mean, su)));
+    Value perp2 = ir.subf(uc2, ir.divf(ir.mulf(radial, radial), n02));
+    perp2 = ir.select(ir.cmpf(P::OGT, perp2, zero), perp2, zero);
+    Value nuOld = ir.toF64(nuState);
+    Value nu =
+        ir.addf(ir.mulf(ir.f64(rho), nuOld), ir.mulf(ir.f64(1.0 - rho), perp2));
+    Value rhoPow = math::PowFOp::create(ir.b, ir.loc, ir.f64(rho), step);
+    Value nuHat = ir.divf(nu, ir.subf(one, rhoPow));
+    Value a = ir.divf(ir.mulf(k.angle, n0Safe),
+                      ir.addf(ir.sqrt(nuHat), ir.f64(rotationalEps)));
+    Value r =
+        ir.divf(n0Safe, ir.sqrt(ir.addf(n02, ir.mulf(ir.mulf(a, a), perp2))));
+    Value coefW = ir.mulf(ir.mulf(r, scale),
+                          ir.addf(one, ir.divf(ir.mulf(a, radial), n02)));
+    Value coefU = ir.mulf(r, a);
+    UnitScalars s;
+    s.a = ir.toF32(ir.select(rotates, coefW, one));
+    s.b = ir.toF32(ir.select(rotates, coefU, zero));
+    s.mean = ir.toF32(ir.select(rotates, mean, zero));
+    s.uMean = ir.toF32(ir.select(rotates, uMean, zero));
+    s.n0 = ir.toF32(n0);
+    s.nu = ir.select(rotates, ir.toF32(nu), nuState);
+    return s;
+  }
+
+  StepElement unitUpdate(KernelIR &ir, const StepScalars &k,
+                         const UnitScalars &u,
+                         const StepElement &in) const override {
+    StepElement e = in;
+    e.g = ir.mulf(e.g, k.gradScale);
+    auto [sign, m] = direction(ir, k, e);
+    Value w = ir.subf(ir.mulf(u.a, ir.subf(in.p, u.mean)),
+                      ir.mulf(u.b, ir.subf(sign, u.uMean)));
+    return {w, {}, m, {}};
+  }
+
+private:
+  bool zeroMean;
+  double rho, rotationalEps;
+  bool angleFromLr;
 };
 
 } // namespace
@@ -293,6 +421,8 @@ std::unique_ptr<StepRule> mlir::tp::createStepRule(const OptimizerInfo &info,
     return std::make_unique<LionRule>(info, spec, /*controlled=*/false);
   case MUIR_OPT_LION_A:
     return std::make_unique<LionRule>(info, spec, /*controlled=*/true);
+  case MUIR_OPT_LION_AR:
+    return std::make_unique<LionARRule>(info, spec);
   case MUIR_OPT_ADAM_ATAN2:
     return std::make_unique<AdamAtan2Rule>(info);
   }

@@ -20,6 +20,7 @@
 #include "KernelIR.h"
 #include "muir/Conversion/Optimizers.h"
 #include "muir/Parametrization/OptimizerSpec.h"
+#include "llvm/Support/ErrorHandling.h"
 #include <memory>
 
 namespace mlir::tp {
@@ -52,6 +53,16 @@ struct StepScalars {
   /// The step's gradient scale (the global-norm clip factor; 1 otherwise),
   /// the kernel's argument: set by the kernel builders, not the rules.
   Value gradScale;
+  /// LionAR: the angle per step eta_r (f64; times 1 - beta^t with the
+  /// inverse bias correction).
+  Value angle;
+};
+
+/// LionAR's per-unit values for the elementwise phase (f32) and the unit's
+/// new state (f32): w' = a (w - mean) - b (u - uMean).
+struct UnitScalars {
+  Value a, b, mean, uMean;
+  Value n0, nu;
 };
 
 /// The values of one element before (loaded) or after (to store) the
@@ -81,6 +92,40 @@ public:
   /// The update of one element with the scalars of its tensor copy.
   virtual StepElement update(KernelIR &ir, const StepScalars &k,
                              const StepElement &in) const = 0;
+
+  /// The state buffers read and written per element (LionAR's second state
+  /// is per unit).
+  virtual int elementStates() const { return info.numStates; }
+
+  /// Whether the rule rotates units (LionAR): the kernels then run the unit
+  /// phases below for every unit of a copy with units and a non-zero weight
+  /// decay, and update() for the other copies.
+  virtual bool hasUnits() const { return false; }
+
+  /// The f64 sums of the reduction phase over a unit's elements, in element
+  /// order: kUnitSums values (zeros before the first element).
+  static constexpr unsigned kUnitSums = 5;
+  virtual SmallVector<Value> unitSums(KernelIR &ir, const StepScalars &k,
+                                      const StepElement &in,
+                                      ValueRange sums) const {
+    llvm_unreachable("a rule without units");
+  }
+
+  /// The unit's scalars from its sums, its element count (f64), its state
+  /// (n0, nu as f32) and the step (f64).
+  virtual UnitScalars unitScalars(KernelIR &ir, const StepScalars &k,
+                                  ValueRange sums, Value count, Value n0,
+                                  Value nu, Value step) const {
+    llvm_unreachable("a rule without units");
+  }
+
+  /// The elementwise phase of one element of a unit (the gradient as it is
+  /// loaded: the scale is applied here, as in apply()).
+  virtual StepElement unitUpdate(KernelIR &ir, const StepScalars &k,
+                                 const UnitScalars &u,
+                                 const StepElement &in) const {
+    llvm_unreachable("a rule without units");
+  }
 
   /// update() with the gradient times k.gradScale, as torch's
   /// clip_grad_norm_ scales .grad before the optimizer reads it (g x 1 is

@@ -68,14 +68,11 @@ struct ConvertTPToKernelsPass
                         << llvm::toString(spec.takeError());
       return signalPassFailure();
     }
-    StringRef name = stringifyOptimizer(spec->optimizer);
-    const OptimizerInfo *info = lookupOptimizer(name);
-    if (!info) {
-      model.emitError() << "no step kernel for optimizer '" << name
-                        << "'; expected " << optimizerNames();
-      return signalPassFailure();
-    }
-    FailureOr<KernelTable> table = planKernelTable(model);
+    // Every optimizer of the enum has a step kernel (MUIR_OPTIMIZERS).
+    const OptimizerInfo *info =
+        lookupOptimizer(stringifyOptimizer(spec->optimizer));
+    assert(info && "an optimizer without a step rule");
+    FailureOr<KernelTable> table = planKernelTable(model, *spec);
     if (failed(table))
       return signalPassFailure();
     std::unique_ptr<StepRule> rule = createStepRule(*info, *spec);

@@ -235,13 +235,13 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
       "  MUIR_PACKAGE_ABI_VERSION, {}, {}, {}, {}, {}, kParams, {}, {},\n"
       "  {}, {}, {}, {},\n"
       "  {}, {}, {}, {}, {}, {},\n"
-      "  {}}};\n\n",
+      "  {}, {}}};\n\n",
       cString(model.getSymName()), cString(hash), optimizer.abiCode,
       optimizer.numStates, entries.size(), elements, alignment,
       forward.residuals.size(), residuals, forward.attentions.size(),
       attentions, table.params.size(), MUIR_KERNEL_PARAMS_SYMBOL,
       table.rows.size(), MUIR_TENSOR_ROWS_SYMBOL, table.chunks, table.slots,
-      cString(optimizerSpec));
+      cString(optimizerSpec), table.units);
   // The hash once more, as an ELF note the runtime reads before loading.
   s += fmt::format("MUIR_PACKAGE_NOTE({});\n\n", cString(hash));
   s += "const muir_package_info_t *muir_package_info(void) { return &kInfo; "
@@ -298,7 +298,9 @@ static llvm::json::Object tableJson(const KernelTable &table) {
                            {"chunks_per_slot", p.chunksPerSlot},
                            {"init", stringifyInitKind(InitKind(p.init))},
                            {"first_row", p.firstRow},
-                           {"row_stride", p.rowStride}});
+                           {"row_stride", p.rowStride},
+                           {"unit_elements", p.unitElements},
+                           {"first_unit", p.firstUnit}});
   }
   for (const TensorRow &r : table.rows)
     rows.push_back(llvm::json::Object{{"lr", r.lr},
@@ -310,6 +312,7 @@ static llvm::json::Object tableJson(const KernelTable &table) {
   return llvm::json::Object{{"chunk_elements", kChunkElements},
                             {"chunks", table.chunks},
                             {"slots", table.slots},
+                            {"units", table.units},
                             {"params", std::move(params)},
                             {"rows", std::move(rows)}};
 }
@@ -348,12 +351,13 @@ headerSource(ModelOp model, ArrayRef<Entry> entries, const Forward &forward,
       "#define MUIR_NUM_KERNEL_PARAMS {9}\n"
       "#define MUIR_NUM_TENSOR_ROWS {10}\n"
       "#define MUIR_NUM_CHUNKS {11}LL\n"
-      "#define MUIR_NUM_SLOTS {12}LL\n\n",
+      "#define MUIR_NUM_SLOTS {12}LL\n"
+      "#define MUIR_NUM_UNITS {14}LL\n\n",
       commentText(model.getSymName()), macroName(model.getSymName()),
       cString(optimizer.name), optimizer.numStates, elements, alignment,
       entries.size(), hash.str(), cString(model.getSymName()),
       table.params.size(), table.rows.size(), table.chunks, table.slots,
-      cString(optimizerSpec));
+      cString(optimizerSpec), table.units);
   // Which parameter defined each macro.
   llvm::StringMap<StringRef> owners;
   bool collided = false;
@@ -652,10 +656,7 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
     return model.emitError() << llvm::toString(spec.takeError());
   const OptimizerInfo *optimizer =
       lookupOptimizer(stringifyOptimizer(spec->optimizer));
-  if (!optimizer)
-    return model.emitError() << "no step kernel for optimizer '"
-                             << stringifyOptimizer(spec->optimizer)
-                             << "'; expected " << optimizerNames();
+  assert(optimizer && "an optimizer without a step rule");
   std::string specText = spec->str(/*all=*/true);
 
   if (failed(checkPackageOptions(
@@ -667,7 +668,7 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
     return failure();
 
   // The kernels' table; its limits are checked before anything is written.
-  FailureOr<KernelTable> table = planKernelTable(model);
+  FailureOr<KernelTable> table = planKernelTable(model, *spec);
   if (failed(table))
     return failure();
 

@@ -71,7 +71,8 @@ typedef enum {
   X(ADAMW_DECOUPLED, 6, "adamw-decoupled", 2) /* Loshchilov-Hutter decay */    \
   X(LION, 4, "lion", 1)                                                        \
   X(ADAM_ATAN2, 5, "adam-atan2", 2)                                            \
-  X(LION_A, 8, "lion-a", 1) /* Lion, update RMS controlled */
+  X(LION_A, 8, "lion-a", 1)   /* Lion, update RMS controlled */                \
+  X(LION_AR, 9, "lion-ar", 2) /* rotational: momentum; units' n0, nu */
 
 /** Optimizers whose step kernels a package can carry. */
 typedef enum {
@@ -144,6 +145,12 @@ typedef struct {
   /** Copy c's constants are tensor_rows[first_row + c * row_stride]
    *  (row_stride 0: one row for all copies, 1: one per copy). */
   int64_t first_row, row_stride;
+  /** LionAR's rotational units (docs/Optimizers.md): elements per unit (a
+   *  row of a rank >= 2 tensor, or the whole copy; 0 when the parameter has
+   *  none) and the units of the parameters before this one (over all
+   *  copies). Unit r of copy c keeps its state (n0, nu) in state buffer 1 at
+   *  the copy's elements 2r and 2r + 1. */
+  int64_t unit_elements, first_unit;
 } muir_kernel_param_t;
 
 /** The constants of one tensor copy (or of all copies of a parameter). */
@@ -190,6 +197,8 @@ typedef struct {
    *  --optimizer` reads it: "adamw:bias-correction1=true",
    *  "lion-ar:nesterov=true,beta=0.98,..." (docs/Optimizers.md). */
   const char *optimizer_spec;
+  /** LionAR's rotational units over all parameters (0 for the others). */
+  int64_t num_units;
 } muir_package_info_t;
 
 /** Returns the package description (static data; never NULL). */

@@ -12,7 +12,8 @@
 #
 # - step: 20 steps of each optimizer family (AdamW, decoupled AdamW,
 #   SGD-momentum, Lion, Adam-atan2; AdamW without the beta1 correction,
-#   Lion's momentum recipe and LionA) with random gradients, a varying
+#   Lion's momentum recipe, LionA and LionAR per row and per tensor, whose
+#   units run one per thread after the chunks) with random gradients, a varying
 #   lr factor and a gradient clip factor on every third step give the same
 #   bits in params and every state, at the
 #   runtime's launch configuration (muir_launch_config) and at tiny grids
@@ -220,6 +221,9 @@ run(MLP, "mup", "adamw", "mlp-adamw")
 run(GPT, "completep", "adamw:bias-correction1=false", "gpt-adamw-nobc1")
 run(GPT, "completep", "lion-a:recipe", "gpt-lion-a-recipe")
 run(LLAMA, "completedp", "lion:recipe,beta=0.95", "llama-lion-recipe",
+    {"batch": 512, "base-batch": 256, "tokens": 4e9, "base-tokens": 1e9})
+run(GPT, "completep", "lion-ar", "gpt-lion-ar")
+run(LLAMA, "completedp", "lion-ar:recipe,units=tensor", "llama-lion-ar-tensor",
     {"batch": 512, "base-batch": 256, "tokens": 4e9, "base-tokens": 1e9})
 
 check.finish()

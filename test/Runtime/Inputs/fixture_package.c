@@ -215,10 +215,16 @@ static const muir_tensor_row_t fixtureRows[] = {
 #else
 #define NUM_SLOTS 3
 #endif
+#if FIXTURE_CORRUPT == 31
+#define BLOCKS_UNIT_ELEMENTS 5 /* does not divide the 12 elements */
+#else
+#define BLOCKS_UNIT_ELEMENTS 0
+#endif
 static const muir_kernel_param_t fixtureKernelParams[] = {
     {0, BLOCKS_STRIDE, BLOCKS_NUMEL, 2, 0, 1, 0, 1, 1, 0, MUIR_INIT_NORMAL, 0,
+     0, BLOCKS_UNIT_ELEMENTS, 0},
+    {KERNEL_EMBED_OFFSET, 6, 6, 1, 2, 1, 2, 1, 1, 1, MUIR_INIT_NORMAL, 1, 0, 0,
      0},
-    {KERNEL_EMBED_OFFSET, 6, 6, 1, 2, 1, 2, 1, 1, 1, MUIR_INIT_NORMAL, 1, 0},
 };
 
 #define FIXTURE_NUM_ROWS 2
@@ -230,7 +236,7 @@ static const muir_package_info_t info = {
     fixtureResiduals,   1,                   fixtureAttentions,
     2,                  fixtureKernelParams, FIXTURE_NUM_ROWS,
     fixtureRows,        3,                   NUM_SLOTS,
-    OPTIMIZER_SPEC,
+    OPTIMIZER_SPEC,     0,
 };
 
 /** The untied parameter whose copy holds flat element `i`, or -1 (padding);

@@ -14,7 +14,8 @@
 # CHECK: llama adam-atan2: sm_80
 # CHECK: llama lion:recipe: sm_80
 # CHECK: llama lion-a: sm_80
-# CHECK: 0 spills in 132 kernels
+# CHECK: llama lion-ar:recipe,units=tensor: sm_80
+# CHECK: 0 spills in 156 kernels
 import os
 import re
 import subprocess
@@ -24,7 +25,7 @@ TOOLS, SRC, TMP, PTXAS = sys.argv[1:5]
 os.makedirs(TMP, exist_ok=True)
 OPTIMIZERS = ["sgd", "sgd-momentum", "sgd-nesterov", "adam", "adamw",
               "adamw-decoupled", "lion", "adam-atan2", "adamw:bias-correction1=false",
-              "lion:recipe", "lion-a"]
+              "lion:recipe", "lion-a", "lion-ar", "lion-ar:recipe,units=tensor"]
 CARDS = {"gpt2": ("gpt2-small.json", "gpt2-base.json"),
          "llama": ("llama-target.json", "llama-base.json")}
 KERNELS = ["muir_init_kernel", "muir_step_kernel", "muir_reduce_kernel"]

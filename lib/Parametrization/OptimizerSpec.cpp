@@ -229,9 +229,14 @@ llvm::Expected<OptimizerSpec> mlir::tp::parseOptimizerSpec(StringRef text) {
   if (text.contains(':') && options.trim().empty())
     return specError("'" + text + "': no option after ':'");
   SmallVector<StringRef> items;
-  options.split(items, ',', -1, /*KeepEmpty=*/false);
+  if (!options.empty())
+    options.split(items, ',');
   llvm::StringSet<> seen;
   for (StringRef item : items) {
+    if (item.trim().empty())
+      return specError("'" + text +
+                       "': an empty option (a comma at either end of the "
+                       "list, or two in a row)");
     StringRef key, value;
     std::tie(key, value) = item.split('=');
     key = key.trim();

@@ -22,7 +22,7 @@ typedef void (*muir_step_fn_t)(float *, const float *, float *const *, int64_t,
 typedef void (*muir_step_rows_fn_t)(float *, const float *, float *const *,
                                     int64_t, float, float,
                                     const muir_tensor_row_t *);
-typedef void (*muir_reduce_fn_t)(const float *, double *);
+typedef void (*muir_reduce_fn_t)(const float *, double *, int64_t, int64_t);
 typedef void (*muir_step_telemetry_fn_t)(float *, const float *, float *const *,
                                          int64_t, float, float,
                                          const muir_tensor_row_t *, double *);

@@ -15,9 +15,11 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /** Alignment of CPU buffers the runtime allocates: the package's, and at
  *  least a cache line. */
@@ -317,6 +319,76 @@ muir_status_t muir_state_init(muir_state_t *state, uint64_t seed) {
   return muir_state_init_range(state, seed, 0, state->elements);
 }
 
+/** The CPU reduction's work: slots handed out MUIR_REDUCE_TASK at a time
+ *  from a shared counter to whichever thread asks next (slots differ in
+ *  size from tensor to tensor). A slot's partial does not depend on who
+ *  computes it, so the result has the same bits with any number of
+ *  threads. */
+#define MUIR_REDUCE_TASK 4
+typedef struct {
+  muir_reduce_fn_t reduce;
+  const float *grads;
+  double *partials;
+  int64_t slots;
+  atomic_llong next;
+} reduce_work_t;
+
+static void *reduceSlots(void *arg) {
+  reduce_work_t *work = arg;
+  for (;;) {
+    int64_t begin = atomic_fetch_add(&work->next, MUIR_REDUCE_TASK);
+    if (begin >= work->slots)
+      return NULL;
+    int64_t end = begin + MUIR_REDUCE_TASK < work->slots
+                      ? begin + MUIR_REDUCE_TASK
+                      : work->slots;
+    work->reduce(work->grads, work->partials, begin, end);
+  }
+}
+
+/** Threads for the CPU reduction: $MUIR_NUM_THREADS (a positive integer),
+ *  else the online CPUs, or one below a million elements, where starting
+ *  threads costs more than it saves; at most one per task and
+ *  MUIR_MAX_REDUCE_THREADS. */
+#define MUIR_MAX_REDUCE_THREADS 64
+static int reduceThreads(int64_t elements, int64_t slots) {
+  const char *env = getenv("MUIR_NUM_THREADS");
+  long n = 0;
+  if (env && *env) {
+    char *end;
+    n = strtol(env, &end, 10);
+    if (*end != '\0')
+      n = 0;
+  }
+  if (n <= 0)
+    n = elements < (1 << 20) ? 1 : sysconf(_SC_NPROCESSORS_ONLN);
+  int64_t tasks = (slots + MUIR_REDUCE_TASK - 1) / MUIR_REDUCE_TASK;
+  if (n > tasks)
+    n = (long)tasks;
+  if (n > MUIR_MAX_REDUCE_THREADS)
+    n = MUIR_MAX_REDUCE_THREADS;
+  return n > 1 ? (int)n : 1;
+}
+
+/** The CPU reduction phase over all slots, on reduceThreads() threads (this
+ *  one included; a thread that cannot be started leaves its share to the
+ *  others). */
+static void reduceOnCPU(muir_state_t *state) {
+  const muir_package_info_t *info = state->package->info;
+  reduce_work_t work = {state->package->reduce,
+                        state->buffers[MUIR_BUFFER_GRADS], state->partials,
+                        info->num_slots, 0};
+  int threads = reduceThreads(info->buffer_elements, info->num_slots);
+  pthread_t helpers[MUIR_MAX_REDUCE_THREADS];
+  int started = 0;
+  for (int t = 1; t < threads; ++t)
+    if (pthread_create(&helpers[started], NULL, reduceSlots, &work) == 0)
+      ++started;
+  reduceSlots(&work);
+  for (int t = 0; t < started; ++t)
+    pthread_join(helpers[t], NULL);
+}
+
 /** The reduction phase over the grads: state->partials, then their sum in
  *  slot order. */
 static muir_status_t gradNorm(muir_state_t *state, double *out) {
@@ -326,7 +398,7 @@ static muir_status_t gradNorm(muir_state_t *state, double *out) {
     if (status != MUIR_OK)
       return status;
   } else if (info->num_slots > 0) {
-    state->package->reduce(state->buffers[MUIR_BUFFER_GRADS], state->partials);
+    reduceOnCPU(state);
   }
   double sum = 0.0;
   for (int64_t s = 0; s < info->num_slots; ++s)

@@ -264,23 +264,33 @@ private:
     });
   }
 
-  /// @muir_generated_reduce(%grads, %partials): the sum of squares (f64) of
-  /// every reduction slot, with 16 accumulator lanes (element i of a slot
-  /// goes to lane i mod 16) summed in order at the end: deterministic, and
-  /// vectorised.
+  /// @muir_generated_reduce(%grads, %partials, %slot_begin, %slot_end): the
+  /// sum of squares (f64) of every reduction slot in [slot_begin, slot_end),
+  /// with 16 accumulator lanes (element i of a slot goes to lane i mod 16)
+  /// summed in order at the end: deterministic whatever the range (the
+  /// runtime's threads take disjoint ranges), and vectorised.
   void buildReduce() {
-    Type f64 = b.getF64Type();
+    Type f64 = b.getF64Type(), i64 = b.getI64Type();
     MemRefType partialsType =
         MemRefType::get({std::max<int64_t>(plan.table.slots, 1)}, f64);
     func::FuncOp fn =
         startFunc("muir_generated_reduce",
-                  {bufferType(b.getContext(), plan), partialsType});
+                  {bufferType(b.getContext(), plan), partialsType, i64, i64});
     Value grads = fn.getArgument(0), partials = fn.getArgument(1);
+    Value slotBegin = ir.cast(b.getIndexType(), fn.getArgument(2));
+    Value slotEnd = ir.cast(b.getIndexType(), fn.getArgument(3));
     TableIR table(ir, plan.table);
     constexpr int64_t kLanes = 16;
     auto lanes = VectorType::get({kLanes}, f64);
     forEachCopy(table, [&](Value p, Value c, Value base) {
       forEachSlot(table, p, c, base, [&](Value slot, Value lo, Value hi) {
+        Value inRange = arith::AndIOp::create(
+            b, ir.loc, ir.cmpi(arith::CmpIPredicate::sge, slot, slotBegin),
+            ir.cmpi(arith::CmpIPredicate::slt, slot, slotEnd));
+        auto ifOp = scf::IfOp::create(b, ir.loc, inRange,
+                                      /*withElseRegion=*/false);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
         Value vectorEnd =
             ir.addi(lo, ir.muli(arith::DivUIOp::create(
                                     b, ir.loc, ir.subi(hi, lo), ir.idx(kLanes)),

@@ -190,7 +190,8 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
        "void muir_generated_step_telemetry(float *, const float *, float *, "
        "float *, int64_t, float, float, const muir_tensor_row_t *, double "
        "*);\n"
-       "void muir_generated_reduce(const float *, double *);\n\n";
+       "void muir_generated_reduce(const float *, double *, int64_t, "
+       "int64_t);\n\n";
   for (auto [i, e] : llvm::enumerate(entries))
     s += fmt::format("static const double kMultiplier{}[] = {};\n", i,
                      cDoubles(e.multiplier));
@@ -272,8 +273,9 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
       "                                double *partials) {{\n"
       "  muir_generated_step_telemetry(params, grads, {0}, step, lr_factor, "
       "grad_scale, rows, partials);\n}}\n\n"
-      "void muir_kernel_reduce(const float *grads, double *partials) {{\n"
-      "  muir_generated_reduce(grads, partials);\n}}\n",
+      "void muir_kernel_reduce(const float *grads, double *partials,\n"
+      "                        int64_t slot_begin, int64_t slot_end) {{\n"
+      "  muir_generated_reduce(grads, partials, slot_begin, slot_end);\n}}\n",
       stateArgs);
   return s;
 }

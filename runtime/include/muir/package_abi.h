@@ -238,10 +238,14 @@ void muir_kernel_step_telemetry(float *params, const float *grads,
                                 double *partials);
 
 /** The reduction phase: partials[s] = the sum of the squared gradients of
- *  slot s (float64), for s < num_slots. Their sum in slot order is the
- *  squared global gradient norm (every element of every untied parameter
- *  once; padding excluded). */
-void muir_kernel_reduce(const float *grads, double *partials);
+ *  slot s (float64), for slot_begin <= s < slot_end (0 <= slot_begin <=
+ *  slot_end <= num_slots; the other partials are not touched). Their sum
+ *  over all slots in slot order is the squared global gradient norm (every
+ *  element of every untied parameter once; padding excluded). A slot's
+ *  partial does not depend on the range, so threads that take disjoint
+ *  ranges compute the same bits as one call over all slots. */
+void muir_kernel_reduce(const float *grads, double *partials,
+                        int64_t slot_begin, int64_t slot_end);
 
 #ifdef __cplusplus
 }

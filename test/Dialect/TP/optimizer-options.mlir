@@ -7,6 +7,7 @@
 // RUN: muir-opt %s --tp-parametrize='scheme=mup optimizer=lion:nesterov,beta=0.95' | FileCheck %s --check-prefix=BETA
 // RUN: muir-opt %s --tp-parametrize='scheme=mup optimizer=sgd' | FileCheck %s --check-prefix=NONE
 // RUN: not muir-opt %s --tp-parametrize='optimizer=adamw:' 2>&1 | FileCheck %s --check-prefix=EMPTY
+// RUN: not muir-opt %s --tp-parametrize='optimizer=lion:recipe,' 2>&1 | FileCheck %s --check-prefix=TRAILING
 // RUN: not muir-opt %s --tp-parametrize='optimizer=adamw:nesterov' 2>&1 | FileCheck %s --check-prefix=NOKEY
 // RUN: not muir-opt %s --tp-parametrize='optimizer=sgd:recipe' 2>&1 | FileCheck %s --check-prefix=NOOPTS
 // RUN: not muir-opt %s --tp-parametrize='optimizer=adamw:bias-correction1=maybe' 2>&1 | FileCheck %s --check-prefix=BOOL
@@ -29,6 +30,7 @@
 // NONE: tp.parametrization = {alpha = "1", optimizer = "sgd", scheme = "mup"
 // NONE-NOT: optimizer_options
 // EMPTY: error: optimizer 'adamw:': no option after ':'
+// TRAILING: error: optimizer 'lion:recipe,': an empty option (a comma at either end of the list, or two in a row)
 // NOKEY: error: optimizer 'adamw:nesterov': 'adamw' has no option 'nesterov' (it has bias-correction1)
 // NOOPTS: error: optimizer 'sgd:recipe': 'sgd' has no option 'recipe' (it has none)
 // BOOL: error: optimizer 'adamw:bias-correction1=maybe': option 'bias-correction1' takes true or false, not 'maybe'

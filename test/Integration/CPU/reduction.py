@@ -5,9 +5,9 @@
 # kernel_table: a copy's slot s covers chunks [s c, (s + 1) c) of its
 # elements) and the global gradient norm, from
 #
-# - the CPU kernels: muir_kernel_reduce of libmuir_kernels.so, and the
-#   runtime's muir_state_grad_norm / step(grad_norm=True) through the
-#   Python binding;
+# - the CPU kernels: muir_kernel_reduce of libmuir_kernels.so (all slots,
+#   and disjoint slot ranges), and the runtime's muir_state_grad_norm /
+#   step(grad_norm=True) through the Python binding, on 1, 3 and 8 threads;
 # - the GPU kernel muir_reduce_kernel run on the CPU by tp-test-emulate-gpu
 #   (one block per slot; the block's threads combine through workgroup
 #   memory across two barriers) at 256, 96 and 32 threads per block and at
@@ -103,13 +103,22 @@ def run(model, name, optimizer):
 
     # CPU kernels.
     lib = ctypes.CDLL(f"{out}/libmuir_kernels.so")
-    lib.muir_kernel_reduce.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+    lib.muir_kernel_reduce.argtypes = [ctypes.c_void_p, ctypes.c_void_p,
+                                       ctypes.c_int64, ctypes.c_int64]
     partials = np.zeros(len(slots), np.float64)
-    lib.muir_kernel_reduce(ptr(grads), ptr(partials))
+    lib.muir_kernel_reduce(ptr(grads), ptr(partials), 0, len(slots))
     check(f"{name}: CPU partials against numpy", close(partials, want_partials))
     again = np.zeros_like(partials)
-    lib.muir_kernel_reduce(ptr(grads), ptr(again))
+    lib.muir_kernel_reduce(ptr(grads), ptr(again), 0, len(slots))
     check(f"{name}: CPU partials twice, the same bits", np.array_equal(partials, again))
+    # Disjoint slot ranges (the runtime's threads) give the same bits and
+    # touch only their own partials.
+    pieces = np.full_like(partials, -1.0)
+    cuts = [0, 1, len(slots) // 3, len(slots) // 3, len(slots) - 1, len(slots)]
+    for b, e in zip(cuts, cuts[1:]):
+        lib.muir_kernel_reduce(ptr(grads), ptr(pieces), b, e)
+        check(f"{name}: slots [{b}, {e}) alone",
+              np.array_equal(pieces[:e], partials[:e]) and (pieces[e:] == -1).all())
 
     # The runtime and Python.
     st = muir.Package(out).state()
@@ -119,6 +128,13 @@ def run(model, name, optimizer):
     check(f"{name}: grad_norm {norm} against numpy {want}", close(norm, want))
     check(f"{name}: the norm is the sum of the partials in order",
           norm == np.sqrt(sum(partials.tolist())))
+    # The runtime's threads (MUIR_NUM_THREADS, read at every call) take
+    # disjoint slot ranges: the same bits with any number of them.
+    for threads in ("3", "8", "1"):
+        os.environ["MUIR_NUM_THREADS"] = threads
+        check(f"{name}: grad_norm on {threads} threads, the same bits",
+              st.grad_norm() == norm)
+    del os.environ["MUIR_NUM_THREADS"]
     st.init(seed=1)
     check(f"{name}: step(grad_norm=True) returns the same norm",
           st.step(1, grad_norm=True) == norm)

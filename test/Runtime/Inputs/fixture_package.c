@@ -355,8 +355,9 @@ void muir_kernel_step(float *params, const float *grads, float *const *states,
                         fixtureRows);
 }
 
-void muir_kernel_reduce(const float *grads, double *partials) {
-  for (int64_t q = 0; q < 3; ++q)
+void muir_kernel_reduce(const float *grads, double *partials,
+                        int64_t slot_begin, int64_t slot_end) {
+  for (int64_t q = slot_begin; q < slot_end; ++q)
     partials[q] = fixtureReduceSlot(q, grads);
 }
 #endif

@@ -124,6 +124,11 @@ def _parser():
         g.add_argument("--model", choices=sorted(FAMILIES), default="mlp",
                        help="card family: mlp (plain), rmlp (residual mlp), "
                        "gpt, llama (default mlp)")
+        g.add_argument("--model-factory", metavar="MODULE:FUNCTION",
+                       help="a torch module instead of a card family: "
+                       "FUNCTION(width, depth) -> nn.Module whose forward("
+                       "inputs, targets) returns the loss (MODULE importable "
+                       "or a FILE.py); muir.torch imports and binds it")
         g.add_argument("--dataset", choices=["fashion-mnist", "bytes"],
                        help="default: fashion-mnist for mlp/rmlp, bytes for "
                        "gpt/llama")
@@ -180,6 +185,10 @@ def _parser():
                        help="held-out examples or windows (default 2000 "
                        "images, 64 windows)")
         g.add_argument("--diverge-factor", type=float, default=3.0)
+        g.add_argument("--telemetry-steps", type=int, default=0,
+                       help="record the update sizes of the first N steps "
+                       "(||dw||, ||dw||/||w||, angular update) from the "
+                       "step kernel's telemetry (default 0)")
         g = p.add_argument_group("execution")
         g.add_argument("--out", required=True, help="output directory")
         g.add_argument("--jobs", type=int, default=1,
@@ -251,9 +260,16 @@ def _parser():
 def _grid(args, sweep):
     transformer = args.model in ("gpt", "llama")
     dataset = args.dataset or ("bytes" if transformer else "fashion-mnist")
-    if transformer and dataset != "bytes":
+    factory = args.model_factory
+    if factory:
+        if args.model != "mlp":
+            raise RunError("--model-factory replaces --model %s: give one"
+                           % args.model)
+        from . import factory as factory_mod
+        factory_mod.load(factory)  # a bad name fails before any run
+    elif transformer and dataset != "bytes":
         raise RunError("--model %s trains on --dataset bytes" % args.model)
-    if not transformer and dataset != "fashion-mnist":
+    elif not transformer and dataset != "fashion-mnist":
         raise RunError("--model %s trains on --dataset fashion-mnist"
                        % args.model)
     widths = args.widths or [64]
@@ -268,11 +284,14 @@ def _grid(args, sweep):
                        % ", ".join(varying))
     axis = {"--widths": "width", "--depths": "depth", "--batches": "batch",
             "--durations": "tokens_mult"}[varying[0]] if varying else "width"
-    if args.model == "mlp" and any(s in ("depth-mup", "completep",
+    if args.model == "mlp" and not factory and any(s in ("depth-mup", "completep",
                                          "completedp") for s, _ in
                                    args.schemes) and len(depths) > 1:
         raise RunError("depth schemes need residual blocks: use --model rmlp")
-    if transformer:
+    if factory:
+        shape = ({"seq_len": args.seq_len} if dataset == "bytes"
+                 else {"d_in": 784, "classes": 10})
+    elif transformer:
         shape = {"vocab": 256, "seq_len": args.seq_len, "d_head": args.d_head,
                  "ff_mult": args.ff_mult}
         bad = [w for w in widths + [args.base_width or min(widths)]
@@ -299,6 +318,12 @@ def _grid(args, sweep):
         "eval_count": args.eval_count or (64 if transformer else 2000),
         "threads": args.threads, "zero_readout": args.zero_readout,
     }
+    if factory:  # absent otherwise: older results keep their keys
+        base.update(model="factory", factory=factory)
+    if args.telemetry_steps < 0:
+        raise RunError("--telemetry-steps must not be negative")
+    if args.telemetry_steps:  # absent otherwise: older results keep their keys
+        base["telemetry_steps"] = args.telemetry_steps
     if sweep:
         hparam, grid = args.hparam, args.log2_values
     else:

@@ -235,6 +235,32 @@ def forward_for(model):
                      % (model, ", ".join(FAMILIES)))
 
 
+class CardModel:
+    """A card family's forward over a package's State: what the trainer
+    calls (factory.Bound is the same for a user's module)."""
+
+    def __init__(self, model, package, state):
+        from .cards import READOUTS
+        self.package, self.state = package, state
+        self.weights = Weights(package, state, FAMILIES[model])
+        self.forward = forward_for(model)
+        self.readout = READOUTS[model]
+
+    def zero_readout(self):
+        self.state.params[self.readout][...] = 0.0
+
+    def zero_grads(self):
+        self.weights.zero_grads()
+
+    def loss(self, inputs, targets, record=None):
+        return self.forward(self.weights, self.package.residuals,
+                            self.package.attention, inputs, targets,
+                            record or _noop)
+
+    def grads_to_state(self):
+        self.weights.grads_to(self.state)
+
+
 def rms(t):
     """Root mean square of a tensor's entries (a coordinate's typical size)."""
     return math.sqrt(float(t.detach().double().pow(2).mean()))

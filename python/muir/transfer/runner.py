@@ -19,7 +19,7 @@ import sys
 import time
 
 from . import data as data_mod
-from .cards import FAMILIES, READOUTS, make_card
+from .cards import make_card
 
 #: Spec keys that change the package (everything else is run-time).
 PACKAGE_KEYS = ("model", "width", "depth", "batch", "shape", "base_width",
@@ -66,7 +66,7 @@ def steps_of(spec):
 
 
 def package_dir(out, spec):
-    key = {k: spec[k] for k in PACKAGE_KEYS}
+    key = {k: spec[k] for k in PACKAGE_KEYS + ("factory",) if k in spec}
     digest = hashlib.sha1(run_key(key).encode()).hexdigest()[:16]
     return os.path.join(out, "packages", digest)
 
@@ -82,6 +82,26 @@ def build_package(out, spec, muirc):
         except muir.Error:
             pass  # built by an older muirc (another ABI): build it anew
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    base_tokens = spec["base_batch"] * spec["base_steps"]
+    flags = ["--scheme", spec["scheme"], "--optimizer", spec["optimizer"],
+             "--lr", repr(spec["compiled_lr"]), "--init-std",
+             spec["init_std"], "--weight-decay", repr(spec["weight_decay"]),
+             "--eps", repr(spec["eps"]), "--beta1", repr(spec["beta1"]),
+             "--beta2", repr(spec["beta2"]), "--batch", str(spec["batch"]),
+             "--base-batch", str(spec["base_batch"]), "--tokens",
+             repr(base_tokens * spec["tokens_mult"]), "--base-tokens",
+             str(base_tokens), "--no-gpu"]
+    if spec["alpha"] is not None:
+        flags += ["--alpha", str(spec["alpha"])]
+    if spec.get("factory"):
+        import torch
+        from . import factory
+        x, y = _dataset(spec).batch(0, 0, spec["batch"])
+        factory.build_package(path, spec, muirc,
+                              (torch.from_numpy(x), torch.from_numpy(y)),
+                              # muir.torch adds the scheme and --no-gpu
+                              [f for f in flags[4:] if f != "--no-gpu"])
+        return path
     cards = {}
     for which, (w, d, b) in {
             "target": (spec["width"], spec["depth"], spec["batch"]),
@@ -93,20 +113,8 @@ def build_package(out, spec, muirc):
         cards[which] = path + "." + which + ".json"
         with open(cards[which], "w") as f:
             json.dump(card, f)
-    base_tokens = spec["base_batch"] * spec["base_steps"]
     args = [muirc, "package", "--card", cards["target"], "--base-card",
-            cards["base"], "--scheme", spec["scheme"], "--optimizer",
-            spec["optimizer"], "--lr", repr(spec["compiled_lr"]),
-            "--init-std", spec["init_std"], "--weight-decay",
-            repr(spec["weight_decay"]), "--eps", repr(spec["eps"]),
-            "--beta1", repr(spec["beta1"]), "--beta2", repr(spec["beta2"]),
-            "--batch", str(spec["batch"]), "--base-batch",
-            str(spec["base_batch"]), "--tokens",
-            repr(base_tokens * spec["tokens_mult"]), "--base-tokens",
-            str(base_tokens), "--no-gpu", "-o", path]
-    if spec["alpha"] is not None:
-        args[args.index("--optimizer"):args.index("--optimizer")] = [
-            "--alpha", str(spec["alpha"])]
+            cards["base"]] + flags + ["-o", path]
     try:
         proc = subprocess.run(args, capture_output=True, text=True,
                               timeout=MUIRC_TIMEOUT)
@@ -161,18 +169,21 @@ def train(spec, package):
     the record (spec plus results)."""
     import torch
     import muir
-    from .models import Weights, forward_for, rms
+    from .models import CardModel, rms
 
     torch.set_num_threads(spec.get("threads", 1))
     start, cpu_start = time.time(), time.process_time()
     data = _dataset(spec)
-    pkg = muir.Package(package)
-    st = pkg.state()
+    if spec.get("factory"):
+        from .factory import Bound
+        net = Bound(spec, package)
+    else:
+        pkg = muir.Package(package)
+        net = CardModel(spec["model"], pkg, pkg.state())
+    pkg, st = net.package, net.state
     st.init(seed=spec["seed"])
     if spec.get("zero_readout"):
-        st.params[READOUTS[spec["model"]]][...] = 0.0
-    W = Weights(pkg, st, FAMILIES[spec["model"]])
-    forward = forward_for(spec["model"])
+        net.zero_readout()
     steps = steps_of(spec)
     lr = spec["lr"] if spec["hparam"] == "lr" else 1.0
 
@@ -189,8 +200,8 @@ def train(spec, package):
         def probe_sizes(t):
             acts = {}
             with torch.no_grad():
-                forward(W, pkg.residuals, pkg.attention, *probe,
-                        record=lambda n, v: acts.__setitem__(n, v.clone()))
+                net.loss(*probe,
+                         record=lambda n, v: acts.__setitem__(n, v.clone()))
             for name, value in acts.items():
                 if t == 0:
                     initial[name] = value
@@ -200,11 +211,13 @@ def train(spec, package):
                     rms(value - initial[name]))
         probe_sizes(0)
 
+    telemetry_steps = spec.get("telemetry_steps", 0)
+    telemetry = UpdateSizes(pkg) if telemetry_steps else None
     losses, diverged = [], False
     for t in range(1, steps + 1):
         x, y = as_torch(*data.batch(spec["seed"], t - 1, spec["batch"]))
-        W.zero_grads()
-        loss = forward(W, pkg.residuals, pkg.attention, x, y)
+        net.zero_grads()
+        loss = net.loss(x, y)
         value = float(loss)
         losses.append(value)
         if not (value == value and abs(value) != float("inf")) or (
@@ -213,8 +226,13 @@ def train(spec, package):
             diverged = True
             break
         loss.backward()
-        W.grads_to(st)
-        st.step(t, lr * schedule(spec, t, steps))
+        net.grads_to_state()
+        if t <= telemetry_steps:
+            report = st.step(t, lr * schedule(spec, t, steps),
+                             telemetry=True)
+            telemetry.add(report.telemetry)
+        else:
+            st.step(t, lr * schedule(spec, t, steps))
         if coord is not None and t <= coord_steps:
             probe_sizes(t)
         if coord is not None and t == coord_steps and spec["coord_only"]:
@@ -228,8 +246,7 @@ def train(spec, package):
             for i in range(0, len(x), max(spec["batch"], 256)):
                 xb, yb = as_torch(x[i:i + max(spec["batch"], 256)],
                                   y[i:i + max(spec["batch"], 256)])
-                total += float(forward(W, pkg.residuals, pkg.attention, xb,
-                                       yb)) * len(xb)
+                total += float(net.loss(xb, yb)) * len(xb)
                 count += len(xb)
         held_out = total / count
         if held_out != held_out or held_out == float("inf"):
@@ -246,7 +263,52 @@ def train(spec, package):
     })
     if coord is not None:
         record["coord"] = coord
+    if telemetry is not None:
+        record["telemetry"] = telemetry.columns
     return record
+
+
+class UpdateSizes:
+    """The early update sizes of a run, from the step kernel's telemetry
+    (``State.step(t, telemetry=True)``), one entry per step:
+
+    - ``update_norm``: ||dw|| over every parameter (the whole step's size),
+    - ``relative_update``: ||dw|| / ||w|| over the weight matrices,
+    - ``angle``: the mean angular update (radians between w and w + dw)
+      over the weight matrices' copies (the warmup paper's measure),
+    - ``angle_by_param``: that angle per matrix (mean over its copies).
+
+    Vectors (biases, norm gains) and tied names are left out of the matrix
+    columns; a skipped step's entries are NaN (null in the JSON)."""
+
+    def __init__(self, package):
+        self.matrices = {name for name, p in package.params_info.items()
+                         if len(p.copy_shape) >= 2 and not p.tied_to}
+        self.columns = {"update_norm": [], "relative_update": [],
+                        "angle": [], "angle_by_param": {
+                            name: [] for name in sorted(self.matrices)}}
+
+    def add(self, by_name):
+        total = matrix_dw = matrix_w = 0.0
+        angles = []
+        for name, copies in by_name.items():
+            total += sum(c.update_norm ** 2 for c in copies)
+            if name in self.matrices:
+                matrix_dw += sum(c.update_norm ** 2 for c in copies)
+                matrix_w += sum(c.param_norm ** 2 for c in copies)
+                mean = sum(c.angle for c in copies) / len(copies)
+                self.columns["angle_by_param"][name].append(_finite(mean))
+                angles += [c.angle for c in copies]
+        self.columns["update_norm"].append(_finite(total ** 0.5))
+        self.columns["relative_update"].append(_finite(
+            (matrix_dw / matrix_w) ** 0.5 if matrix_w > 0 else None))
+        self.columns["angle"].append(_finite(
+            sum(angles) / len(angles) if angles else None))
+
+
+def _finite(x):
+    """x, or None (JSON null) when it is missing or not finite."""
+    return x if x is not None and x == x and abs(x) != float("inf") else None
 
 
 def _worker(job):

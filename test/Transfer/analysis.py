@@ -8,6 +8,7 @@
 # CHECK: optimum: exact vertex of a parabola, clipped at an edge
 # CHECK-NEXT: drift: 2 grid steps down, vertex -2.00; diverged runs count as their first loss
 # CHECK-NEXT: slopes: 0.5, 0, -1
+# CHECK-NEXT: telemetry: mean over seeds at the optimum, null steps left out
 # CHECK-NEXT: splitmix64: reference vectors
 # CHECK-NEXT: shuffle: a permutation, deterministic
 
@@ -74,6 +75,28 @@ got = [c[k]["delta"]["slopes"][1] for k in "abc"]
 assert np.allclose(got, [0.5, 0.0, -1.0], atol=1e-12), got
 assert list(c) == ["a", "b", "c"]
 print("slopes: %g, %g, %g" % tuple(round(g, 12) + 0.0 for g in got))
+
+# Telemetry: the update sizes of the runs at each series' optimum, the mean
+# over seeds per step (a skipped step's null left out); the optimizer and
+# warmup name the series.
+tel = []
+for x, loss in ((-9, 2.0), (-8, 1.5), (-7, 1.8)):
+    for seed in (0, 1):
+        r = run("mup", 64, x, loss, seed=seed)
+        r.update(optimizer="lion-a:recipe", warmup=5, telemetry={
+            "update_norm": [x + seed, 1.0], "angle": [0.1 * (seed + 1),
+                                                      None if seed else 0.4],
+            "relative_update": [1e-3, 2e-3]})
+        tel.append(r)
+s = analysis.summarise_sweep(tel, "width")
+t = analysis.summarise_telemetry(tel, s)["mup, lion-a:recipe, warmup 5"]
+sizes = t["by_value"][-8]
+assert t["optimum"] == -8 and t["best_loss"] == 1.5, t
+assert sizes["update_norm"] == [-7.5, 1.0], sizes
+assert np.allclose(sizes["angle"], [0.15, 0.4]), sizes
+assert "| mup, lion-a:recipe, warmup 5 | -8 | 1.5000 | 150.00 / 400.00 / -" \
+    in analysis.telemetry_table({"mup, lion-a:recipe, warmup 5": t}), t
+print("telemetry: mean over seeds at the optimum, null steps left out")
 
 # Vigna's splitmix64 (the reference C code, as in Java's SplittableRandom):
 # seed 0 -> 0xe220a8397b1dcdaf; seed 1234567 -> the three values below.

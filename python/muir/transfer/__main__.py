@@ -372,6 +372,12 @@ def write_outputs(out, records, axis=None, metric="loss", quiet=False):
         plots.plot_sweep(sweep, s, os.path.join(out, "sweep.png"), hparam,
                          metric)
         plots.plot_optimum(s, os.path.join(out, "optimum.png"), hparam)
+        if any("telemetry" in r for r in sweep):
+            tel = analysis.summarise_telemetry(sweep, s)
+            summary["telemetry"] = tel
+            text += ["## Update sizes at each series' optimum (step "
+                     "telemetry)", "", analysis.telemetry_table(tel)]
+            plots.plot_telemetry(tel, os.path.join(out, "telemetry.png"))
     if coord:
         c = analysis.summarise_coord(coord, axis)
         summary["coord"] = c

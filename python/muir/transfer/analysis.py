@@ -13,10 +13,17 @@ AXES = ("width", "depth", "batch", "tokens_mult")
 
 
 def label(record):
-    """A curve family: the scheme, with alpha where set."""
+    """A curve family: the scheme, with alpha where set, and the optimizer
+    and warmup where they are not AdamW's without warmup (an --out may hold
+    several optimizers' sweeps)."""
+    text = record["scheme"]
     if record.get("alpha") is not None:
-        return "%s (alpha %s)" % (record["scheme"], record["alpha"])
-    return record["scheme"]
+        text += " (alpha %s)" % record["alpha"]
+    if record.get("optimizer", "adamw") != "adamw":
+        text += ", " + record["optimizer"]
+    if record.get("warmup"):
+        text += ", warmup %d" % record["warmup"]
+    return text
 
 
 def run_value(record, metric="loss"):
@@ -108,6 +115,66 @@ def summarise_sweep(records, axis, metric="loss"):
                 - min(r["vertex"] for r in rows)) / step
         summary["series"][lab] = entry
     return summary
+
+
+TELEMETRY = ("update_norm", "relative_update", "angle")
+
+
+def summarise_telemetry(records, summary):
+    """Per series: the update sizes per step (mean over seeds) of the runs
+    at the series' grid optimum (its first axis value), the final loss
+    there, and the same sizes at every grid value for the table."""
+    out = {}
+    for lab, entry in summary["series"].items():
+        if not entry["optima"]:
+            continue
+        row = entry["optima"][0]
+        axis = summary["axis"]
+        runs = [r for r in records if label(r) == lab and "telemetry" in r
+                and r[axis] == row[axis]]
+        by_x = defaultdict(list)
+        for r in runs:
+            by_x[r["log2_value"]].append(r)
+        if not by_x:
+            continue
+        per_x = {}
+        for x, rs in sorted(by_x.items()):
+            sizes = {}
+            for key in TELEMETRY:
+                cols = [r["telemetry"][key] for r in rs]
+                steps = min(len(c) for c in cols)
+                sizes[key] = [float(np.mean([c[t] for c in cols
+                                             if c[t] is not None]))
+                              if any(c[t] is not None for c in cols)
+                              else None for t in range(steps)]
+            per_x[x] = sizes
+        out[lab] = {"optimum": row["argmin"], "best_loss": row["best_loss"],
+                    "diverged": row["diverged"], "runs": row["runs"],
+                    "by_value": per_x}
+    return out
+
+
+def telemetry_table(telemetry, steps=(1, 2, 5, 10, 20, 40)):
+    """Markdown: per series, the final loss at the optimum and the angular
+    and relative update size at a few early steps there."""
+    lines = ["| series | best log2 value | best loss | angle (mrad) at t=%s "
+             "| ‖dw‖/‖w‖ (x1e-3) at t=%s |" % (
+                 ",".join(map(str, steps)), ",".join(map(str, steps))),
+             "| --- | --- | --- | --- | --- |"]
+    for lab, entry in telemetry.items():
+        sizes = entry["by_value"].get(entry["optimum"])
+        if sizes is None:
+            continue
+
+        def cells(key):
+            col = sizes[key]
+            return " / ".join("%.2f" % (1e3 * col[t - 1])
+                              if t <= len(col) and col[t - 1] is not None
+                              else "-" for t in steps)
+        lines.append("| %s | %g | %.4f | %s | %s |" % (
+            lab, entry["optimum"], entry["best_loss"], cells("angle"),
+            cells("relative_update")))
+    return "\n".join(lines) + "\n"
 
 
 def slope(xs, ys):

@@ -154,3 +154,29 @@ def plot_slopes(summary, path, kind="delta"):
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def plot_telemetry(telemetry, path):
+    """The early update sizes at each series' optimum: the mean angular
+    update of the weight matrices and ||dw|| / ||w|| against the step
+    (the warmup paper's view), one curve per series."""
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.4))
+    for colour, (lab, entry) in zip(_colours(len(telemetry)),
+                                    telemetry.items()):
+        sizes = entry["by_value"].get(entry["optimum"])
+        if sizes is None:
+            continue
+        for ax, key in zip(axes, ("angle", "relative_update")):
+            ys = [np.nan if y is None else y for y in sizes[key]]
+            ax.plot(range(1, len(ys) + 1), ys, "-", color=colour, lw=1.4,
+                    label="%s (2^%g)" % (lab, entry["optimum"]))
+    axes[0].set_ylabel("angular update (rad), matrices")
+    axes[1].set_ylabel("||dw|| / ||w||, matrices")
+    for ax in axes:
+        ax.set_xlabel("step")
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

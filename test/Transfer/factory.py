@@ -12,7 +12,8 @@
 #      learning rate, by exactly it where the gradient is not zero, so
 #      ||dw|| at t=1 is at most lr sqrt(params) and (few dead units) close
 #      to it; the angular update is positive and below pi/2;
-#   3. a second invocation runs nothing.
+#   3. a second invocation runs nothing;
+#   4. a depth grid at the base width (1 and 3 blocks) builds and runs.
 #
 # REQUIRES: fashion-mnist
 # RUN: rm -rf %t && mkdir -p %t
@@ -21,12 +22,15 @@
 # CHECK-NEXT: coordinate check: mup slopes within 0.15, sp-pytorch readout slope >= 0.4 at t=1
 # CHECK-NEXT: telemetry: ||dw|| at t=1 within 10% below lr sqrt(params), angles in (0, pi/2)
 # CHECK-NEXT: resumed: nothing to run
+# CHECK-NEXT: depth grid: packages at width 32 with 1 and 3 blocks, CompleteP's branch multipliers 1 and 1/3
 
 import json
 import math
 import os
 import subprocess
 import sys
+
+import numpy as np
 
 OUT, FACTORIES = sys.argv[1], sys.argv[2]
 COMMON = ["--model-factory", FACTORIES + ":mlp", "--jobs", "2", "--quiet"]
@@ -81,3 +85,28 @@ print("telemetry: ||dw|| at t=1 within 10% below lr sqrt(params), angles in "
 again = transfer("sweep", *COMMON[:-1], *ARGS)
 assert "2 of 2 runs already recorded, 0 to go" in again.stdout, again.stdout
 print("resumed: nothing to run")
+
+# A depth grid at the base width: no tensor differs in size between the
+# traces, so each point is imported from a twice-wider module and compiled
+# at the base width: the packages hold width-32 weights, 1 and 3 blocks,
+# and CompleteP's branch multiplier base_depth / depth (1 and 1/3).
+depth = os.path.join(OUT, "depth")
+transfer("coord-check", "--model-factory", FACTORIES + ":rmlp", "--quiet",
+         "--schemes", "completep", "--widths", "32", "--depths", "1,3",
+         "--seeds", "1", "--steps", "2", "--out", depth)
+import muir  # noqa: E402
+for r in (json.loads(line) for line in open(os.path.join(
+        depth, "results.jsonl"))):
+    assert r["coord"]["layers"] == ["input"] + [
+        "blocks.%d.fc" % l for l in range(r["depth"])] + ["readout"], r
+got = {}
+for d in os.listdir(os.path.join(depth, "packages")):
+    if not d.endswith(".import"):
+        p = muir.Package(os.path.join(depth, "packages", d))
+        got[p.params_info["blocks.*.fc.weight"].shape] = \
+            p.residuals[0].multiplier
+assert sorted(got) == [(3, 32, 32), (32, 32)], got
+assert got[(32, 32)] == (1.0,), got
+assert np.allclose(got[(3, 32, 32)], [1 / 3] * 3, rtol=1e-12), got
+print("depth grid: packages at width 32 with 1 and 3 blocks, CompleteP's "
+      "branch multipliers 1 and 1/3")

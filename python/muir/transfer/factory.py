@@ -9,10 +9,11 @@ the base point's module, muirc packages it under the scheme, and every run
 binds a fresh module to its package: muir's init, forward multipliers and
 fused step, the user's own forward and torch's backward.
 
-The base point itself (target size = base size) has no dim that differs
-between the two traces, which is how muirc import finds the width dims; its
-program is imported against a module twice the base width and compiled at
-the base size (every width dim's size set back to its base size).
+A point at the base width (the base point, every point of a depth, batch
+or duration grid) has no tensor whose size differs between the two traces,
+which is how muirc import finds the width dims; its program is imported from
+a module twice the base width (at the point's depth) and compiled at the
+base width (every width dim's size set back to its base size).
 """
 
 import importlib
@@ -98,17 +99,15 @@ def build_package(path, spec, muirc, example, flags):
     import torch
     import muir.torch as mt
     text = spec["factory"]
-    size = (spec["width"], spec["depth"])
-    base_size = (spec["base_width"], spec["base_depth"])
-    at_base = size == base_size
+    at_base_width = spec["width"] == spec["base_width"]
     torch.manual_seed(0)
-    target = make(text, *(spec["base_width"] * 2, spec["base_depth"])
-                  if at_base else size)
-    base = make(text, *base_size)
+    target = make(text, spec["width"] * (2 if at_base_width else 1),
+                  spec["depth"])
+    base = make(text, spec["base_width"], spec["base_depth"])
     try:
         imported = mt.import_model(target, base, example, loss=loss_of,
                                    muirc=muirc, workdir=_import_dir(path))
-        if at_base:  # compile the program at the base size
+        if at_base_width:  # compile the program at the base width
             imported.mlir = re.sub(r"width<base (\d+), size \d+>",
                                    r"width<base \1, size \1>", imported.mlir)
             with open(imported.path, "w") as f:

@@ -44,3 +44,32 @@ def no_loss(width, depth):
 
 def raises(width, depth):
     raise ValueError("no model at width %d" % width)
+
+
+class Block(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.fc = nn.Linear(width, width)
+
+    def forward(self, h):
+        return h + self.fc(F.relu(h))
+
+
+class ResidualMLP(nn.Module):
+    """784 -> width, depth residual blocks h + W relu(h), -> 10."""
+
+    def __init__(self, width, depth):
+        super().__init__()
+        self.input = nn.Linear(784, width)
+        self.blocks = nn.ModuleList(Block(width) for _ in range(depth))
+        self.readout = nn.Linear(width, 10)
+
+    def forward(self, x, y):
+        h = self.input(x)
+        for block in self.blocks:
+            h = block(h)
+        return F.cross_entropy(self.readout(F.relu(h)), y)
+
+
+def rmlp(width, depth):
+    return ResidualMLP(width, depth)

@@ -50,6 +50,9 @@ examples:
       --steps 300 --out runs/mlp-width
   python3 -m muir.transfer coord-check --model mlp --schemes sp-pytorch,mup \\
       --widths 64,128,256,512,1024 --out runs/mlp-coord
+  # your own torch module: make(width, depth) -> nn.Module, forward(x, y) -> loss
+  python3 -m muir.transfer coord-check --model-factory mymodels.py:make \\
+      --widths 64,256,1024 --out runs/mine
   # depth: CompleteP (alpha 1), depth-muP (alpha 1/2), muP, byte-level GPT
   python3 -m muir.transfer sweep --model gpt --schemes mup-table8,depth-mup,completep \\
       --depths 2,4,8,16 --widths 64 --out runs/gpt-depth

@@ -12,7 +12,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "muir/Parametrization/OptimizerSpec.h"
-#include "mlir/IR/Builders.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
@@ -39,8 +38,6 @@ enum class Kind { boolean, number, units, angle };
 struct Option {
   /// As written in the spec (kebab-case).
   const char *key;
-  /// In `optimizer_options` (snake_case).
-  const char *attrKey;
   Kind kind;
   /// Which optimizers have it.
   bool (*applies)(Optimizer);
@@ -58,42 +55,30 @@ bool isLionA(Optimizer o) { return o == Optimizer::lionA; }
 bool isLionAR(Optimizer o) { return o == Optimizer::lionAR; }
 
 const Option kOptions[] = {
-    {"bias-correction1", "bias_correction1", Kind::boolean, isAdamFamily,
+    {"bias-correction1", Kind::boolean, isAdamFamily,
      &OptimizerSpec::biasCorrection1},
-    {"nesterov", "nesterov", Kind::boolean, isLionFamily,
-     &OptimizerSpec::nesterov},
-    {"beta", "beta", Kind::number, isLionFamily, nullptr, &OptimizerSpec::beta,
-     nullptr, nullptr, [](double v) { return v > 0.0 && v < 1.0; },
-     "in (0, 1)"},
-    {"inverse-bias-correction", "inverse_bias_correction", Kind::boolean,
-     isLionFamily, &OptimizerSpec::inverseBiasCorrection},
-    {"units", "units", Kind::units, isLionAR, nullptr, nullptr,
-     &OptimizerSpec::units},
-    {"rms", "rms", Kind::number, isLionA, nullptr, &OptimizerSpec::rms, nullptr,
+    {"nesterov", Kind::boolean, isLionFamily, &OptimizerSpec::nesterov},
+    {"beta", Kind::number, isLionFamily, nullptr, &OptimizerSpec::beta, nullptr,
+     nullptr, [](double v) { return v > 0.0 && v < 1.0; }, "in (0, 1)"},
+    {"inverse-bias-correction", Kind::boolean, isLionFamily,
+     &OptimizerSpec::inverseBiasCorrection},
+    {"units", Kind::units, isLionAR, nullptr, nullptr, &OptimizerSpec::units},
+    {"rms", Kind::number, isLionA, nullptr, &OptimizerSpec::rms, nullptr,
      nullptr, [](double v) { return v >= 0.0 && std::isfinite(v); },
      "0 (AdamW's equilibrium RMS) or positive"},
-    {"zero-mean", "zero_mean", Kind::boolean, isLionAR,
-     &OptimizerSpec::zeroMean},
-    {"rho", "rho", Kind::number, isLionAR, nullptr, &OptimizerSpec::rho,
-     nullptr, nullptr, [](double v) { return v >= 0.0 && v < 1.0; },
-     "in [0, 1)"},
-    {"rotational-eps", "rotational_eps", Kind::number, isLionAR, nullptr,
+    {"zero-mean", Kind::boolean, isLionAR, &OptimizerSpec::zeroMean},
+    {"rho", Kind::number, isLionAR, nullptr, &OptimizerSpec::rho, nullptr,
+     nullptr, [](double v) { return v >= 0.0 && v < 1.0; }, "in [0, 1)"},
+    {"rotational-eps", Kind::number, isLionAR, nullptr,
      &OptimizerSpec::rotationalEps, nullptr, nullptr,
      [](double v) { return v >= 0.0 && std::isfinite(v); }, "finite, >= 0"},
-    {"angle", "angle", Kind::angle, isLionAR, nullptr, nullptr, nullptr,
+    {"angle", Kind::angle, isLionAR, nullptr, nullptr, nullptr,
      &OptimizerSpec::angle},
 };
 
 /// `recipe`: the momentum recipe (one beta, Nesterov, inverse bias
 /// correction) as one word.
 constexpr StringLiteral kRecipe = "recipe";
-
-StringRef unitsName(UpdateUnits u) {
-  return u == UpdateUnits::row ? "row" : "tensor";
-}
-StringRef angleName(AngleRule a) {
-  return a == AngleRule::equilibrium ? "equilibrium" : "lr";
-}
 
 std::string valueText(const OptimizerSpec &s, const Option &o) {
   switch (o.kind) {
@@ -102,9 +87,9 @@ std::string valueText(const OptimizerSpec &s, const Option &o) {
   case Kind::number:
     return fmt::format("{}", s.*o.number);
   case Kind::units:
-    return unitsName(s.*o.units).str();
+    return stringifyUpdateUnits(s.*o.units).str();
   case Kind::angle:
-    return angleName(s.*o.angle).str();
+    return stringifyAngleRule(s.*o.angle).str();
   }
   return "";
 }
@@ -149,32 +134,10 @@ std::string OptimizerSpec::str(bool all) const {
   return out;
 }
 
-DictionaryAttr OptimizerSpec::toAttr(MLIRContext *context) const {
-  Builder b(context);
-  SmallVector<NamedAttribute> entries;
-  for (const Option &o : kOptions) {
-    if (!o.applies(optimizer))
-      continue;
-    Attribute v;
-    switch (o.kind) {
-    case Kind::boolean:
-      v = b.getBoolAttr(this->*o.flag);
-      break;
-    case Kind::number:
-      v = b.getF64FloatAttr(this->*o.number);
-      break;
-    case Kind::units:
-      v = b.getStringAttr(unitsName(this->*o.units));
-      break;
-    case Kind::angle:
-      v = b.getStringAttr(angleName(this->*o.angle));
-      break;
-    }
-    entries.push_back(b.getNamedAttr(o.attrKey, v));
-  }
-  if (entries.empty())
-    return {};
-  return b.getDictionaryAttr(entries);
+bool OptimizerSpec::has(StringRef key) const {
+  return llvm::any_of(kOptions, [&](const Option &o) {
+    return key == o.key && o.applies(optimizer);
+  });
 }
 
 std::string mlir::tp::optimizerList() { return enumSpellings<Optimizer>(); }
@@ -203,17 +166,17 @@ static llvm::Error setOption(OptimizerSpec &s, const Option &o, StringRef value,
     return llvm::Error::success();
   }
   case Kind::units:
-    if (value == "row" || value == "tensor") {
-      s.*o.units = value == "row" ? UpdateUnits::row : UpdateUnits::tensor;
+    if (std::optional<UpdateUnits> units = symbolizeUpdateUnits(value)) {
+      s.*o.units = *units;
       return llvm::Error::success();
     }
-    return bad("row or tensor");
+    return bad(enumSpellings<UpdateUnits>());
   case Kind::angle:
-    if (value == "equilibrium" || value == "lr") {
-      s.*o.angle = value == "lr" ? AngleRule::lr : AngleRule::equilibrium;
+    if (std::optional<AngleRule> angle = symbolizeAngleRule(value)) {
+      s.*o.angle = *angle;
       return llvm::Error::success();
     }
-    return bad("equilibrium or lr");
+    return bad(enumSpellings<AngleRule>());
   }
   return llvm::Error::success();
 }
@@ -267,61 +230,5 @@ llvm::Expected<OptimizerSpec> mlir::tp::parseOptimizerSpec(StringRef text) {
                      "': 'beta' is the one beta of the momentum recipe; add "
                      "'nesterov' or 'recipe' (without them Lion's betas are "
                      "beta1 and beta2)");
-  return s;
-}
-
-llvm::Expected<OptimizerSpec>
-mlir::tp::readOptimizerSpec(DictionaryAttr parametrization) {
-  auto name = parametrization ? parametrization.getAs<StringAttr>("optimizer")
-                              : StringAttr();
-  if (!name)
-    return specError("the model's tp.parametrization names no optimizer; run "
-                     "tp-parametrize");
-  std::optional<Optimizer> optimizer = symbolizeOptimizer(name.getValue());
-  if (!optimizer)
-    return specError("unknown optimizer '" + name.getValue() + "'; expected " +
-                     optimizerList());
-  OptimizerSpec s = OptimizerSpec::defaults(*optimizer);
-  auto options = parametrization.getAs<DictionaryAttr>("optimizer_options");
-  if (!options)
-    return s;
-  for (NamedAttribute entry : options) {
-    StringRef key = entry.getName().getValue();
-    const Option *o = llvm::find_if(
-        kOptions, [&](const Option &o) { return key == o.attrKey; });
-    if (o == std::end(kOptions) || !o->applies(*optimizer))
-      return specError("optimizer_options: '" + name.getValue() +
-                       "' has no option '" + key + "'");
-    Attribute v = entry.getValue();
-    auto mismatch = [&] {
-      return specError("optimizer_options: '" + key +
-                       "' has a value of the "
-                       "wrong kind");
-    };
-    switch (o->kind) {
-    case Kind::boolean:
-      if (auto b = dyn_cast<BoolAttr>(v))
-        s.*o->flag = b.getValue();
-      else
-        return mismatch();
-      break;
-    case Kind::number:
-      if (auto f = dyn_cast<FloatAttr>(v); f && o->valid(f.getValueAsDouble()))
-        s.*o->number = f.getValueAsDouble();
-      else
-        return specError(std::string("optimizer_options: '") + key +
-                         "' must be a number " + o->range);
-      break;
-    case Kind::units:
-    case Kind::angle: {
-      auto str = dyn_cast<StringAttr>(v);
-      if (!str)
-        return mismatch();
-      if (llvm::Error e = setOption(s, *o, str.getValue(), name.getValue()))
-        return std::move(e);
-      break;
-    }
-    }
-  }
   return s;
 }

@@ -28,16 +28,7 @@ tp.model @raw {
 
 // -----
 
-// expected-error@+1 {{unknown optimizer 'adagrad'; expected sgd, sgd-momentum, sgd-nesterov, adam, adamw, adamw-decoupled, lion, adam-atan2, lion-a or lion-ar}}
-tp.model @unknown_optimizer attributes {tp.parametrization = {alpha = "1", optimizer = "adagrad", scheme = "mup", steps = #tp.scale<1>}} {
-  tp.dim @n = fixed<6>
-  %x = tp.input "x" : !tp.tensor<[n], f32>
-  tp.output %x : !tp.tensor<[n], f32>
-}
-
-// -----
-
-tp.model @not_instantiated attributes {tp.parametrization = {alpha = "1", optimizer = "adamw", scheme = "mup", steps = #tp.scale<1>}} {
+tp.model @not_instantiated attributes {tp.parametrization = #tp.parametrization<scheme = "mup", optimizer = "adamw", alpha = 1, steps = #tp.scale<1>>} {
   tp.dim @b = fixed<4>
   tp.dim @n = fixed<6>
   tp.dim @d = width<base 2, size 4>

@@ -31,16 +31,16 @@ def run(scheme, optimizer="adamw", alpha=None, path=INPUT):
                          capture_output=True, text=True, check=True).stdout
     params = {}
     for m in re.finditer(r'tp.param "([^"]+)" \w+ \{tp.role = #tp.role<(\w+)>, '
-                         r'tp.scaling = \{([^}]*)\}', out):
+                         r'tp.scaling = #tp.scaling<(.*?)>\}', out):
         scale = {}
-        for key, body in re.findall(r'(\w+) = #tp.scale<([^>]*)>', m.group(3)):
+        for key, body in re.findall(r'(\w+) = <([^>]*)>', m.group(3)):
             exps = {"N": F(0), "L": F(0), "B": F(0), "D": F(0)}
             if body != "1":
                 for axis, e in re.findall(r'(\w) = (-?\d+(?:/\d+)?)', body):
                     exps[axis] = F(e)
             scale[key] = exps
         params[m.group(1)] = (m.group(2), scale)
-    residual = re.findall(r'tp.residual .*multiplier = #tp.scale<([^>]*)>', out)
+    residual = re.findall(r'tp.residual .*multiplier = <([^>]*)>', out)
     return params, residual, out
 
 
@@ -222,7 +222,7 @@ for p in by_role("unembedding"):
     expect(f"{W} 'Weight decay / Unemb. weights' m_N S", p, "weight_decay", N=1, **S)
     expect(f"{W} 'Unemb. fwd' unaugmented", p, "multiplier")
 checks += 1
-if "steps = #tp.scale<B = -1, D = 1>" not in out:
+if "steps = <B = -1, D = 1>" not in out:
     failures.append(f"{W} 'Steps' T proportional to m_D/m_B missing")
 
 # ---- Depth by position: CompleteP Table 1 and Complete(d)P Table 1 -------

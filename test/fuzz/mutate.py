@@ -152,6 +152,14 @@ ATTRS = [
     "tp.parametrization = {scheme = \"mup\", steps = #tp.scale<B = -1, D = 1>}",
     "tp.parametrization = {scheme = 3, alpha = \"x\", optimizer = \"sgd\"}",
     "tp.parametrization = {}",
+    "tp.scaling = #tp.scaling<lr = <N = -9223372036854775808>>",
+    "tp.scaling = #tp.scaling<init_std = <N = -1/2>, width_dim = \"nope\">",
+    "tp.scaling = #tp.scaling<multiplier = <L = -1/2>, width_dim = \"\">",
+    "tp.values = #tp.values<lr = []>", "tp.values = #tp.values<lr = [1e400]>",
+    "tp.values = #tp.values<multiplier = [1.0, 2.0, 3.0, 4.0, 5.0]>",
+    "tp.parametrization = #tp.parametrization<scheme = mup, optimizer = lion, alpha = 1/0>",
+    "tp.parametrization = #tp.parametrization<scheme = mup, optimizer = adamw, alpha = 1, rho = 2.0>",
+    "tp.instance = #tp.instance<width = 0.0, depth = 1.0, batch = 1.0, duration = 1.0, base = <>, init_std_rule = fixed, steps_multiplier = 1.0>",
 ]
 
 TOKEN = re.compile(r"[%@^#!]?[A-Za-z_][\w.$-]*|\d+|\"[^\"\n]*\"|->|\S")

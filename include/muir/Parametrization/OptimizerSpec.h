@@ -10,29 +10,21 @@
 // `name[:option,option=value,...]`, e.g. `adamw:bias-correction1=false` or
 // `lion-ar:recipe,units=tensor`. tp-parametrize records the optimizer and
 // every option of its family (defaults filled in) in the model's
-// `tp.parametrization` (`optimizer`, `optimizer_options`); the kernels and
-// the package read them back from there. docs/Optimizers.md explains each
-// option, its default and its source.
+// #tp.parametrization (lib/Dialect/TP/Utils/Parametrization.cpp); the
+// kernels and the package read them back from there. docs/Optimizers.md
+// explains each option, its default and its source. Like the rest of the
+// rules library, this depends on no IR.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef MUIR_PARAMETRIZATION_OPTIMIZERSPEC_H
 #define MUIR_PARAMETRIZATION_OPTIMIZERSPEC_H
 
-#include "mlir/IR/BuiltinAttributes.h"
 #include "muir/Parametrization/Rules.h"
 #include "llvm/Support/Error.h"
 #include <string>
 
 namespace mlir::tp {
-
-/// Where LionA and LionAR normalise: every matrix row (a neuron's weights)
-/// or the whole tensor copy.
-enum class UpdateUnits { row, tensor };
-
-/// How LionAR sets its angle per step: REQ's equilibrium of (lr, weight
-/// decay), or the learning rate itself.
-enum class AngleRule { equilibrium, lr };
 
 /// An optimizer and the options of its family (defaults as documented).
 struct OptimizerSpec {
@@ -79,9 +71,9 @@ struct OptimizerSpec {
   /// from the defaults; no `:` when there is none).
   std::string str(bool all = false) const;
 
-  /// `optimizer_options` for tp.parametrization: every option of the
-  /// family (snake_case keys); null for a family without options.
-  DictionaryAttr toAttr(MLIRContext *context) const;
+  /// Whether the family has option `key` (as written in a spec:
+  /// `bias-correction1`).
+  bool has(llvm::StringRef key) const;
 
   /// Whether the step uses one beta (the recipe's) instead of two.
   bool oneBeta() const { return nesterov; }
@@ -93,10 +85,6 @@ std::string optimizerList();
 /// Parses `name[:option,...]`. Errors name the bad part and list what the
 /// family accepts.
 llvm::Expected<OptimizerSpec> parseOptimizerSpec(llvm::StringRef text);
-
-/// Reads the optimizer recorded by tp-parametrize (`optimizer` and
-/// `optimizer_options` of a tp.parametrization dictionary).
-llvm::Expected<OptimizerSpec> readOptimizerSpec(DictionaryAttr parametrization);
 
 } // namespace mlir::tp
 

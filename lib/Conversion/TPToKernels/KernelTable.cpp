@@ -23,26 +23,14 @@ std::vector<double> TensorRow::fields() const {
   return {lr, weightDecay, eps, beta1, beta2, initScale};
 }
 
-/// Reads quantity `key` of `values` for block copy `copy` (a list shorter
-/// than the copies repeats its last entry).
-static double valueAt(DictionaryAttr values, StringRef key, int64_t copy) {
-  Attribute a = values.get(key);
-  if (auto f = dyn_cast_or_null<FloatAttr>(a))
-    return f.getValueAsDouble();
-  if (auto arr = dyn_cast_or_null<DenseF64ArrayAttr>(a))
-    if (!arr.empty())
-      return arr[std::min<int64_t>(copy, arr.size() - 1)];
-  return 0.0;
-}
-
-static TensorRow rowOf(DictionaryAttr values, InitKind init, int64_t copy) {
+static TensorRow rowOf(ValuesAttr values, InitKind init, int64_t copy) {
   TensorRow r;
-  r.lr = valueAt(values, "lr", copy);
-  r.weightDecay = valueAt(values, "weight_decay", copy);
-  r.eps = valueAt(values, "eps", copy);
-  r.beta1 = valueAt(values, "beta1", copy);
-  r.beta2 = valueAt(values, "beta2", copy);
-  r.initScale = initScale(init, valueAt(values, "init_std", copy));
+  r.lr = values.at(Quantity::lr, copy);
+  r.weightDecay = values.at(Quantity::weight_decay, copy);
+  r.eps = values.at(Quantity::eps, copy);
+  r.beta1 = values.at(Quantity::beta1, copy);
+  r.beta2 = values.at(Quantity::beta2, copy);
+  r.initScale = initScale(init, values.at(Quantity::init_std, copy));
   return r;
 }
 
@@ -56,8 +44,9 @@ FailureOr<KernelTable> mlir::tp::planKernelTable(ModelOp model,
     ParamInfo &p = info;
     if (p.op.getTied())
       continue;
-    LayoutAttr layout = tpDialect(p.op).getLayoutAttrHelper().getAttr(p.op);
-    auto values = p.op->getAttrOfType<DictionaryAttr>("tp.values");
+    TPDialect &tp = tpDialect(p.op);
+    LayoutAttr layout = tp.getLayoutAttrHelper().getAttr(p.op);
+    ValuesAttr values = tp.getValuesAttrHelper().getAttr(p.op);
     if (!layout || !values)
       return p.op.emitOpError() << "has no tp.layout or tp.values; run "
                                    "tp-instantiate and tp-assign-layout first";

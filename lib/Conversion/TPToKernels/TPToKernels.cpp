@@ -25,6 +25,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "muir/Conversion/Passes.h"
+#include "muir/Dialect/TP/Utils/Parametrization.h"
 
 namespace mlir::tp {
 #define GEN_PASS_DEF_CONVERTTPTOKERNELS
@@ -50,8 +51,8 @@ struct ConvertTPToKernelsPass
     }
     ModelOp model = models.front();
     BufferAttr buffer = tpDialect(model).getBufferAttrHelper().getAttr(model);
-    auto parametrization =
-        model->getAttrOfType<DictionaryAttr>("tp.parametrization");
+    ParametrizationAttr parametrization =
+        tpDialect(model).getParametrizationAttrHelper().getAttr(model);
     if (!buffer || !parametrization) {
       model.emitError() << "kernels need an instantiated, laid-out model; "
                            "run tp-parametrize, tp-instantiate and "

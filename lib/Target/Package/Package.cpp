@@ -28,8 +28,8 @@
 #include "muir/Dialect/TP/IR/TPOps.h"
 #include "muir/Dialect/TP/Utils/ForwardTable.h"
 #include "muir/Dialect/TP/Utils/ParamTable.h"
+#include "muir/Dialect/TP/Utils/Parametrization.h"
 #include "muir/Dialect/TP/Utils/Report.h"
-#include "muir/Parametrization/OptimizerSpec.h"
 #include "muir/package_abi.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -86,13 +86,13 @@ static bool isPackageFile(StringRef name) {
 /// copy: a single value repeats.
 static FailureOr<std::vector<double>> multiplierPerCopy(Operation *op,
                                                         int64_t copies) {
-  auto values = op->getAttrOfType<DictionaryAttr>("tp.values");
-  Attribute value = values ? values.get("multiplier") : Attribute();
+  ValuesAttr values = tpDialect(op).getValuesAttrHelper().getAttr(op);
+  DenseF64ArrayAttr value = values ? values.getMultiplier() : nullptr;
   std::vector<double> out;
-  if (auto f = dyn_cast_or_null<FloatAttr>(value))
-    out.assign(size_t(copies), f.getValueAsDouble());
-  else if (auto a = dyn_cast_or_null<DenseF64ArrayAttr>(value))
-    out.assign(a.asArrayRef().begin(), a.asArrayRef().end());
+  if (value && value.size() == 1)
+    out.assign(size_t(copies), value[0]);
+  else if (value)
+    out.assign(value.asArrayRef().begin(), value.asArrayRef().end());
   if (out.empty() || int64_t(out.size()) != copies)
     return op->emitOpError() << "has no instantiated multiplier for its "
                              << copies << " copies; run tp-instantiate first";
@@ -391,30 +391,26 @@ headerSource(ModelOp model, ArrayRef<Entry> entries, const Forward &forward,
         define(e, m + "_ROWS",
                std::to_string(entry.rowStride ? entry.copies : 1));
       }
-    auto values = e.info.op->getAttrOfType<DictionaryAttr>("tp.values");
-    for (NamedAttribute v :
-         values ? values.getValue() : ArrayRef<NamedAttribute>()) {
-      std::string macro = m + "_" + macroName(v.getName().getValue());
-      SmallVector<double> numbers;
-      if (auto f = dyn_cast<FloatAttr>(v.getValue()))
-        numbers.push_back(f.getValueAsDouble());
-      else if (auto a = dyn_cast<DenseF64ArrayAttr>(v.getValue()))
-        llvm::append_range(numbers, a.asArrayRef());
-      else
+    ValuesAttr values =
+        tpDialect(e.info.op).getValuesAttrHelper().getAttr(e.info.op);
+    for (Quantity q : allEnumValues<Quantity>()) {
+      DenseF64ArrayAttr numbers = values ? values.getValue(q) : nullptr;
+      if (!numbers)
         continue;
+      StringRef quantity = stringifyQuantity(q);
+      std::string macro = m + "_" + macroName(quantity);
       SmallVector<std::string> literals;
-      for (double x : numbers) {
+      for (double x : numbers.asArrayRef()) {
         FailureOr<std::string> literal = cNumber(x);
         if (failed(literal))
           return model.emitError()
-                 << "parameter '" << e.info.name << "' has " << v.getName()
+                 << "parameter '" << e.info.name << "' has " << quantity
                  << " = " << x << ", which is not a finite number";
         literals.push_back(*literal);
       }
       define(e, macro,
-             isa<FloatAttr>(v.getValue())
-                 ? literals.front()
-                 : "{" + llvm::join(literals, ", ") + "}");
+             literals.size() == 1 ? literals.front()
+                                  : "{" + llvm::join(literals, ", ") + "}");
     }
   }
   // The forward multipliers besides each parameter's own _MULTIPLIER
@@ -645,8 +641,8 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
   ModelOp model = models.front();
   TPDialect &tp = tpDialect(model);
   BufferAttr buffer = tp.getBufferAttrHelper().getAttr(model);
-  auto parametrization =
-      model->getAttrOfType<DictionaryAttr>("tp.parametrization");
+  ParametrizationAttr parametrization =
+      tp.getParametrizationAttrHelper().getAttr(model);
   if (!buffer || !parametrization)
     return model.emitError() << "a package needs an instantiated, laid-out "
                                 "model; run tp-parametrize, tp-instantiate "

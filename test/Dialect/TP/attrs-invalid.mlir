@@ -40,10 +40,10 @@ tp.model @m attributes {tp.role = #tp.role<hidden>} {
 
 // -----
 
-// tp.scaling is a dictionary of monomials.
+// tp.scaling is a #tp.scaling: the old dictionary is an error.
 tp.model @m {
   tp.dim @d = width<base 8, size 32>
-  // expected-error @+1 {{'tp.scaling' must be a dictionary}}
+  // expected-error @+1 {{'tp.scaling' must be a #tp.scaling on a tp.param or a tp.residual}}
   %w = tp.param "w" normal {tp.scaling = 3} : !tp.tensor<[d], f32>
   tp.output %w : !tp.tensor<[d], f32>
 }
@@ -52,8 +52,19 @@ tp.model @m {
 
 tp.model @m {
   tp.dim @d = width<base 8, size 32>
-  // expected-error @+1 {{'tp.scaling' entry 'lr' must be a #tp.scale monomial}}
-  %w = tp.param "w" normal {tp.scaling = {lr = 1.0}} : !tp.tensor<[d], f32>
+  // expected-error @+1 {{'tp.scaling' must be a #tp.scaling on a tp.param or a tp.residual}}
+  %w = tp.param "w" normal {tp.scaling = {lr = #tp.scale<1>}} : !tp.tensor<[d], f32>
+  tp.output %w : !tp.tensor<[d], f32>
+}
+
+// -----
+
+// A quantity's rule is a monomial.
+tp.model @m {
+  tp.dim @d = width<base 8, size 32>
+  // expected-error @+2 {{expected '<'}}
+  // expected-error @+1 {{failed to parse TP_ScalingAttr parameter 'lr' which is to be a `::mlir::tp::ScaleAttr`}}
+  %w = tp.param "w" normal {tp.scaling = #tp.scaling<lr = 1.0>} : !tp.tensor<[d], f32>
   tp.output %w : !tp.tensor<[d], f32>
 }
 
@@ -61,8 +72,18 @@ tp.model @m {
 
 tp.model @m {
   tp.dim @d = width<base 8, size 32>
-  // expected-error @+1 {{'tp.scaling' entry 'width_dim' must be a string naming a dim}}
-  %w = tp.param "w" normal {tp.scaling = {width_dim = 1}} : !tp.tensor<[d], f32>
+  // expected-error @+1 {{#tp.scaling width_dim must name a dim}}
+  %w = tp.param "w" normal {tp.scaling = #tp.scaling<init_std = <1>, multiplier = <1>, lr = <1>, weight_decay = <1>, width_dim = "">} : !tp.tensor<[d], f32>
+  tp.output %w : !tp.tensor<[d], f32>
+}
+
+// -----
+
+// Quantities are those of the Quantity enum.
+tp.model @m {
+  tp.dim @d = width<base 8, size 32>
+  // expected-error @+1 {{duplicate or unknown struct parameter name: learning_rate}}
+  %w = tp.param "w" normal {tp.scaling = #tp.scaling<learning_rate = <1>>} : !tp.tensor<[d], f32>
   tp.output %w : !tp.tensor<[d], f32>
 }
 
@@ -71,8 +92,8 @@ tp.model @m {
 // The parametrisation record belongs on the model.
 tp.model @m {
   tp.dim @d = width<base 8, size 32>
-  // expected-error @+1 {{'tp.parametrization' must be a dictionary on a tp.model}}
-  %w = tp.param "w" normal {tp.parametrization = {}} : !tp.tensor<[d], f32>
+  // expected-error @+1 {{'tp.parametrization' must be a #tp.parametrization on a tp.model}}
+  %w = tp.param "w" normal {tp.parametrization = #tp.parametrization<scheme = mup, optimizer = adamw, alpha = 1>} : !tp.tensor<[d], f32>
   tp.output %w : !tp.tensor<[d], f32>
 }
 

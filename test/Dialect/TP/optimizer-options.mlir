@@ -1,6 +1,6 @@
 // Optimizer options (docs/Optimizers.md): tp-parametrize records every
 // option of the family, defaults filled in; a bad spec or a bad recorded
-// dictionary is an error naming the part and what is accepted.
+// #tp.parametrization is an error naming the part and what is accepted.
 // RUN: muir-opt %s --tp-parametrize='scheme=mup optimizer=adamw' | FileCheck %s --check-prefix=ADAMW
 // RUN: muir-opt %s --tp-parametrize='scheme=mup optimizer=adamw:bias-correction1=false' | FileCheck %s --check-prefix=NOBC1
 // RUN: muir-opt %s --tp-parametrize='scheme=mup optimizer=lion:recipe' | FileCheck %s --check-prefix=RECIPE
@@ -20,15 +20,15 @@
 // RUN: not muir-opt %s --tp-parametrize='optimizer=lion-a:units=row' 2>&1 | FileCheck %s --check-prefix=LIONA
 // RUN: not muir-opt %s --tp-parametrize='optimizer=lion-a:rms=-1' 2>&1 | FileCheck %s --check-prefix=RMS
 // RUN: muir-opt %s --tp-parametrize='scheme=mup optimizer=lion-a:recipe,rms=0.2' | FileCheck %s --check-prefix=LIONARECIPE
-// A recorded dictionary is read back as strictly.
+// A recorded #tp.parametrization is read back as strictly.
 // RUN: not muir-opt %s --split-input-file --tp-instantiate 2>&1 | FileCheck %s --check-prefix=READ
 
-// ADAMW: optimizer = "adamw", optimizer_options = {bias_correction1 = true}
-// NOBC1: optimizer = "adamw", optimizer_options = {bias_correction1 = false}
-// RECIPE: optimizer = "lion", optimizer_options = {beta = 0.97999999999999998 : f64, inverse_bias_correction = true, nesterov = true}
-// BETA: optimizer = "lion", optimizer_options = {beta = 0.94999999999999996 : f64, inverse_bias_correction = false, nesterov = true}
-// NONE: tp.parametrization = {alpha = "1", optimizer = "sgd", scheme = "mup"
-// NONE-NOT: optimizer_options
+// ADAMW: optimizer = adamw, alpha = 1, steps = <1>, bias_correction1 = true>
+// NOBC1: optimizer = adamw, alpha = 1, steps = <1>, bias_correction1 = false>
+// RECIPE: optimizer = lion, alpha = 1, steps = <1>, nesterov = true, beta = 0.97999999999999998, inverse_bias_correction = true>
+// BETA: optimizer = lion, alpha = 1, steps = <1>, nesterov = true, beta = 0.94999999999999996, inverse_bias_correction = false>
+// NONE: tp.parametrization = #tp.parametrization<scheme = mup, optimizer = sgd, alpha = 1, steps = <1>>
+// NONE-NOT: bias_correction1
 // EMPTY: error: optimizer 'adamw:': no option after ':'
 // TRAILING: error: optimizer 'lion:recipe,': an empty option (a comma at either end of the list, or two in a row)
 // NOKEY: error: optimizer 'adamw:nesterov': 'adamw' has no option 'nesterov' (it has bias-correction1)
@@ -41,7 +41,7 @@
 // ANGLE: error: optimizer 'lion-ar:angle=fixed': option 'angle' takes equilibrium or lr, not 'fixed'
 // LIONA: error: optimizer 'lion-a:units=row': 'lion-a' has no option 'units' (it has nesterov, beta, inverse-bias-correction, rms, recipe)
 // RMS: error: optimizer 'lion-a:rms=-1': option 'rms' takes a number 0 (AdamW's equilibrium RMS) or positive, not '-1'
-// LIONARECIPE: optimizer = "lion-a", optimizer_options = {beta = 0.97999999999999998 : f64, inverse_bias_correction = true, nesterov = true, rms = {{(2.000000e-01|0.20000000000000001)}} : f64}
+// LIONARECIPE: optimizer = "lion-a", alpha = 1, steps = <1>, nesterov = true, beta = 0.97999999999999998, inverse_bias_correction = true, rms = 2.000000e-01>
 // ONEBETA: error: optimizer 'lion:beta=0.9': 'beta' is the one beta of the momentum recipe; add 'nesterov' or 'recipe' (without them Lion's betas are beta1 and beta2)
 tp.model @m {
   tp.dim @b = fixed<2>
@@ -54,8 +54,8 @@ tp.model @m {
 
 // -----
 
-// READ: error: optimizer_options: 'lion' has no option 'rho'
-tp.model @other_family attributes {tp.parametrization = {alpha = "1", optimizer = "lion", scheme = "mup", optimizer_options = {rho = 0.9 : f64}}} {
+// READ: error: tp.parametrization: 'lion:rho=0.90000000000000002': 'lion' has no option 'rho' (it has nesterov, beta, inverse-bias-correction, recipe)
+tp.model @other_family attributes {tp.parametrization = #tp.parametrization<scheme = "mup", optimizer = "lion", alpha = 1, rho = 0.9>} {
   tp.dim @d = width<base 8, size 32>
   %x = tp.input "x" : !tp.tensor<[d], f32>
   tp.output %x : !tp.tensor<[d], f32>
@@ -63,17 +63,8 @@ tp.model @other_family attributes {tp.parametrization = {alpha = "1", optimizer 
 
 // -----
 
-// READ: error: optimizer_options: 'beta' must be a number in (0, 1)
-tp.model @out_of_range attributes {tp.parametrization = {alpha = "1", optimizer = "lion", scheme = "mup", optimizer_options = {beta = 1.5 : f64, nesterov = true}}} {
-  tp.dim @d = width<base 8, size 32>
-  %x = tp.input "x" : !tp.tensor<[d], f32>
-  tp.output %x : !tp.tensor<[d], f32>
-}
-
-// -----
-
-// READ: error: optimizer_options: 'nesterov' has a value of the wrong kind
-tp.model @wrong_kind attributes {tp.parametrization = {alpha = "1", optimizer = "lion", scheme = "mup", optimizer_options = {nesterov = "yes"}}} {
+// READ: error: tp.parametrization: 'lion:nesterov=true,beta=1.5': option 'beta' takes a number in (0, 1), not '1.5'
+tp.model @out_of_range attributes {tp.parametrization = #tp.parametrization<scheme = "mup", optimizer = "lion", alpha = 1, nesterov = true, beta = 1.5>} {
   tp.dim @d = width<base 8, size 32>
   %x = tp.input "x" : !tp.tensor<[d], f32>
   tp.output %x : !tp.tensor<[d], f32>

@@ -14,7 +14,7 @@
 // DEPTHMUP-NOT: error:
 // ALLOW: warning: scheme 'completedp' transfers across depth through residual branches, but the blocks of @L (2 -> 8 blocks) have no tp.residual
 // ALLOW-NOT: error:
-// ALLOW: tp.param "w" normal {{.*}}eps = #tp.scale<N = -1, L = -1, B = -1/2, D = 1/2>
+// ALLOW: tp.param "w" normal {{.*}}eps = <N = -1, L = -1, B = -1/2, D = 1/2>
 // WIDTH-NOT: {{error|warning}}:
 
 tp.model @plain_stack_deeper {

@@ -14,7 +14,7 @@
 // RANGE: error: alpha 2 is outside [1/2, 1], the range where depth transfer is stated (Depth-muP 1/2, CompleteP 1)
 // DEPTHMUP: error: alpha is fixed to 1/2 by depth-mup; use completep for alpha = 1
 // SGD: error: 'tp.param' op scheme 'completep' has no SGD rules: CompleteP and Complete(d)P are stated for AdamW only
-// DECIMAL: alpha = "1/2"
+// DECIMAL: alpha = 1/2,
 tp.model @m {
   tp.dim @b = fixed<2>
   tp.dim @d = width<base 8, size 32>

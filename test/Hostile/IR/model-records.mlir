@@ -1,81 +1,129 @@
 // RUN: muir-opt %s -split-input-file -verify-diagnostics
 
-// Hostile IR: the model-level records tp.parametrization and tp.instance.
-// The package writer read tp.parametrization's optimizer without checking it
-// was there.
+// Hostile IR: the model-level records #tp.parametrization and #tp.instance:
+// missing, unknown or mistyped entries, values out of range, the wrong op,
+// and the dictionaries they replaced. The package writer once read
+// tp.parametrization's optimizer without checking it was there.
 
-// expected-error @+1 {{'tp.parametrization' needs 'optimizer', a non-empty string}}
-tp.model @m attributes {tp.parametrization = {scheme = "mup"}} {
+// expected-error @+1 {{struct is missing required parameter: optimizer}}
+tp.model @m attributes {tp.parametrization = #tp.parametrization<scheme = mup, alpha = 1>} {
   tp.output
 }
 
 // -----
 
-// expected-error @+1 {{'tp.parametrization' needs 'scheme', a non-empty string}}
-tp.model @m attributes {tp.parametrization = {optimizer = "adamw", scheme = ""}} {
+// expected-error @+2 {{expected ::mlir::tp::Scheme to be one of: sp, sp-pytorch, mup, mup-table8, mup-table9, depth-mup, completep, completedp}}
+// expected-error @+1 {{failed to parse TP_ParametrizationAttr parameter 'scheme' which is to be a `::mlir::tp::Scheme`}}
+tp.model @m attributes {tp.parametrization = #tp.parametrization<scheme = "mup2", optimizer = adamw, alpha = 1>} {
   tp.output
 }
 
 // -----
 
-// expected-error @+1 {{'tp.parametrization' entry 'alpha' must be a string}}
-tp.model @m attributes {tp.parametrization = {alpha = 5.000000e-01 : f64, optimizer = "adamw", scheme = "completep"}} {
+// An optimizer muir does not know (convert-tp-to-kernels once had to reject it).
+// expected-error @+2 {{expected ::mlir::tp::Optimizer to be one of: sgd, sgd-momentum, sgd-nesterov, adam, adamw, adamw-decoupled, lion, adam-atan2, lion-a, lion-ar}}
+// expected-error @+1 {{failed to parse TP_ParametrizationAttr parameter 'optimizer' which is to be a `::mlir::tp::Optimizer`}}
+tp.model @m attributes {tp.parametrization = #tp.parametrization<scheme = mup, optimizer = adagrad, alpha = 1>} {
   tp.output
 }
 
 // -----
 
-// expected-error @+1 {{'tp.parametrization' entry 'optimizer_options' must be a dictionary}}
-tp.model @m attributes {tp.parametrization = {optimizer = "lion", optimizer_options = "recipe", scheme = "completep"}} {
+// expected-error @+2 {{expected integer value}}
+// expected-error @+1 {{failed to parse TP_ParametrizationAttr parameter 'alpha' which is to be a `::mlir::tp::Rational`}}
+tp.model @m attributes {tp.parametrization = #tp.parametrization<scheme = completep, optimizer = adamw, alpha = 0.5>} {
   tp.output
 }
 
 // -----
 
-// expected-error @+1 {{'tp.parametrization' entry 'steps' must be a #tp.scale monomial}}
-tp.model @m attributes {tp.parametrization = {optimizer = "adamw", scheme = "completep", steps = 1.0}} {
+// expected-error @+2 {{expected a rational with a positive denominator, both at most 2147483647}}
+// expected-error @+1 {{failed to parse TP_ParametrizationAttr parameter 'alpha' which is to be a `::mlir::tp::Rational`}}
+tp.model @m attributes {tp.parametrization = #tp.parametrization<scheme = completep, optimizer = adamw, alpha = 1/0>} {
   tp.output
 }
 
 // -----
 
-// expected-error @+1 {{'tp.parametrization' has unknown entry 'lr'; expected scheme, optimizer, optimizer_options, alpha, steps, unscaled_eps}}
-tp.model @m attributes {tp.parametrization = {lr = 1.0, optimizer = "adamw", scheme = "completep"}} {
+// expected-error @+2 {{expected '<'}}
+// expected-error @+1 {{failed to parse TP_ParametrizationAttr parameter 'steps' which is to be a `::mlir::tp::ScaleAttr`}}
+tp.model @m attributes {tp.parametrization = #tp.parametrization<scheme = completep, optimizer = adamw, alpha = 1, steps = 1.0>} {
   tp.output
 }
 
 // -----
 
-// expected-error @+1 {{'tp.instance' entry 'ratios' must map width, depth, batch, duration to positive finite numbers; 'width' does not}}
-tp.model @m attributes {tp.instance = {ratios = {width = -16.0}}} {
+// expected-error @+1 {{duplicate or unknown struct parameter name: lr}}
+tp.model @m attributes {tp.parametrization = #tp.parametrization<scheme = completep, optimizer = adamw, alpha = 1, lr = 1.0>} {
   tp.output
 }
 
 // -----
 
-// expected-error @+1 {{'tp.instance' entry 'base' must map lr, init_std, weight_decay, eps, beta1, beta2 to non-negative finite numbers; 'lr' does not}}
-tp.model @m attributes {tp.instance = {base = {lr = "0.001"}}} {
+// expected-error @+2 {{expected true or false}}
+// expected-error @+1 {{failed to parse TP_ParametrizationAttr parameter 'unscaled_eps' which is to be a `bool`}}
+tp.model @m attributes {tp.parametrization = #tp.parametrization<scheme = completep, optimizer = adamw, alpha = 1, unscaled_eps = 1>} {
   tp.output
 }
 
 // -----
 
-// expected-error @+1 {{'tp.instance' entry 'ratios' must map width, depth, batch, duration to positive finite numbers; 'height' does not}}
-tp.model @m attributes {tp.instance = {ratios = {height = 2.0}}} {
+// An option of the wrong kind.
+// expected-error @+2 {{expected true or false}}
+// expected-error @+1 {{failed to parse TP_ParametrizationAttr parameter 'nesterov' which is to be a `std::optional<bool>`}}
+tp.model @m attributes {tp.parametrization = #tp.parametrization<scheme = mup, optimizer = lion, alpha = 1, nesterov = yes>} {
   tp.output
 }
 
 // -----
 
-// expected-error @+1 {{'tp.instance' entry 'steps_multiplier' must be a positive finite f64}}
-tp.model @m attributes {tp.instance = {steps_multiplier = 0.0}} {
+// The dictionary of before.
+// expected-error @+1 {{'tp.parametrization' must be a #tp.parametrization on a tp.model}}
+tp.model @m attributes {tp.parametrization = {optimizer = "adamw", scheme = "mup"}} {
   tp.output
 }
 
 // -----
 
-// expected-error @+1 {{'tp.instance' has unknown entry 'seed'; expected ratios, base, steps_multiplier}}
-tp.model @m attributes {tp.instance = {seed = 0 : i64}} {
+// expected-error @+1 {{#tp.instance width must be a positive finite f64, got -16}}
+tp.model @m attributes {tp.instance = #tp.instance<width = -16.0, depth = 1.0, batch = 1.0, duration = 1.0, base = <lr = [0.001]>, init_std_rule = fixed, steps_multiplier = 1.0>} {
+  tp.output
+}
+
+// -----
+
+// expected-error @+1 {{#tp.instance steps_multiplier must be a positive finite f64, got 0}}
+tp.model @m attributes {tp.instance = #tp.instance<width = 1.0, depth = 1.0, batch = 1.0, duration = 1.0, base = <lr = [0.001]>, init_std_rule = fixed, steps_multiplier = 0.0>} {
+  tp.output
+}
+
+// -----
+
+// expected-error @+1 {{#tp.instance base holds the base value of every quantity but multiplier}}
+tp.model @m attributes {tp.instance = #tp.instance<width = 1.0, depth = 1.0, batch = 1.0, duration = 1.0, base = <multiplier = [1.0], lr = [0.001]>, init_std_rule = fixed, steps_multiplier = 1.0>} {
+  tp.output
+}
+
+// -----
+
+// expected-error @+2 {{#tp.values eps must not be negative, got -1}}
+// expected-error @+1 {{failed to parse TP_InstanceAttr parameter 'base' which is to be a `::mlir::tp::ValuesAttr`}}
+tp.model @m attributes {tp.instance = #tp.instance<width = 1.0, depth = 1.0, batch = 1.0, duration = 1.0, base = <eps = [-1.0]>, init_std_rule = fan_in, steps_multiplier = 1.0>} {
+  tp.output
+}
+
+// -----
+
+// expected-error @+2 {{expected ::mlir::tp::InitStdRule to be one of: fixed, fan_in}}
+// expected-error @+1 {{failed to parse TP_InstanceAttr parameter 'init_std_rule' which is to be a `::mlir::tp::InitStdRule`}}
+tp.model @m attributes {tp.instance = #tp.instance<width = 1.0, depth = 1.0, batch = 1.0, duration = 1.0, base = <lr = [0.001]>, init_std_rule = xavier, steps_multiplier = 1.0>} {
+  tp.output
+}
+
+// -----
+
+// expected-error @+1 {{expected '>'}}
+tp.model @m attributes {tp.instance = #tp.instance<width = 1.0, depth = 1.0, batch = 1.0, duration = 1.0, base = <lr = [0.001]>, init_std_rule = fixed, steps_multiplier = 1.0, seed = 0>} {
   tp.output
 }
 
@@ -83,43 +131,14 @@ tp.model @m attributes {tp.instance = {seed = 0 : i64}} {
 
 tp.model @m {
   tp.dim @d = fixed<2>
-  // expected-error @+1 {{'tp.instance' must be a dictionary on a tp.model}}
-  %w = tp.param "w" normal {tp.instance = {}} : !tp.tensor<[d], f32>
+  // expected-error @+1 {{'tp.instance' must be a #tp.instance on a tp.model}}
+  %w = tp.param "w" normal {tp.instance = #tp.instance<width = 1.0, depth = 1.0, batch = 1.0, duration = 1.0, base = <lr = [0.001]>, init_std_rule = fixed, steps_multiplier = 1.0>} : !tp.tensor<[d], f32>
   tp.output
 }
 
 // -----
 
-// expected-error @+1 {{'tp.parametrization' entry 'unscaled_eps' must be a unit attribute}}
-tp.model @m attributes {tp.parametrization = {optimizer = "adamw", scheme = "completep", unscaled_eps = true}} {
-  tp.output
-}
-
-// -----
-
-// expected-error @+1 {{'tp.instance' entry 'ratios' must be a dictionary}}
-tp.model @m attributes {tp.instance = {ratios = [2.0, 1.0]}} {
-  tp.output
-}
-
-// -----
-
-// expected-error @+1 {{'tp.instance' entry 'base' must be a dictionary}}
-tp.model @m attributes {tp.instance = {base = 0.001}} {
-  tp.output
-}
-
-// -----
-
-// expected-error @+1 {{'tp.instance' entry 'base' maps 'init_std_rule' to "fixed" or "fan_in"}}
-tp.model @m attributes {tp.instance = {base = {init_std_rule = "xavier", lr = 1.000000e-03}}} {
-  tp.output
-}
-
-// -----
-
-// The rule is not a number, but the other base values still are checked.
-// expected-error @+1 {{'tp.instance' entry 'base' must map lr, init_std, weight_decay, eps, beta1, beta2 to non-negative finite numbers; 'eps' does not}}
-tp.model @m attributes {tp.instance = {base = {init_std_rule = "fan_in", eps = -1.0}}} {
+// expected-error @+1 {{'tp.instance' must be a #tp.instance on a tp.model}}
+tp.model @m attributes {tp.instance = {ratios = {width = 16.0}}} {
   tp.output
 }

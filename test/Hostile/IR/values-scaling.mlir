@@ -1,15 +1,15 @@
 // RUN: muir-opt %s -split-input-file -verify-diagnostics
 
 // Hostile IR: tp.values and tp.scaling with missing, mistyped or out-of-range
-// entries. An empty tp.values array crashed convert-tp-to-kernels (it read
+// entries, and in their old dictionary form. An empty tp.values array crashed convert-tp-to-kernels (it read
 // element -1), and a missing quantity became a silent 0 (an lr of 0 freezes
 // the parameter).
 
 // An empty per-block array.
 tp.model @m {
   tp.dim @d = fixed<2>
-  // expected-error @+1 {{'tp.values' entry 'lr' is an empty array; give one value per block}}
-  %w = tp.param "w" normal {tp.values = {init_std = 1.0, lr = array<f64>, multiplier = 1.0, weight_decay = 0.0}} : !tp.tensor<[d], f32>
+  // expected-error @+1 {{#tp.values lr is empty; give one value, or one per block}}
+  %w = tp.param "w" normal {tp.values = #tp.values<init_std = [1.0], multiplier = [1.0], lr = [], weight_decay = [0.0]>} : !tp.tensor<[d], f32>
   tp.output
 }
 
@@ -18,8 +18,10 @@ tp.model @m {
 // A value of the wrong kind.
 tp.model @m {
   tp.dim @d = fixed<2>
-  // expected-error @+1 {{'tp.values' entry 'lr' must be an f64 or an array<f64> (one per block)}}
-  %w = tp.param "w" normal {tp.values = {init_std = 1.0, lr = "0.001", multiplier = 1.0, weight_decay = 0.0}} : !tp.tensor<[d], f32>
+  // expected-error @+3 {{expected floating point literal}}
+  // expected-error @+2 {{expected ']'}}
+  // expected-error @+1 {{failed to parse TP_ValuesAttr parameter 'lr' which is to be a `::mlir::DenseF64ArrayAttr`}}
+  %w = tp.param "w" normal {tp.values = #tp.values<init_std = [1.0], multiplier = [1.0], lr = ["0.001"], weight_decay = [0.0]>} : !tp.tensor<[d], f32>
   tp.output
 }
 
@@ -29,7 +31,7 @@ tp.model @m {
 tp.model @m {
   tp.dim @d = fixed<2>
   // expected-error @+1 {{'tp.values' of a tp.param needs 'lr'}}
-  %w = tp.param "w" normal {tp.values = {init_std = 1.0, multiplier = 1.0, weight_decay = 0.0}} : !tp.tensor<[d], f32>
+  %w = tp.param "w" normal {tp.values = #tp.values<init_std = [1.0], multiplier = [1.0], weight_decay = [0.0]>} : !tp.tensor<[d], f32>
   tp.output
 }
 
@@ -38,8 +40,8 @@ tp.model @m {
 // A quantity nothing reads (a typo).
 tp.model @m {
   tp.dim @d = fixed<2>
-  // expected-error @+1 {{'tp.values' has unknown entry 'learning_rate'; expected init_std, multiplier, lr, weight_decay, eps, beta1, beta2}}
-  %w = tp.param "w" normal {tp.values = {init_std = 1.0, learning_rate = 0.1, lr = 0.1, multiplier = 1.0, weight_decay = 0.0}} : !tp.tensor<[d], f32>
+  // expected-error @+1 {{duplicate or unknown struct parameter name: learning_rate}}
+  %w = tp.param "w" normal {tp.values = #tp.values<init_std = [1.0], learning_rate = [0.1], lr = [0.1], multiplier = [1.0], weight_decay = [0.0]>} : !tp.tensor<[d], f32>
   tp.output
 }
 
@@ -49,8 +51,8 @@ tp.model @m {
 // finite.
 tp.model @m {
   tp.dim @d = fixed<2>
-  // expected-error @+1 {{'tp.values' entry 'init_std' 1e+300 is beyond float32's range (at most 3.40282347e+38)}}
-  %w = tp.param "w" normal {tp.values = {init_std = 1.0e300, lr = 0.1, multiplier = 1.0, weight_decay = 0.0}} : !tp.tensor<[d], f32>
+  // expected-error @+1 {{#tp.values init_std 1e+300 is beyond float32's range (at most 3.40282347e+38)}}
+  %w = tp.param "w" normal {tp.values = #tp.values<init_std = [1.0e300], multiplier = [1.0], lr = [0.1], weight_decay = [0.0]>} : !tp.tensor<[d], f32>
   tp.output
 }
 
@@ -58,8 +60,8 @@ tp.model @m {
 
 tp.model @m {
   tp.dim @d = fixed<2>
-  // expected-error @+1 {{'tp.values' entry 'lr' 1e-60 is flushed to zero by float32 (its smallest normal is 1.17549435e-38)}}
-  %w = tp.param "w" normal {tp.values = {init_std = 1.0, lr = 1.0e-60, multiplier = 1.0, weight_decay = 0.0}} : !tp.tensor<[d], f32>
+  // expected-error @+1 {{#tp.values lr 1e-60 is flushed to zero by float32 (its smallest normal is 1.17549435e-38)}}
+  %w = tp.param "w" normal {tp.values = #tp.values<init_std = [1.0], multiplier = [1.0], lr = [1.0e-60], weight_decay = [0.0]>} : !tp.tensor<[d], f32>
   tp.output
 }
 
@@ -67,8 +69,8 @@ tp.model @m {
 
 tp.model @m {
   tp.dim @d = fixed<2>
-  // expected-error @+1 {{'tp.values' entry 'multiplier' inf is not finite}}
-  %w = tp.param "w" normal {tp.values = {init_std = 1.0, lr = 0.1, multiplier = 0x7FF0000000000000 : f64, weight_decay = 0.0}} : !tp.tensor<[d], f32>
+  // expected-error @+1 {{#tp.values multiplier inf is not finite}}
+  %w = tp.param "w" normal {tp.values = #tp.values<init_std = [1.0], multiplier = [0x7FF0000000000000], lr = [0.1], weight_decay = [0.0]>} : !tp.tensor<[d], f32>
   tp.output
 }
 
@@ -77,8 +79,8 @@ tp.model @m {
 // A negative lr, a beta of 1.
 tp.model @m {
   tp.dim @d = fixed<2>
-  // expected-error @+1 {{'tp.values' entry 'lr' must not be negative, got -0.1}}
-  %w = tp.param "w" normal {tp.values = {init_std = 1.0, lr = -0.1, multiplier = 1.0, weight_decay = 0.0}} : !tp.tensor<[d], f32>
+  // expected-error @+1 {{#tp.values lr must not be negative, got -0.1}}
+  %w = tp.param "w" normal {tp.values = #tp.values<init_std = [1.0], multiplier = [1.0], lr = [-0.1], weight_decay = [0.0]>} : !tp.tensor<[d], f32>
   tp.output
 }
 
@@ -86,8 +88,8 @@ tp.model @m {
 
 tp.model @m {
   tp.dim @d = fixed<2>
-  // expected-error @+1 {{'tp.values' entry 'beta2' must be in [0, 1), got 1}}
-  %w = tp.param "w" normal {tp.values = {beta2 = 1.0, init_std = 1.0, lr = 0.1, multiplier = 1.0, weight_decay = 0.0}} : !tp.tensor<[d], f32>
+  // expected-error @+1 {{#tp.values beta2 must be in [0, 1), got 1}}
+  %w = tp.param "w" normal {tp.values = #tp.values<init_std = [1.0], multiplier = [1.0], lr = [0.1], weight_decay = [0.0], beta2 = [1.0]>} : !tp.tensor<[d], f32>
   tp.output
 }
 
@@ -101,8 +103,8 @@ tp.model @m {
   %x = tp.input "x" : !tp.tensor<[b, d], f32>
   %y = tp.repeat @L (%x) : (!tp.tensor<[b, d], f32>) -> !tp.tensor<[b, d], f32> {
   ^bb0(%h: !tp.tensor<[b, d], f32>):
-    // expected-error @+1 {{'tp.values' entry 'lr' has 2 values but the op has 3 block copies; give one value per copy}}
-    %g = tp.param "g" ones {tp.values = {init_std = 1.0, lr = array<f64: 0.1, 0.2>, multiplier = 1.0, weight_decay = 0.0}} : !tp.tensor<[d], f32>
+    // expected-error @+1 {{'tp.values' lr has 2 values but the op has 3 block copies; give one value or one per copy}}
+    %g = tp.param "g" ones {tp.values = #tp.values<init_std = [1.0], multiplier = [1.0], lr = [0.1, 0.2], weight_decay = [0.0]>} : !tp.tensor<[d], f32>
     %n = tp.rms_norm %h, %g : (!tp.tensor<[b, d], f32>, !tp.tensor<[d], f32>) -> !tp.tensor<[b, d], f32>
     tp.yield %n : !tp.tensor<[b, d], f32>
   }
@@ -113,18 +115,18 @@ tp.model @m {
 
 tp.model @m {
   tp.dim @d = fixed<2>
-  // expected-error @+1 {{'tp.values' entry 'lr' has 2 values but the op is not repeated; give one f64}}
-  %w = tp.param "w" normal {tp.values = {init_std = 1.0, lr = array<f64: 0.1, 0.2>, multiplier = 1.0, weight_decay = 0.0}} : !tp.tensor<[d], f32>
+  // expected-error @+1 {{'tp.values' lr has 2 values but the op is not repeated; give one value}}
+  %w = tp.param "w" normal {tp.values = #tp.values<init_std = [1.0], multiplier = [1.0], lr = [0.1, 0.2], weight_decay = [0.0]>} : !tp.tensor<[d], f32>
   tp.output
 }
 
 // -----
 
 // The step of the model's optimizer reads eps and the betas.
-tp.model @m attributes {tp.parametrization = {optimizer = "adamw", scheme = "mup"}} {
+tp.model @m attributes {tp.parametrization = #tp.parametrization<scheme = "mup", optimizer = "adamw", alpha = 1>} {
   tp.dim @d = fixed<2>
   // expected-error @+1 {{'tp.values' needs 'eps', which the adamw step reads}}
-  %w = tp.param "w" normal {tp.values = {beta1 = 0.9, beta2 = 0.999, init_std = 1.0, lr = 0.1, multiplier = 1.0, weight_decay = 0.0}} : !tp.tensor<[d], f32>
+  %w = tp.param "w" normal {tp.values = #tp.values<init_std = [1.0], multiplier = [1.0], lr = [0.1], weight_decay = [0.0], beta1 = [0.9], beta2 = [0.999]>} : !tp.tensor<[d], f32>
   tp.output
 }
 
@@ -138,8 +140,8 @@ tp.model @m {
   %y = tp.repeat @L (%x) : (!tp.tensor<[b], f32>) -> !tp.tensor<[b], f32> {
   ^bb0(%h: !tp.tensor<[b], f32>):
     %f = tp.relu %h : !tp.tensor<[b], f32>
-    // expected-error @+1 {{'tp.values' entry 'multiplier' has 2 values but the op has 3 block copies; give one value per copy}}
-    %r = tp.residual %h, %f {tp.values = {multiplier = array<f64: 1.0, 0.5>}} : !tp.tensor<[b], f32>
+    // expected-error @+1 {{'tp.values' multiplier has 2 values but the op has 3 block copies; give one value or one per copy}}
+    %r = tp.residual %h, %f {tp.values = #tp.values<multiplier = [1.0, 0.5]>} : !tp.tensor<[b], f32>
     tp.yield %r : !tp.tensor<[b], f32>
   }
   tp.output %y : !tp.tensor<[b], f32>
@@ -151,8 +153,8 @@ tp.model @m {
 // the parameter does not have, an lr on a residual.
 tp.model @m {
   tp.dim @d = fixed<2>
-  // expected-error @+1 {{'tp.scaling' has unknown entry 'momentum'; expected init_std, multiplier, lr, weight_decay, eps, beta1, beta2, width_dim}}
-  %w = tp.param "w" normal {tp.scaling = {momentum = #tp.scale<1>}} : !tp.tensor<[d], f32>
+  // expected-error @+1 {{duplicate or unknown struct parameter name: momentum}}
+  %w = tp.param "w" normal {tp.scaling = #tp.scaling<momentum = <1>>} : !tp.tensor<[d], f32>
   tp.output
 }
 
@@ -161,7 +163,7 @@ tp.model @m {
 tp.model @m {
   tp.dim @d = fixed<2>
   // expected-error @+1 {{'tp.scaling' of a tp.param needs 'multiplier'}}
-  %w = tp.param "w" normal {tp.scaling = {init_std = #tp.scale<1>, lr = #tp.scale<1>, weight_decay = #tp.scale<1>}} : !tp.tensor<[d], f32>
+  %w = tp.param "w" normal {tp.scaling = #tp.scaling<init_std = #tp.scale<1>, lr = #tp.scale<1>, weight_decay = #tp.scale<1>>} : !tp.tensor<[d], f32>
   tp.output
 }
 
@@ -170,8 +172,8 @@ tp.model @m {
 tp.model @m {
   tp.dim @b = fixed<2>
   %x = tp.input "x" : !tp.tensor<[b], f32>
-  // expected-error @+1 {{'tp.scaling' must be a dictionary on a tp.param or a tp.residual}}
-  %y = tp.relu %x {tp.scaling = {multiplier = #tp.scale<1>}} : !tp.tensor<[b], f32>
+  // expected-error @+1 {{'tp.scaling' must be a #tp.scaling on a tp.param or a tp.residual}}
+  %y = tp.relu %x {tp.scaling = #tp.scaling<multiplier = #tp.scale<1>>} : !tp.tensor<[b], f32>
   tp.output %y : !tp.tensor<[b], f32>
 }
 
@@ -180,8 +182,8 @@ tp.model @m {
 tp.model @m {
   tp.dim @d = width<base 2, size 8>
   tp.dim @e = width<base 2, size 8>
-  // expected-error @+1 {{'tp.scaling' entry 'width_dim' names 'e', which is not a dim of this parameter}}
-  %w = tp.param "w" normal {tp.scaling = {init_std = #tp.scale<1>, lr = #tp.scale<1>, multiplier = #tp.scale<1>, weight_decay = #tp.scale<1>, width_dim = "e"}} : !tp.tensor<[d], f32>
+  // expected-error @+1 {{'tp.scaling' width_dim names 'e', which is not a dim of this parameter}}
+  %w = tp.param "w" normal {tp.scaling = #tp.scaling<init_std = #tp.scale<1>, multiplier = #tp.scale<1>, lr = #tp.scale<1>, weight_decay = #tp.scale<1>, width_dim = "e">} : !tp.tensor<[d], f32>
   tp.output
 }
 
@@ -194,9 +196,19 @@ tp.model @m {
   %y = tp.repeat @L (%x) : (!tp.tensor<[b], f32>) -> !tp.tensor<[b], f32> {
   ^bb0(%h: !tp.tensor<[b], f32>):
     %f = tp.relu %h : !tp.tensor<[b], f32>
-    // expected-error @+1 {{'tp.scaling' has unknown entry 'lr'; expected multiplier}}
-    %r = tp.residual %h, %f {tp.scaling = {lr = #tp.scale<1>, multiplier = #tp.scale<1>}} : !tp.tensor<[b], f32>
+    // expected-error @+1 {{'tp.scaling' of a tp.residual has only 'multiplier', not 'lr'}}
+    %r = tp.residual %h, %f {tp.scaling = #tp.scaling<multiplier = #tp.scale<1>, lr = #tp.scale<1>>} : !tp.tensor<[b], f32>
     tp.yield %r : !tp.tensor<[b], f32>
   }
   tp.output %y : !tp.tensor<[b], f32>
+}
+
+// -----
+
+// The dictionaries of before #tp.values and #tp.scaling are errors.
+tp.model @m {
+  tp.dim @d = fixed<2>
+  // expected-error @+1 {{'tp.values' must be a #tp.values on a tp.param or a tp.residual}}
+  %w = tp.param "w" normal {tp.values = {init_std = 1.0, lr = 0.1, multiplier = 1.0, weight_decay = 0.0}} : !tp.tensor<[d], f32>
+  tp.output
 }

@@ -5,33 +5,24 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The shape of every tp.* annotation, checked in two steps:
+// What the typed tp.* annotations (TPAttrs.td, which verify their own
+// entries) cannot check alone, in two steps:
 //
-// - TPDialect::verifyOperationAttribute sees one attribute of one op: the op
-//   it belongs on, its entries (unknown ones are errors), their kinds and
-//   ranges.
+// - TPDialect::verifyOperationAttribute sees one attribute of one op: that
+//   it has its type and sits on its op, and the quantities that op needs.
 //
-//     tp.role           #tp.role<...>                     tp.param
-//     tp.scaling        {quantity = #tp.scale<...>,       tp.param, with
-//                        width_dim = "dim"}               init_std,
-//                                                         multiplier, lr,
-//                                                         weight_decay;
-//                       {multiplier = #tp.scale<...>}     tp.residual
-//     tp.values         {quantity = f64 | array<f64>}     as tp.scaling
-//     tp.parametrization {scheme = "..", optimizer = "..", tp.model
-//                        alpha = "..", steps = #tp.scale<...>}
-//     tp.instance       {ratios = {width, depth, batch,   tp.model
-//                        duration}, base = {quantity},
-//                        steps_multiplier}
-//     tp.layout         #tp.layout<...>                   tp.param
-//     tp.buffer         #tp.buffer<...>                   tp.model
+//     tp.role            #tp.role            tp.param
+//     tp.scaling         #tp.scaling         tp.param (init_std, multiplier,
+//     tp.values          #tp.values          lr, weight_decay at least) or
+//                                            tp.residual (multiplier only)
+//     tp.parametrization #tp.parametrization tp.model
+//     tp.instance        #tp.instance        tp.model
+//     tp.layout          #tp.layout          tp.param
+//     tp.buffer          #tp.buffer          tp.model
 //
 // - verifyAnnotations, from tp.model's verifier once its ops are verified,
-//   checks what needs the program: the dims, the block copies, the other
-//   parameters' layouts.
-//
-// The values are what the kernels bake in as float32 constants, so they
-// must be finite, within float32's range and not flushed to zero.
+//   checks what needs the program: the dims, the block copies, the
+//   optimizer's step, the other parameters' layouts.
 //
 //===----------------------------------------------------------------------===//
 
@@ -51,8 +42,9 @@ using namespace mlir::tp;
 
 /// Base quantities every parameter's rules and values carry; the optimizer
 /// adds eps and the betas it reads (see stepQuantities).
-static const StringRef kBaseQuantities[] = {"init_std", "multiplier", "lr",
-                                            "weight_decay"};
+static const Quantity kBaseQuantities[] = {Quantity::init_std,
+                                           Quantity::multiplier, Quantity::lr,
+                                           Quantity::weight_decay};
 
 std::string tp::formatNumber(double v) {
   return llvm::formatv("{0}", llvm::format("%.9g", v)).str();
@@ -71,259 +63,103 @@ std::optional<std::string> tp::float32Problem(double v) {
 }
 
 /// The tp.values entries the step kernel of `optimizer` reads beyond the
-/// base quantities (empty for an optimizer without a step kernel, which
-/// convert-tp-to-kernels rejects by name); `oneBeta`: the Lion family's
-/// momentum recipe (optimizer_options' `nesterov`), which has no beta2.
-static ArrayRef<StringRef> stepQuantities(StringRef optimizer, bool oneBeta) {
-  static const StringRef adam[] = {"eps", "beta1", "beta2"};
-  static const StringRef betas[] = {"beta1", "beta2"};
-  static const StringRef momentum[] = {"beta1"};
-  if (optimizer == "adam" || optimizer == "adamw" ||
-      optimizer == "adamw-decoupled")
+/// base quantities; `oneBeta`: the Lion family's momentum recipe
+/// (tp.parametrization's `nesterov`), which has no beta2.
+static ArrayRef<Quantity> stepQuantities(Optimizer optimizer, bool oneBeta) {
+  static const Quantity adam[] = {Quantity::eps, Quantity::beta1,
+                                  Quantity::beta2};
+  static const Quantity betas[] = {Quantity::beta1, Quantity::beta2};
+  static const Quantity momentum[] = {Quantity::beta1};
+  switch (optimizer) {
+  case Optimizer::adam:
+  case Optimizer::adamw:
+  case Optimizer::adamwDecoupled:
     return adam;
-  if ((optimizer == "lion" || optimizer == "lion-a") && oneBeta)
-    return momentum;
-  if (optimizer == "lion" || optimizer == "lion-a" || optimizer == "adam-atan2")
+  case Optimizer::lion:
+  case Optimizer::lionA:
+    return oneBeta ? ArrayRef<Quantity>(momentum) : ArrayRef<Quantity>(betas);
+  case Optimizer::adamAtan2:
     return betas;
-  if (optimizer == "sgd-momentum" || optimizer == "sgd-nesterov")
+  case Optimizer::sgdMomentum:
+  case Optimizer::sgdNesterov:
     return momentum;
-  return {};
+  case Optimizer::sgd:
+  case Optimizer::lionAR:
+    return {};
+  }
+  llvm_unreachable("unknown optimizer");
 }
 
 //===----------------------------------------------------------------------===//
 // One attribute at a time
 //===----------------------------------------------------------------------===//
 
-namespace {
-/// Checks one tp.* attribute `name` of `op`; every message starts with the
-/// attribute's name.
-class AttrChecker {
-public:
-  AttrChecker(Operation *op, StringRef name) : op(op), name(name) {}
-
-  InFlightDiagnostic error() { return op->emitError() << "'" << name << "' "; }
-
-  /// The attribute as a dictionary on an op of type `OpTs`, else an error
-  /// naming `where`.
-  template <typename... OpTs>
-  FailureOr<DictionaryAttr> dictOn(Attribute value, StringRef where) {
-    auto dict = dyn_cast<DictionaryAttr>(value);
-    if (!dict || !isa<OpTs...>(op))
-      return error() << "must be a dictionary on a " << where;
-    return dict;
-  }
-
-  /// Fails on an entry not in `allowed`.
-  LogicalResult onlyKnown(DictionaryAttr dict, ArrayRef<StringRef> allowed) {
-    for (NamedAttribute entry : dict)
-      if (!llvm::is_contained(allowed, entry.getName().getValue()))
-        return error() << "has unknown entry '" << entry.getName().getValue()
-                       << "'; expected " << llvm::join(allowed, ", ");
+/// Checks what a #tp.scaling or #tp.values cannot check alone: the op it is
+/// on and the quantities that op needs (`values`: a #tp.values).
+static LogicalResult checkQuantities(Operation *op, StringRef name,
+                                     function_ref<bool(Quantity)> has,
+                                     bool hasWidthDim) {
+  // A tp.param or a tp.residual (checked by the caller).
+  auto error = [&] { return op->emitError() << "'" << name << "' "; };
+  if (isa<ResidualOp>(op)) {
+    for (Quantity q : allEnumValues<Quantity>())
+      if (q != Quantity::multiplier && has(q))
+        return error() << "of a tp.residual has only 'multiplier', not '"
+                       << stringifyQuantity(q) << "'";
+    if (hasWidthDim)
+      return error() << "of a tp.residual has no 'width_dim'";
+    if (!has(Quantity::multiplier))
+      return error() << "of a tp.residual needs 'multiplier'";
     return success();
   }
+  for (Quantity q : kBaseQuantities)
+    if (!has(q))
+      return error() << "of a tp.param needs '" << stringifyQuantity(q) << "'";
+  return success();
+}
 
-  /// Fails when one of `required` is missing.
-  LogicalResult require(DictionaryAttr dict, ArrayRef<StringRef> required,
-                        StringRef what) {
-    for (StringRef key : required)
-      if (!dict.get(key))
-        return error() << "of " << what << " needs '" << key << "'";
+/// Fails unless `attr` holds an `AttrT` and `op` is one of `OpTs`.
+template <typename AttrT, typename... OpTs>
+static LogicalResult expect(Operation *op, NamedAttribute attr, StringRef what,
+                            StringRef where) {
+  if (isa<AttrT>(attr.getValue()) && isa<OpTs...>(op))
     return success();
-  }
-
-  /// A scale rule or an instantiated value: the quantities of a parameter,
-  /// or the multiplier of a residual branch.
-  LogicalResult quantities(Attribute value, bool values) {
-    FailureOr<DictionaryAttr> dict =
-        dictOn<ParamOp, ResidualOp>(value, "tp.param or a tp.residual");
-    if (failed(dict))
-      return failure();
-    bool param = isa<ParamOp>(op);
-    SmallVector<StringRef> allowed = {"multiplier"};
-    if (param) {
-      allowed = {"init_std", "multiplier", "lr",   "weight_decay",
-                 "eps",      "beta1",      "beta2"};
-      if (!values)
-        allowed.push_back("width_dim");
-    }
-    if (failed(onlyKnown(*dict, allowed)))
-      return failure();
-    for (NamedAttribute entry : *dict) {
-      StringRef key = entry.getName().getValue();
-      Attribute v = entry.getValue();
-      if (key == "width_dim") {
-        if (!isa<StringAttr>(v))
-          return error() << "entry 'width_dim' must be a string naming a dim";
-        continue;
-      }
-      if (!values) {
-        if (!isa<ScaleAttr>(v))
-          return error() << "entry '" << key
-                         << "' must be a #tp.scale monomial";
-        continue;
-      }
-      if (failed(number(key, v)))
-        return failure();
-    }
-    if (param)
-      return require(*dict, kBaseQuantities, "a tp.param");
-    return require(*dict, {"multiplier"}, "a tp.residual");
-  }
-
-  /// One instantiated value: f64, or one f64 per block copy (the count is
-  /// verifyAnnotations' to check).
-  LogicalResult number(StringRef key, Attribute v) {
-    SmallVector<double> numbers;
-    if (auto f = dyn_cast<FloatAttr>(v)) {
-      numbers.push_back(f.getValueAsDouble());
-    } else if (auto array = dyn_cast<DenseF64ArrayAttr>(v)) {
-      if (array.empty())
-        return error() << "entry '" << key
-                       << "' is an empty array; give one value per block";
-      llvm::append_range(numbers, array.asArrayRef());
-    } else {
-      return error() << "entry '" << key
-                     << "' must be an f64 or an array<f64> (one per block)";
-    }
-    bool beta = key == "beta1" || key == "beta2";
-    for (double x : numbers) {
-      if (std::optional<std::string> problem = float32Problem(x))
-        return error() << "entry '" << key << "' " << formatNumber(x) << " "
-                       << *problem;
-      if (beta && !(x >= 0 && x < 1))
-        return error() << "entry '" << key << "' must be in [0, 1), got "
-                       << formatNumber(x);
-      if (!beta && x < 0)
-        return error() << "entry '" << key << "' must not be negative, got "
-                       << formatNumber(x);
-    }
-    return success();
-  }
-
-  LogicalResult parametrization(Attribute value) {
-    FailureOr<DictionaryAttr> dict = dictOn<ModelOp>(value, "tp.model");
-    if (failed(dict) ||
-        failed(onlyKnown(*dict, {"scheme", "optimizer", "optimizer_options",
-                                 "alpha", "steps", "unscaled_eps"})))
-      return failure();
-    for (StringRef key : {"scheme", "optimizer"}) {
-      auto s = dict->getAs<StringAttr>(key);
-      if (!s || s.getValue().empty())
-        return error() << "needs '" << key << "', a non-empty string";
-    }
-    if (Attribute alpha = dict->get("alpha"); alpha && !isa<StringAttr>(alpha))
-      return error() << "entry 'alpha' must be a string";
-    // Its entries are the optimizer family's (OptimizerSpec), which the
-    // passes that read them check.
-    if (Attribute options = dict->get("optimizer_options");
-        options && !isa<DictionaryAttr>(options))
-      return error() << "entry 'optimizer_options' must be a dictionary";
-    if (Attribute steps = dict->get("steps"); steps && !isa<ScaleAttr>(steps))
-      return error() << "entry 'steps' must be a #tp.scale monomial";
-    if (Attribute unscaled = dict->get("unscaled_eps");
-        unscaled && !isa<UnitAttr>(unscaled))
-      return error() << "entry 'unscaled_eps' must be a unit attribute";
-    return success();
-  }
-
-  /// A dictionary of positive (or, for `base`, non-negative) finite f64
-  /// entries named in `keys`.
-  LogicalResult numbers(DictionaryAttr dict, StringRef what,
-                        ArrayRef<StringRef> keys, bool positive) {
-    for (NamedAttribute entry : dict) {
-      StringRef key = entry.getName().getValue();
-      auto f = dyn_cast<FloatAttr>(entry.getValue());
-      if (!llvm::is_contained(keys, key) || !f ||
-          !std::isfinite(f.getValueAsDouble()) ||
-          (positive ? !(f.getValueAsDouble() > 0) : f.getValueAsDouble() < 0))
-        return error() << "entry '" << what << "' must map "
-                       << llvm::join(keys, ", ") << " to "
-                       << (positive ? "positive" : "non-negative")
-                       << " finite numbers; '" << key << "' does not";
-    }
-    return success();
-  }
-
-  LogicalResult instance(Attribute value) {
-    FailureOr<DictionaryAttr> dict = dictOn<ModelOp>(value, "tp.model");
-    if (failed(dict) ||
-        failed(onlyKnown(*dict, {"ratios", "base", "steps_multiplier"})))
-      return failure();
-    for (StringRef key : {"ratios", "base"}) {
-      Attribute entry = dict->get(key);
-      if (!entry)
-        continue;
-      auto inner = dyn_cast<DictionaryAttr>(entry);
-      if (!inner)
-        return error() << "entry '" << key << "' must be a dictionary";
-      if (key == "ratios" &&
-          failed(numbers(inner, key, {"width", "depth", "batch", "duration"},
-                         /*positive=*/true)))
-        return failure();
-      if (key != "base")
-        continue;
-      // How init_std applies: one value, or gain / sqrt(fan_in) per tensor.
-      if (Attribute rule = inner.get("init_std_rule")) {
-        auto s = dyn_cast<StringAttr>(rule);
-        if (!s || (s.getValue() != "fixed" && s.getValue() != "fan_in"))
-          return error() << "entry 'base' maps 'init_std_rule' to \"fixed\" "
-                            "or \"fan_in\"";
-        NamedAttrList rest(inner);
-        rest.erase("init_std_rule");
-        inner = rest.getDictionary(inner.getContext());
-      }
-      if (failed(numbers(
-              inner, key,
-              {"lr", "init_std", "weight_decay", "eps", "beta1", "beta2"},
-              /*positive=*/false)))
-        return failure();
-    }
-    if (Attribute steps = dict->get("steps_multiplier")) {
-      auto f = dyn_cast<FloatAttr>(steps);
-      if (!f || !std::isfinite(f.getValueAsDouble()) ||
-          !(f.getValueAsDouble() > 0))
-        return error() << "entry 'steps_multiplier' must be a positive "
-                          "finite f64";
-    }
-    return success();
-  }
-
-private:
-  Operation *op;
-  StringRef name;
-};
-} // namespace
+  return op->emitError() << "'" << attr.getName().getValue() << "' must be a "
+                         << what << " on a " << where;
+}
 
 LogicalResult TPDialect::verifyOperationAttribute(Operation *op,
                                                   NamedAttribute attr) {
   StringRef name = attr.getName().getValue();
-  Attribute value = attr.getValue();
-  AttrChecker check(op, name);
-  if (name == TPDialect::RoleAttrHelper::getNameStr()) {
-    if (!isa<RoleAttr>(value) || !isa<ParamOp>(op))
-      return op->emitError() << "'tp.role' must be a #tp.role on a tp.param";
-    return success();
+  if (name == RoleAttrHelper::getNameStr())
+    return expect<RoleAttr, ParamOp>(op, attr, "#tp.role", "tp.param");
+  if (name == ScalingAttrHelper::getNameStr()) {
+    if (failed(expect<ScalingAttr, ParamOp, ResidualOp>(
+            op, attr, "#tp.scaling", "tp.param or a tp.residual")))
+      return failure();
+    auto scaling = cast<ScalingAttr>(attr.getValue());
+    return checkQuantities(
+        op, name, [&](Quantity q) { return bool(scaling.getScale(q)); },
+        bool(scaling.getWidthDim()));
   }
-  if (name == "tp.scaling")
-    return check.quantities(value, /*values=*/false);
-  if (name == "tp.values")
-    return check.quantities(value, /*values=*/true);
-  if (name == "tp.parametrization")
-    return check.parametrization(value);
-  if (name == "tp.instance")
-    return check.instance(value);
-  if (name == TPDialect::LayoutAttrHelper::getNameStr()) {
-    if (!isa<LayoutAttr>(value) || !isa<ParamOp>(op))
-      return op->emitError()
-             << "'tp.layout' must be a #tp.layout on a tp.param";
-    return success();
+  if (name == ValuesAttrHelper::getNameStr()) {
+    if (failed(expect<ValuesAttr, ParamOp, ResidualOp>(
+            op, attr, "#tp.values", "tp.param or a tp.residual")))
+      return failure();
+    auto values = cast<ValuesAttr>(attr.getValue());
+    return checkQuantities(
+        op, name, [&](Quantity q) { return bool(values.getValue(q)); },
+        /*hasWidthDim=*/false);
   }
-  if (name == TPDialect::BufferAttrHelper::getNameStr()) {
-    if (!isa<BufferAttr>(value) || !isa<ModelOp>(op))
-      return op->emitError()
-             << "'tp.buffer' must be a #tp.buffer on a tp.model";
-    return success();
-  }
+  if (name == ParametrizationAttrHelper::getNameStr())
+    return expect<ParametrizationAttr, ModelOp>(op, attr, "#tp.parametrization",
+                                                "tp.model");
+  if (name == InstanceAttrHelper::getNameStr())
+    return expect<InstanceAttr, ModelOp>(op, attr, "#tp.instance", "tp.model");
+  if (name == LayoutAttrHelper::getNameStr())
+    return expect<LayoutAttr, ParamOp>(op, attr, "#tp.layout", "tp.param");
+  if (name == BufferAttrHelper::getNameStr())
+    return expect<BufferAttr, ModelOp>(op, attr, "#tp.buffer", "tp.model");
   return op->emitError() << "unknown tp dialect attribute '" << name << "'";
 }
 
@@ -339,22 +175,23 @@ struct Footprint {
 };
 } // namespace
 
-/// Fails when an array entry of `values` (on `op`, which has `copies` block
-/// copies when `repeated`) does not give one value per copy.
-static LogicalResult checkPerBlock(Operation *op, DictionaryAttr values,
+/// Fails when a quantity of `values` (on `op`, which has `copies` block
+/// copies when `repeated`) gives more than one value but not one per copy.
+static LogicalResult checkPerBlock(Operation *op, ValuesAttr values,
                                    bool repeated, int64_t copies) {
-  for (NamedAttribute entry : values) {
-    auto array = dyn_cast<DenseF64ArrayAttr>(entry.getValue());
-    if (!array || (repeated && int64_t(array.size()) == copies))
+  for (Quantity q : allEnumValues<Quantity>()) {
+    DenseF64ArrayAttr array = values.getValue(q);
+    if (!array || array.size() == 1 ||
+        (repeated && int64_t(array.size()) == copies))
       continue;
-    InFlightDiagnostic diag =
-        op->emitError() << "'tp.values' entry '" << entry.getName().getValue()
-                        << "' has " << array.size() << " values but ";
+    InFlightDiagnostic diag = op->emitError()
+                              << "'tp.values' " << stringifyQuantity(q)
+                              << " has " << array.size() << " values but ";
     if (repeated)
       diag << "the op has " << copies
-           << " block copies; give one value per copy";
+           << " block copies; give one value or one per copy";
     else
-      diag << "the op is not repeated; give one f64";
+      diag << "the op is not repeated; give one value";
     return diag;
   }
   return success();
@@ -363,15 +200,8 @@ static LogicalResult checkPerBlock(Operation *op, DictionaryAttr values,
 LogicalResult tp::verifyAnnotations(ModelOp model, const ModelIndex &index) {
   TPDialect &tp = tpDialect(model);
   BufferAttr buffer = tp.getBufferAttrHelper().getAttr(model);
-  StringRef optimizer;
-  bool oneBeta = false;
-  if (auto p = model->getAttrOfType<DictionaryAttr>("tp.parametrization")) {
-    if (auto s = p.getAs<StringAttr>("optimizer"))
-      optimizer = s.getValue();
-    if (auto options = p.getAs<DictionaryAttr>("optimizer_options"))
-      if (auto nesterov = options.getAs<BoolAttr>("nesterov"))
-        oneBeta = nesterov.getValue();
-  }
+  ParametrizationAttr parametrization =
+      tp.getParametrizationAttrHelper().getAttr(model);
 
   llvm::StringMap<LayoutAttr> layouts;
   std::vector<Footprint> footprints;
@@ -392,20 +222,25 @@ LogicalResult tp::verifyAnnotations(ModelOp model, const ModelIndex &index) {
     if (!sized)
       return WalkResult::advance();
 
-    if (auto scaling = param->getAttrOfType<DictionaryAttr>("tp.scaling"))
-      if (auto widthDim = scaling.getAs<StringAttr>("width_dim"))
+    if (ScalingAttr scaling = tp.getScalingAttrHelper().getAttr(param))
+      if (StringAttr widthDim = scaling.getWidthDim())
         if (!llvm::is_contained(param.getType().getDims(), widthDim)) {
           param->emitError()
-              << "'tp.scaling' entry 'width_dim' names '" << widthDim.getValue()
+              << "'tp.scaling' width_dim names '" << widthDim.getValue()
               << "', which is not a dim of this parameter";
           return WalkResult::interrupt();
         }
 
-    if (auto values = param->getAttrOfType<DictionaryAttr>("tp.values")) {
-      for (StringRef key : stepQuantities(optimizer, oneBeta))
-        if (!values.get(key)) {
-          param->emitError() << "'tp.values' needs '" << key << "', which the "
-                             << optimizer << " step reads";
+    if (ValuesAttr values = tp.getValuesAttrHelper().getAttr(param)) {
+      Optimizer optimizer =
+          parametrization ? parametrization.getOptimizer() : Optimizer::sgd;
+      bool oneBeta =
+          parametrization && parametrization.getNesterov().value_or(false);
+      for (Quantity q : stepQuantities(optimizer, oneBeta))
+        if (!values.getValue(q)) {
+          param->emitError() << "'tp.values' needs '" << stringifyQuantity(q)
+                             << "', which the " << stringifyOptimizer(optimizer)
+                             << " step reads";
           return WalkResult::interrupt();
         }
       if (failed(checkPerBlock(param, values, param.isRepeated(), copies)))
@@ -458,7 +293,7 @@ LogicalResult tp::verifyAnnotations(ModelOp model, const ModelIndex &index) {
     if (dim.kind == DimKind::depth && !modelDepth)
       modelDepth = &dim;
   walk = model.walk([&](ResidualOp residual) -> WalkResult {
-    auto values = residual->getAttrOfType<DictionaryAttr>("tp.values");
+    ValuesAttr values = tp.getValuesAttrHelper().getAttr(residual);
     if (!values)
       return WalkResult::advance();
     const DimInfo *depth = modelDepth;

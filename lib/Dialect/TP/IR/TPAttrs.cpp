@@ -8,6 +8,7 @@
 #include "muir/Dialect/TP/IR/TPAttrs.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "muir/Dialect/TP/IR/TPAnnotations.h"
 #include "muir/Dialect/TP/IR/TPDialect.h"
 #include "muir/Dialect/TP/IR/TPOps.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -182,5 +183,171 @@ LogicalResult BufferAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "#tp.buffer alignment must be a multiple of 16 "
                           "bytes in [16, 2^30], got "
                        << alignment;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Parameter parsers and printers
+//===----------------------------------------------------------------------===//
+
+FailureOr<Rational> tp::parseRational(AsmParser &parser) {
+  int64_t num = 0, den = 1;
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseInteger(num))
+    return failure();
+  if (succeeded(parser.parseOptionalSlash()) && parser.parseInteger(den))
+    return failure();
+  // Rational arithmetic multiplies numerators by denominators: keep both
+  // within 32 bits, as #tp.scale does.
+  if (den <= 0 || num < INT32_MIN + 1 || num > INT32_MAX || den > INT32_MAX)
+    return parser.emitError(loc) << "expected a rational with a positive "
+                                    "denominator, both at most 2147483647";
+  return Rational(num, den);
+}
+
+FailureOr<llvm::APFloat> tp::parseF64(AsmParser &parser) {
+  double value;
+  if (parser.parseFloat(value))
+    return failure();
+  return llvm::APFloat(value);
+}
+
+FailureOr<bool> tp::parseBool(AsmParser &parser) {
+  if (succeeded(parser.parseOptionalKeyword("true")))
+    return true;
+  if (succeeded(parser.parseOptionalKeyword("false")))
+    return false;
+  return parser.emitError(parser.getCurrentLocation(),
+                          "expected true or false");
+}
+
+//===----------------------------------------------------------------------===//
+// ScalingAttr, ValuesAttr, InstanceAttr
+//===----------------------------------------------------------------------===//
+
+ScalingAttr ScalingAttr::get(MLIRContext *context,
+                             ArrayRef<ScaleAttr> byQuantity,
+                             StringAttr widthDim) {
+  assert(byQuantity.size() == kNumQuantities && "one entry per quantity");
+  auto at = [&](Quantity q) { return byQuantity[size_t(q)]; };
+  return get(context, at(Quantity::init_std), at(Quantity::multiplier),
+             at(Quantity::lr), at(Quantity::weight_decay), at(Quantity::eps),
+             at(Quantity::beta1), at(Quantity::beta2), widthDim);
+}
+
+ScaleAttr ScalingAttr::getScale(Quantity quantity) const {
+  switch (quantity) {
+  case Quantity::init_std:
+    return getInitStd();
+  case Quantity::multiplier:
+    return getMultiplier();
+  case Quantity::lr:
+    return getLr();
+  case Quantity::weight_decay:
+    return getWeightDecay();
+  case Quantity::eps:
+    return getEps();
+  case Quantity::beta1:
+    return getBeta1();
+  case Quantity::beta2:
+    return getBeta2();
+  }
+  llvm_unreachable("unknown quantity");
+}
+
+LogicalResult ScalingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  ScaleAttr, ScaleAttr, ScaleAttr, ScaleAttr,
+                                  ScaleAttr, ScaleAttr, ScaleAttr,
+                                  StringAttr widthDim) {
+  if (widthDim && widthDim.getValue().empty())
+    return emitError() << "#tp.scaling width_dim must name a dim";
+  return success();
+}
+
+ValuesAttr ValuesAttr::get(MLIRContext *context,
+                           ArrayRef<DenseF64ArrayAttr> byQuantity) {
+  assert(byQuantity.size() == kNumQuantities && "one entry per quantity");
+  auto at = [&](Quantity q) { return byQuantity[size_t(q)]; };
+  return get(context, at(Quantity::init_std), at(Quantity::multiplier),
+             at(Quantity::lr), at(Quantity::weight_decay), at(Quantity::eps),
+             at(Quantity::beta1), at(Quantity::beta2));
+}
+
+DenseF64ArrayAttr ValuesAttr::getValue(Quantity quantity) const {
+  switch (quantity) {
+  case Quantity::init_std:
+    return getInitStd();
+  case Quantity::multiplier:
+    return getMultiplier();
+  case Quantity::lr:
+    return getLr();
+  case Quantity::weight_decay:
+    return getWeightDecay();
+  case Quantity::eps:
+    return getEps();
+  case Quantity::beta1:
+    return getBeta1();
+  case Quantity::beta2:
+    return getBeta2();
+  }
+  llvm_unreachable("unknown quantity");
+}
+
+double ValuesAttr::at(Quantity quantity, int64_t copy, double fallback) const {
+  DenseF64ArrayAttr values = getValue(quantity);
+  if (!values || values.empty())
+    return fallback;
+  return values[std::min<int64_t>(copy, values.size() - 1)];
+}
+
+LogicalResult ValuesAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 DenseF64ArrayAttr initStd,
+                                 DenseF64ArrayAttr multiplier,
+                                 DenseF64ArrayAttr lr,
+                                 DenseF64ArrayAttr weightDecay,
+                                 DenseF64ArrayAttr eps, DenseF64ArrayAttr beta1,
+                                 DenseF64ArrayAttr beta2) {
+  DenseF64ArrayAttr byQuantity[] = {initStd, multiplier, lr,   weightDecay,
+                                    eps,     beta1,      beta2};
+  for (auto [i, values] : llvm::enumerate(byQuantity)) {
+    if (!values)
+      continue;
+    auto quantity = Quantity(i);
+    StringRef key = stringifyQuantity(quantity);
+    if (values.empty())
+      return emitError() << "#tp.values " << key
+                         << " is empty; give one value, or one per block";
+    bool beta = quantity == Quantity::beta1 || quantity == Quantity::beta2;
+    for (double x : values.asArrayRef()) {
+      if (std::optional<std::string> problem = float32Problem(x))
+        return emitError() << "#tp.values " << key << " " << formatNumber(x)
+                           << " " << *problem;
+      if (beta && !(x >= 0 && x < 1))
+        return emitError() << "#tp.values " << key << " must be in [0, 1), got "
+                           << formatNumber(x);
+      if (!beta && x < 0)
+        return emitError() << "#tp.values " << key
+                           << " must not be negative, got " << formatNumber(x);
+    }
+  }
+  return success();
+}
+
+LogicalResult InstanceAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   APFloat width, APFloat depth, APFloat batch,
+                                   APFloat duration, ValuesAttr base,
+                                   InitStdRule, APFloat stepsMultiplier) {
+  for (auto [key, f] : {std::pair<StringRef, APFloat>{"width", width},
+                        {"depth", depth},
+                        {"batch", batch},
+                        {"duration", duration},
+                        {"steps_multiplier", stepsMultiplier}})
+    if (double v = f.convertToDouble(); !(v > 0 && std::isfinite(v)))
+      return emitError() << "#tp.instance " << key
+                         << " must be a positive finite f64, got "
+                         << formatNumber(v);
+  if (!base || base.getMultiplier())
+    return emitError() << "#tp.instance base holds the base value of every "
+                          "quantity but multiplier";
   return success();
 }

@@ -10,6 +10,7 @@
 #include "muir/Dialect/TP/IR/TPAnnotations.h"
 #include "muir/Dialect/TP/Transforms/Passes.h"
 #include "muir/Dialect/TP/Utils/ForwardTable.h"
+#include "muir/Dialect/TP/Utils/Parametrization.h"
 #include "muir/Parametrization/Multipliers.h"
 #include "muir/Parametrization/OptimizerSpec.h"
 #include <cmath>
@@ -185,8 +186,9 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
             })))
       return signalPassFailure();
     initStdOption = *parseInitStd(initStd, [](StringRef, const Twine &) {});
-    auto parametrization =
-        model->getAttrOfType<DictionaryAttr>("tp.parametrization");
+    TPDialect &tp = tpDialect(model);
+    ParametrizationAttr parametrization =
+        tp.getParametrizationAttrHelper().getAttr(model);
     if (!parametrization) {
       model.emitError() << "tp-instantiate needs the scaling rules of "
                            "tp-parametrize; run it first";
@@ -229,7 +231,7 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
     Builder b(&getContext());
     double batchRatio = batch / baseBatch, durationRatio = tokens / baseTokens;
     WalkResult walk = model.walk([&](Operation *op) -> WalkResult {
-      auto scaling = op->getAttrOfType<DictionaryAttr>("tp.scaling");
+      ScalingAttr scaling = tp.getScalingAttrHelper().getAttr(op);
       if (!scaling)
         return WalkResult::advance();
       // A parameter, or a residual branch named as in the forward table
@@ -237,7 +239,7 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
       auto param = dyn_cast<ParamOp>(op);
       StringRef name = param ? param.getName() : residualNames.lookup(op);
       bool repeated = param ? param.isRepeated() : isa<ResidualOp>(op);
-      auto widthDim = scaling.getAs<StringAttr>("width_dim");
+      StringAttr widthDim = scaling.getWidthDim();
       double widthRatio =
           ratioOf(widthDim ? index.lookupDim(widthDim.getValue()) : nullptr);
       const DimInfo *depthDim = depthDimOf(index, modelDepth, op);
@@ -245,19 +247,19 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
       int64_t blocks = 1;
       if (depthDim && repeated)
         blocks = depthDim->target;
-      SmallVector<NamedAttribute> values;
-      for (NamedAttribute entry : scaling) {
-        auto scale = dyn_cast<ScaleAttr>(entry.getValue());
+      std::array<DenseF64ArrayAttr, kNumQuantities> values;
+      for (Quantity q : allEnumValues<Quantity>()) {
+        ScaleAttr scale = scaling.getScale(q);
         if (!scale)
           continue;
-        StringRef quantity = entry.getName().getValue();
+        StringRef quantity = stringifyQuantity(q);
         StringRef factorKey = param ? quantity : StringRef("residual");
-        bool isBeta = quantity == "beta1" || quantity == "beta2";
+        bool isBeta = q == Quantity::beta1 || q == Quantity::beta2;
         double m =
             scale.evaluate(widthRatio, depthRatio, batchRatio, durationRatio) *
             factors.moduleFactor(name, factorKey);
-        double base = baseValue(quantity);
-        if (quantity == "init_std" && param && initStdOption.perFanIn)
+        double base = baseValue(q);
+        if (q == Quantity::init_std && param && initStdOption.perFanIn)
           base /= std::sqrt(double(baseFanIn(index, param)));
         std::vector<double> perBlock(1, 1.0);
         if (repeated && factors.hasDepth(factorKey))
@@ -285,61 +287,54 @@ struct TPInstantiatePass : tp::impl::TPInstantiateBase<TPInstantiatePass> {
           }
           out.push_back(v);
         }
-        values.push_back(b.getNamedAttr(
-            quantity, out.size() == 1
-                          ? Attribute(b.getF64FloatAttr(out.front()))
-                          : Attribute(b.getDenseF64ArrayAttr(out))));
+        values[size_t(q)] = b.getDenseF64ArrayAttr(out);
       }
-      op->setAttr("tp.values", b.getDictionaryAttr(values));
+      tp.getValuesAttrHelper().setAttr(op,
+                                       ValuesAttr::get(&getContext(), values));
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())
       return signalPassFailure();
 
-    auto steps = parametrization.getAs<ScaleAttr>("steps");
+    ScaleAttr steps = parametrization.getSteps();
     double stepsMultiplier =
         steps ? steps.evaluate(1, 1, batchRatio, durationRatio) : 1.0;
-    auto f64 = [&](StringRef key, double v) {
-      return b.getNamedAttr(key, b.getF64FloatAttr(v));
-    };
-    model->setAttr(
-        "tp.instance",
-        b.getDictionaryAttr(
-            {b.getNamedAttr(
-                 "ratios",
-                 b.getDictionaryAttr(
-                     {f64("width", ratioOf(firstDim(index, DimKind::width))),
-                      f64("depth", ratioOf(modelDepth)),
-                      f64("batch", batchRatio),
-                      f64("duration", durationRatio)})),
-             b.getNamedAttr(
-                 "base",
-                 b.getDictionaryAttr(
-                     {f64("lr", lr), f64("init_std", initStdOption.value),
-                      b.getNamedAttr("init_std_rule",
-                                     b.getStringAttr(initStdOption.perFanIn
-                                                         ? "fan_in"
-                                                         : "fixed")),
-                      f64("weight_decay", weightDecay), f64("eps", eps),
-                      f64("beta1", baseBeta1), f64("beta2", beta2)})),
-             f64("steps_multiplier", stepsMultiplier)}));
+    std::array<DenseF64ArrayAttr, kNumQuantities> base;
+    for (Quantity q : allEnumValues<Quantity>())
+      if (q != Quantity::multiplier) {
+        double v = baseValue(q);
+        bool isBeta = q == Quantity::beta1 || q == Quantity::beta2;
+        base[size_t(q)] = b.getDenseF64ArrayAttr(isBeta ? 1.0 - v : v);
+      }
+    tp.getInstanceAttrHelper().setAttr(
+        model,
+        InstanceAttr::get(
+            &getContext(), APFloat(ratioOf(firstDim(index, DimKind::width))),
+            APFloat(ratioOf(modelDepth)), APFloat(batchRatio),
+            APFloat(durationRatio), ValuesAttr::get(&getContext(), base),
+            initStdOption.perFanIn ? InitStdRule::fan_in : InitStdRule::fixed,
+            APFloat(stepsMultiplier)));
   }
 
   /// The base-model value a monomial multiplies; for betas, 1 - beta.
-  double baseValue(StringRef quantity) {
-    if (quantity == "lr")
+  double baseValue(Quantity quantity) {
+    switch (quantity) {
+    case Quantity::lr:
       return lr;
-    if (quantity == "init_std")
+    case Quantity::init_std:
       return initStdOption.value;
-    if (quantity == "weight_decay")
+    case Quantity::weight_decay:
       return weightDecay;
-    if (quantity == "eps")
+    case Quantity::eps:
       return eps;
-    if (quantity == "beta1")
+    case Quantity::beta1:
       return 1.0 - baseBeta1;
-    if (quantity == "beta2")
+    case Quantity::beta2:
       return 1.0 - beta2;
-    return 1.0; // multiplier
+    case Quantity::multiplier:
+      return 1.0;
+    }
+    llvm_unreachable("unknown quantity");
   }
 
   InitStdOption initStdOption;

@@ -9,6 +9,7 @@
 #include "muir/Dialect/TP/Analysis/Roles.h"
 #include "muir/Dialect/TP/IR/ModelIndex.h"
 #include "muir/Dialect/TP/Transforms/Passes.h"
+#include "muir/Dialect/TP/Utils/Parametrization.h"
 #include "muir/Parametrization/OptimizerSpec.h"
 #include "muir/Parametrization/Rules.h"
 #include "llvm/ADT/StringExtras.h"
@@ -159,27 +160,24 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
         }
       }
       bool w = !role.widthDim.empty();
-      SmallVector<NamedAttribute> entries = {
-          b.getNamedAttr("init_std", toAttr(context, rule->initStd, w)),
-          b.getNamedAttr("multiplier", toAttr(context, rule->multiplier, w)),
-          b.getNamedAttr("lr", toAttr(context, rule->lr, w)),
-          b.getNamedAttr("weight_decay",
-                         toAttr(context, rule->weightDecay, w))};
-      if (rule->eps)
-        entries.push_back(
-            b.getNamedAttr("eps", toAttr(context, *rule->eps, w)));
-      if (rule->beta1)
-        entries.push_back(
-            b.getNamedAttr("beta1", toAttr(context, *rule->beta1, w)));
-      if (rule->beta2)
-        entries.push_back(
-            b.getNamedAttr("beta2", toAttr(context, *rule->beta2, w)));
-      if (w)
-        entries.push_back(
-            b.getNamedAttr("width_dim", b.getStringAttr(role.widthDim)));
-      tpDialect(param).getRoleAttrHelper().setAttr(
-          param, RoleAttr::get(context, role.role));
-      param->setAttr("tp.scaling", b.getDictionaryAttr(entries));
+      std::array<ScaleAttr, kNumQuantities> scales;
+      auto set = [&](Quantity q, const std::optional<Monomial> &m) {
+        if (m)
+          scales[size_t(q)] = toAttr(context, *m, w);
+      };
+      set(Quantity::init_std, rule->initStd);
+      set(Quantity::multiplier, rule->multiplier);
+      set(Quantity::lr, rule->lr);
+      set(Quantity::weight_decay, rule->weightDecay);
+      set(Quantity::eps, rule->eps);
+      set(Quantity::beta1, rule->beta1);
+      set(Quantity::beta2, rule->beta2);
+      TPDialect &tp = tpDialect(param);
+      tp.getRoleAttrHelper().setAttr(param, RoleAttr::get(context, role.role));
+      tp.getScalingAttrHelper().setAttr(
+          param,
+          ScalingAttr::get(context, scales,
+                           w ? b.getStringAttr(role.widthDim) : StringAttr()));
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())
@@ -187,10 +185,11 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
 
     ForwardRule forward = p->forward();
     model.walk([&](ResidualOp residual) {
-      residual->setAttr(
-          "tp.scaling",
-          b.getDictionaryAttr(b.getNamedAttr(
-              "multiplier", toAttr(context, forward.residual, false))));
+      std::array<ScaleAttr, kNumQuantities> scales;
+      scales[size_t(Quantity::multiplier)] =
+          toAttr(context, forward.residual, false);
+      tpDialect(residual).getScalingAttrHelper().setAttr(
+          residual, ScalingAttr::get(context, scales, StringAttr()));
     });
     model.walk([&](LogitScaleOpInterface attention) {
       if (!attention.getScale())
@@ -199,17 +198,9 @@ struct TPParametrizePass : tp::impl::TPParametrizeBase<TPParametrizePass> {
                          ? AttentionScale::inv_head_dim
                          : AttentionScale::inv_sqrt_head_dim));
     });
-    SmallVector<NamedAttribute> recorded = {
-        b.getNamedAttr("scheme", b.getStringAttr(stringifyScheme(p->scheme))),
-        b.getNamedAttr("optimizer",
-                       b.getStringAttr(stringifyOptimizer(p->optimizer))),
-        b.getNamedAttr("alpha", b.getStringAttr(p->alpha.str())),
-        b.getNamedAttr("steps", toAttr(context, forward.steps, false))};
-    if (DictionaryAttr options = spec.toAttr(context))
-      recorded.push_back(b.getNamedAttr("optimizer_options", options));
-    if (p->unscaledEps)
-      recorded.push_back(b.getNamedAttr("unscaled_eps", b.getUnitAttr()));
-    model->setAttr("tp.parametrization", b.getDictionaryAttr(recorded));
+    tpDialect(model).getParametrizationAttrHelper().setAttr(
+        model, getParametrizationAttr(context, *p, spec,
+                                      toAttr(context, forward.steps, false)));
   }
 
   /// Depth rules compensate the branch multiplier m_L^-alpha of residual

@@ -19,6 +19,7 @@
 #include "muir/Dialect/TP/Analysis/Roles.h"
 #include "muir/Dialect/TP/IR/ModelIndex.h"
 #include "muir/Dialect/TP/Transforms/Passes.h"
+#include "muir/Dialect/TP/Utils/Parametrization.h"
 #include "muir/Parametrization/OptimizerSpec.h"
 #include "muir/Parametrization/Rules.h"
 #include "llvm/ADT/StringExtras.h"
@@ -64,15 +65,13 @@ namespace {
 struct Annotation {
   ParamOp param;
   Role role;
-  DictionaryAttr scaling;
+  ScalingAttr scaling;
   /// False when the parameter has no width dim: its N exponents then have
   /// no ratio to act on (tp-instantiate uses 1), so width checks skip it.
   bool hasWidth = false;
 
-  ScaleAttr get(StringRef quantity) const {
-    return scaling.getAs<ScaleAttr>(quantity);
-  }
-  Rational width(StringRef quantity) const { return get(quantity).getWidth(); }
+  ScaleAttr get(Quantity quantity) const { return scaling.getScale(quantity); }
+  Rational width(Quantity quantity) const { return get(quantity).getWidth(); }
 };
 
 struct TPVerifyParametrizationPass
@@ -108,28 +107,17 @@ private:
 
 FailureOr<Parametrization>
 TPVerifyParametrizationPass::readParametrization(ModelOp model) {
-  auto dict = model->getAttrOfType<DictionaryAttr>("tp.parametrization");
-  if (!dict)
+  ParametrizationAttr recorded =
+      tpDialect(model).getParametrizationAttrHelper().getAttr(model);
+  if (!recorded)
     return model.emitError()
            << "model has no 'tp.parametrization'; run tp-parametrize first";
-  auto schemeName = dict.getAs<StringAttr>("scheme");
-  auto optimizerName = dict.getAs<StringAttr>("optimizer");
-  std::optional<Scheme> scheme =
-      schemeName ? symbolizeScheme(schemeName.getValue()) : std::nullopt;
-  std::optional<Optimizer> optimizer =
-      optimizerName ? symbolizeOptimizer(optimizerName.getValue())
-                    : std::nullopt;
-  if (!scheme || !optimizer)
-    return model.emitError()
-           << "'tp.parametrization' needs a known 'scheme' and 'optimizer' "
-              "string, got "
-           << dict << "; run tp-parametrize first";
-  llvm::Expected<OptimizerSpec> spec = readOptimizerSpec(dict);
+  llvm::Expected<OptimizerSpec> spec = readOptimizerSpec(recorded);
   if (!spec)
     return model.emitError() << llvm::toString(spec.takeError());
   // alpha only shapes depth exponents, which these checks do not read.
-  Parametrization p{*scheme, *optimizer, Rational(1),
-                    static_cast<bool>(dict.get("unscaled_eps"))};
+  Parametrization p{recorded.getScheme(), recorded.getOptimizer(), Rational(1),
+                    recorded.getUnscaledEps()};
   p.angleFromLr = spec->angle == AngleRule::lr;
   angleFromLr = p.angleFromLr;
   return p;
@@ -138,20 +126,20 @@ TPVerifyParametrizationPass::readParametrization(ModelOp model) {
 FailureOr<Annotation> TPVerifyParametrizationPass::readAnnotation(
     const ModelIndex &index, ParamOp param, Optimizer optimizer) {
   auto role = tpDialect(param).getRoleAttrHelper().getAttr(param);
-  auto scaling = param->getAttrOfType<DictionaryAttr>("tp.scaling");
+  ScalingAttr scaling = tpDialect(param).getScalingAttrHelper().getAttr(param);
   if (!role || !scaling)
     return param.emitError() << "parameter '" << param.getName() << "' has no "
                              << (role ? "'tp.scaling'" : "'tp.role'")
                              << "; run tp-parametrize first";
   // The verifier has checked the base quantities and that width_dim is one
   // of the parameter's dims (TPAnnotations.cpp).
-  if (hasEps(optimizer) && !scaling.getAs<ScaleAttr>("eps"))
+  if (hasEps(optimizer) && !scaling.getEps())
     return param.emitError() << "'tp.scaling' of '" << param.getName()
                              << "' has no 'eps' monomial; run tp-parametrize "
                                 "first";
 
   Annotation a{param, role.getValue(), scaling};
-  auto widthDim = scaling.getAs<StringAttr>("width_dim");
+  StringAttr widthDim = scaling.getWidthDim();
   if (widthDim) {
     a.hasWidth = index.lookupDim(widthDim.getValue())->isWidth;
   } else {
@@ -210,7 +198,7 @@ void TPVerifyParametrizationPass::checkReadout(Annotation readout,
       tied ? (" of '" + storage.param.getName() + "', whose storage it shares")
                  .str()
            : std::string();
-  Rational mult = readout.width("multiplier");
+  Rational mult = readout.width(Quantity::multiplier);
 
   // The effective weight multiplier * W starts with entries of size
   // N^(multiplier + init_std); muP needs 1/fan_in (Table 3's output
@@ -218,7 +206,7 @@ void TPVerifyParametrizationPass::checkReadout(Annotation readout,
   // all have multiplier + init_std = -1. A zero init has no init scale.
   std::optional<InitKind> init = storage.param.getInit();
   if (init != InitKind::zeros) {
-    Rational initStd = storage.width("init_std");
+    Rational initStd = storage.width(Quantity::init_std);
     Rational logits = mult + initStd;
     if (logits != Rational(-1)) {
       InFlightDiagnostic diag = report(readout.param);
@@ -241,7 +229,7 @@ void TPVerifyParametrizationPass::checkReadout(Annotation readout,
   // One step moves each of the fan_in weights by O(lr) under Adam-like
   // optimizers, and by lr * multiplier under SGD; the logits see them
   // through the multiplier again, summed over fan_in.
-  Rational lr = storage.width("lr");
+  Rational lr = storage.width(Quantity::lr);
   bool sgd = isSgd(optimizer);
   Rational update = (sgd ? mult * Rational(2) : mult) + lr + Rational(1);
   if (!update.isZero()) {
@@ -268,7 +256,7 @@ void TPVerifyParametrizationPass::checkReadout(Annotation readout,
 void TPVerifyParametrizationPass::checkWeightDecay(Annotation a, Scheme scheme,
                                                    Optimizer optimizer) {
   StringRef name = a.param.getName();
-  ScaleAttr lr = a.get("lr"), wd = a.get("weight_decay");
+  ScaleAttr lr = a.get(Quantity::lr), wd = a.get(Quantity::weight_decay);
   // What one step multiplies the weight by, minus one: lr * wd for coupled
   // decay, wd alone for Loshchilov-Hutter decay.
   bool decoupled = optimizer == Optimizer::adamwDecoupled;
@@ -284,7 +272,7 @@ void TPVerifyParametrizationPass::checkWeightDecay(Annotation a, Scheme scheme,
   if (rotates && angleFromLr)
     return;
   if (rotates) {
-    Rational theta = lr.getWidth() - a.width("init_std");
+    Rational theta = lr.getWidth() - a.width(Quantity::init_std);
     if (a.hasWidth && shrink.getWidth() != theta + theta) {
       InFlightDiagnostic diag = report(a.param);
       diag << "weight decay of '" << name << "' breaks LionAR's angle: lr x "
@@ -342,8 +330,9 @@ void TPVerifyParametrizationPass::checkEps(Annotation a) {
     return;
   // Lemma J.1: a multiplier theta times Table 3's (which has none) makes
   // the gradient of the stored weight theta times Table 3's.
-  Rational gradient = table3GradientExponent(a.role) + a.width("multiplier");
-  Rational eps = a.width("eps");
+  Rational gradient =
+      table3GradientExponent(a.role) + a.width(Quantity::multiplier);
+  Rational eps = a.width(Quantity::eps);
   if ((eps - gradient).num <= 0)
     return;
   InFlightDiagnostic diag = report(a.param);
@@ -358,7 +347,7 @@ void TPVerifyParametrizationPass::checkEps(Annotation a) {
                     << widthPower(table3GradientExponent(a.role))
                     << " in TP5 Table 3's form (Complete^(d)P Table 1, muP "
                        "column) times its multiplier "
-                    << widthPower(a.width("multiplier"))
+                    << widthPower(a.width(Quantity::multiplier))
                     << " (TP5 Lemma J.1), so eps must be "
                     << widthPower(gradient) << " or smaller";
 }
@@ -369,11 +358,10 @@ void TPVerifyParametrizationPass::checkDepthOutsideBlocks(
   if (placement == Placement::inBlocks)
     return;
   SmallVector<std::string> scaled;
-  for (NamedAttribute entry : a.scaling)
-    if (auto scale = dyn_cast<ScaleAttr>(entry.getValue());
-        scale && !scale.getDepth().isZero())
+  for (Quantity q : allEnumValues<Quantity>())
+    if (ScaleAttr scale = a.get(q); scale && !scale.getDepth().isZero())
       scaled.push_back(
-          (entry.getName().getValue() + " L^" + scale.getDepth().str()).str());
+          (stringifyQuantity(q) + " L^" + scale.getDepth().str()).str());
   if (scaled.empty())
     return;
   InFlightDiagnostic diag = report(a.param);

@@ -14,7 +14,7 @@
 #include "muir/Dialect/TP/Utils/Report.h"
 #include "muir/Dialect/TP/Utils/ForwardTable.h"
 #include "muir/Dialect/TP/Utils/ParamTable.h"
-#include "muir/Parametrization/OptimizerSpec.h"
+#include "muir/Dialect/TP/Utils/Parametrization.h"
 #include "llvm/Support/JSON.h"
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -29,7 +29,7 @@ static constexpr const char *kQuantities[] = {
 
 namespace {
 /// One instantiated quantity: a value (or one per block) and its monomial.
-struct Quantity {
+struct QuantityValue {
   std::vector<double> values;
   ScaleAttr scale;
 };
@@ -37,13 +37,13 @@ struct Quantity {
 struct Row {
   ParamInfo info;
   std::string module, leaf, role;
-  std::map<std::string, Quantity> quantities;
+  std::map<std::string, QuantityValue> quantities;
 };
 
 /// One residual branch multiplier (one value, or one per block).
 struct Residual {
   ResidualInfo info;
-  Quantity multiplier;
+  QuantityValue multiplier;
 };
 
 struct Report {
@@ -61,53 +61,43 @@ struct Report {
 };
 } // namespace
 
-static std::vector<double> valuesOf(Attribute attr) {
-  if (auto f = dyn_cast_or_null<FloatAttr>(attr))
-    return {f.getValueAsDouble()};
-  if (auto a = dyn_cast_or_null<DenseF64ArrayAttr>(attr))
-    return std::vector<double>(a.asArrayRef().begin(), a.asArrayRef().end());
-  return {};
-}
-
-static double scalarOf(DictionaryAttr dict, StringRef key) {
-  std::vector<double> v = valuesOf(dict ? dict.get(key) : Attribute());
-  return v.empty() ? 1.0 : v.front();
-}
-
-static std::string str(Attribute attr) {
-  auto s = dyn_cast_or_null<StringAttr>(attr);
-  return s ? s.getValue().str() : "";
+static std::vector<double> valuesOf(DenseF64ArrayAttr values) {
+  if (!values)
+    return {};
+  return std::vector<double>(values.asArrayRef().begin(),
+                             values.asArrayRef().end());
 }
 
 static FailureOr<Report> collect(ModelOp model) {
-  auto parametrization =
-      model->getAttrOfType<DictionaryAttr>("tp.parametrization");
-  auto instance = model->getAttrOfType<DictionaryAttr>("tp.instance");
+  TPDialect &tp = tpDialect(model);
+  ParametrizationAttr parametrization =
+      tp.getParametrizationAttrHelper().getAttr(model);
+  InstanceAttr instance = tp.getInstanceAttrHelper().getAttr(model);
   if (!parametrization || !instance)
     return model.emitError()
            << "the report needs an instantiated model; run tp-parametrize "
               "and tp-instantiate first";
   Report r;
   r.model = model.getSymName().str();
-  r.scheme = str(parametrization.get("scheme"));
-  r.optimizer = str(parametrization.get("optimizer"));
+  r.scheme = stringifyScheme(parametrization.getScheme()).str();
+  r.optimizer = stringifyOptimizer(parametrization.getOptimizer()).str();
   llvm::Expected<OptimizerSpec> spec = readOptimizerSpec(parametrization);
   if (!spec)
     return model.emitError() << llvm::toString(spec.takeError());
   r.optimizerSpec = spec->str();
   r.optimizerSpecAll = spec->str(/*all=*/true);
-  r.alpha = str(parametrization.get("alpha"));
-  auto ratios = instance.getAs<DictionaryAttr>("ratios");
-  const char *axes[] = {"width", "depth", "batch", "duration"};
-  for (int i = 0; i < 4; ++i)
-    r.ratios[i] = scalarOf(ratios, axes[i]);
-  auto base = instance.getAs<DictionaryAttr>("base");
-  for (const char *q :
-       {"lr", "init_std", "weight_decay", "eps", "beta1", "beta2"})
-    r.base.push_back({q, scalarOf(base, q)});
-  r.initStdRule = str(base ? base.get("init_std_rule") : Attribute());
-  r.unscaledEps = static_cast<bool>(parametrization.get("unscaled_eps"));
-  r.stepsMultiplier = scalarOf(instance, "steps_multiplier");
+  r.alpha = parametrization.getAlpha().str();
+  r.ratios[0] = instance.getWidth().convertToDouble();
+  r.ratios[1] = instance.getDepth().convertToDouble();
+  r.ratios[2] = instance.getBatch().convertToDouble();
+  r.ratios[3] = instance.getDuration().convertToDouble();
+  ValuesAttr base = instance.getBase();
+  for (Quantity q : {Quantity::lr, Quantity::init_std, Quantity::weight_decay,
+                     Quantity::eps, Quantity::beta1, Quantity::beta2})
+    r.base.push_back({stringifyQuantity(q).str(), base.at(q, 0, 1.0)});
+  r.initStdRule = stringifyInitStdRule(instance.getInitStdRule()).str();
+  r.unscaledEps = parametrization.getUnscaledEps();
+  r.stepsMultiplier = instance.getStepsMultiplier().convertToDouble();
 
   FailureOr<std::vector<ParamInfo>> params = collectParams(model);
   if (failed(params))
@@ -120,19 +110,17 @@ static FailureOr<Report> collect(ModelOp model) {
     row.leaf =
         dot == StringRef::npos ? name.str() : name.drop_front(dot + 1).str();
     auto role = tpDialect(info.op).getRoleAttrHelper().getAttr(info.op);
-    auto scaling = info.op->getAttrOfType<DictionaryAttr>("tp.scaling");
-    auto values = info.op->getAttrOfType<DictionaryAttr>("tp.values");
+    ScalingAttr scaling = tp.getScalingAttrHelper().getAttr(info.op);
+    ValuesAttr values = tp.getValuesAttrHelper().getAttr(info.op);
     if (!role || !scaling || !values)
       return info.op.emitOpError()
              << "has no instantiated values; run tp-parametrize and "
                 "tp-instantiate first";
     row.role = stringifyRole(role.getValue()).str();
-    for (const char *q : kQuantities) {
-      auto scale = scaling.getAs<ScaleAttr>(q);
-      if (!scale)
-        continue;
-      row.quantities[q] = {valuesOf(values.get(q)), scale};
-    }
+    for (Quantity q : allEnumValues<Quantity>())
+      if (ScaleAttr scale = scaling.getScale(q))
+        row.quantities[stringifyQuantity(q).str()] = {
+            valuesOf(values.getValue(q)), scale};
     row.info = std::move(info);
     r.rows.push_back(std::move(row));
   }
@@ -141,14 +129,14 @@ static FailureOr<Report> collect(ModelOp model) {
   if (failed(forward))
     return failure();
   for (ResidualInfo &info : forward->residuals) {
-    auto scaling = info.op->getAttrOfType<DictionaryAttr>("tp.scaling");
-    auto values = info.op->getAttrOfType<DictionaryAttr>("tp.values");
-    auto scale = scaling ? scaling.getAs<ScaleAttr>("multiplier") : ScaleAttr();
+    ScalingAttr scaling = tp.getScalingAttrHelper().getAttr(info.op);
+    ValuesAttr values = tp.getValuesAttrHelper().getAttr(info.op);
+    ScaleAttr scale = scaling ? scaling.getMultiplier() : ScaleAttr();
     if (!scale || !values)
       return info.op.emitOpError()
              << "has no instantiated multiplier; run tp-parametrize and "
                 "tp-instantiate first";
-    r.residuals.push_back({info, {valuesOf(values.get("multiplier")), scale}});
+    r.residuals.push_back({info, {valuesOf(values.getMultiplier()), scale}});
   }
   r.attentions = std::move(forward->attentions);
   return r;

@@ -12,7 +12,7 @@
 // MIN: alpha-option-overflow.mlir:[[@LINE+5]]:1: error: alpha '-9223372036854775808/1' is not a number; write it as 1, 1/2 or 0.5
 // NEAR-ONE: alpha-option-overflow.mlir:[[@LINE+4]]:1: error: alpha '9223372036854775807/9223372036854775806' is not a number
 // DECIMAL: alpha-option-overflow.mlir:[[@LINE+3]]:1: error: alpha '9223372036854775807.5' is not a number
-// OK: alpha = "1"
+// OK: alpha = 1,
 // MIN-NOT: Assertion
 tp.model @m {
   tp.dim @b = fixed<2>

@@ -7,8 +7,9 @@
 
 tp.model @m {
   tp.dim @d = fixed<2>
-  // expected-error @+1 {{exponent -9223372036854775808 is too large; numerators and denominators must be at most 2147483647 in magnitude}}
-  %w = tp.param "w" normal {tp.scaling = {lr = #tp.scale<N = -9223372036854775808>}} : !tp.tensor<[d], f32>
+  // expected-error @+2 {{exponent -9223372036854775808 is too large; numerators and denominators must be at most 2147483647 in magnitude}}
+  // expected-error @+1 {{failed to parse TP_ScalingAttr parameter 'lr' which is to be a `::mlir::tp::ScaleAttr`}}
+  %w = tp.param "w" normal {tp.scaling = #tp.scaling<lr = #tp.scale<N = -9223372036854775808>>} : !tp.tensor<[d], f32>
   tp.output
 }
 
@@ -16,14 +17,15 @@ tp.model @m {
 
 tp.model @m {
   tp.dim @d = fixed<2>
-  // expected-error @+1 {{exponent 4294967296 is too large; numerators and denominators must be at most 2147483647 in magnitude}}
-  %w = tp.param "w" normal {tp.scaling = {lr = #tp.scale<L = 1/4294967296>}} : !tp.tensor<[d], f32>
+  // expected-error @+2 {{exponent 4294967296 is too large; numerators and denominators must be at most 2147483647 in magnitude}}
+  // expected-error @+1 {{failed to parse TP_ScalingAttr parameter 'lr' which is to be a `::mlir::tp::ScaleAttr`}}
+  %w = tp.param "w" normal {tp.scaling = #tp.scaling<lr = #tp.scale<L = 1/4294967296>>} : !tp.tensor<[d], f32>
   tp.output
 }
 
 // -----
 
 // The largest accepted exponents.
-tp.model @m attributes {tp.parametrization = {optimizer = "adamw", scheme = "completep", steps = #tp.scale<N = -2147483647/2147483647, L = 2147483647/2>}} {
+tp.model @m attributes {tp.parametrization = #tp.parametrization<scheme = "completep", optimizer = "adamw", alpha = 1, steps = #tp.scale<N = -2147483647/2147483647, L = 2147483647/2>>} {
   tp.output
 }

@@ -6,19 +6,19 @@
 //===----------------------------------------------------------------------===//
 //
 // The passes annotate the IR with discardable attributes in the `tp.`
-// namespace (tp.role, tp.scaling, tp.values, tp.parametrization,
-// tp.instance, tp.layout, tp.buffer). tp.role, tp.layout and tp.buffer are
-// typed attributes (#tp.role, #tp.layout, #tp.buffer: TPAttrs.td) that
-// verify their own entries and are read and written through the dialect's
-// helpers (tpDialect(op).getLayoutAttrHelper()); the others are still
-// dictionaries. The dialect checks them in one place (TPAnnotations.cpp):
-// which op carries each, the dictionaries' entries and their kinds and
-// ranges, and consistency with the program (a layout that fits the buffer,
-// one value per block copy). A pass
-// may then read a verified annotation without checking it again; hand-
-// written or edited IR that breaks one is rejected by the verifier, with a
-// diagnostic at the op, instead of crashing a pass or silently skipping a
-// parameter.
+// namespace, all typed (TPAttrs.td): tp.role (#tp.role), tp.scaling
+// (#tp.scaling), tp.values (#tp.values), tp.parametrization
+// (#tp.parametrization), tp.instance (#tp.instance), tp.layout (#tp.layout)
+// and tp.buffer (#tp.buffer). Each verifies its own entries and is read and
+// written through the dialect's helpers
+// (tpDialect(op).getScalingAttrHelper()). The dialect checks the rest in
+// one place (TPAnnotations.cpp): which op carries each, the quantities a
+// tp.param or tp.residual needs, and consistency with the program (a layout
+// that fits the buffer, one value per block copy, what the optimizer's step
+// reads). A pass may then read a verified annotation without checking it
+// again; hand-written or edited IR that breaks one is rejected by the
+// verifier, with a diagnostic at the op, instead of crashing a pass or
+// silently skipping a parameter.
 //
 //===----------------------------------------------------------------------===//
 

@@ -16,6 +16,22 @@
 
 #include "muir/Dialect/TP/IR/TPEnums.h"
 
+namespace mlir::tp {
+
+/// How many quantities there are: the size of an array indexed by Quantity
+/// (ScalingAttr::get, ValuesAttr::get).
+constexpr size_t kNumQuantities = getMaxEnumValForQuantity() + 1;
+
+/// Parameter parsers and printers of the attributes (TPAttrs.td).
+/// `-1/2`, `3`: an integer, optionally over a positive one.
+FailureOr<Rational> parseRational(AsmParser &parser);
+/// A float or integer literal, as an f64.
+FailureOr<llvm::APFloat> parseF64(AsmParser &parser);
+/// `true` or `false`.
+FailureOr<bool> parseBool(AsmParser &parser);
+
+} // namespace mlir::tp
+
 #define GET_ATTRDEF_CLASSES
 #include "muir/Dialect/TP/IR/TPAttrs.h.inc"
 

@@ -50,7 +50,11 @@ def TP_Dialect : Dialect {
   let discardableAttrs = (ins
     "::mlir::tp::RoleAttr":$role,
     "::mlir::tp::LayoutAttr":$layout,
-    "::mlir::tp::BufferAttr":$buffer
+    "::mlir::tp::BufferAttr":$buffer,
+    "::mlir::tp::ScalingAttr":$scaling,
+    "::mlir::tp::ValuesAttr":$values,
+    "::mlir::tp::ParametrizationAttr":$parametrization,
+    "::mlir::tp::InstanceAttr":$instance
   );
   let extraClassDeclaration = [{
     void registerTypes();

@@ -42,6 +42,8 @@ MUIR_TP_ENUM_INFO(Scheme)
 MUIR_TP_ENUM_INFO(Optimizer)
 MUIR_TP_ENUM_INFO(Quantity)
 MUIR_TP_ENUM_INFO(ReportFormat)
+MUIR_TP_ENUM_INFO(UpdateUnits)
+MUIR_TP_ENUM_INFO(AngleRule)
 #undef MUIR_TP_ENUM_INFO
 
 /// Every value of `EnumT`, in declaration order.

@@ -117,6 +117,29 @@ def TP_Quantity : TP_I32Enum<"Quantity",
     I32EnumAttrCase<"beta2", 6>,
   ]>;
 
+def TP_InitStdRule : TP_I32Enum<"InitStdRule",
+    "how tp-instantiate's base init std applies to a tensor", [
+    // One std for every tensor.
+    I32EnumAttrCase<"fixed", 0>,
+    // gain / sqrt(fan_in of the base model) per tensor.
+    I32EnumAttrCase<"fan_in", 1>,
+  ]>;
+
+def TP_UpdateUnits : TP_I32Enum<"UpdateUnits",
+    "where LionA and LionAR normalise their update", [
+    // Every matrix row (a neuron's weights).
+    I32EnumAttrCase<"row", 0>,
+    // The whole tensor copy.
+    I32EnumAttrCase<"tensor", 1>,
+  ]>;
+
+def TP_AngleRule : TP_I32Enum<"AngleRule", "how LionAR sets its angle per step", [
+    // REQ's equilibrium of (lr, weight decay).
+    I32EnumAttrCase<"equilibrium", 0>,
+    // The learning rate itself.
+    I32EnumAttrCase<"lr", 1>,
+  ]>;
+
 def TP_ReportFormat : TP_I32Enum<"ReportFormat",
     "how the parametrization report is written", [
     I32EnumAttrCase<"table", 0>,

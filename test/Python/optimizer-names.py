@@ -1,11 +1,20 @@
 # A package says which optimizer its step kernel implements, the same in the
 # table (what the runtime and Python report), manifest.json and the header:
-# SGD with Nesterov momentum was once recorded as sgd-momentum.
+# SGD with Nesterov momentum was once recorded as sgd-momentum. Every
+# optimizer of package_abi.h's MUIR_OPTIMIZERS (which StepRules.cpp ties to
+# the Optimizer enum by a static check) is packaged under its own name, and
+# Python's list of them (muir._OPTIMIZERS, by code) is that list.
 #
 # RUN: rm -rf %t && %python %s %muir_tools %muir_src %t | FileCheck %s
-# CHECK: sgd-momentum: code 1, sgd_momentum, 1 state
+# CHECK: Python's optimizers are package_abi.h's: 10
+# CHECK-NEXT: sgd: code 0, sgd, 0 state
+# CHECK-NEXT: sgd-momentum: code 1, sgd_momentum, 1 state
 # CHECK-NEXT: sgd-nesterov: code 7, sgd_nesterov, 1 state
+# CHECK-NEXT: adam: code 2, adam, 2 state
+# CHECK-NEXT: adamw: code 3, adamw, 2 state
+# CHECK-NEXT: adamw-decoupled: code 6, adamw_decoupled, 2 state
 # CHECK-NEXT: lion: code 4, lion, 1 state
+# CHECK-NEXT: adam-atan2: code 5, adam_atan2, 2 state
 # CHECK-NEXT: lion-a: code 8, lion_a, 1 state
 # CHECK-NEXT: lion-ar: code 9, lion_ar, 2 state
 
@@ -24,8 +33,14 @@ with open(model, "w") as f:
     f.write(open(os.path.join(SRC, "examples", "mlp.mlir")).read()
             .replace("fixed<784>", "fixed<8>")
             .replace("width<base 64, size 1024>", "width<base 4, size 8>"))
-for optimizer in ["sgd-momentum", "sgd-nesterov", "lion", "lion-a",
-                  "lion-ar"]:
+abi = open(os.path.join(SRC, "runtime", "include", "muir", "package_abi.h")).read()
+listed = re.findall(r'X\((\w+), (\d+), "([\w-]+)", (\d+)\)', abi)
+by_code = {int(code): name for _, code, name, _ in listed}
+assert muir._OPTIMIZERS == [by_code[c].replace("-", "_")
+                            for c in range(len(by_code))], (muir._OPTIMIZERS,
+                                                             by_code)
+print("Python's optimizers are package_abi.h's: %d" % len(listed))
+for optimizer in [name for _, _, name, _ in listed]:
     out = os.path.join(TMP, optimizer)
     subprocess.run([os.path.join(TOOLS, "muirc"), "package", model,
                     "--scheme", "mup", "--optimizer", optimizer, "--lr",

@@ -69,8 +69,8 @@ static cl::opt<std::string> baseCard(
     cl::value_desc("base.json"), cl::sub(reportCmd), cl::sub(packageCmd),
     cl::cat(modelCat));
 
-static cl::opt<std::string>
-    scheme("scheme", cl::init("completep"),
+static cl::opt<tp::Scheme>
+    scheme("scheme", cl::init(tp::Scheme::completep),
            cl::desc("parametrisation: sp, sp-pytorch, mup, mup-table8, "
                     "mup-table9, depth-mup, completep or completedp (default "
                     "completep)"),
@@ -159,8 +159,8 @@ static cl::opt<double>
                cl::value_desc("n"), cl::sub(reportCmd), cl::sub(packageCmd),
                cl::cat(runCat));
 
-static cl::opt<std::string>
-    format("format", cl::init("table"),
+static cl::opt<tp::ReportFormat>
+    format("format", cl::init(tp::ReportFormat::table),
            cl::desc("table, markdown, json or csv (default table)"),
            cl::value_desc("name"), cl::sub(reportCmd), cl::cat(outCat));
 static cl::opt<std::string> output("o", cl::init("-"),
@@ -244,9 +244,6 @@ static bool checkFlags() {
   };
   (void)tp::checkParametrizeOptions(parametrizeOptions(), report);
   (void)tp::checkInstantiateOptions(instantiateOptions(), report);
-  if (reportCmd && !tp::symbolizeReportFormat(format))
-    report("format", "'" + format + "' is unknown; expected " +
-                         tp::enumSpellings<tp::ReportFormat>());
   if (packageCmd) {
     // An empty -o would write the package over the working directory.
     if (packageDir.empty())
@@ -332,7 +329,6 @@ static void addParametrization(OpPassManager &models) {
 int muirc::runReport(MLIRContext &context) {
   if (!checkFlags())
     return 1;
-  tp::ReportFormat fmt = *tp::symbolizeReportFormat(format);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
   context.printOpOnDiagnostic(false);
@@ -353,7 +349,7 @@ int muirc::runReport(MLIRContext &context) {
   bool any = false, ok = true;
   module->walk([&](tp::ModelOp model) {
     any = true;
-    ok &= succeeded(tp::printReport(model, fmt, out->os()));
+    ok &= succeeded(tp::printReport(model, format, out->os()));
   });
   if (!any) {
     llvm::errs() << "muirc: no tp.model to report on\n";

@@ -15,6 +15,7 @@
 #ifndef MUIR_CONVERSION_OPTIMIZERS_H
 #define MUIR_CONVERSION_OPTIMIZERS_H
 
+#include "muir/Dialect/TP/IR/TPEnums.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include <cstdint>
@@ -35,8 +36,9 @@ struct OptimizerInfo {
 /// Every optimizer with a step kernel, by family.
 llvm::ArrayRef<OptimizerInfo> optimizers();
 
-/// The optimizer called `name`, or null.
-const OptimizerInfo *lookupOptimizer(llvm::StringRef name);
+/// The entry of `optimizer` (every Optimizer of TPEnums.td has one: a
+/// static check in StepRules.cpp).
+const OptimizerInfo &lookupOptimizer(Optimizer optimizer);
 
 } // namespace mlir::tp
 

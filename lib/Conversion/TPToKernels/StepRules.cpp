@@ -28,11 +28,59 @@ static const OptimizerInfo kOptimizers[] = {
 
 ArrayRef<OptimizerInfo> mlir::tp::optimizers() { return kOptimizers; }
 
-const OptimizerInfo *mlir::tp::lookupOptimizer(StringRef name) {
-  for (const OptimizerInfo &o : kOptimizers)
-    if (o.name == name)
-      return &o;
-  return nullptr;
+namespace {
+/// Each Optimizer of TPEnums.td with its muir_optimizer_t of package_abi.h's
+/// MUIR_OPTIMIZERS. The static checks below keep the two lists one: every
+/// enum value appears here once, and every code of MUIR_OPTIMIZERS once, so
+/// adding an optimizer to either without the other does not compile.
+constexpr std::pair<Optimizer, muir_optimizer_t> kAbiCodes[] = {
+    {Optimizer::sgd, MUIR_OPT_SGD},
+    {Optimizer::sgdMomentum, MUIR_OPT_SGD_MOMENTUM},
+    {Optimizer::sgdNesterov, MUIR_OPT_SGD_NESTEROV},
+    {Optimizer::adam, MUIR_OPT_ADAM},
+    {Optimizer::adamw, MUIR_OPT_ADAMW},
+    {Optimizer::adamwDecoupled, MUIR_OPT_ADAMW_DECOUPLED},
+    {Optimizer::lion, MUIR_OPT_LION},
+    {Optimizer::adamAtan2, MUIR_OPT_ADAM_ATAN2},
+    {Optimizer::lionA, MUIR_OPT_LION_A},
+    {Optimizer::lionAR, MUIR_OPT_LION_AR},
+};
+
+constexpr int entriesOf(Optimizer optimizer) {
+  int n = 0;
+  for (const auto &entry : kAbiCodes)
+    n += entry.first == optimizer;
+  return n;
+}
+constexpr int entriesOf(int code) {
+  int n = 0;
+  for (const auto &entry : kAbiCodes)
+    n += int(entry.second) == code;
+  return n;
+}
+constexpr bool everyOptimizerOnce() {
+  for (unsigned v = 0; v <= getMaxEnumValForOptimizer(); ++v)
+    if (entriesOf(Optimizer(v)) != 1)
+      return false;
+  return std::size(kAbiCodes) == getMaxEnumValForOptimizer() + 1;
+}
+static_assert(everyOptimizerOnce(),
+              "every Optimizer of TPEnums.td needs one entry of "
+              "MUIR_OPTIMIZERS (package_abi.h) in kAbiCodes");
+#define MUIR_OPTIMIZER_IN_ENUM(e, code, name, states)                          \
+  static_assert(entriesOf(code) == 1, "MUIR_OPTIMIZERS' " name                 \
+                                      " needs an Optimizer of TPEnums.td in "  \
+                                      "kAbiCodes");
+MUIR_OPTIMIZERS(MUIR_OPTIMIZER_IN_ENUM)
+#undef MUIR_OPTIMIZER_IN_ENUM
+} // namespace
+
+const OptimizerInfo &mlir::tp::lookupOptimizer(Optimizer optimizer) {
+  muir_optimizer_t code = llvm::find_if(kAbiCodes, [&](const auto &entry) {
+                            return entry.first == optimizer;
+                          })->second;
+  return *llvm::find_if(
+      kOptimizers, [&](const OptimizerInfo &o) { return o.abiCode == code; });
 }
 
 namespace {

@@ -70,13 +70,11 @@ struct ConvertTPToKernelsPass
       return signalPassFailure();
     }
     // Every optimizer of the enum has a step kernel (MUIR_OPTIMIZERS).
-    const OptimizerInfo *info =
-        lookupOptimizer(stringifyOptimizer(spec->optimizer));
-    assert(info && "an optimizer without a step rule");
+    const OptimizerInfo &info = lookupOptimizer(spec->optimizer);
     FailureOr<KernelTable> table = planKernelTable(model, *spec);
     if (failed(table))
       return signalPassFailure();
-    std::unique_ptr<StepRule> rule = createStepRule(*info, *spec);
+    std::unique_ptr<StepRule> rule = createStepRule(info, *spec);
     KernelPlan plan{std::max<int64_t>(buffer.getElements(), 1), *table, *rule};
     buildCPUKernels(module, model.getLoc(), plan);
     if (gpu)

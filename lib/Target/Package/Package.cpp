@@ -652,9 +652,7 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
   llvm::Expected<OptimizerSpec> spec = readOptimizerSpec(parametrization);
   if (!spec)
     return model.emitError() << llvm::toString(spec.takeError());
-  const OptimizerInfo *optimizer =
-      lookupOptimizer(stringifyOptimizer(spec->optimizer));
-  assert(optimizer && "an optimizer without a step rule");
+  const OptimizerInfo &optimizer = lookupOptimizer(spec->optimizer);
   std::string specText = spec->str(/*all=*/true);
 
   if (failed(checkPackageOptions(
@@ -783,13 +781,13 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
       {"abi_version", MUIR_PACKAGE_ABI_VERSION},
       {"package_hash", hash},
       {"model", model.getSymName()},
-      {"optimizer", optimizer->name},
+      {"optimizer", optimizer.name},
       {"optimizer_spec", specText},
       {"report", std::move(*report)},
       {"layout", llvm::json::Object{{"element_type", "f32"},
                                     {"buffer_elements", elements},
                                     {"alignment_bytes", alignment},
-                                    {"num_states", optimizer->numStates},
+                                    {"num_states", optimizer.numStates},
                                     {"params", std::move(layout)}}},
       {"kernels", std::move(kernelsEntry)},
       {"kernel_table", tableJson(*table)}};
@@ -812,15 +810,14 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
   manifestOs << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest)))
              << "\n";
   FailureOr<std::string> header =
-      headerSource(model, entries, forward, *optimizer, specText, *table,
+      headerSource(model, entries, forward, optimizer, specText, *table,
                    elements, alignment, hash);
   if (failed(header) ||
       failed(writeFile(model, at("package_abi.h"), kPackageAbiText)) ||
       failed(writeFile(model, at("muir_package.h"), *header)) ||
-      failed(
-          writeFile(model, at("package_table.c"),
-                    tableSource(model, entries, forward, *optimizer, specText,
-                                *table, elements, alignment, hash))))
+      failed(writeFile(model, at("package_table.c"),
+                       tableSource(model, entries, forward, optimizer, specText,
+                                   *table, elements, alignment, hash))))
     return failure();
 
   // Kernels: generate on a clone, drop the model, lower, compile.

@@ -61,7 +61,9 @@ typedef enum {
 /** Every optimizer a package's step kernel can implement, in families:
  *  X(ENUMERATOR, code, "name as in muirc --optimizer", state buffers).
  *  The compiler (lib/Conversion/TPToKernels/StepRules.cpp), the package
- *  writer and the runtime all read this one list. */
+ *  writer and the runtime all read this one list; StepRules.cpp ties it to
+ *  the compiler's Optimizer enum (TPEnums.td) by static_assert, so add an
+ *  optimizer to both. */
 #define MUIR_OPTIMIZERS(X)                                                     \
   X(SGD, 0, "sgd", 0)                                                          \
   X(SGD_MOMENTUM, 1, "sgd-momentum", 1)                                        \

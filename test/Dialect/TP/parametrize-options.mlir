@@ -8,7 +8,7 @@
 // The same model passes with a valid alpha in decimal form.
 // RUN: muir-opt %s --tp-parametrize='scheme=completep alpha=0.5' | FileCheck %s --check-prefix=DECIMAL
 
-// SCHEME: parametrize-options.mlir:[[@LINE+7]]:1: error: scheme 'mu-p' is unknown; expected sp, sp-pytorch, mup, mup-table8, mup-table9, depth-mup, completep or completedp
+// SCHEME: for the --scheme option: unknown value 'mu-p'; expected sp, sp-pytorch, mup, mup-table8, mup-table9, depth-mup, completep or completedp
 // OPT: parametrize-options.mlir:[[@LINE+6]]:1: error: optimizer 'adagrad' is unknown; expected sgd, sgd-momentum, sgd-nesterov, adam, adamw, adamw-decoupled, lion, adam-atan2, lion-a or lion-ar
 // ALPHA: error: alpha 'one' is not a number; write it as 1, 1/2 or 0.5
 // RANGE: error: alpha 2 is outside [1/2, 1], the range where depth transfer is stated (Depth-muP 1/2, CompleteP 1)

@@ -54,15 +54,12 @@ static std::optional<Rational> parseRational(StringRef text) {
 /// every bad option.
 static FailureOr<Parametrization>
 parseOptions(const TPParametrizeOptions &options, OptionErrorFn report) {
-  std::optional<Scheme> s = symbolizeScheme(options.scheme);
-  if (!s)
-    report("scheme", "'" + options.scheme + "' is unknown; expected " +
-                         enumSpellings<Scheme>());
+  std::optional<Scheme> s = options.scheme;
   llvm::Expected<OptimizerSpec> spec = parseOptimizerSpec(options.optimizer);
-  if (!spec)
+  if (!spec) {
     report("optimizer", llvm::toString(spec.takeError()));
-  if (!s || !spec)
     return failure();
+  }
   Rational a = *s == Scheme::depthMup ? Rational(1, 2) : Rational(1);
   if (!options.alpha.empty()) {
     std::optional<Rational> parsed = parseRational(options.alpha);

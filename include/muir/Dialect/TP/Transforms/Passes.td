@@ -75,8 +75,10 @@ def TPParametrize : Pass<"tp-parametrize", "ModelOp"> {
     warning and applies the rules anyway).
   }];
   let options = [
-    Option<"scheme", "scheme", "std::string", /*default=*/"\"completep\"",
-           "sp | sp-pytorch | mup | mup-table8 | mup-table9 | depth-mup | completep | completedp">,
+    Option<"scheme", "scheme", "::mlir::tp::Scheme",
+           /*default=*/"::mlir::tp::Scheme::completep",
+           "sp, sp-pytorch, mup, mup-table8, mup-table9, depth-mup, completep "
+           "or completedp (TPEnums.td's Scheme)">,
     Option<"optimizer", "optimizer", "std::string", /*default=*/"\"adamw\"",
            "sgd | sgd-momentum | sgd-nesterov | adam | adamw | adamw-decoupled "
            "| lion | adam-atan2 | lion-a | lion-ar, with options as "

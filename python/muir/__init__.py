@@ -417,6 +417,13 @@ class Package:
             names[e.param]: (e.unit_elements, e.numel // e.unit_elements)
             for e in info.kernel_params[:info.num_kernel_params]
             if e.unit_elements > 0}
+        #: Lengths of the partial-sum vectors of a sharded step
+        #: (muir_package_partials): State.reduce's and the telemetry's.
+        step_count, telemetry_count = ctypes.c_int64(), ctypes.c_int64()
+        _check(self._lib.muir_package_partials(
+            handle, ctypes.byref(step_count), ctypes.byref(telemetry_count)))
+        self.step_partials = step_count.value
+        self.telemetry_partials = telemetry_count.value
         # The telemetry's entries: (name, copies) in kernel table order.
         self._telemetry_layout = [
             (names[info.kernel_params[k].param], info.kernel_params[k].copies)
@@ -455,15 +462,53 @@ class Package:
             ctypes.byref(index)))
         return list(self.params_info.values())[index.value]
 
-    def state(self, device="cpu"):
-        """A new State whose buffers the runtime allocates (zeroed)."""
+    def plan_shards(self, ranks):
+        """[(begin, end)] of `ranks` contiguous shards of the flat buffers,
+        rank r owning the r-th: bounds at reduction-slot boundaries, as
+        even as those allow (muir_package_plan_shards; docs/Distributed.md).
+        """
+        ranks = _integer(ranks, "plan_shards: ranks", (1, 1 << 40))
+        bounds = np.zeros(ranks + 1, dtype=np.int64)
+        _check(self._lib.muir_package_plan_shards(self._handle, ranks,
+                                                  bounds.ctypes.data))
+        return [(int(bounds[r]), int(bounds[r + 1])) for r in range(ranks)]
+
+    def _shard(self, shard, what):
+        """`shard` as (begin, end) ints, (0, buffer_elements) for None."""
+        if shard is None:
+            return 0, self.buffer_elements
+        try:
+            begin, end = shard
+        except (TypeError, ValueError):
+            raise ArgumentError("%s: shard must be a pair (begin, end), not "
+                                "%r" % (what, shard)) from None
+        return (_integer(begin, what + ": shard begin", _INT64),
+                _integer(end, what + ": shard end", _INT64))
+
+    def state(self, device="cpu", shard=None):
+        """A new State whose buffers the runtime allocates (zeroed); with
+        `shard` = (begin, end), buffers of that range of the flat buffers
+        only (muir_state_create_shard)."""
+        begin, end = self._shard(shard, "state")
         handle = ctypes.c_void_p()
-        _check(self._lib.muir_state_create(self._handle,
-                                           _parse_device(device),
-                                           ctypes.byref(handle)))
+        _check(self._lib.muir_state_create_shard(
+            self._handle, _parse_device(device), begin, end,
+            ctypes.byref(handle)))
         return State(self, handle, keep=())
 
-    def _adopted_pointer(self, buffer, label, device):
+    def combine_telemetry(self, partials):
+        """parameter name -> tuple of Telemetry (one per copy) from the
+        telemetry partials of a sharded step summed over the ranks
+        (muir_package_combine_telemetry)."""
+        partials = np.ascontiguousarray(partials, dtype=np.float64).ravel()
+        layout = self._telemetry_layout
+        count = sum(copies for _, copies in layout)
+        entries = (_ffi.StepTelemetry * max(1, count))()
+        _check(self._lib.muir_package_combine_telemetry(
+            self._handle, partials.ctypes.data, partials.size, entries, count))
+        return _telemetry_by_name(layout, entries)
+
+    def _adopted_pointer(self, buffer, label, device, elements):
         """The address of one adopted buffer, checked for what the runtime
         cannot see: on the CPU a writable, C-contiguous, 1-D float32 numpy
         array of buffer_elements, aligned to the package; on CUDA an integer
@@ -489,24 +534,27 @@ class Package:
                                 % (what, buffer.shape, buffer.strides))
         if not buffer.flags.writeable:
             raise ArgumentError("%s is read-only" % what)
-        if buffer.size != self.buffer_elements:
+        if buffer.size != elements:
             raise Error(Status.ERROR_SIZE,
                         "%s has %d elements, but package '%s' (model '%s') "
                         "needs %d per buffer"
                         % (what, buffer.size, self.path, self.model,
-                           self.buffer_elements))
+                           elements))
         if buffer.ctypes.data % self.alignment:
             raise ArgumentError("%s at %#x is not aligned to the package's %d "
                                 "bytes (muir.aligned_zeros makes one)"
                                 % (what, buffer.ctypes.data, self.alignment))
         return buffer.ctypes.data
 
-    def adopt(self, params, grads, states=(), device="cpu"):
+    def adopt(self, params, grads, states=(), device="cpu", shard=None):
         """A State over buffers the caller owns: numpy float32 arrays on the
         CPU (see aligned_zeros), or device addresses (ints, e.g. a torch
         tensor's data_ptr()) on CUDA; `states` is a list or tuple of exactly
-        num_states of them. The arrays are kept alive by the State."""
+        num_states of them. The arrays are kept alive by the State. With
+        `shard` = (begin, end) each buffer holds that range of the flat
+        buffers (muir_state_adopt_shard)."""
         device = _parse_device(device)
+        begin, end = self._shard(shard, "adopt")
         if not isinstance(states, (list, tuple)):
             raise ArgumentError("adopt: states must be a list or tuple of %d "
                                 "buffers, not %s"
@@ -519,7 +567,7 @@ class Package:
         buffers = [params, grads] + list(states)
         labels = ["params", "grads"] + ["states[%d]" % k
                                         for k in range(len(states))]
-        pointers = [self._adopted_pointer(b, label, device)
+        pointers = [self._adopted_pointer(b, label, device, end - begin)
                     for b, label in zip(buffers, labels)]
         if device == 0:
             for i in range(len(buffers)):
@@ -530,11 +578,24 @@ class Package:
         state_array = (ctypes.c_void_p * max(1, len(buffers) - 2))(
             *pointers[2:])
         handle = ctypes.c_void_p()
-        _check(self._lib.muir_state_adopt(
-            self._handle, device, pointers[0], pointers[1],
-            state_array if len(buffers) > 2 else None, self.buffer_elements,
+        _check(self._lib.muir_state_adopt_shard(
+            self._handle, device, begin, end, pointers[0], pointers[1],
+            state_array if len(buffers) > 2 else None, end - begin,
             ctypes.byref(handle)))
         return State(self, handle, keep=tuple(buffers))
+
+
+def _telemetry_by_name(layout, entries):
+    """name -> tuple of Telemetry from muir_step_telemetry_t entries in
+    kernel table order."""
+    by_name, i = {}, 0
+    for name, copies in layout:
+        by_name[name] = tuple(
+            Telemetry(e.param_norm, e.param_norm_after, e.update_norm,
+                      e.angle)
+            for e in entries[i:i + copies])
+        i += copies
+    return by_name
 
 
 def _float32_values(values, label, shape=None):
@@ -592,6 +653,35 @@ class _Views(Mapping):
                                   for k, v in self._views.items())
 
 
+def _step_arguments(t, lr_factor, what):
+    """(t, lr_factor) checked for a step: t >= 1, lr_factor a finite,
+    non-negative float32 that does not underflow to 0."""
+    t = _integer(t, what + ": t", (1, _INT64[1]))
+    if isinstance(lr_factor, (bool, np.bool_)) or not isinstance(
+            lr_factor, numbers.Real):
+        raise ArgumentError("%s: lr_factor must be a real number, not %r"
+                            % (what, lr_factor))
+    factor = float(lr_factor)
+    if not (0.0 <= factor <= _FLOAT32_MAX):
+        raise ArgumentError("%s: lr_factor %r is not a finite, non-negative "
+                            "float32" % (what, lr_factor))
+    if factor != 0.0 and np.float32(factor) == 0.0:
+        raise ArgumentError("%s: lr_factor %r underflows float32 to 0"
+                            % (what, lr_factor))
+    return t, factor
+
+
+def _guards(max_grad_norm, skip_nonfinite, what):
+    """muir_step_guards_t from the keyword arguments of a step."""
+    limit = 0.0
+    if max_grad_norm is not None:
+        limit = _real(max_grad_norm, what + ": max_grad_norm")
+        if not 0.0 < limit < float("inf"):
+            raise ArgumentError("%s: max_grad_norm %r is not a finite "
+                                "positive number" % (what, max_grad_norm))
+    return _ffi.StepGuards(limit, 1 if skip_nonfinite else 0)
+
+
 class State:
     """The flat buffers of one model replica on one device (muir_state_t).
 
@@ -611,13 +701,23 @@ class State:
         self._keep = keep
         self.device = _device_name(self._lib.muir_state_device(handle))
         self.num_buffers = 2 + package.num_states
+        begin, end = ctypes.c_int64(), ctypes.c_int64()
+        _check(self._lib.muir_state_shard(handle, ctypes.byref(begin),
+                                          ctypes.byref(end)))
+        #: The elements [begin, end) of the flat buffers this state holds
+        #: ((0, buffer_elements) unless it is a shard).
+        self.shard = (begin.value, end.value)
+        #: Elements of each of its buffers.
+        self.elements = end.value - begin.value
         self._flat = None
+        self._views = None
         if self.device == "cpu":
             self._flat = [self._flat_view(w) for w in range(self.num_buffers)]
             labels = ["params", "grads"] + [
                 "states[%d]" % k for k in range(package.num_states)]
-            self._views = [_Views(self._param_views(f), label)
-                           for f, label in zip(self._flat, labels)]
+            if self.elements == package.buffer_elements:
+                self._views = [_Views(self._param_views(f), label)
+                               for f, label in zip(self._flat, labels)]
 
     def __del__(self):
         if getattr(self, "_handle", None):
@@ -641,7 +741,7 @@ class State:
         return data.value or 0
 
     def _flat_view(self, which):
-        n = self.package.buffer_elements
+        n = self.elements
         address = self.buffer_pointer(which)
         carray = (ctypes.c_float * n).from_address(address)
         carray._muir_state = self  # the memory lives as long as a view
@@ -666,22 +766,29 @@ class State:
                         "use copy_to_host / copy_from_host"
                         % (what, self.device))
 
+    def _views_of(self, which, what):
+        self._cpu_only(what)
+        if self._views is None:
+            raise Error(Status.ERROR_ARGUMENT,
+                        "%s: a shard [%d, %d) has no per-parameter views (a "
+                        "tensor may be cut); use the flat buffers"
+                        % ((what,) + self.shard))
+        return self._views[which]
+
     @property
     def params(self):
         """name -> view of the params buffer."""
-        self._cpu_only("params")
-        return self._views[BUFFER_PARAMS]
+        return self._views_of(BUFFER_PARAMS, "params")
 
     @property
     def grads(self):
         """name -> view of the grads buffer."""
-        self._cpu_only("grads")
-        return self._views[BUFFER_GRADS]
+        return self._views_of(BUFFER_GRADS, "grads")
 
     @property
     def states(self):
         """One name -> view mapping per optimizer state (AdamW: m, v)."""
-        self._cpu_only("states")
+        self._views_of(BUFFER_PARAMS, "states")
         return self._views[BUFFER_STATE0:]
 
     @property
@@ -705,13 +812,12 @@ class State:
         which = self._which(which, "copy_to_host")
         begin = _integer(begin, "copy_to_host: begin", _INT64)
         if count is None:
-            count = self.package.buffer_elements - begin
+            count = self.elements - begin
         count = _integer(count, "copy_to_host: count", _INT64)
-        if not 0 <= begin <= begin + count <= self.package.buffer_elements:
+        if not 0 <= begin <= begin + count <= self.elements:
             raise ArgumentError(
                 "copy_to_host: elements [%d, %d + %d) are outside the buffer "
-                "of %d elements" % (begin, begin, count,
-                                    self.package.buffer_elements))
+                "of %d elements" % (begin, begin, count, self.elements))
         out = np.empty(count, dtype=np.float32)
         _check(self._lib.muir_state_copy_to_host(
             self._handle, which, begin, count, out.ctypes.data))
@@ -734,7 +840,8 @@ class State:
             self._handle, _integer(seed, "init: seed", _UINT64)))
 
     def init_range(self, seed, begin, end):
-        """Initialises elements [begin, end) of the params buffer only."""
+        """Initialises elements [begin, end) of the params buffer only
+        (elements of the flat buffer, inside the state's shard)."""
         _check(self._lib.muir_state_init_range(
             self._handle, _integer(seed, "init_range: seed", _UINT64),
             _integer(begin, "init_range: begin", _INT64),
@@ -759,27 +866,9 @@ class State:
         variant also measures every tensor copy's update, and the
         StepReport's `telemetry` maps each parameter name to a tuple of
         Telemetry, one per copy (muir_state_step_telemetry)."""
-        t = _integer(t, "step: t", (1, _INT64[1]))
-        if isinstance(lr_factor, (bool, np.bool_)) or not isinstance(
-                lr_factor, numbers.Real):
-            raise ArgumentError("step: lr_factor must be a real number, not "
-                                "%r" % (lr_factor,))
-        factor = float(lr_factor)
-        if not (0.0 <= factor <= _FLOAT32_MAX):
-            raise ArgumentError("step: lr_factor %r is not a finite, "
-                                "non-negative float32" % (lr_factor,))
-        if factor != 0.0 and np.float32(factor) == 0.0:
-            raise ArgumentError("step: lr_factor %r underflows float32 to 0"
-                                % (lr_factor,))
+        t, factor = _step_arguments(t, lr_factor, "step")
         if max_grad_norm is not None or skip_nonfinite or telemetry:
-            limit = 0.0
-            if max_grad_norm is not None:
-                limit = _real(max_grad_norm, "step: max_grad_norm")
-                if not 0.0 < limit < float("inf"):
-                    raise ArgumentError("step: max_grad_norm %r is not a "
-                                        "finite positive number"
-                                        % (max_grad_norm,))
-            guards = _ffi.StepGuards(limit, 1 if skip_nonfinite else 0)
+            guards = _guards(max_grad_norm, skip_nonfinite, "step")
             report = _ffi.StepReport()
             if not telemetry:
                 _check(self._lib.muir_state_step_guarded(
@@ -794,15 +883,9 @@ class State:
                 self._handle, t, factor, ctypes.byref(guards),
                 ctypes.byref(report), entries,
                 sum(copies for _, copies in layout)))
-            by_name, i = {}, 0
-            for name, copies in layout:
-                by_name[name] = tuple(
-                    Telemetry(e.param_norm, e.param_norm_after,
-                              e.update_norm, e.angle)
-                    for e in entries[i:i + copies])
-                i += copies
             return StepReport(report.grad_norm, report.grad_scale,
-                              bool(report.skipped), by_name)
+                              bool(report.skipped),
+                              _telemetry_by_name(layout, entries))
         if not grad_norm:
             _check(self._lib.muir_state_step(self._handle, t, factor))
             return None
@@ -811,9 +894,42 @@ class State:
             self._handle, t, factor, ctypes.byref(norm)))
         return norm.value
 
+    def reduce(self):
+        """The reduction phase's partial sums of this state's gradients
+        (float64, package.step_partials of them; zeros outside a shard):
+        what the ranks of a sharded step all-reduce (muir_state_reduce)."""
+        out = np.zeros(self.package.step_partials, dtype=np.float64)
+        _check(self._lib.muir_state_reduce(self._handle, out.ctypes.data,
+                                           out.size))
+        return out
+
+    def step_sharded(self, t, partials, lr_factor=1.0, max_grad_norm=None,
+                     skip_nonfinite=False, telemetry=False):
+        """One step of this state's elements with the reduction phase's
+        `partials` summed over all ranks (muir_state_step_sharded): the
+        norm, the clip factor and the skip decision come from them. Returns
+        a StepReport; with ``telemetry=True`` (CPU) also this state's
+        telemetry partials (float64): ``(report, partials)``; sum those over
+        the ranks and pass them to Package.combine_telemetry."""
+        t, factor = _step_arguments(t, lr_factor, "step_sharded")
+        guards = _guards(max_grad_norm, skip_nonfinite, "step_sharded")
+        partials = np.ascontiguousarray(partials, dtype=np.float64).ravel()
+        report = _ffi.StepReport()
+        out = (np.zeros(self.package.telemetry_partials, dtype=np.float64)
+               if telemetry else None)
+        _check(self._lib.muir_state_step_sharded(
+            self._handle, t, factor, ctypes.byref(guards),
+            partials.ctypes.data, partials.size, ctypes.byref(report),
+            out.ctypes.data if telemetry else None,
+            out.size if telemetry else 0))
+        result = StepReport(report.grad_norm, report.grad_scale,
+                            bool(report.skipped))
+        return (result, out) if telemetry else result
+
     def grad_norm(self):
         """The global L2 norm of the grads buffer: every element of every
-        untied parameter once, padding excluded (float64)."""
+        untied parameter once, padding excluded (float64); for a shard,
+        the norm of its elements."""
         norm = ctypes.c_double()
         _check(self._lib.muir_state_grad_norm(self._handle,
                                               ctypes.byref(norm)))

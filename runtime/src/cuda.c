@@ -485,7 +485,8 @@ static muir_status_t launch(const muir_state_t *state, CUfunction kernel,
 muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
                              int64_t end) {
   CUdeviceptr params = devicePointer(state->buffers[MUIR_BUFFER_PARAMS]);
-  void *args[] = {&params, &seed, &begin, &end};
+  int64_t first = state->shard.begin;
+  void *args[] = {&params, &seed, &begin, &end, &first};
   return launch(state, state->cuda->initKernel, "muir_init_kernel", end - begin,
                 args);
 }
@@ -499,28 +500,39 @@ muir_status_t muir_cuda_step(muir_state_t *state, int64_t step, float lr_factor,
       numStates > 0 ? devicePointer(state->buffers[MUIR_BUFFER_STATE0]) : 0;
   CUdeviceptr state1 =
       numStates > 1 ? devicePointer(state->buffers[MUIR_BUFFER_STATE0 + 1]) : 0;
-  void *args[] = {&params, &grads,     &state0,    &state1,
-                  &step,   &lr_factor, &grad_scale};
+  // A shard's buffers start at its first element; its chunks lie inside it.
+  int64_t first = state->shard.begin;
+  int64_t chunkBegin = state->shard.chunk_begin,
+          chunkEnd = state->shard.chunk_end;
+  void *args[] = {&params,    &grads,      &state0, &state1,     &step,
+                  &lr_factor, &grad_scale, &first,  &chunkBegin, &chunkEnd};
   return launch(state, state->cuda->stepKernel, "muir_step_kernel",
                 state->elements, args);
 }
 
 muir_status_t muir_cuda_reduce(muir_state_t *state) {
   struct muir_cuda_state *cs = state->cuda;
-  int64_t slots = state->package->info->num_slots;
+  // The shard's slots; those outside it are zeros.
+  int64_t first = state->shard.begin, slotBegin = state->shard.slot_begin;
+  int64_t slots = state->shard.slot_end - slotBegin;
+  memset(state->partials, 0,
+         (size_t)state->package->info->num_slots * sizeof(double));
+  if (slots == 0)
+    return MUIR_OK;
   CUdeviceptr grads = devicePointer(state->buffers[MUIR_BUFFER_GRADS]);
-  void *args[] = {&grads, &cs->partials};
+  void *args[] = {&grads, &cs->partials, &first, &slotBegin};
   // One block per slot (at most INT32_MAX: checked at open).
-  muir_launch_config_t config = {slots > 0 ? (uint32_t)slots : 1,
-                                 MUIR_CUDA_BLOCK_THREADS};
+  muir_launch_config_t config = {(uint32_t)slots, MUIR_CUDA_BLOCK_THREADS};
   muir_status_t status =
       launchOn(state, cs->reduceKernel, "muir_reduce_kernel", config, args);
-  if (status != MUIR_OK || slots == 0)
+  if (status != MUIR_OK)
     return status;
   if ((status = enter(state)) != MUIR_OK)
     return status;
-  CUresult result = cu.memcpyDtoH(state->partials, cs->partials,
-                                  (size_t)slots * sizeof(double));
+  CUresult result =
+      cu.memcpyDtoH(state->partials + slotBegin,
+                    cs->partials + (CUdeviceptr)slotBegin * sizeof(double),
+                    (size_t)slots * sizeof(double));
   if (result != CUDA_SUCCESS)
     status = cudaFailure(result,
                          "copying %" PRId64 " partial sums from CUDA "

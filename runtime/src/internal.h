@@ -25,7 +25,16 @@ typedef void (*muir_step_rows_fn_t)(float *, const float *, float *const *,
 typedef void (*muir_reduce_fn_t)(const float *, double *, int64_t, int64_t);
 typedef void (*muir_step_telemetry_fn_t)(float *, const float *, float *const *,
                                          int64_t, float, float,
-                                         const muir_tensor_row_t *, double *);
+                                         const muir_tensor_row_t *, double *,
+                                         int64_t, int64_t);
+typedef void (*muir_init_shard_fn_t)(float *, uint64_t, int64_t, int64_t,
+                                     int64_t);
+typedef void (*muir_step_shard_fn_t)(float *, const float *, float *const *,
+                                     int64_t, float, float,
+                                     const muir_tensor_row_t *, int64_t,
+                                     int64_t);
+typedef void (*muir_reduce_shard_fn_t)(const float *, double *, int64_t,
+                                       int64_t, int64_t);
 
 /** Most optimizer state buffers a package may declare. */
 #define MUIR_MAX_STATES 8
@@ -49,7 +58,19 @@ struct muir_package {
   /* NULL in a library without it (the test fixture): telemetry is then an
    * error. */
   muir_step_telemetry_fn_t stepTelemetry;
+  /* The shard kernels; NULL in a library without them (the test fixture):
+   * a shard state is then an error. */
+  muir_init_shard_fn_t initShard;
+  muir_step_shard_fn_t stepShard;
+  muir_reduce_shard_fn_t reduceShard;
 };
+
+/** The elements [begin, end) of the flat buffers a state holds, with the
+ *  CUDA chunks [chunk_begin, chunk_end) and the reduction slots
+ *  [slot_begin, slot_end) inside them. */
+typedef struct {
+  int64_t begin, end, chunk_begin, chunk_end, slot_begin, slot_end;
+} muir_shard_t;
 
 /** A state's CUDA resources (cuda.c); opaque to the rest. */
 typedef struct muir_cuda_state muir_cuda_state_t;
@@ -59,7 +80,8 @@ struct muir_state {
   muir_device_t device;
   bool owns_buffers;
   int32_t num_buffers; /* 2 + num_states */
-  int64_t elements;
+  int64_t elements;    /* shard.end - shard.begin */
+  muir_shard_t shard;  /* [0, buffer_elements) unless a shard */
   float *buffers[2 + MUIR_MAX_STATES];
   /* The state's copy of the kernels' rows (num_tensor_rows, at least one):
    * the compiled-in constants with this state's multipliers applied. */
@@ -95,6 +117,15 @@ muir_status_t muir_check_table(const char *dir,
  *  or an errno value (EFBIG past the limit). */
 int muir_package_read_file(const muir_package_t *package, const char *name,
                            size_t limit, char **out_data, size_t *out_size);
+
+/*===- shard.c ------------------------------------------------------------===*/
+
+/** Checks that [begin, end) is a shard of the package (bounds in order,
+ *  slot boundaries) and writes it with its chunks and slots; `caller`
+ *  starts the message. */
+muir_status_t muir_shard_locate(const muir_package_t *package, int64_t begin,
+                                int64_t end, const char *caller,
+                                muir_shard_t *out);
 
 /*===- cuda.c -------------------------------------------------------------===*/
 

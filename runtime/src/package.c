@@ -594,6 +594,12 @@ static muir_status_t resolveSymbols(muir_package_t *package) {
   void *telemetry =
       dlsym(package->library.handle, "muir_kernel_step_telemetry");
   memcpy(&package->stepTelemetry, &telemetry, sizeof(package->stepTelemetry));
+  void *shard = dlsym(package->library.handle, "muir_kernel_init_shard");
+  memcpy(&package->initShard, &shard, sizeof(package->initShard));
+  shard = dlsym(package->library.handle, "muir_kernel_step_shard");
+  memcpy(&package->stepShard, &shard, sizeof(package->stepShard));
+  shard = dlsym(package->library.handle, "muir_kernel_reduce_shard");
+  memcpy(&package->reduceShard, &shard, sizeof(package->reduceShard));
   package->info = infoFn();
   if (!package->info)
     return muir_set_error(MUIR_ERROR_FORMAT,

@@ -45,23 +45,46 @@ static label_t bufferLabel(int32_t which) {
 
 static bool isCuda(muir_device_t device) { return device >= MUIR_DEVICE_CUDA; }
 
-/** Allocates a state shell (no buffers) for `package` on `device`. */
+static bool isShard(const muir_state_t *state) {
+  return state->shard.begin != 0 ||
+         state->shard.end != state->package->info->buffer_elements;
+}
+
+/** Allocates a state shell (no buffers) for `package` on `device`, holding
+ *  `shard` of the flat buffers (checked by the caller). */
 static muir_status_t newState(muir_package_t *package, muir_device_t device,
-                              const char *caller, muir_state_t **out) {
+                              const muir_shard_t *shard, const char *caller,
+                              muir_state_t **out) {
   if (device < MUIR_DEVICE_CPU)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "%s: device %d is neither MUIR_DEVICE_CPU nor a "
                           "CUDA device",
                           caller, device);
+  const muir_package_info_t *info = package->info;
+  bool partial = shard->begin != 0 || shard->end != info->buffer_elements;
+  if (partial &&
+      (!package->initShard || !package->stepShard || !package->reduceShard))
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "%s: the library of '%s' does not export the shard "
+                          "kernels (muir_kernel_init_shard, "
+                          "muir_kernel_step_shard, muir_kernel_reduce_shard)",
+                          caller, package->dir);
+  if (partial && info->num_units > 0)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: package '%s' (%s) has %" PRId64
+                          " rotational units, whose per-unit sums do not "
+                          "span shards yet: it runs unsharded only",
+                          caller, package->dir, info->optimizer_spec,
+                          info->num_units);
   muir_state_t *state = calloc(1, sizeof(*state));
   if (!state)
     return muir_set_error(MUIR_ERROR_MEMORY, "%s: out of memory", caller);
   muir_package_retain(package);
   state->package = package;
   state->device = device;
-  const muir_package_info_t *info = package->info;
   state->num_buffers = 2 + info->num_states;
-  state->elements = info->buffer_elements;
+  state->shard = *shard;
+  state->elements = shard->end - shard->begin;
   // The table is checked at open: these counts are those of the model.
   size_t rows = info->num_tensor_rows > 0 ? (size_t)info->num_tensor_rows : 1;
   size_t slots = info->num_slots > 0 ? (size_t)info->num_slots : 1;
@@ -107,14 +130,30 @@ void muir_state_release(muir_state_t *state) {
   free(state);
 }
 
-muir_status_t muir_state_create(muir_package_t *package, muir_device_t device,
-                                muir_state_t **out_state) {
-  muir_clear_error();
+/** The shard [begin, end) of `package`, checked, for `caller`. */
+static muir_status_t shardOf(const muir_package_t *package, int64_t begin,
+                             int64_t end, const char *caller,
+                             muir_shard_t *out) {
+  const muir_package_info_t *info = package->info;
+  if (begin == 0 && end == info->buffer_elements) {
+    *out = (muir_shard_t){0, end, 0, info->num_chunks, 0, info->num_slots};
+    return MUIR_OK;
+  }
+  return muir_shard_locate(package, begin, end, caller, out);
+}
+
+static muir_status_t createState(muir_package_t *package, muir_device_t device,
+                                 int64_t begin, int64_t end, const char *caller,
+                                 muir_state_t **out_state) {
   if (!package || !out_state)
-    return muir_set_error(MUIR_ERROR_ARGUMENT, "muir_state_create: %s is NULL",
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
                           !package ? "package" : "out_state");
+  muir_shard_t shard;
+  muir_status_t status = shardOf(package, begin, end, caller, &shard);
+  if (status != MUIR_OK)
+    return status;
   muir_state_t *state;
-  muir_status_t status = newState(package, device, "muir_state_create", &state);
+  status = newState(package, device, &shard, caller, &state);
   if (status != MUIR_OK)
     return status;
   state->owns_buffers = true;
@@ -132,10 +171,11 @@ muir_status_t muir_state_create(muir_package_t *package, muir_device_t device,
     for (int32_t i = 0; i < state->num_buffers && status == MUIR_OK; ++i) {
       state->buffers[i] = aligned_alloc(align, bytes);
       if (!state->buffers[i])
-        status = muir_set_error(MUIR_ERROR_MEMORY,
-                                "muir_state_create: cannot allocate the %s "
-                                "buffer (%zu bytes) for package '%s'",
-                                bufferLabel(i).text, bytes, package->dir);
+        status =
+            muir_set_error(MUIR_ERROR_MEMORY,
+                           "%s: cannot allocate the %s buffer (%zu "
+                           "bytes) for package '%s'",
+                           caller, bufferLabel(i).text, bytes, package->dir);
       else
         memset(state->buffers[i], 0, bytes);
     }
@@ -148,52 +188,72 @@ muir_status_t muir_state_create(muir_package_t *package, muir_device_t device,
   return MUIR_OK;
 }
 
-muir_status_t muir_state_adopt(muir_package_t *package, muir_device_t device,
-                               float *params, float *grads,
-                               float *const *states, int64_t elements,
-                               muir_state_t **out_state) {
+muir_status_t muir_state_create(muir_package_t *package, muir_device_t device,
+                                muir_state_t **out_state) {
   muir_clear_error();
+  return createState(package, device, 0,
+                     package ? package->info->buffer_elements : 0,
+                     "muir_state_create", out_state);
+}
+
+muir_status_t muir_state_create_shard(muir_package_t *package,
+                                      muir_device_t device, int64_t begin,
+                                      int64_t end, muir_state_t **out_state) {
+  muir_clear_error();
+  return createState(package, device, begin, end, "muir_state_create_shard",
+                     out_state);
+}
+
+static muir_status_t adoptState(muir_package_t *package, muir_device_t device,
+                                int64_t begin, int64_t end, float *params,
+                                float *grads, float *const *states,
+                                int64_t elements, const char *caller,
+                                muir_state_t **out_state) {
   if (!package || !out_state)
-    return muir_set_error(MUIR_ERROR_ARGUMENT, "muir_state_adopt: %s is NULL",
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
                           !package ? "package" : "out_state");
   const muir_package_info_t *info = package->info;
   if (info->num_states > 0 && !states)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
-                          "muir_state_adopt: states is NULL, but package '%s' "
-                          "needs %d optimizer state buffers",
-                          package->dir, info->num_states);
-  if (elements != info->buffer_elements)
-    return muir_set_error(MUIR_ERROR_SIZE,
-                          "muir_state_adopt: buffers of %" PRId64
-                          " elements given, but package '%s' (model '%s') "
-                          "needs %" PRId64 " elements per buffer",
-                          elements, package->dir, info->model,
-                          info->buffer_elements);
+                          "%s: states is NULL, but package '%s' needs %d "
+                          "optimizer state buffers",
+                          caller, package->dir, info->num_states);
+  muir_shard_t shard;
+  muir_status_t status = shardOf(package, begin, end, caller, &shard);
+  if (status != MUIR_OK)
+    return status;
+  if (elements != end - begin)
+    return muir_set_error(
+        MUIR_ERROR_SIZE,
+        "%s: buffers of %" PRId64
+        " elements given, but package '%s' (model '%s') "
+        "needs %" PRId64 " elements per buffer%s",
+        caller, elements, package->dir, info->model, end - begin,
+        end - begin == info->buffer_elements ? "" : " (the shard)");
   float *buffers[2 + MUIR_MAX_STATES] = {params, grads};
   for (int32_t k = 0; k < info->num_states; ++k)
     buffers[2 + k] = states[k];
   int32_t count = 2 + info->num_states;
   for (int32_t i = 0; i < count; ++i) {
     if (!buffers[i])
-      return muir_set_error(MUIR_ERROR_ARGUMENT,
-                            "muir_state_adopt: the %s buffer is NULL",
-                            bufferLabel(i).text);
+      return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: the %s buffer is NULL",
+                            caller, bufferLabel(i).text);
     if ((uintptr_t)buffers[i] % (uintptr_t)info->alignment != 0)
       return muir_set_error(MUIR_ERROR_ARGUMENT,
-                            "muir_state_adopt: the %s buffer at %p is not "
-                            "aligned to the package's %" PRId64 " bytes",
-                            bufferLabel(i).text, (void *)buffers[i],
+                            "%s: the %s buffer at %p is not aligned to the "
+                            "package's %" PRId64 " bytes",
+                            caller, bufferLabel(i).text, (void *)buffers[i],
                             info->alignment);
     for (int32_t j = 0; j < i; ++j)
       if (buffers[j] == buffers[i])
         return muir_set_error(MUIR_ERROR_ARGUMENT,
-                              "muir_state_adopt: the %s and %s buffers are "
-                              "the same memory %p",
-                              bufferLabel(j).text, bufferLabel(i).text,
+                              "%s: the %s and %s buffers are the same memory "
+                              "%p",
+                              caller, bufferLabel(j).text, bufferLabel(i).text,
                               (void *)buffers[i]);
   }
   muir_state_t *state;
-  muir_status_t status = newState(package, device, "muir_state_adopt", &state);
+  status = newState(package, device, &shard, caller, &state);
   if (status != MUIR_OK)
     return status;
   memcpy(state->buffers, buffers, sizeof(buffers));
@@ -205,6 +265,38 @@ muir_status_t muir_state_adopt(muir_package_t *package, muir_device_t device,
     }
   }
   *out_state = state;
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_adopt(muir_package_t *package, muir_device_t device,
+                               float *params, float *grads,
+                               float *const *states, int64_t elements,
+                               muir_state_t **out_state) {
+  muir_clear_error();
+  return adoptState(package, device, 0,
+                    package ? package->info->buffer_elements : 0, params, grads,
+                    states, elements, "muir_state_adopt", out_state);
+}
+
+muir_status_t muir_state_adopt_shard(muir_package_t *package,
+                                     muir_device_t device, int64_t begin,
+                                     int64_t end, float *params, float *grads,
+                                     float *const *states, int64_t elements,
+                                     muir_state_t **out_state) {
+  muir_clear_error();
+  return adoptState(package, device, begin, end, params, grads, states,
+                    elements, "muir_state_adopt_shard", out_state);
+}
+
+muir_status_t muir_state_shard(const muir_state_t *state, int64_t *out_begin,
+                               int64_t *out_end) {
+  muir_clear_error();
+  if (!state || !out_begin || !out_end)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "muir_state_shard: %s is NULL",
+                          !state ? "state"
+                                 : (!out_begin ? "out_begin" : "out_end"));
+  *out_begin = state->shard.begin;
+  *out_end = state->shard.end;
   return MUIR_OK;
 }
 
@@ -297,17 +389,21 @@ muir_status_t muir_state_init_range(muir_state_t *state, uint64_t seed,
   if (!state)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "muir_state_init_range: state is NULL");
-  if (begin < 0 || begin > end || end > state->elements)
+  if (begin < state->shard.begin || begin > end || end > state->shard.end)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "muir_state_init_range: range [%" PRId64 ", %" PRId64
                           ") is not inside the params buffer "
-                          "[0, %" PRId64 ")",
-                          begin, end, state->elements);
+                          "[%" PRId64 ", %" PRId64 ")",
+                          begin, end, state->shard.begin, state->shard.end);
   if (begin == end)
     return MUIR_OK;
   if (state->cuda)
     return muir_cuda_init(state, seed, begin, end);
-  state->package->init(state->buffers[MUIR_BUFFER_PARAMS], seed, begin, end);
+  if (isShard(state))
+    state->package->initShard(state->buffers[MUIR_BUFFER_PARAMS], seed,
+                              state->shard.begin, begin, end);
+  else
+    state->package->init(state->buffers[MUIR_BUFFER_PARAMS], seed, begin, end);
   return MUIR_OK;
 }
 
@@ -316,7 +412,8 @@ muir_status_t muir_state_init(muir_state_t *state, uint64_t seed) {
   if (!state)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "muir_state_init: state is NULL");
-  return muir_state_init_range(state, seed, 0, state->elements);
+  return muir_state_init_range(state, seed, state->shard.begin,
+                               state->shard.end);
 }
 
 /** The CPU reduction's work: slots handed out MUIR_REDUCE_TASK at a time
@@ -326,23 +423,28 @@ muir_status_t muir_state_init(muir_state_t *state, uint64_t seed) {
  *  threads. */
 #define MUIR_REDUCE_TASK 4
 typedef struct {
-  muir_reduce_fn_t reduce;
+  const muir_package_t *package;
   const float *grads;
   double *partials;
-  int64_t slots;
-  atomic_llong next;
+  int64_t first;     /* the element grads starts at (a shard's begin) */
+  int64_t end;       /* the last slot + 1 */
+  atomic_llong next; /* the next slot to hand out */
 } reduce_work_t;
 
 static void *reduceSlots(void *arg) {
   reduce_work_t *work = arg;
   for (;;) {
     int64_t begin = atomic_fetch_add(&work->next, MUIR_REDUCE_TASK);
-    if (begin >= work->slots)
+    if (begin >= work->end)
       return NULL;
-    int64_t end = begin + MUIR_REDUCE_TASK < work->slots
+    int64_t end = begin + MUIR_REDUCE_TASK < work->end
                       ? begin + MUIR_REDUCE_TASK
-                      : work->slots;
-    work->reduce(work->grads, work->partials, begin, end);
+                      : work->end;
+    if (work->first == 0)
+      work->package->reduce(work->grads, work->partials, begin, end);
+    else
+      work->package->reduceShard(work->grads, work->partials, work->first,
+                                 begin, end);
   }
 }
 
@@ -370,15 +472,21 @@ static int reduceThreads(int64_t elements, int64_t slots) {
   return n > 1 ? (int)n : 1;
 }
 
-/** The CPU reduction phase over all slots, on reduceThreads() threads (this
- *  one included; a thread that cannot be started leaves its share to the
- *  others). */
+/** The CPU reduction phase over the state's slots, on reduceThreads()
+ *  threads (this one included; a thread that cannot be started leaves its
+ *  share to the others); the partials of the slots outside a shard are
+ *  zeros. */
 static void reduceOnCPU(muir_state_t *state) {
   const muir_package_info_t *info = state->package->info;
-  reduce_work_t work = {state->package->reduce,
-                        state->buffers[MUIR_BUFFER_GRADS], state->partials,
-                        info->num_slots, 0};
-  int threads = reduceThreads(info->buffer_elements, info->num_slots);
+  const muir_shard_t *shard = &state->shard;
+  for (int64_t s = 0; s < info->num_slots; ++s)
+    if (s < shard->slot_begin || s >= shard->slot_end)
+      state->partials[s] = 0.0;
+  reduce_work_t work = {state->package,  state->buffers[MUIR_BUFFER_GRADS],
+                        state->partials, shard->begin,
+                        shard->slot_end, shard->slot_begin};
+  int threads =
+      reduceThreads(state->elements, shard->slot_end - shard->slot_begin);
   pthread_t helpers[MUIR_MAX_REDUCE_THREADS];
   int started = 0;
   for (int t = 1; t < threads; ++t)
@@ -389,22 +497,30 @@ static void reduceOnCPU(muir_state_t *state) {
     pthread_join(helpers[t], NULL);
 }
 
-/** The reduction phase over the grads: state->partials, then their sum in
- *  slot order. */
-static muir_status_t gradNorm(muir_state_t *state, double *out) {
-  const muir_package_info_t *info = state->package->info;
-  if (state->cuda) {
-    muir_status_t status = muir_cuda_reduce(state);
-    if (status != MUIR_OK)
-      return status;
-  } else if (info->num_slots > 0) {
+/** The reduction phase over the state's grads: state->partials (zeros for
+ *  the slots outside a shard). */
+static muir_status_t reduce(muir_state_t *state) {
+  if (state->cuda)
+    return muir_cuda_reduce(state);
+  if (state->package->info->num_slots > 0)
     reduceOnCPU(state);
-  }
+  return MUIR_OK;
+}
+
+/** The global norm from the reduction's partials: their sum in slot order. */
+static double normOf(const muir_package_info_t *info, const double *partials) {
   double sum = 0.0;
   for (int64_t s = 0; s < info->num_slots; ++s)
-    sum += state->partials[s];
-  *out = sqrt(sum);
-  return MUIR_OK;
+    sum += partials[s];
+  return sqrt(sum);
+}
+
+/** The reduction phase over the grads, then the norm. */
+static muir_status_t gradNorm(muir_state_t *state, double *out) {
+  muir_status_t status = reduce(state);
+  if (status == MUIR_OK)
+    *out = normOf(state->package->info, state->partials);
+  return status;
 }
 
 muir_status_t muir_state_grad_norm(muir_state_t *state, double *out_norm) {
@@ -425,9 +541,9 @@ static int64_t telemetryEntries(const muir_package_info_t *info) {
 }
 
 /** The telemetry of every copy from the slots' partials, in slot order. */
-static void combineTelemetry(const muir_state_t *state,
+static void combineTelemetry(const muir_package_info_t *info,
+                             const double *partials,
                              muir_step_telemetry_t *out) {
-  const muir_package_info_t *info = state->package->info;
   for (int64_t k = 0; k < info->num_kernel_params; ++k) {
     const muir_kernel_param_t *e = &info->kernel_params[k];
     for (int64_t c = 0; c < e->copies; ++c) {
@@ -435,7 +551,7 @@ static void combineTelemetry(const muir_state_t *state,
       int64_t first = e->first_slot + c * e->slots_per_copy;
       for (int64_t s = first; s < first + e->slots_per_copy; ++s)
         for (int j = 0; j < 4; ++j)
-          sums[j] += state->partials[4 * s + j];
+          sums[j] += partials[4 * s + j];
       muir_step_telemetry_t *t = out++;
       t->param_norm = sqrt(sums[0]);
       t->param_norm_after = sqrt(sums[1]);
@@ -453,13 +569,10 @@ static void combineTelemetry(const muir_state_t *state,
   }
 }
 
-muir_status_t muir_state_step_telemetry(muir_state_t *state, int64_t step,
-                                        float lr_factor,
-                                        const muir_step_guards_t *guards,
-                                        muir_step_report_t *out_report,
-                                        muir_step_telemetry_t *out_telemetry,
-                                        int64_t entries) {
-  muir_clear_error();
+/** Checks a step's scalar arguments. */
+static muir_status_t checkStep(const muir_state_t *state, int64_t step,
+                               float lr_factor,
+                               const muir_step_guards_t *guards) {
   if (!state)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "muir_state_step: state is NULL");
@@ -474,12 +587,108 @@ muir_status_t muir_state_step_telemetry(muir_state_t *state, int64_t step,
                           "non-negative number",
                           (double)lr_factor);
   double maxNorm = guards ? guards->max_grad_norm : 0.0;
-  bool skipNonfinite = guards && guards->skip_nonfinite;
   if (!(maxNorm >= 0.0) || isinf(maxNorm))
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "muir_state_step: max_grad_norm %g is not a finite "
                           "non-negative number (0: no clipping)",
                           maxNorm);
+  return MUIR_OK;
+}
+
+/** Checks that the state can run the telemetry step. */
+static muir_status_t checkTelemetry(const muir_state_t *state,
+                                    const char *caller) {
+  if (state->cuda)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: step telemetry runs on the CPU only so far",
+                          caller);
+  if (!state->package->stepTelemetry)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "%s: the library of '%s' does not export "
+                          "muir_kernel_step_telemetry",
+                          caller, state->package->dir);
+  return MUIR_OK;
+}
+
+/** The step after the argument checks: the norm from `partials` (summed
+ *  over the ranks) when given, else from the state's own reduction phase
+ *  when the guards or `wantNorm` need it; then the step, with the
+ *  telemetry partials in state->partials when `telemetry` (NaN when
+ *  skipped). Writes `*out_report`. */
+static muir_status_t runStep(muir_state_t *state, int64_t step, float lr_factor,
+                             const muir_step_guards_t *guards,
+                             const double *partials, bool wantNorm,
+                             muir_step_report_t *out_report, bool telemetry) {
+  const muir_package_info_t *info = state->package->info;
+  double maxNorm = guards ? guards->max_grad_norm : 0.0;
+  bool skipNonfinite = guards && guards->skip_nonfinite;
+  muir_step_report_t report = {0.0, 1.0f, 0};
+  if (partials) {
+    report.grad_norm = normOf(info, partials);
+  } else if (wantNorm || maxNorm > 0.0 || skipNonfinite) {
+    muir_status_t status = gradNorm(state, &report.grad_norm);
+    if (status != MUIR_OK)
+      return status;
+  }
+  bool finite = isfinite(report.grad_norm);
+  if (skipNonfinite && !finite) {
+    report.skipped = 1;
+    for (int64_t i = 0; telemetry && i < 4 * info->num_slots; ++i)
+      state->partials[i] = NAN;
+  } else {
+    // torch.nn.utils.clip_grad_norm_'s factor, in double, then rounded once.
+    if (maxNorm > 0.0 && finite) {
+      double factor = maxNorm / (report.grad_norm + 1e-6);
+      if (factor < 1.0)
+        report.grad_scale = (float)factor;
+    }
+    float *const *buffers = state->buffers;
+    if (state->cuda) {
+      muir_status_t status =
+          muir_cuda_step(state, step, lr_factor, report.grad_scale);
+      if (status != MUIR_OK)
+        return status;
+    } else if (telemetry) {
+      state->package->stepTelemetry(
+          buffers[MUIR_BUFFER_PARAMS], buffers[MUIR_BUFFER_GRADS],
+          buffers + MUIR_BUFFER_STATE0, step, lr_factor, report.grad_scale,
+          state->rows, state->partials, state->shard.begin, state->shard.end);
+    } else if (isShard(state)) {
+      state->package->stepShard(
+          buffers[MUIR_BUFFER_PARAMS], buffers[MUIR_BUFFER_GRADS],
+          buffers + MUIR_BUFFER_STATE0, step, lr_factor, report.grad_scale,
+          state->rows, state->shard.begin, state->shard.end);
+    } else {
+      state->package->stepRows(buffers[MUIR_BUFFER_PARAMS],
+                               buffers[MUIR_BUFFER_GRADS],
+                               buffers + MUIR_BUFFER_STATE0, step, lr_factor,
+                               report.grad_scale, state->rows);
+    }
+  }
+  *out_report = report;
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_step_telemetry(muir_state_t *state, int64_t step,
+                                        float lr_factor,
+                                        const muir_step_guards_t *guards,
+                                        muir_step_report_t *out_report,
+                                        muir_step_telemetry_t *out_telemetry,
+                                        int64_t entries) {
+  muir_clear_error();
+  muir_status_t status = checkStep(state, step, lr_factor, guards);
+  if (status != MUIR_OK)
+    return status;
+  if (isShard(state) &&
+      (out_telemetry ||
+       (guards && (guards->max_grad_norm > 0.0 || guards->skip_nonfinite))))
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_state_step: the state holds the shard [%" PRId64
+                          ", %" PRId64 ") of package '%s': its guards and "
+                          "telemetry need the partial sums of every shard "
+                          "(muir_state_step_sharded)",
+                          state->shard.begin, state->shard.end,
+                          state->package->dir);
   if (out_telemetry) {
     int64_t expected = telemetryEntries(state->package->info);
     if (entries != expected)
@@ -488,54 +697,124 @@ muir_status_t muir_state_step_telemetry(muir_state_t *state, int64_t step,
                             " entries given, but package '%s' has %" PRId64
                             " parameter copies",
                             entries, state->package->dir, expected);
-    if (state->cuda)
-      return muir_set_error(MUIR_ERROR_ARGUMENT,
-                            "muir_state_step_telemetry: step telemetry runs "
-                            "on the CPU only so far");
-    if (!state->package->stepTelemetry)
-      return muir_set_error(MUIR_ERROR_FORMAT,
-                            "muir_state_step_telemetry: the library of '%s' "
-                            "does not export muir_kernel_step_telemetry",
-                            state->package->dir);
-  }
-  muir_step_report_t report = {0.0, 1.0f, 0};
-  if (out_report || maxNorm > 0.0 || skipNonfinite) {
-    muir_status_t status = gradNorm(state, &report.grad_norm);
-    if (status != MUIR_OK)
+    if ((status = checkTelemetry(state, "muir_state_step_telemetry")) !=
+        MUIR_OK)
       return status;
   }
-  bool finite = isfinite(report.grad_norm);
-  if (skipNonfinite && !finite) {
-    report.skipped = 1;
-    for (int64_t i = 0; out_telemetry && i < entries; ++i)
-      out_telemetry[i] = (muir_step_telemetry_t){NAN, NAN, NAN, NAN};
-  } else {
-    // torch.nn.utils.clip_grad_norm_'s factor, in double, then rounded once.
-    if (maxNorm > 0.0 && finite) {
-      double factor = maxNorm / (report.grad_norm + 1e-6);
-      if (factor < 1.0)
-        report.grad_scale = (float)factor;
-    }
-    if (state->cuda) {
-      muir_status_t status =
-          muir_cuda_step(state, step, lr_factor, report.grad_scale);
-      if (status != MUIR_OK)
-        return status;
-    } else if (out_telemetry) {
-      state->package->stepTelemetry(
-          state->buffers[MUIR_BUFFER_PARAMS], state->buffers[MUIR_BUFFER_GRADS],
-          state->buffers + MUIR_BUFFER_STATE0, step, lr_factor,
-          report.grad_scale, state->rows, state->partials);
-      combineTelemetry(state, out_telemetry);
-    } else {
-      state->package->stepRows(state->buffers[MUIR_BUFFER_PARAMS],
-                               state->buffers[MUIR_BUFFER_GRADS],
-                               state->buffers + MUIR_BUFFER_STATE0, step,
-                               lr_factor, report.grad_scale, state->rows);
-    }
+  muir_step_report_t report;
+  status = runStep(state, step, lr_factor, guards, NULL, out_report != NULL,
+                   &report, out_telemetry != NULL);
+  if (status != MUIR_OK)
+    return status;
+  if (out_telemetry) {
+    if (report.skipped)
+      for (int64_t i = 0; i < entries; ++i)
+        out_telemetry[i] = (muir_step_telemetry_t){NAN, NAN, NAN, NAN};
+    else
+      combineTelemetry(state->package->info, state->partials, out_telemetry);
   }
   if (out_report)
     *out_report = report;
+  return MUIR_OK;
+}
+
+muir_status_t muir_package_partials(const muir_package_t *package,
+                                    int64_t *out_step, int64_t *out_telemetry) {
+  muir_clear_error();
+  if (!package)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_package_partials: package is NULL");
+  if (out_step)
+    *out_step = package->info->num_slots;
+  if (out_telemetry)
+    *out_telemetry = 4 * package->info->num_slots;
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_reduce(muir_state_t *state, double *out_partials,
+                                int64_t count) {
+  muir_clear_error();
+  if (!state || !out_partials)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "muir_state_reduce: %s is NULL",
+                          !state ? "state" : "out_partials");
+  int64_t expected = state->package->info->num_slots;
+  if (count != expected)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_state_reduce: room for %" PRId64
+                          " partial sums given, but package '%s' has %" PRId64,
+                          count, state->package->dir, expected);
+  muir_status_t status = reduce(state);
+  if (status == MUIR_OK && count > 0)
+    memcpy(out_partials, state->partials, (size_t)count * sizeof(double));
+  return status;
+}
+
+muir_status_t muir_state_step_sharded(muir_state_t *state, int64_t step,
+                                      float lr_factor,
+                                      const muir_step_guards_t *guards,
+                                      const double *partials, int64_t count,
+                                      muir_step_report_t *out_report,
+                                      double *out_telemetry_partials,
+                                      int64_t telemetry_count) {
+  muir_clear_error();
+  const char *caller = "muir_state_step_sharded";
+  muir_status_t status = checkStep(state, step, lr_factor, guards);
+  if (status != MUIR_OK)
+    return status;
+  int64_t slots = state->package->info->num_slots;
+  if (!partials)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: partials is NULL", caller);
+  if (count != slots)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: %" PRId64 " partial sums given, but package "
+                          "'%s' has %" PRId64,
+                          caller, count, state->package->dir, slots);
+  if (out_telemetry_partials) {
+    if (telemetry_count != 4 * slots)
+      return muir_set_error(MUIR_ERROR_ARGUMENT,
+                            "%s: room for %" PRId64 " telemetry partial sums "
+                            "given, but package '%s' has %" PRId64,
+                            caller, telemetry_count, state->package->dir,
+                            4 * slots);
+    if ((status = checkTelemetry(state, caller)) != MUIR_OK)
+      return status;
+  }
+  muir_step_report_t report;
+  status = runStep(state, step, lr_factor, guards, partials, true, &report,
+                   out_telemetry_partials != NULL);
+  if (status != MUIR_OK)
+    return status;
+  if (out_telemetry_partials && slots > 0)
+    memcpy(out_telemetry_partials, state->partials,
+           (size_t)(4 * slots) * sizeof(double));
+  if (out_report)
+    *out_report = report;
+  return MUIR_OK;
+}
+
+muir_status_t muir_package_combine_telemetry(
+    const muir_package_t *package, const double *partials, int64_t count,
+    muir_step_telemetry_t *out_telemetry, int64_t entries) {
+  muir_clear_error();
+  const char *caller = "muir_package_combine_telemetry";
+  if (!package || !partials || !out_telemetry)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
+                          !package    ? "package"
+                          : !partials ? "partials"
+                                      : "out_telemetry");
+  const muir_package_info_t *info = package->info;
+  if (count != 4 * info->num_slots)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: %" PRId64 " telemetry partial sums given, but "
+                          "package '%s' has %" PRId64,
+                          caller, count, package->dir, 4 * info->num_slots);
+  int64_t expected = telemetryEntries(info);
+  if (entries != expected)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: room for %" PRId64 " entries given, but "
+                          "package '%s' has %" PRId64 " parameter copies",
+                          caller, entries, package->dir, expected);
+  combineTelemetry(info, partials, out_telemetry);
   return MUIR_OK;
 }
 

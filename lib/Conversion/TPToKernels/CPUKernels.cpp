@@ -11,6 +11,15 @@
 // invariants). tp-lower-to-cpu lowers the functions with the bare-pointer
 // convention: plain C signatures.
 //
+// Shards: the step and telemetry functions take a range [begin, end) of the
+// flat buffer and buffers that hold only that range (element e at index
+// e - begin), and the reduction the element its grads start at, so a rank of
+// a sharded trainer keeps gradients and states of its range alone
+// (docs/Distributed.md). Each copy's and each slot's elements are clipped to
+// the range; the constants still come from the whole tensor's row, so a
+// range may cut through a tensor. LionAR's units are stepped whole: the
+// runtime shards no package that has units yet.
+//
 //===----------------------------------------------------------------------===//
 
 #include "InitRules.h"
@@ -60,18 +69,29 @@ private:
     });
   }
 
-  /// @muir_generated_init(%params, %seed, %begin, %end): elements
-  /// [begin, end) of every tensor copy, one loop per distribution.
+  /// [lo, hi) clipped to [begin, end) and shifted by -begin: the indices of
+  /// a shard's buffers, an empty range (lo == hi) when they do not meet.
+  std::pair<Value, Value> clip(Value lo, Value hi, Value begin, Value end) {
+    Value from = ir.subi(ir.maxi(lo, begin), begin);
+    Value to = ir.subi(ir.mini(hi, end), begin);
+    return {from, ir.maxi(from, to)};
+  }
+
+  /// @muir_generated_init(%params, %seed, %begin, %end, %shift): elements
+  /// [begin, end) of every tensor copy, one loop per distribution; element
+  /// i is stored at params[i - shift] (0 for the whole buffer, the shard's
+  /// first element for a shard's buffer).
   void buildInit() {
     Type i64 = b.getI64Type(), index = b.getIndexType();
     func::FuncOp fn =
         startFunc("muir_generated_init",
-                  {bufferType(b.getContext(), plan), i64, i64, i64});
+                  {bufferType(b.getContext(), plan), i64, i64, i64, i64});
     Value params = fn.getArgument(0);
     Value k0, k1;
     std::tie(k0, k1) = philoxKey(ir, fn.getArgument(1));
     Value begin = ir.cast(index, fn.getArgument(2));
     Value end = ir.cast(index, fn.getArgument(3));
+    Value shift = ir.cast(index, fn.getArgument(4));
     TableIR table(ir, plan.table);
     forEachCopy(table, [&](Value p, Value c, Value base) {
       Value numel = table.param(p, KernelParam::kNumel);
@@ -86,7 +106,7 @@ private:
                      ir.loop(lo, hi, [&](Value i) {
                        memref::StoreOp::create(
                            b, ir.loc, emitInitValue(ir, kind, q, i, k0, k1),
-                           params, i);
+                           params, ir.subi(i, shift));
                      });
                    });
     });
@@ -94,12 +114,15 @@ private:
   }
 
   /// @muir_generated_step_rows(%params, %grads, %state0, %state1, %step,
-  /// %lr_factor, %grad_scale, %rows), @muir_generated_step(...) with the
-  /// table's rows, and @muir_generated_step_telemetry(..., %rows,
-  /// %partials): the same step that also writes, per reduction slot s,
-  /// partials[4s + k] = (sum w^2, sum w'^2, sum d^2, sum w d), d = w' - w, in
-  /// float64 over the slot's elements (w before, w' after). The plain step
-  /// does not change: telemetry is a separate function.
+  /// %lr_factor, %grad_scale, %begin, %end, %rows) over the elements
+  /// [begin, end) its buffers hold, @muir_generated_step(...) over the
+  /// whole buffers with the table's rows, and
+  /// @muir_generated_step_telemetry(..., %rows, %partials): the same step
+  /// that also writes, per reduction slot s, partials[4s + k] = (sum w^2,
+  /// sum w'^2, sum d^2, sum w d), d = w' - w, in float64 over the slot's
+  /// elements in [begin, end) (w before, w' after; 0 for a slot outside the
+  /// range). The plain step does not change: telemetry is a separate
+  /// function.
   void buildStep() {
     Type i64 = b.getI64Type(), f32 = b.getF32Type();
     MemRefType buffer = bufferType(b.getContext(), plan);
@@ -112,6 +135,8 @@ private:
     func::FuncOp fn = startFunc(
         "muir_generated_step", {buffer, buffer, buffer, buffer, i64, f32, f32});
     SmallVector<Value> args(fn.getArguments());
+    args.push_back(ir.i64(0));
+    args.push_back(ir.i64(plan.elements));
     args.push_back(memref::GetGlobalOp::create(b, ir.loc, rowsType,
                                                MUIR_TENSOR_ROWS_SYMBOL));
     func::CallOp::create(b, ir.loc, withRows, args);
@@ -124,8 +149,8 @@ private:
     Type i64 = b.getI64Type(), f32 = b.getF32Type(), f64 = b.getF64Type();
     MemRefType buffer = bufferType(b.getContext(), plan);
     MemRefType rowsType = TableIR::rowsType(b.getContext(), plan.table);
-    SmallVector<Type> inputs = {buffer, buffer, buffer, buffer,
-                                i64,    f32,    f32,    rowsType};
+    SmallVector<Type> inputs = {buffer, buffer, buffer, buffer, i64,
+                                f32,    f32,    i64,    i64,    rowsType};
     if (partialsType)
       inputs.push_back(partialsType);
     func::FuncOp fn = startFunc(name, inputs);
@@ -133,7 +158,9 @@ private:
     Value stepF = arith::SIToFPOp::create(b, ir.loc, f64, fn.getArgument(4));
     Value lrFactor = ir.toF64(fn.getArgument(5));
     Value gradScale = fn.getArgument(6);
-    TableIR table(ir, plan.table, fn.getArgument(7));
+    Value begin = ir.cast(b.getIndexType(), fn.getArgument(7));
+    Value end = ir.cast(b.getIndexType(), fn.getArgument(8));
+    TableIR table(ir, plan.table, fn.getArgument(9));
     const StepRule &rule = plan.rule;
     forEachCopy(table, [&](Value p, Value c, Value base) {
       TensorConstants k = table.constants(table.rowOf(p, c));
@@ -145,7 +172,8 @@ private:
       StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
       s.gradScale = gradScale;
       if (!rule.hasUnits()) {
-        elementwise(table, s, p, c, base, buffers, partialsType, fn);
+        elementwise(table, s, p, c, base, begin, end, buffers, partialsType,
+                    fn);
         return;
       }
       // LionAR: the copy's units, or the plain update where it has none or
@@ -154,8 +182,11 @@ private:
                                     /*withElseRegion=*/true);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(ifOp.elseBlock());
-      elementwise(table, s, p, c, base, buffers, partialsType, fn);
+      elementwise(table, s, p, c, base, begin, end, buffers, partialsType, fn);
       b.setInsertionPointToStart(ifOp.thenBlock());
+      // Units are stepped whole: `begin` is 0 (the runtime refuses shards
+      // of a package with units), the shift keeps the indexing uniform.
+      base = ir.subi(base, begin);
       Value unitElements = table.param(p, KernelParam::kUnitElements);
       Value units = arith::DivUIOp::create(
           b, ir.loc, table.param(p, KernelParam::kNumel), unitElements);
@@ -209,21 +240,24 @@ private:
   }
 
   /// The elementwise update of copy `c` of entry `p` (first element
-  /// `base`), with the telemetry's sums per slot when `partialsType` is set.
+  /// `base`) clipped to [begin, end), with the telemetry's sums per slot
+  /// when `partialsType` is set.
   void elementwise(TableIR &table, const StepScalars &s, Value p, Value c,
-                   Value base, ArrayRef<Value> buffers, MemRefType partialsType,
-                   func::FuncOp fn) {
+                   Value base, Value begin, Value end, ArrayRef<Value> buffers,
+                   MemRefType partialsType, func::FuncOp fn) {
     const StepRule &rule = plan.rule;
-    Value end = ir.addi(base, table.param(p, KernelParam::kNumel));
     if (!partialsType) {
-      ir.loop(base, end, [&](Value i) {
+      auto [lo, hi] = clip(
+          base, ir.addi(base, table.param(p, KernelParam::kNumel)), begin, end);
+      ir.loop(lo, hi, [&](Value i) {
         storeElement(ir, buffers, i,
                      rule.apply(ir, s, loadElement(ir, buffers, i, rule)));
       });
       return;
     }
     Value partials = fn.getArguments().back();
-    forEachSlot(table, p, c, base, [&](Value slot, Value lo, Value hi) {
+    forEachSlot(table, p, c, base, [&](Value slot, Value from, Value to) {
+      auto [lo, hi] = clip(from, to, begin, end);
       Value zero = arith::ConstantOp::create(b, ir.loc, b.getF64FloatAttr(0));
       auto loop = scf::ForOp::create(b, ir.loc, lo, hi, ir.idx(1),
                                      ValueRange{zero, zero, zero, zero});
@@ -264,8 +298,10 @@ private:
     });
   }
 
-  /// @muir_generated_reduce(%grads, %partials, %slot_begin, %slot_end): the
-  /// sum of squares (f64) of every reduction slot in [slot_begin, slot_end),
+  /// @muir_generated_reduce(%grads, %partials, %slot_begin, %slot_end,
+  /// %first): the sum of squares (f64) of every reduction slot in
+  /// [slot_begin, slot_end), `grads` holding the elements from `first` on
+  /// (0 for the whole buffer, a shard's first element for its buffer),
   /// with 16 accumulator lanes (element i of a slot goes to lane i mod 16)
   /// summed in order at the end: deterministic whatever the range (the
   /// runtime's threads take disjoint ranges), and vectorised.
@@ -274,16 +310,18 @@ private:
     MemRefType partialsType =
         MemRefType::get({std::max<int64_t>(plan.table.slots, 1)}, f64);
     func::FuncOp fn =
-        startFunc("muir_generated_reduce",
-                  {bufferType(b.getContext(), plan), partialsType, i64, i64});
+        startFunc("muir_generated_reduce", {bufferType(b.getContext(), plan),
+                                            partialsType, i64, i64, i64});
     Value grads = fn.getArgument(0), partials = fn.getArgument(1);
     Value slotBegin = ir.cast(b.getIndexType(), fn.getArgument(2));
     Value slotEnd = ir.cast(b.getIndexType(), fn.getArgument(3));
+    Value first = ir.cast(b.getIndexType(), fn.getArgument(4));
     TableIR table(ir, plan.table);
     constexpr int64_t kLanes = 16;
     auto lanes = VectorType::get({kLanes}, f64);
     forEachCopy(table, [&](Value p, Value c, Value base) {
-      forEachSlot(table, p, c, base, [&](Value slot, Value lo, Value hi) {
+      forEachSlot(table, p, c, base, [&](Value slot, Value from, Value to) {
+        Value lo = ir.subi(from, first), hi = ir.subi(to, first);
         Value inRange = arith::AndIOp::create(
             b, ir.loc, ir.cmpi(arith::CmpIPredicate::sge, slot, slotBegin),
             ir.cmpi(arith::CmpIPredicate::slt, slot, slotEnd));

@@ -14,6 +14,14 @@
 // 32-bit division. tp-lower-to-nvvm lowers the module to PTX;
 // tp-test-emulate-gpu runs it on the CPU.
 //
+// Shards: every kernel takes `first`, the flat-buffer element its buffers
+// start at (0 for whole buffers), and the step and reduce kernels the
+// chunks or slots of the shard, which the runtime computes from the table
+// (a shard's bounds are slot boundaries, so its chunks lie inside it and
+// first is a multiple of 16 elements: the 128-bit accesses stay aligned).
+// LionAR's units are stepped whole: the runtime shards no package that has
+// units yet.
+//
 //===----------------------------------------------------------------------===//
 
 #include "InitRules.h"
@@ -117,13 +125,13 @@ private:
                   [&](Value) { return ir.idx(kChunkElements); });
   }
 
-  /// `body(c, iterArgs)` over this block's chunks (grid-stride), carrying
-  /// `init`; returns the final values.
+  /// `body(c, iterArgs)` over this block's chunks among [lo, hi)
+  /// (grid-stride), carrying `init`; returns the final values.
   ValueRange
-  chunkLoop(ValueRange init,
+  chunkLoop(Value lo, Value hi, ValueRange init,
             function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    auto loop = scf::ForOp::create(b, ir.loc, blockId(),
-                                   ir.idx(plan.table.chunks), gridDim(), init);
+    auto loop = scf::ForOp::create(b, ir.loc, ir.addi(lo, blockId()), hi,
+                                   gridDim(), init);
     OpBuilder::InsertionGuard guard(b);
     if (init.empty()) // the builder added an empty scf.yield
       b.setInsertionPoint(loop.getBody()->getTerminator());
@@ -154,13 +162,16 @@ private:
   }
 
   /// @muir_step_kernel(%params, %grads, %state0, %state1, %step,
-  /// %lr_factor, %grad_scale).
+  /// %lr_factor, %grad_scale, %first, %chunk_begin, %chunk_end): chunks
+  /// [chunk_begin, chunk_end), element e at index e - first of the buffers.
   void buildStep(gpu::GPUModuleOp gpuModule) {
     Type i64 = b.getI64Type(), f32 = b.getF32Type(), f64 = b.getF64Type();
     MemRefType buffer = bufferType(b.getContext(), plan);
-    gpu::GPUFuncOp fn =
-        startKernel(gpuModule, "muir_step_kernel",
-                    {buffer, buffer, buffer, buffer, i64, f32, f32});
+    gpu::GPUFuncOp fn = startKernel(
+        gpuModule, "muir_step_kernel",
+        {buffer, buffer, buffer, buffer, i64, f32, f32, i64, i64, i64});
+    Type index = b.getIndexType();
+    Value first = ir.cast(index, fn.getArgument(7));
     SmallVector<Value, 4> buffers(fn.getArguments().take_front(4));
     Value stepF = arith::SIToFPOp::create(b, ir.loc, f64, fn.getArgument(4));
     Value lrFactor = ir.toF64(fn.getArgument(5));
@@ -173,7 +184,9 @@ private:
     SmallVector<Value> memo;
     if (rule.usesBiasCorrection())
       memo = {ir.f64(-1.0), ir.f64(1.0), ir.f64(-1.0), ir.f64(1.0)};
-    chunkLoop(memo, [&](Value c, ValueRange last) -> SmallVector<Value> {
+    chunkLoop(ir.cast(index, fn.getArgument(8)),
+              ir.cast(index, fn.getArgument(9)), memo,
+              [&](Value c, ValueRange last) -> SmallVector<Value> {
       Part chunk = locateChunk(table, c);
       TensorConstants k = table.constants(table.rowOf(chunk.p, chunk.copy));
       Value pow1, pow2;
@@ -185,7 +198,7 @@ private:
       }
       StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
       s.gradScale = fn.getArgument(6);
-      Value end = chunk.end;
+      Value end = ir.subi(chunk.end, first);
       // LionAR: a rotating copy's units are the unit loop's (below).
       OpBuilder::InsertionGuard rotating(b);
       if (rule.hasUnits()) {
@@ -200,8 +213,8 @@ private:
       // Thread t takes elements [i, i + 4) for i = begin + 4t, 4 blockDim
       // apart: one 128-bit access per buffer when all four are in the
       // chunk (offsets are multiples of 4 elements), else scalar.
-      ir.loop(ir.addi(chunk.begin, ir.muli(tid, ir.idx(4))), end,
-              ir.muli(bdim, ir.idx(4)), [&](Value i) {
+      ir.loop(ir.addi(ir.subi(chunk.begin, first), ir.muli(tid, ir.idx(4))),
+              end, ir.muli(bdim, ir.idx(4)), [&](Value i) {
                 Value full = ir.cmpi(arith::CmpIPredicate::sle,
                                      ir.addi(i, ir.idx(4)), end);
                 auto ifOp =
@@ -251,7 +264,7 @@ private:
       return next;
     });
     if (rule.hasUnits())
-      buildUnitLoop(table, buffers, stepF, lrFactor, fn.getArgument(6));
+      buildUnitLoop(table, buffers, stepF, lrFactor, fn.getArgument(6), first);
     gpu::ReturnOp::create(b, ir.loc);
   }
 
@@ -261,7 +274,7 @@ private:
   /// first_unit, its copy and place from one 32-bit division. Copies
   /// without weight decay took the plain update in the chunk loop.
   void buildUnitLoop(TableIR &table, ArrayRef<Value> buffers, Value stepF,
-                     Value lrFactor, Value gradScale) {
+                     Value lrFactor, Value gradScale, Value shift) {
     const StepRule &rule = plan.rule;
     Value threads = ir.muli(gridDim(), blockDim());
     Value first = ir.addi(ir.muli(blockId(), blockDim()), threadId());
@@ -273,8 +286,10 @@ private:
       Value copy, r;
       std::tie(copy, r) = split(
           ir.subi(unit, table.param(p, KernelParam::kFirstUnit)), perCopy);
-      Value base = ir.addi(table.param(p, KernelParam::kOffset),
-                           ir.muli(copy, table.param(p, KernelParam::kStride)));
+      Value base = ir.subi(
+          ir.addi(table.param(p, KernelParam::kOffset),
+                  ir.muli(copy, table.param(p, KernelParam::kStride))),
+          shift);
       TensorConstants k = table.constants(table.rowOf(p, copy));
       Value pow1, pow2;
       if (rule.usesBiasCorrection()) {
@@ -289,20 +304,23 @@ private:
     });
   }
 
-  /// @muir_init_kernel(%params, %seed, %begin, %end).
+  /// @muir_init_kernel(%params, %seed, %begin, %end, %first): element i
+  /// at params[i - first].
   void buildInit(gpu::GPUModuleOp gpuModule) {
     Type i64 = b.getI64Type(), f32 = b.getF32Type();
     gpu::GPUFuncOp fn =
         startKernel(gpuModule, "muir_init_kernel",
-                    {bufferType(b.getContext(), plan), i64, i64, i64});
+                    {bufferType(b.getContext(), plan), i64, i64, i64, i64});
     Value params = fn.getArgument(0);
     Value begin = ir.cast(b.getIndexType(), fn.getArgument(2));
     Value end = ir.cast(b.getIndexType(), fn.getArgument(3));
+    Value first = ir.cast(b.getIndexType(), fn.getArgument(4));
     Value k0, k1;
     std::tie(k0, k1) = philoxKey(ir, fn.getArgument(1));
     TableIR table(ir, plan.table);
     Value tid = threadId(), bdim = blockDim();
-    chunkLoop({}, [&](Value c, ValueRange) -> SmallVector<Value> {
+    chunkLoop(ir.idx(0), ir.idx(plan.table.chunks), {},
+              [&](Value c, ValueRange) -> SmallVector<Value> {
       Part chunk = locateChunk(table, c);
       // Clip the chunk to [begin, end).
       Value lo = ir.maxi(chunk.begin, begin);
@@ -341,12 +359,13 @@ private:
                           b, ir.loc,
                           vector::FromElementsOp::create(
                               b, ir.loc, VectorType::get({4}, f32), lanes),
-                          params, j, /*nontemporal=*/false, llvm::Align(16));
+                          params, ir.subi(j, first), /*nontemporal=*/false,
+                          llvm::Align(16));
                       b.setInsertionPointToStart(ifOp.elseBlock());
                       ir.loop(ir.maxi(j, lo), ir.mini(j4, hi), [&](Value i) {
                         memref::StoreOp::create(
                             b, ir.loc, emitInitValue(ir, kind, q, i, k0, k1),
-                            params, i);
+                            params, ir.subi(i, first));
                       });
                     });
           });
@@ -375,9 +394,10 @@ private:
     return loop.getResult(0);
   }
 
-  /// @muir_reduce_kernel(%grads, %partials): block q computes the partial
-  /// sum of squares (f64) of reduction slot q; the runtime launches one
-  /// block per slot. Deterministic: each thread sums its 4-element groups
+  /// @muir_reduce_kernel(%grads, %partials, %first, %slot_begin): block q
+  /// computes the partial sum of squares (f64) of reduction slot
+  /// slot_begin + q, element e at grads[e - first]; the runtime launches one
+  /// block per slot of the shard. Deterministic: each thread sums its 4-element groups
   /// in order, then (after a barrier) 16 threads sum 16 threads' sums each
   /// and (after another) thread 0 the 16 group sums, all in order.
   void buildReduce(gpu::GPUModuleOp gpuModule) {
@@ -390,11 +410,15 @@ private:
         MemRefType::get({std::max<int64_t>(plan.table.slots, 1)}, f64);
     gpu::GPUFuncOp fn =
         startKernel(gpuModule, "muir_reduce_kernel",
-                    {bufferType(b.getContext(), plan), partialsType}, {shared});
+                    {bufferType(b.getContext(), plan), partialsType,
+                     b.getI64Type(), b.getI64Type()},
+                    {shared});
     Value grads = fn.getArgument(0), partials = fn.getArgument(1);
+    Value first = ir.cast(b.getIndexType(), fn.getArgument(2));
     Value sums = fn.getWorkgroupAttributions()[0];
     TableIR table(ir, plan.table);
-    Value tid = threadId(), q = blockId();
+    Value tid = threadId();
+    Value q = ir.addi(ir.cast(b.getIndexType(), fn.getArgument(3)), blockId());
     Value threads = ir.mini(blockDim(), ir.idx(kReduceThreads));
     Value isSlot =
         ir.cmpi(arith::CmpIPredicate::ult, q, ir.idx(plan.table.slots));
@@ -414,6 +438,8 @@ private:
                    return ir.muli(ir.idx(kChunkElements),
                                   table.param(p, KernelParam::kChunksPerSlot));
                  });
+      slot.begin = ir.subi(slot.begin, first);
+      slot.end = ir.subi(slot.end, first);
       auto loop = scf::ForOp::create(
           b, ir.loc, ir.addi(slot.begin, ir.muli(tid, ir.idx(4))), slot.end,
           ir.muli(threads, ir.idx(4)), ValueRange{zero});

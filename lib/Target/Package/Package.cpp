@@ -182,16 +182,18 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
   s += "/* The kernels and their table (kernels.o, from the IR). */\n"
        "extern const muir_kernel_param_t " MUIR_KERNEL_PARAMS_SYMBOL "[];\n"
        "extern const muir_tensor_row_t " MUIR_TENSOR_ROWS_SYMBOL "[];\n"
-       "void muir_generated_init(float *, int64_t, int64_t, int64_t);\n"
+       "void muir_generated_init(float *, int64_t, int64_t, int64_t, "
+       "int64_t);\n"
        "void muir_generated_step(float *, const float *, float *, float *, "
        "int64_t, float, float);\n"
        "void muir_generated_step_rows(float *, const float *, float *, "
-       "float *, int64_t, float, float, const muir_tensor_row_t *);\n"
+       "float *, int64_t, float, float, int64_t, int64_t, "
+       "const muir_tensor_row_t *);\n"
        "void muir_generated_step_telemetry(float *, const float *, float *, "
-       "float *, int64_t, float, float, const muir_tensor_row_t *, double "
-       "*);\n"
+       "float *, int64_t, float, float, int64_t, int64_t, "
+       "const muir_tensor_row_t *, double *);\n"
        "void muir_generated_reduce(const float *, double *, int64_t, "
-       "int64_t);\n\n";
+       "int64_t, int64_t);\n\n";
   for (auto [i, e] : llvm::enumerate(entries))
     s += fmt::format("static const double kMultiplier{}[] = {};\n", i,
                      cDoubles(e.multiplier));
@@ -249,7 +251,12 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
        "}\n\n"
        "void muir_kernel_init(float *params, uint64_t seed, int64_t begin,\n"
        "                      int64_t end) {\n"
-       "  muir_generated_init(params, (int64_t)seed, begin, end);\n"
+       "  muir_generated_init(params, (int64_t)seed, begin, end, 0);\n"
+       "}\n\n"
+       "void muir_kernel_init_shard(float *params, uint64_t seed,\n"
+       "                            int64_t first, int64_t begin,\n"
+       "                            int64_t end) {\n"
+       "  muir_generated_init(params, (int64_t)seed, begin, end, first);\n"
        "}\n\n"
        "void muir_kernel_step(float *params, const float *grads,\n"
        "                      float *const *states, int64_t step,\n"
@@ -265,18 +272,32 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
       "                           float lr_factor, float grad_scale,\n"
       "                           const muir_tensor_row_t *rows) {{\n"
       "  muir_generated_step_rows(params, grads, {0}, step, lr_factor, "
-      "grad_scale, rows);\n}}\n\n"
+      "grad_scale, 0, {1}, rows);\n}}\n\n"
+      "void muir_kernel_step_shard(float *params, const float *grads,\n"
+      "                            float *const *states, int64_t step,\n"
+      "                            float lr_factor, float grad_scale,\n"
+      "                            const muir_tensor_row_t *rows,\n"
+      "                            int64_t begin, int64_t end) {{\n"
+      "  muir_generated_step_rows(params, grads, {0}, step, lr_factor, "
+      "grad_scale, begin, end, rows);\n}}\n\n"
       "void muir_kernel_step_telemetry(float *params, const float *grads,\n"
       "                                float *const *states, int64_t step,\n"
       "                                float lr_factor, float grad_scale,\n"
       "                                const muir_tensor_row_t *rows,\n"
-      "                                double *partials) {{\n"
+      "                                double *partials, int64_t begin,\n"
+      "                                int64_t end) {{\n"
       "  muir_generated_step_telemetry(params, grads, {0}, step, lr_factor, "
-      "grad_scale, rows, partials);\n}}\n\n"
+      "grad_scale, begin, end, rows, partials);\n}}\n\n"
       "void muir_kernel_reduce(const float *grads, double *partials,\n"
       "                        int64_t slot_begin, int64_t slot_end) {{\n"
-      "  muir_generated_reduce(grads, partials, slot_begin, slot_end);\n}}\n",
-      stateArgs);
+      "  muir_generated_reduce(grads, partials, slot_begin, slot_end, 0);\n"
+      "}}\n\n"
+      "void muir_kernel_reduce_shard(const float *grads, double *partials,\n"
+      "                              int64_t first, int64_t slot_begin,\n"
+      "                              int64_t slot_end) {{\n"
+      "  muir_generated_reduce(grads, partials, slot_begin, slot_end, "
+      "first);\n}}\n",
+      stateArgs, elements);
   return s;
 }
 
@@ -757,9 +778,20 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
       {"step_telemetry",
        "void muir_kernel_step_telemetry(float *params, const float *grads, "
        "float *const *states, int64_t step, float lr_factor, float "
-       "grad_scale, const muir_tensor_row_t *rows, double *partials)"},
+       "grad_scale, const muir_tensor_row_t *rows, double *partials, "
+       "int64_t begin, int64_t end)"},
       {"reduce", "void muir_kernel_reduce(const float *grads, double "
-                 "*partials)"}};
+                 "*partials, int64_t slot_begin, int64_t slot_end)"},
+      {"init_shard", "void muir_kernel_init_shard(float *params, uint64_t "
+                     "seed, int64_t first, int64_t begin, int64_t end)"},
+      {"step_shard",
+       "void muir_kernel_step_shard(float *params, const float *grads, "
+       "float *const *states, int64_t step, float lr_factor, float "
+       "grad_scale, const muir_tensor_row_t *rows, int64_t begin, int64_t "
+       "end)"},
+      {"reduce_shard",
+       "void muir_kernel_reduce_shard(const float *grads, double *partials, "
+       "int64_t first, int64_t slot_begin, int64_t slot_end)"}};
   if (gpu) {
     llvm::json::Object cubins;
     for (const char *chip : kCubinChips)
@@ -767,14 +799,16 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
     kernelsEntry["cuda_ptx"] = "kernels.ptx";
     kernelsEntry["cuda_ptx_target"] = kCubinChips[0];
     kernelsEntry["cuda_cubins"] = std::move(cubins);
-    kernelsEntry["cuda_init"] = "muir_init_kernel(float *params, uint64_t "
-                                "seed, int64_t begin, int64_t end)";
+    kernelsEntry["cuda_init"] =
+        "muir_init_kernel(float *params, uint64_t seed, int64_t begin, "
+        "int64_t end, int64_t first)";
     kernelsEntry["cuda_step"] =
         "muir_step_kernel(float *params, const float *grads, float *state0, "
-        "float *state1, int64_t step, float lr_factor, float grad_scale)";
+        "float *state1, int64_t step, float lr_factor, float grad_scale, "
+        "int64_t first, int64_t chunk_begin, int64_t chunk_end)";
     kernelsEntry["cuda_reduce"] =
-        "muir_reduce_kernel(const float *grads, double *partials), one block "
-        "per slot";
+        "muir_reduce_kernel(const float *grads, double *partials, int64_t "
+        "first, int64_t slot_begin), one block per slot";
   }
   std::string hash = packageHash(module, options, gpu);
   llvm::json::Object manifest{

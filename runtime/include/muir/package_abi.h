@@ -210,6 +210,11 @@ const muir_package_info_t *muir_package_info(void);
  *  (a shard: the values depend only on seed, parameter and element index). */
 void muir_kernel_init(float *params, uint64_t seed, int64_t begin, int64_t end);
 
+/** muir_kernel_init into a shard's buffer: `params` holds the elements
+ *  from `first` on (element i at params[i - first]), first <= begin. */
+void muir_kernel_init_shard(float *params, uint64_t seed, int64_t first,
+                            int64_t begin, int64_t end);
+
 /** One optimizer step over the whole model: `states` points to num_states
  *  buffers; `step` counts from 1; `lr_factor` is the schedule's factor
  *  (warmup, cosine, WSD) that multiplies every tensor's learning rate;
@@ -225,9 +230,20 @@ void muir_kernel_step_rows(float *params, const float *grads,
                            float *const *states, int64_t step, float lr_factor,
                            float grad_scale, const muir_tensor_row_t *rows);
 
-/** muir_kernel_step_rows that also writes the step's telemetry: for every
+/** muir_kernel_step_rows on a shard: the buffers hold elements [begin,
+ *  end) of the flat buffers (element e at index e - begin), and only those
+ *  are stepped, each with its whole tensor's constants. The runtime passes
+ *  slot boundaries (runtime.h, muir_state_create_shard); the CPU kernel
+ *  takes any 0 <= begin <= end <= buffer_elements. */
+void muir_kernel_step_shard(float *params, const float *grads,
+                            float *const *states, int64_t step, float lr_factor,
+                            float grad_scale, const muir_tensor_row_t *rows,
+                            int64_t begin, int64_t end);
+
+/** muir_kernel_step_shard that also writes the step's telemetry: for every
  *  reduction slot s, partials[4s..4s+3] = the float64 sums over the slot's
- *  elements of w^2, w'^2, d^2 and w d (w before the step, w' after,
+ *  elements in [begin, end) (0 outside) of w^2, w'^2, d^2 and w d (w before
+ *  the step, w' after,
  *  d = w' - w: the angle from <w, d> is well conditioned, from <w, w'> it
  *  is not for small angles). Their sums over a copy's slots, in order, give its
  * ||w||, ||w'||,
@@ -236,8 +252,8 @@ void muir_kernel_step_rows(float *params, const float *grads,
 void muir_kernel_step_telemetry(float *params, const float *grads,
                                 float *const *states, int64_t step,
                                 float lr_factor, float grad_scale,
-                                const muir_tensor_row_t *rows,
-                                double *partials);
+                                const muir_tensor_row_t *rows, double *partials,
+                                int64_t begin, int64_t end);
 
 /** The reduction phase: partials[s] = the sum of the squared gradients of
  *  slot s (float64), for slot_begin <= s < slot_end (0 <= slot_begin <=
@@ -248,6 +264,14 @@ void muir_kernel_step_telemetry(float *params, const float *grads,
  *  ranges compute the same bits as one call over all slots. */
 void muir_kernel_reduce(const float *grads, double *partials,
                         int64_t slot_begin, int64_t slot_end);
+
+/** muir_kernel_reduce on a shard's buffer: `grads` holds the elements
+ *  from `first` on (element e at grads[e - first]), and slots
+ *  [slot_begin, slot_end) lie inside it (the runtime passes a shard's own
+ *  slots; muir_state_create_shard). */
+void muir_kernel_reduce_shard(const float *grads, double *partials,
+                              int64_t first, int64_t slot_begin,
+                              int64_t slot_end);
 
 #ifdef __cplusplus
 }

@@ -167,6 +167,22 @@ MUIR_API muir_status_t muir_package_find_param(const muir_package_t *package,
                                                int64_t *out_index);
 
 /*===----------------------------------------------------------------------===*
+ * Shards: contiguous ranges of the flat buffers (docs/Distributed.md)
+ *===----------------------------------------------------------------------===*/
+
+/** Splits the flat buffers into `ranks` contiguous shards, rank r owning
+ *  elements [bounds[r], bounds[r + 1]): writes ranks + 1 bounds, 0 first
+ *  and buffer_elements last. Every bound is a shard boundary (see
+ *  muir_state_create_shard), the one nearest to r * buffer_elements / ranks
+ *  (the lower on a tie), so the shards are as even as the reduction slots
+ *  allow (a shard may be empty when there are more ranks than slots). The
+ *  same package and `ranks` give the same bounds on every rank.
+ *  Errors: MUIR_ERROR_ARGUMENT (NULL, ranks < 1), MUIR_ERROR_MEMORY. */
+MUIR_API muir_status_t muir_package_plan_shards(const muir_package_t *package,
+                                                int64_t ranks,
+                                                int64_t *out_bounds);
+
+/*===----------------------------------------------------------------------===*
  * Devices
  *===----------------------------------------------------------------------===*/
 
@@ -242,6 +258,39 @@ MUIR_API muir_status_t muir_state_adopt(muir_package_t *package,
                                         int64_t elements,
                                         muir_state_t **out_state);
 
+/** muir_state_create for a shard: a state that holds elements [begin, end)
+ *  of each flat buffer (params, grads and every optimizer state: end - begin
+ *  floats each, element e at index e - begin), whose steps update those
+ *  elements with the constants of the whole tensors they belong to (a shard
+ *  may cut through a tensor). `begin` and `end` must be shard boundaries:
+ *  0, buffer_elements, or the first element of a reduction slot
+ *  (package_abi.h; muir_package_plan_shards picks them). Slot boundaries
+ *  make every slot's partial sums come from one shard, so the sum of all
+ *  shards' partials is exactly the unsharded reduction, whatever the
+ *  number of shards; they are chunk boundaries too, so the CUDA kernels'
+ *  chunks lie inside one shard with their 128-bit accesses aligned. [0,
+ *  buffer_elements) is an ordinary state.
+ *  Errors: MUIR_ERROR_ARGUMENT (bounds out of order or not boundaries: the
+ *  message names the nearest boundaries), and those of muir_state_create. */
+MUIR_API muir_status_t muir_state_create_shard(muir_package_t *package,
+                                               muir_device_t device,
+                                               int64_t begin, int64_t end,
+                                               muir_state_t **out_state);
+
+/** muir_state_adopt for a shard [begin, end) (muir_state_create_shard):
+ *  each buffer holds exactly `elements` == end - begin floats, e.g. a
+ *  slice of a trainer's full params buffer and shard-sized grads and
+ *  states. Errors: those of muir_state_adopt and muir_state_create_shard. */
+MUIR_API muir_status_t muir_state_adopt_shard(
+    muir_package_t *package, muir_device_t device, int64_t begin, int64_t end,
+    float *params, float *grads, float *const *states, int64_t elements,
+    muir_state_t **out_state);
+
+/** Writes the elements of the flat buffers the state holds: [0,
+ *  buffer_elements) unless it is a shard. Errors: MUIR_ERROR_ARGUMENT. */
+MUIR_API muir_status_t muir_state_shard(const muir_state_t *state,
+                                        int64_t *out_begin, int64_t *out_end);
+
 /** Frees the state (and the buffers it allocated). NULL is ignored. */
 MUIR_API void muir_state_release(muir_state_t *state);
 
@@ -252,14 +301,16 @@ MUIR_API muir_package_t *muir_state_package(const muir_state_t *state);
 MUIR_API muir_device_t muir_state_device(const muir_state_t *state);
 
 /** Writes the address of buffer `which` (MUIR_BUFFER_*) and its length in
- *  floats. On CUDA the address is a device pointer (a CUdeviceptr).
+ *  floats (end - begin for a shard). On CUDA the address is a device
+ *  pointer (a CUdeviceptr).
  *  Errors: MUIR_ERROR_ARGUMENT (`which` out of range, NULL). */
 MUIR_API muir_status_t muir_state_buffer(const muir_state_t *state,
                                          int32_t which, float **out_data,
                                          int64_t *out_elements);
 
 /** Copies elements [begin, begin + count) of buffer `which` to `host`
- *  (host memory), on any device. */
+ *  (host memory), on any device. `begin` counts within the state's buffer
+ *  (for a shard, 0 is the shard's first element). */
 MUIR_API muir_status_t muir_state_copy_to_host(const muir_state_t *state,
                                                int32_t which, int64_t begin,
                                                int64_t count, float *host);
@@ -277,8 +328,11 @@ MUIR_API muir_status_t muir_state_copy_from_host(muir_state_t *state,
 MUIR_API muir_status_t muir_state_init(muir_state_t *state, uint64_t seed);
 
 /** Initialises elements [begin, end) of the params buffer only: a shard of
- *  muir_state_init, bit for bit.
- *  Errors: MUIR_ERROR_ARGUMENT (not 0 <= begin <= end <= buffer_elements). */
+ *  muir_state_init, bit for bit. `begin` and `end` are elements of the
+ *  flat buffer (not of a shard's buffer), inside the state's elements;
+ *  muir_state_init on a shard initialises all of its elements.
+ *  Errors: MUIR_ERROR_ARGUMENT (not shard begin <= begin <= end <= shard
+ *  end). */
 MUIR_API muir_status_t muir_state_init_range(muir_state_t *state, uint64_t seed,
                                              int64_t begin, int64_t end);
 
@@ -370,6 +424,64 @@ typedef struct {
 MUIR_API muir_status_t muir_state_step_telemetry(
     muir_state_t *state, int64_t step, float lr_factor,
     const muir_step_guards_t *guards, muir_step_report_t *out_report,
+    muir_step_telemetry_t *out_telemetry, int64_t entries);
+
+/*===----------------------------------------------------------------------===*
+ * Sharded steps: reductions across ranks (docs/Distributed.md)
+ *
+ * A step whose guards or telemetry need sums over the whole model runs in
+ * three parts on every rank: muir_state_reduce (the rank's partial sums),
+ * an all-reduce (sum) of them over the ranks by the trainer, then
+ * muir_state_step_sharded with the summed partials. Partials are float64
+ * in a layout the package defines (muir_package_partials): summing the
+ * ranks' vectors elementwise is the only operation a trainer applies.
+ * With shards from muir_package_plan_shards (or any slot boundaries) each
+ * slot's sum comes from one rank and the others add zeros, so the summed
+ * partials, the norm, the clip factor and the skip decision have exactly
+ * the single-process bits for every number of ranks.
+ *===----------------------------------------------------------------------===*/
+
+/** Writes the lengths of the partial-sum vectors: `*out_step` doubles for
+ *  muir_state_reduce / muir_state_step_sharded (the squared gradients of
+ *  every reduction slot: num_slots; per-row sums of an optimizer that
+ *  needs them follow in the same vector), `*out_telemetry` for the
+ *  telemetry partials (4 num_slots). Either pointer may be NULL.
+ *  Errors: MUIR_ERROR_ARGUMENT (NULL package). */
+MUIR_API muir_status_t muir_package_partials(const muir_package_t *package,
+                                             int64_t *out_step,
+                                             int64_t *out_telemetry);
+
+/** The reduction phase over the state's gradients: writes the `count`
+ *  (muir_package_partials' out_step) partial sums of this state's
+ *  elements, zeros for the slots outside a shard.
+ *  Errors: MUIR_ERROR_ARGUMENT (NULL, a wrong count), MUIR_ERROR_CUDA. */
+MUIR_API muir_status_t muir_state_reduce(muir_state_t *state,
+                                         double *out_partials, int64_t count);
+
+/** muir_state_step_guarded on the state's elements with the reduction
+ *  phase's results given: `partials` (`count` doubles) is the sum over all
+ *  ranks of their muir_state_reduce outputs, from which the global norm,
+ *  the clip factor and the skip decision come (the same on every rank).
+ *  With `out_telemetry_partials` (room for `telemetry_count` doubles,
+ *  muir_package_partials' out_telemetry) it runs the telemetry step and
+ *  writes this state's telemetry partials (zeros outside its elements, NaN
+ *  on a skipped step): sum them over the ranks and pass the sum to
+ *  muir_package_combine_telemetry. CPU only with telemetry, as
+ *  muir_state_step_telemetry. Nothing runs if an argument is bad.
+ *  Errors: those of muir_state_step_guarded; MUIR_ERROR_ARGUMENT for NULL
+ *  partials or a wrong count; MUIR_ERROR_FORMAT for a package library
+ *  without the shard kernels. */
+MUIR_API muir_status_t muir_state_step_sharded(
+    muir_state_t *state, int64_t step, float lr_factor,
+    const muir_step_guards_t *guards, const double *partials, int64_t count,
+    muir_step_report_t *out_report, double *out_telemetry_partials,
+    int64_t telemetry_count);
+
+/** The step telemetry of every parameter copy (as muir_state_step_telemetry
+ *  writes it) from summed telemetry partials (`count` doubles).
+ *  Errors: MUIR_ERROR_ARGUMENT (NULL, wrong `count` or `entries`). */
+MUIR_API muir_status_t muir_package_combine_telemetry(
+    const muir_package_t *package, const double *partials, int64_t count,
     muir_step_telemetry_t *out_telemetry, int64_t entries);
 
 /** Per-tensor overrides without recompiling (per-module sweeps): from the

@@ -21,6 +21,13 @@
 # - init: the same bits for the full range and for shards [begin, end),
 #   elements outside the shard untouched (ln, cos and sin are PortableMath's
 #   fma/div polynomials in both kernels: the GPU computes the same bits).
+# - shards (docs/Distributed.md): for three models, three shards at slot
+#   boundaries, one cutting through a tensor: 10 steps of the package's
+#   muir_kernel_step_shard and of the emulated GPU step on shard-sized
+#   buffers (element e at e - begin, the shard's chunks only) equal the
+#   whole step's elements of the shard bit for bit, and init into a
+#   shard's buffer (muir_kernel_init_shard, the emulated init with `first`)
+#   equals the whole init's elements.
 #
 # The models are the GPT-2 and Llama examples shrunk as in kernels.py (and
 # the MLP with uniform and trunc_normal weights), with
@@ -102,6 +109,11 @@ def build(model, scheme, optimizer, name, extra):
     cpu.muir_kernel_init.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int64, ctypes.c_int64]
     cpu.muir_kernel_step.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                                      ctypes.c_int64, ctypes.c_float, ctypes.c_float]
+    cpu.muir_kernel_step_shard.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                                           ctypes.c_int64, ctypes.c_float, ctypes.c_float,
+                                           ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64]
+    cpu.muir_kernel_init_shard.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int64,
+                                           ctypes.c_int64, ctypes.c_int64]
     manifest = json.load(open(f"{out}/manifest.json"))
 
     # The same model through muir-opt: parametrize, instantiate and lay out
@@ -121,9 +133,10 @@ def build(model, scheme, optimizer, name, extra):
                     f"{out}-emulated.ll", "-o", f"{out}-libemulated.so", "-lm"], check=True)
     emu = ctypes.CDLL(f"{out}-libemulated.so")
     i64, f32, vp = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
-    emu.muir_init_kernel_emulated.argtypes = [vp, ctypes.c_uint64, i64, i64, i64, i64]
-    emu.muir_step_kernel_emulated.argtypes = [vp, vp, vp, vp, i64, f32, f32, i64, i64]
-    emu.muir_generated_init.argtypes = [vp, ctypes.c_uint64, i64, i64]
+    emu.muir_init_kernel_emulated.argtypes = [vp, ctypes.c_uint64, i64, i64, i64, i64, i64]
+    emu.muir_step_kernel_emulated.argtypes = [vp, vp, vp, vp, i64, f32, f32, i64, i64, i64,
+                                              i64, i64]
+    emu.muir_generated_init.argtypes = [vp, ctypes.c_uint64, i64, i64, i64]
     emu.muir_generated_step.argtypes = [vp, vp, vp, vp, i64, f32, f32]
     return cpu, emu, manifest
 
@@ -138,7 +151,7 @@ def first_difference(a, b):
         if len(diff) else "same"
 
 
-def run(model, scheme, optimizer, name, extra={}):
+def run(model, scheme, optimizer, name, extra={}, shard_steps=False):
     cpu, emu, manifest = build(model, scheme, optimizer, name, extra)
     n = manifest["layout"]["buffer_elements"]
     nstates = manifest["layout"]["num_states"]
@@ -147,6 +160,7 @@ def run(model, scheme, optimizer, name, extra={}):
     multi = sum(p["copies"] for p in params if p["numel"] > 1024)
     check(f"{name}: some tensor has a scalar tail", tails > 0)
     check(f"{name}: some tensor spans several chunks", multi > 0)
+    chunks = manifest["kernel_table"]["chunks"]
     real = launch_config(n)
     configs = [real, (3, 32), (5, 96)]
     print(f"{name}: {n} elements, {len(params)} parameters, {tails} tensor copies with a "
@@ -158,11 +172,11 @@ def run(model, scheme, optimizer, name, extra={}):
     want = np.zeros(n, np.float32)
     cpu.muir_kernel_init(ptr(want), seed, 0, n)
     mine = np.zeros(n, np.float32)
-    emu.muir_generated_init(ptr(mine), seed, 0, n)
+    emu.muir_generated_init(ptr(mine), seed, 0, n, 0)
     check(f"{name}: muir-opt's CPU init is the package's", same(want, mine))
     for grid, block in configs:
         got = np.zeros(n, np.float32)  # as `want`: padding is not written
-        emu.muir_init_kernel_emulated(ptr(got), seed, 0, n, grid, block)
+        emu.muir_init_kernel_emulated(ptr(got), seed, 0, n, 0, grid, block)
         check(f"{name}: emulated init {grid} x {block}: {first_difference(want, got)}",
               same(want, got))
     shards = [(0, n // 3), (n // 3, n // 3 + 7), (n // 3 + 7, n), (1, 2), (n - 5, n),
@@ -173,7 +187,7 @@ def run(model, scheme, optimizer, name, extra={}):
         cpu.muir_kernel_init(ptr(want), seed, begin, end)
         for grid, block in [launch_config(end - begin), (3, 32)]:
             got = background.copy()
-            emu.muir_init_kernel_emulated(ptr(got), seed, begin, end, grid, block)
+            emu.muir_init_kernel_emulated(ptr(got), seed, begin, end, 0, grid, block)
             check(f"{name}: emulated init [{begin}, {end}) {grid} x {block}: "
                   f"{first_difference(want, got)}", same(want, got))
 
@@ -194,7 +208,7 @@ def run(model, scheme, optimizer, name, extra={}):
             scale = 0.37 if t % 3 == 0 else 1.0
             cpu.muir_kernel_step(ptr(P[0]), ptr(G), states, t, lr_factor, scale)
             emu.muir_step_kernel_emulated(ptr(P[1]), ptr(G), ptr(S[1][0]), ptr(S[1][1]),
-                                          t, lr_factor, scale, grid, block)
+                                          t, lr_factor, scale, 0, 0, chunks, grid, block)
             emu.muir_generated_step(ptr(P[2]), ptr(G), ptr(S[2][0]), ptr(S[2][1]), t,
                                     lr_factor, scale)
             for k, what in ((1, "emulated GPU step"), (2, "muir-opt's CPU step")):
@@ -207,16 +221,94 @@ def run(model, scheme, optimizer, name, extra={}):
         if nstates < 2:
             check(f"{name}: the emulated step leaves state1 alone", not S[1][1].any())
         print(f"{name}: 20 steps at {grid} x {block}: {'bit-identical' if bad is None else bad}")
+    if shard_steps:
+        run_shards(cpu, emu, manifest, name, start)
 
 
-run(GPT, "completep", "adamw", "gpt-adamw")
+def slot_starts(manifest):
+    """(first element, first chunk) of every reduction slot, in slot order:
+    the shard boundaries, from the manifest's copy of the kernel table."""
+    starts = []
+    for e in manifest["kernel_table"]["params"]:
+        for c in range(e["copies"]):
+            for s in range(e["slots_per_copy"]):
+                chunk = s * e["chunks_per_slot"]
+                starts.append((e["offset"] + c * e["stride"] + chunk * 1024,
+                               e["first_chunk"] + c * e["chunks_per_copy"] + chunk))
+    return starts
+
+
+def run_shards(cpu, emu, manifest, name, start):
+    """Shards at slot boundaries, at least one inside a tensor: the package's
+    muir_kernel_step_shard and the emulated GPU step on shard-sized buffers
+    (element e at e - begin, the shard's chunks only) equal the whole step's
+    elements of the shard, bit for bit; init into a shard's buffer too."""
+    n = manifest["layout"]["buffer_elements"]
+    nstates = manifest["layout"]["num_states"]
+    chunks = manifest["kernel_table"]["chunks"]
+    starts = slot_starts(manifest)
+    inside = [i for i, (e, _) in enumerate(starts)
+              if not any(e == p["offset"] + c * p["stride"]
+                         for p in manifest["kernel_table"]["params"] for c in range(p["copies"]))]
+    check(f"{name}: some slot starts inside a tensor copy", len(inside) > 0)
+    cut = inside[len(inside) // 2]
+    bounds = [(0, starts[cut][0], 0, starts[cut][1]),
+              (starts[cut][0], starts[-3][0], starts[cut][1], starts[-3][1]),
+              (starts[-3][0], n, starts[-3][1], chunks)]
+    rows = ctypes.addressof(ctypes.c_double.in_dll(cpu, "muir_tensor_rows"))
+    P = start.copy()
+    S = [np.zeros(n, np.float32) for _ in range(2)]
+    full_states = (ctypes.c_void_p * 2)(*[s.ctypes.data for s in S])
+    shard = []
+    for begin, end, cb, ce in bounds:
+        m = end - begin
+        shard.append((begin, end, cb, ce, [start[begin:end].copy() for _ in range(2)],
+                      [[np.zeros(m, np.float32) for _ in range(2)] for _ in range(2)]))
+    rng = np.random.default_rng(5)
+    bad = None
+    for t in range(1, 11):
+        G = rng.standard_normal(n).astype(np.float32) * np.float32(0.01)
+        lr_factor, scale = 0.75, (0.5 if t % 2 else 1.0)
+        cpu.muir_kernel_step(ptr(P), ptr(G), full_states, t, lr_factor, scale)
+        for begin, end, cb, ce, SP, SS in shard:
+            g = G[begin:end].copy()
+            states = (ctypes.c_void_p * 2)(*[s.ctypes.data for s in SS[0]])
+            cpu.muir_kernel_step_shard(ptr(SP[0]), ptr(g), states, t, lr_factor, scale, rows,
+                                       begin, end)
+            emu.muir_step_kernel_emulated(ptr(SP[1]), ptr(g), ptr(SS[1][0]), ptr(SS[1][1]), t,
+                                          lr_factor, scale, begin, cb, ce, 3, 96)
+            for k, what in ((0, "muir_kernel_step_shard"), (1, "emulated GPU step")):
+                pairs = [("params", P[begin:end], SP[k])] + \
+                    [(f"state{j}", S[j][begin:end], SS[k][j]) for j in range(nstates)]
+                for label, a, b in pairs:
+                    if bad is None and not same(a, b):
+                        bad = (f"{what} on [{begin}, {end}): {label} at step {t}: "
+                               f"{first_difference(a, b)}")
+    check(f"{name}: shards: {bad}", bad is None)
+    print(f"{name}: 10 steps on shards {[(b, e) for b, e, *_ in bounds]}: "
+          f"{'bit-identical to the whole step' if bad is None else bad}")
+    seed = 99
+    want = np.zeros(n, np.float32)
+    cpu.muir_kernel_init(ptr(want), seed, 0, n)
+    for begin, end, *_ in bounds:
+        a = np.zeros(end - begin, np.float32)
+        b = np.zeros(end - begin, np.float32)
+        cpu.muir_kernel_init_shard(ptr(a), seed, begin, begin, end)
+        emu.muir_init_kernel_emulated(ptr(b), seed, begin, end, begin, 3, 96)
+        check(f"{name}: init into the shard [{begin}, {end}): "
+              f"{first_difference(want[begin:end], a)}", same(want[begin:end], a))
+        check(f"{name}: emulated init into the shard [{begin}, {end}): "
+              f"{first_difference(want[begin:end], b)}", same(want[begin:end], b))
+
+
+run(GPT, "completep", "adamw", "gpt-adamw", shard_steps=True)
 run(GPT, "mup-table8", "sgd-momentum", "gpt-sgdm")
 run(LLAMA, "completedp", "adamw", "llama-adamw",
     {"batch": 512, "base-batch": 256, "tokens": 4e9, "base-tokens": 1e9})
 run(LLAMA, "mup", "sgd-momentum", "llama-sgdm")
-run(LLAMA, "completep", "lion", "llama-lion")
+run(LLAMA, "completep", "lion", "llama-lion", shard_steps=True)
 run(GPT, "completep", "adam-atan2", "gpt-adam-atan2")
-run(LLAMA, "mup", "adamw-decoupled", "llama-adamw-decoupled")
+run(LLAMA, "mup", "adamw-decoupled", "llama-adamw-decoupled", shard_steps=True)
 run(MLP, "mup", "adamw", "mlp-adamw")
 run(GPT, "completep", "adamw:bias-correction1=false", "gpt-adamw-nobc1")
 run(GPT, "completep", "lion-a:recipe", "gpt-lion-a-recipe")

@@ -16,6 +16,12 @@
 # The grads hold large values in the padding between tensors, which must
 # not count; tied parameters count once. Each variant must give the same
 # bits when run twice.
+#
+# Shards (docs/Distributed.md): for the runtime's plan of 2 and 3 shards,
+# muir_kernel_reduce_shard and the emulated kernel (the shard's slots, its
+# buffer starting at its first element) over shard-sized grads give the
+# unsharded partials' bits on the shard's slots and leave the others alone,
+# so the sum over the shards is the unsharded vector bit for bit.
 import ctypes
 import json
 import os
@@ -152,11 +158,12 @@ def run(model, name, optimizer):
                     f"{out}-emulated.ll", "-o", f"{out}-emulated.so", "-lm"], check=True)
     emu = ctypes.CDLL(f"{out}-emulated.so")
     emu.muir_reduce_kernel_emulated.argtypes = [ctypes.c_void_p, ctypes.c_void_p,
+                                                ctypes.c_int64, ctypes.c_int64,
                                                 ctypes.c_int64, ctypes.c_int64]
     for block in (256, 96, 32, 512):
         got = [np.zeros(len(slots), np.float64) for _ in range(2)]
         for g in got:
-            emu.muir_reduce_kernel_emulated(ptr(grads), ptr(g), len(slots), block)
+            emu.muir_reduce_kernel_emulated(ptr(grads), ptr(g), 0, 0, len(slots), block)
         check(f"{name}: emulated GPU partials, {block} threads, against numpy",
               close(got[0], want_partials))
         check(f"{name}: emulated GPU partials, {block} threads, twice the same bits",
@@ -164,6 +171,36 @@ def run(model, name, optimizer):
         gpu_norm = np.sqrt(np.sum(got[0]))
         check(f"{name}: emulated GPU norm, {block} threads", close(gpu_norm, want))
         print(f"{name}: emulated {block} threads: norm {gpu_norm!r}")
+
+    # Shards.
+    lib.muir_kernel_reduce_shard.argtypes = [ctypes.c_void_p, ctypes.c_void_p,
+                                             ctypes.c_int64, ctypes.c_int64,
+                                             ctypes.c_int64]
+    full_gpu = np.zeros(len(slots), np.float64)
+    emu.muir_reduce_kernel_emulated(ptr(grads), ptr(full_gpu), 0, 0, len(slots), 256)
+    starts = [b for b, _ in slots]
+    for ranks in (2, 3):
+        bounds = st.package.plan_shards(ranks)
+        total = np.zeros(len(slots), np.float64)
+        for begin, end in bounds:
+            first = starts.index(begin) if begin < n else len(slots)
+            last = starts.index(end) if end < n else len(slots)
+            g = grads[begin:end].copy()
+            mine = np.zeros(len(slots), np.float64)
+            lib.muir_kernel_reduce_shard(ptr(g), ptr(mine), begin, first, last)
+            inside = np.arange(len(slots))
+            inside = (inside >= first) & (inside < last)
+            check(f"{name}: reduce_shard [{begin}, {end}) of {ranks}: the shard's slots",
+                  np.array_equal(mine[inside], partials[inside]) and not mine[~inside].any())
+            total += mine
+            emulated = np.zeros(len(slots), np.float64)
+            emu.muir_reduce_kernel_emulated(ptr(g), ptr(emulated), begin, first, last - first, 256)
+            check(f"{name}: emulated reduce on the shard [{begin}, {end}) of {ranks}",
+                  np.array_equal(emulated[inside], full_gpu[inside])
+                  and not emulated[~inside].any())
+        check(f"{name}: the partials of {ranks} shards sum to the unsharded ones",
+              np.array_equal(total, partials))
+        print(f"{name}: {ranks} shards {bounds}: partials bit-identical")
 
 
 run(GPT, "gpt", "adamw")

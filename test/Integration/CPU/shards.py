@@ -1,0 +1,284 @@
+# RUN: rm -rf %t.fixture && mkdir -p %t.fixture
+# RUN: %muir_build_fixture -o %t.fixture/libmuir_kernels.so
+# RUN: %python %s %muir_tools %muir_src %t %t.fixture
+#
+# Shards of the flat buffers through the runtime and Python
+# (docs/Distributed.md), on the shrunk GPT-2 (AdamW) and Llama (Lion):
+#
+# - muir_package_plan_shards at 1, 2, 3 and 5 ranks: contiguous, covering,
+#   every bound a shard boundary (0, the end or a reduction slot's first
+#   element), each within one slot of the even split; some bound cuts
+#   through a tensor;
+# - shard states (muir_state_create_shard, and muir_state_adopt_shard over
+#   numpy buffers) at 2 and 3 ranks: init equals the whole state's init bit
+#   for bit; 8 guarded steps (clipping on every step, a NaN gradient on one
+#   step with skip_nonfinite, telemetry on every other step) through
+#   muir_state_reduce, the sum of the ranks' partials and
+#   muir_state_step_sharded leave params and every state bit-identical to
+#   one whole state's guarded step, with the same norm, clip factor and skip
+#   decision, and muir_package_combine_telemetry gives its telemetry bit for
+#   bit;
+# - every error of the shard API with its message, in C through ctypes
+#   (LionAR's packages refuse shards: its per-unit sums do not span them
+#   yet).
+import ctypes
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs"))
+from harness import Checks, shrink, GPT2_DIMS, LLAMA_DIMS, start  # noqa: E402
+
+TOOLS, SRC, TMP = start()
+FIXTURE = sys.argv[4]
+import muir  # noqa: E402
+from muir import _ffi  # noqa: E402
+
+check = Checks()
+HP = ["--lr=3e-3", "--weight-decay=0.1", "--eps=1e-8", "--beta1=0.9", "--beta2=0.95"]
+
+
+def package(model, optimizer, name):
+    out = f"{TMP}/{name}"
+    subprocess.run([f"{TOOLS}/muirc", "package", model, "--scheme=completep",
+                    f"--optimizer={optimizer}", "--no-gpu", "-o", out, *HP],
+                   check=True, capture_output=True, timeout=120)
+    return muir.Package(out)
+
+
+def slot_starts(pkg):
+    """The first element of every reduction slot, from the manifest."""
+    table = pkg.manifest["kernel_table"]
+    out = []
+    for e in table["params"]:
+        for c in range(e["copies"]):
+            for s in range(e["slots_per_copy"]):
+                out.append(e["offset"] + c * e["stride"] + s * e["chunks_per_slot"] * 1024)
+    return out
+
+
+def same(a, b):
+    return np.array_equal(np.asarray(a).view(np.uint32), np.asarray(b).view(np.uint32))
+
+
+def check_plan(pkg, name):
+    n = pkg.buffer_elements
+    starts = slot_starts(pkg)
+    boundaries = set(starts) | {0, n}
+    widest = max(b - a for a, b in zip(starts, starts[1:] + [n]))
+    tensor_starts = {p.offset + c * p.stride for p in pkg.params_info.values()
+                     for c in range(p.copies)}
+    cuts = 0
+    for ranks in (1, 2, 3, 5):
+        plan = pkg.plan_shards(ranks)
+        check(f"{name}: plan of {ranks}: {plan} is contiguous and covers the buffers",
+              len(plan) == ranks and plan[0][0] == 0 and plan[-1][1] == n
+              and all(plan[r][1] == plan[r + 1][0] for r in range(ranks - 1))
+              and all(b <= e for b, e in plan))
+        check(f"{name}: plan of {ranks}: every bound is a shard boundary",
+              all(b in boundaries for b, _ in plan))
+        check(f"{name}: plan of {ranks}: each bound within one slot of the even split",
+              all(abs(plan[r][0] - r * n / ranks) <= widest for r in range(ranks)))
+        check(f"{name}: plan of {ranks} is the same twice", pkg.plan_shards(ranks) == plan)
+        cuts += sum(1 for b, _ in plan[1:] if b not in tensor_starts)
+    check(f"{name}: some planned bound cuts through a tensor", cuts > 0)
+
+
+def step_all(pkg, name, ranks, adopt):
+    """One whole state and `ranks` shard states through 8 guarded steps."""
+    n = pkg.buffer_elements
+    plan = pkg.plan_shards(ranks)
+    whole = pkg.state()
+    whole.init(seed=11)
+    shards = []
+    for begin, end in plan:
+        if adopt:
+            bufs = [muir.aligned_zeros(end - begin, pkg.alignment) for _ in range(2 + pkg.num_states)]
+            st = pkg.adopt(bufs[0], bufs[1], bufs[2:], shard=(begin, end))
+        else:
+            st = pkg.state(shard=(begin, end))
+        st.init(seed=11)
+        check(f"{name} x{ranks}: init of [{begin}, {end}) is the whole init's",
+              same(st.flat_params, whole.flat_params[begin:end]))
+        shards.append(st)
+    rng = np.random.default_rng(3)
+    bad = None
+    for t in range(1, 9):
+        grads = (rng.standard_normal(n) * 0.05).astype(np.float32)
+        if t == 5:
+            grads[n // 2] = np.nan
+        whole.flat_grads[...] = grads
+        telemetry = t % 2 == 0
+        guards = dict(lr_factor=0.8, max_grad_norm=0.5, skip_nonfinite=True)
+        want = whole.step(t, telemetry=telemetry, **guards)
+        partials = np.zeros(pkg.step_partials)
+        for st, (begin, end) in zip(shards, plan):
+            st.flat_grads[...] = grads[begin:end]
+            partials += st.reduce()
+        check(f"{name} x{ranks} step {t}: the summed partials are the whole state's",
+              same(partials, whole.reduce()))
+        sums = np.zeros(pkg.telemetry_partials)
+        for st in shards:
+            got = st.step_sharded(t, partials, telemetry=telemetry, **guards)
+            if telemetry:
+                got, mine = got
+                sums += mine
+            if (got.grad_norm, got.grad_scale, got.skipped) != \
+                    (want.grad_norm, want.grad_scale, want.skipped) and \
+                    not (np.isnan(got.grad_norm) and np.isnan(want.grad_norm)):
+                bad = bad or f"step {t}: report {got} against {want}"
+        if telemetry and not want.skipped:
+            combined = pkg.combine_telemetry(sums)
+            if combined != want.telemetry:
+                bad = bad or f"step {t}: telemetry differs"
+        for st, (begin, end) in zip(shards, plan):
+            for w in range(2 + pkg.num_states):
+                if w != 1 and not same(st._flat[w], whole._flat[w][begin:end]):
+                    bad = bad or f"step {t}: buffer {w} of [{begin}, {end}) differs"
+        check(f"{name} x{ranks} step {t}: clipped ({want.grad_scale})",
+              want.skipped or want.grad_scale < 1.0)
+        check(f"{name} x{ranks} step {t}: skipped exactly at the NaN", want.skipped == (t == 5))
+    check(f"{name} x{ranks}{' adopted' if adopt else ''}: 8 sharded steps equal the whole "
+          f"state's: {bad}", bad is None)
+    print(f"{name}: {ranks} shards {plan}{' (adopted)' if adopt else ''}: "
+          f"{'bit-identical' if bad is None else bad}")
+
+
+gpt = package(shrink(SRC, TMP, "gpt2", GPT2_DIMS), "adamw", "gpt")
+llama = package(shrink(SRC, TMP, "llama", LLAMA_DIMS), "lion", "llama")
+for pkg, name in ((gpt, "gpt"), (llama, "llama")):
+    check_plan(pkg, name)
+    step_all(pkg, name, 2, adopt=False)
+    step_all(pkg, name, 3, adopt=True)
+
+# ---- errors, in C ------------------------------------------------------------
+lib = _ffi.lib()
+i64 = ctypes.c_int64
+pkg = gpt
+n = pkg.buffer_elements
+plan = pkg.plan_shards(2)
+mid = plan[1][0]
+
+
+def expect(what, status, code, *fragments):
+    message = lib.muir_last_error().decode()
+    ok = status == code and all(f in message for f in fragments)
+    check(f"{what}: {muir.Status(status).name}: {message}", ok)
+    print(f"{what}: {muir.Status(status).name}: {message}")
+
+
+ARG, SIZE, FORMAT = muir.Status.ERROR_ARGUMENT, muir.Status.ERROR_SIZE, muir.Status.ERROR_FORMAT
+bounds = (i64 * 4)()
+expect("plan 0 ranks", lib.muir_package_plan_shards(pkg._handle, 0, bounds), ARG,
+       "muir_package_plan_shards: 0 ranks given; at least 1")
+expect("plan NULL package", lib.muir_package_plan_shards(None, 2, bounds), ARG, "package is NULL")
+expect("plan NULL bounds", lib.muir_package_plan_shards(pkg._handle, 2, None), ARG,
+       "out_bounds is NULL")
+
+handle = ctypes.c_void_p()
+expect("create: not a boundary", lib.muir_state_create_shard(pkg._handle, 0, mid + 16, n,
+                                                             ctypes.byref(handle)), ARG,
+       f"muir_state_create_shard: the shard's begin {mid + 16} is not a shard boundary",
+       "the nearest are", "muir_package_plan_shards picks them")
+expect("create: end not a boundary", lib.muir_state_create_shard(pkg._handle, 0, 0, mid - 4,
+                                                                 ctypes.byref(handle)), ARG,
+       f"the shard's end {mid - 4} is not a shard boundary")
+expect("create: out of order", lib.muir_state_create_shard(pkg._handle, 0, mid, 0,
+                                                           ctypes.byref(handle)), ARG,
+       f"shard [{mid}, 0) is not a range inside the buffers [0, {n})")
+expect("create: past the end", lib.muir_state_create_shard(pkg._handle, 0, 0, n + 16,
+                                                           ctypes.byref(handle)), ARG,
+       f"shard [0, {n + 16}) is not a range inside")
+expect("create: NULL out", lib.muir_state_create_shard(pkg._handle, 0, 0, mid, None), ARG,
+       "muir_state_create_shard: out_state is NULL")
+expect("create: NULL package", lib.muir_state_create_shard(None, 0, 0, mid, ctypes.byref(handle)),
+       ARG, "package is NULL")
+small = [muir.aligned_zeros(mid - 16, pkg.alignment) for _ in range(4)]
+states = (ctypes.c_void_p * 2)(small[2].ctypes.data, small[3].ctypes.data)
+expect("adopt: wrong size", lib.muir_state_adopt_shard(
+    pkg._handle, 0, 0, mid, small[0].ctypes.data, small[1].ctypes.data, states, mid - 16,
+    ctypes.byref(handle)), SIZE, f"muir_state_adopt_shard: buffers of {mid - 16} elements given",
+    f"needs {mid} elements per buffer (the shard)")
+expect("adopt: not a boundary", lib.muir_state_adopt_shard(
+    pkg._handle, 0, 8, mid, small[0].ctypes.data, small[1].ctypes.data, states, mid - 8,
+    ctypes.byref(handle)), ARG, "muir_state_adopt_shard: the shard's begin 8 is not")
+
+st = pkg.state(shard=plan[1])
+b, e = i64(), i64()
+expect("shard: NULL", lib.muir_state_shard(st._handle, None, ctypes.byref(e)), ARG,
+       "muir_state_shard: out_begin is NULL")
+check("shard: the bounds", lib.muir_state_shard(st._handle, ctypes.byref(b), ctypes.byref(e)) == 0
+      and (b.value, e.value) == plan[1] == st.shard)
+expect("init_range outside the shard", lib.muir_state_init_range(st._handle, 1, 0, mid + 4), ARG,
+       f"range [0, {mid + 4}) is not inside the params buffer [{mid}, {n})")
+guards = _ffi.StepGuards(1.0, 0)
+report = _ffi.StepReport()
+expect("guarded step on a shard", lib.muir_state_step_guarded(
+    st._handle, 1, 1.0, ctypes.byref(guards), ctypes.byref(report)), ARG,
+    f"the state holds the shard [{mid}, {n})", "muir_state_step_sharded")
+entries = (_ffi.StepTelemetry * 64)()
+expect("telemetry step on a shard", lib.muir_state_step_telemetry(
+    st._handle, 1, 1.0, None, None, entries, 64), ARG, "need the partial sums of every shard")
+partials = np.zeros(pkg.step_partials)
+tele = np.zeros(pkg.telemetry_partials)
+expect("reduce: wrong count", lib.muir_state_reduce(st._handle, partials.ctypes.data,
+                                                    pkg.step_partials - 1), ARG,
+       f"muir_state_reduce: room for {pkg.step_partials - 1} partial sums given",
+       f"has {pkg.step_partials}")
+expect("reduce: NULL", lib.muir_state_reduce(st._handle, None, pkg.step_partials), ARG,
+       "out_partials is NULL")
+expect("sharded: NULL partials", lib.muir_state_step_sharded(
+    st._handle, 1, 1.0, None, None, pkg.step_partials, None, None, 0), ARG,
+    "muir_state_step_sharded: partials is NULL")
+expect("sharded: wrong count", lib.muir_state_step_sharded(
+    st._handle, 1, 1.0, None, partials.ctypes.data, 3, None, None, 0), ARG,
+    f"muir_state_step_sharded: 3 partial sums given", f"has {pkg.step_partials}")
+expect("sharded: wrong telemetry count", lib.muir_state_step_sharded(
+    st._handle, 1, 1.0, None, partials.ctypes.data, pkg.step_partials, None,
+    tele.ctypes.data, 5), ARG, "room for 5 telemetry partial sums given",
+    f"has {pkg.telemetry_partials}")
+expect("sharded: step 0", lib.muir_state_step_sharded(
+    st._handle, 0, 1.0, None, partials.ctypes.data, pkg.step_partials, None, None, 0), ARG,
+    "step 0 given, but steps count from 1")
+expect("sharded: negative max_grad_norm", lib.muir_state_step_sharded(
+    st._handle, 1, 1.0, ctypes.byref(_ffi.StepGuards(-1.0, 0)), partials.ctypes.data,
+    pkg.step_partials, None, None, 0), ARG, "max_grad_norm -1 is not a finite")
+count = sum(p.copies for p in pkg.params_info.values() if not p.tied_to)
+many = (_ffi.StepTelemetry * count)()
+expect("combine: wrong count", lib.muir_package_combine_telemetry(
+    pkg._handle, tele.ctypes.data, 7, many, count), ARG,
+    "muir_package_combine_telemetry: 7 telemetry partial sums given")
+expect("combine: wrong entries", lib.muir_package_combine_telemetry(
+    pkg._handle, tele.ctypes.data, tele.size, many, count + 1), ARG,
+    f"room for {count + 1} entries given", f"has {count} parameter copies")
+expect("combine: NULL", lib.muir_package_combine_telemetry(
+    pkg._handle, None, tele.size, many, count), ARG, "partials is NULL")
+expect("partials: NULL package", lib.muir_package_partials(None, None, None), ARG,
+       "muir_package_partials: package is NULL")
+try:
+    st.params
+    check("a shard has no per-parameter views", False)
+except muir.Error as error:
+    check(f"a shard has no per-parameter views: {error}",
+          "has no per-parameter views" in str(error))
+
+# LionAR's per-unit sums do not span shards yet: its packages run unsharded.
+lion_ar = package(shrink(SRC, TMP, "gpt2", GPT2_DIMS), "lion-ar", "gpt-lion-ar")
+lplan = lion_ar.plan_shards(2)
+expect("LionAR: no shards", lib.muir_state_create_shard(
+    lion_ar._handle, 0, lplan[1][0], lion_ar.buffer_elements, ctypes.byref(handle)), ARG,
+    "rotational units, whose per-unit sums do not span shards yet: it runs unsharded only")
+check("LionAR: a whole state still works", lion_ar.state().shard == (0, lion_ar.buffer_elements))
+
+# A library without the shard kernels (the runtime's test fixture).
+fixture = muir.Package(FIXTURE)
+fplan = fixture.plan_shards(2)
+check(f"fixture: a plan with an inner bound {fplan}", 0 < fplan[1][0] < fixture.buffer_elements)
+expect("fixture: no shard kernels", lib.muir_state_create_shard(
+    fixture._handle, 0, fplan[1][0], fixture.buffer_elements, ctypes.byref(handle)), FORMAT,
+    "does not export the shard kernels (muir_kernel_init_shard")
+check("fixture: a whole state still works", fixture.state().shard == (0, fixture.buffer_elements))
+
+check.finish()

@@ -184,36 +184,37 @@ private:
     SmallVector<Value> memo;
     if (rule.usesBiasCorrection())
       memo = {ir.f64(-1.0), ir.f64(1.0), ir.f64(-1.0), ir.f64(1.0)};
-    chunkLoop(ir.cast(index, fn.getArgument(8)),
-              ir.cast(index, fn.getArgument(9)), memo,
-              [&](Value c, ValueRange last) -> SmallVector<Value> {
-      Part chunk = locateChunk(table, c);
-      TensorConstants k = table.constants(table.rowOf(chunk.p, chunk.copy));
-      Value pow1, pow2;
-      SmallVector<Value> next;
-      if (rule.usesBiasCorrection()) {
-        pow1 = power(k.beta1, stepF, last[0], last[1]);
-        pow2 = power(k.beta2, stepF, last[2], last[3]);
-        next = {k.beta1, pow1, k.beta2, pow2};
-      }
-      StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
-      s.gradScale = fn.getArgument(6);
-      Value end = ir.subi(chunk.end, first);
-      // LionAR: a rotating copy's units are the unit loop's (below).
-      OpBuilder::InsertionGuard rotating(b);
-      if (rule.hasUnits()) {
-        auto ifOp = scf::IfOp::create(
-            b, ir.loc,
-            arith::XOrIOp::create(
-                b, ir.loc, isRotational(ir, table, chunk.p, s),
-                arith::ConstantIntOp::create(b, ir.loc, b.getI1Type(), 1)),
-            /*withElseRegion=*/false);
-        b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-      }
-      // Thread t takes elements [i, i + 4) for i = begin + 4t, 4 blockDim
-      // apart: one 128-bit access per buffer when all four are in the
-      // chunk (offsets are multiples of 4 elements), else scalar.
-      ir.loop(ir.addi(ir.subi(chunk.begin, first), ir.muli(tid, ir.idx(4))),
+    chunkLoop(
+        ir.cast(index, fn.getArgument(8)), ir.cast(index, fn.getArgument(9)),
+        memo, [&](Value c, ValueRange last) -> SmallVector<Value> {
+          Part chunk = locateChunk(table, c);
+          TensorConstants k = table.constants(table.rowOf(chunk.p, chunk.copy));
+          Value pow1, pow2;
+          SmallVector<Value> next;
+          if (rule.usesBiasCorrection()) {
+            pow1 = power(k.beta1, stepF, last[0], last[1]);
+            pow2 = power(k.beta2, stepF, last[2], last[3]);
+            next = {k.beta1, pow1, k.beta2, pow2};
+          }
+          StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
+          s.gradScale = fn.getArgument(6);
+          Value end = ir.subi(chunk.end, first);
+          // LionAR: a rotating copy's units are the unit loop's (below).
+          OpBuilder::InsertionGuard rotating(b);
+          if (rule.hasUnits()) {
+            auto ifOp = scf::IfOp::create(
+                b, ir.loc,
+                arith::XOrIOp::create(
+                    b, ir.loc, isRotational(ir, table, chunk.p, s),
+                    arith::ConstantIntOp::create(b, ir.loc, b.getI1Type(), 1)),
+                /*withElseRegion=*/false);
+            b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+          }
+          // Thread t takes elements [i, i + 4) for i = begin + 4t, 4 blockDim
+          // apart: one 128-bit access per buffer when all four are in the
+          // chunk (offsets are multiples of 4 elements), else scalar.
+          ir.loop(
+              ir.addi(ir.subi(chunk.begin, first), ir.muli(tid, ir.idx(4))),
               end, ir.muli(bdim, ir.idx(4)), [&](Value i) {
                 Value full = ir.cmpi(arith::CmpIPredicate::sle,
                                      ir.addi(i, ir.idx(4)), end);
@@ -261,8 +262,8 @@ private:
                       rule.apply(ir, s, loadElement(ir, buffers, j, rule)));
                 });
               });
-      return next;
-    });
+          return next;
+        });
     if (rule.hasUnits())
       buildUnitLoop(table, buffers, stepF, lrFactor, fn.getArgument(6), first);
     gpu::ReturnOp::create(b, ir.loc);
@@ -286,10 +287,10 @@ private:
       Value copy, r;
       std::tie(copy, r) = split(
           ir.subi(unit, table.param(p, KernelParam::kFirstUnit)), perCopy);
-      Value base = ir.subi(
-          ir.addi(table.param(p, KernelParam::kOffset),
-                  ir.muli(copy, table.param(p, KernelParam::kStride))),
-          shift);
+      Value base =
+          ir.subi(ir.addi(table.param(p, KernelParam::kOffset),
+                          ir.muli(copy, table.param(p, KernelParam::kStride))),
+                  shift);
       TensorConstants k = table.constants(table.rowOf(p, copy));
       Value pow1, pow2;
       if (rule.usesBiasCorrection()) {
@@ -319,29 +320,31 @@ private:
     std::tie(k0, k1) = philoxKey(ir, fn.getArgument(1));
     TableIR table(ir, plan.table);
     Value tid = threadId(), bdim = blockDim();
-    chunkLoop(ir.idx(0), ir.idx(plan.table.chunks), {},
-              [&](Value c, ValueRange) -> SmallVector<Value> {
-      Part chunk = locateChunk(table, c);
-      // Clip the chunk to [begin, end).
-      Value lo = ir.maxi(chunk.begin, begin);
-      Value hi = ir.mini(chunk.end, end);
-      Value numel = table.param(chunk.p, KernelParam::kNumel);
-      InitParams q{
-          ir.subi(ir.muli(chunk.copy, numel), chunk.base),
-          ir.cast(b.getI32Type(), table.param(chunk.p, KernelParam::kParam)),
-          ir.toF32(table.row(table.rowOf(chunk.p, chunk.copy),
-                             TensorRow::kInitScale))};
-      // One copy of each distribution's code. Thread t takes the 4-aligned
-      // group [j, j + 4), j = (lo & ~3) + 4t, 4 blockDim apart: one 128-bit
-      // store when the group lies inside [lo, hi) (a shard's bounds need
-      // not be aligned), else its elements inside one by one. Element i's
-      // value depends on i only, as on the CPU.
-      switchOnInit(
-          ir, plan.table, table.param(chunk.p, KernelParam::kInit),
-          [&](InitKind kind) {
-            Value base =
-                arith::AndIOp::create(b, ir.loc, lo, ir.idx(~int64_t(3)));
-            ir.loop(ir.addi(base, ir.muli(tid, ir.idx(4))), hi,
+    chunkLoop(
+        ir.idx(0), ir.idx(plan.table.chunks), {},
+        [&](Value c, ValueRange) -> SmallVector<Value> {
+          Part chunk = locateChunk(table, c);
+          // Clip the chunk to [begin, end).
+          Value lo = ir.maxi(chunk.begin, begin);
+          Value hi = ir.mini(chunk.end, end);
+          Value numel = table.param(chunk.p, KernelParam::kNumel);
+          InitParams q{ir.subi(ir.muli(chunk.copy, numel), chunk.base),
+                       ir.cast(b.getI32Type(),
+                               table.param(chunk.p, KernelParam::kParam)),
+                       ir.toF32(table.row(table.rowOf(chunk.p, chunk.copy),
+                                          TensorRow::kInitScale))};
+          // One copy of each distribution's code. Thread t takes the 4-aligned
+          // group [j, j + 4), j = (lo & ~3) + 4t, 4 blockDim apart: one 128-bit
+          // store when the group lies inside [lo, hi) (a shard's bounds need
+          // not be aligned), else its elements inside one by one. Element i's
+          // value depends on i only, as on the CPU.
+          switchOnInit(
+              ir, plan.table, table.param(chunk.p, KernelParam::kInit),
+              [&](InitKind kind) {
+                Value base =
+                    arith::AndIOp::create(b, ir.loc, lo, ir.idx(~int64_t(3)));
+                ir.loop(
+                    ir.addi(base, ir.muli(tid, ir.idx(4))), hi,
                     ir.muli(bdim, ir.idx(4)), [&](Value j) {
                       Value j4 = ir.addi(j, ir.idx(4));
                       Value full = arith::AndIOp::create(
@@ -368,9 +371,9 @@ private:
                             params, ir.subi(i, first));
                       });
                     });
-          });
-      return {};
-    });
+              });
+          return {};
+        });
     gpu::ReturnOp::create(b, ir.loc);
   }
 
@@ -397,9 +400,9 @@ private:
   /// @muir_reduce_kernel(%grads, %partials, %first, %slot_begin): block q
   /// computes the partial sum of squares (f64) of reduction slot
   /// slot_begin + q, element e at grads[e - first]; the runtime launches one
-  /// block per slot of the shard. Deterministic: each thread sums its 4-element groups
-  /// in order, then (after a barrier) 16 threads sum 16 threads' sums each
-  /// and (after another) thread 0 the 16 group sums, all in order.
+  /// block per slot of the shard. Deterministic: each thread sums its 4-element
+  /// groups in order, then (after a barrier) 16 threads sum 16 threads' sums
+  /// each and (after another) thread 0 the 16 group sums, all in order.
   void buildReduce(gpu::GPUModuleOp gpuModule) {
     Type f32 = b.getF32Type(), f64 = b.getF64Type();
     auto shared = MemRefType::get(

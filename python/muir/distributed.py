@@ -1,0 +1,426 @@
+"""Sharded muir steps under torch.distributed (ZeRO-1; docs/Distributed.md).
+
+Every rank keeps a whole replica of the flat params and grads buffers (what
+the forward and backward use) and a shard of the optimizer state: rank r of
+N owns the elements ``package.plan_shards(N)[r]`` of the flat buffers. A
+step
+
+1. reduces the gradients into their owners' shards (``dist.reduce`` of each
+   shard to its owner: a reduce-scatter with uneven shards, on gloo and
+   NCCL alike) and, with ``average=True``, divides them by N (as DDP does);
+2. when guards or telemetry ask for it, all-reduces the reduction phase's
+   per-slot partial sums (float64): every slot lies in one shard, so the
+   summed partials, the global norm, the clip factor and the skip decision
+   are exactly those of one process holding the same gradients;
+3. steps the rank's shard with the package's shard kernel (each element
+   with the constants of its whole tensor: a shard may cut through one);
+4. all-gathers the updated parameters (``dist.broadcast`` of each shard
+   from its owner).
+
+Init gives the single-process bits for any world size (each rank
+initialises its shard from the counter-based RNG, then the all-gather).
+Checkpoints are sharded: one file per rank plus ``meta.json``; a checkpoint
+saved at N ranks loads at M, bit for bit, and refuses another package.
+
+On the CPU use the gloo backend. On CUDA (NCCL) pass CUDA tensors: the shard
+state adopts device pointers in the device's primary context (the one
+PyTorch uses), the partial sums go through the device for NCCL.
+"""
+
+import json
+import os
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+import muir
+
+__all__ = ["DistributedError", "ShardedState", "ZeroOptimizer"]
+
+_FORMAT = "muir-sharded-checkpoint"
+
+
+class DistributedError(muir.Error, RuntimeError):
+    """Ranks that disagree (another package, another world size) or a
+    checkpoint that does not fit; raised on every rank alike."""
+
+    def __init__(self, message, status=muir.Status.ERROR_ARGUMENT):
+        super().__init__(status, message)
+
+
+def _agree(group, error, what):
+    """Every rank's `error` (None or a DistributedError) gathered: raises
+    the same DistributedError on all ranks when any rank has one, so no
+    rank waits in a collective for a rank that gave up."""
+    mine = None if error is None else (int(error.status), error.message)
+    errors = [None] * dist.get_world_size(group)
+    dist.all_gather_object(errors, mine, group=group)
+    bad = [(r, e) for r, e in enumerate(errors) if e is not None]
+    if bad:
+        raise DistributedError(
+            "%s: %s" % (what, "; ".join("rank %d: %s" % (r, e[1])
+                                        for r, e in bad)), bad[0][1][0])
+
+
+def _check_flat(tensor, package, label):
+    if not isinstance(tensor, torch.Tensor):
+        raise DistributedError("ShardedState: %s must be a torch tensor, not "
+                               "%s" % (label, type(tensor).__name__))
+    if tensor.dtype != torch.float32 or tensor.dim() != 1 or \
+            not tensor.is_contiguous() or \
+            tensor.numel() != package.buffer_elements:
+        raise DistributedError(
+            "ShardedState: %s must be a contiguous 1-D float32 tensor of the "
+            "package's %d elements, not %s %s" % (
+                label, package.buffer_elements, tuple(tensor.shape),
+                tensor.dtype))
+    if tensor.data_ptr() % package.alignment:
+        raise DistributedError(
+            "ShardedState: %s at %#x is not aligned to the package's %d bytes"
+            % (label, tensor.data_ptr(), package.alignment))
+
+
+class ShardedState:
+    """This rank's shard of `package`'s buffers over the whole-replica flat
+    tensors `params` and `grads` (1-D float32, buffer_elements each, on the
+    CPU for gloo or one CUDA device for NCCL). Collective: every rank of
+    `group` constructs it at the same point, with the same package;
+    `world_size`, when given, is the number of ranks the trainer expects."""
+
+    def __init__(self, package, params, grads, group=None, world_size=None,
+                 average=True):
+        if not dist.is_initialized():
+            raise DistributedError("ShardedState: torch.distributed is not "
+                                   "initialised (init_process_group first)")
+        self.package = package
+        self.group = group
+        self.rank = dist.get_rank(group)
+        self.world_size = dist.get_world_size(group)
+        self.average = bool(average)
+        _check_flat(params, package, "params")
+        _check_flat(grads, package, "grads")
+        if params.device != grads.device:
+            raise DistributedError("ShardedState: params on %s, grads on %s"
+                                   % (params.device, grads.device))
+        self.device = params.device
+        # Every rank must run the same package with the same world size.
+        mine = {"hash": package.package_hash, "model": package.model,
+                "world_size": self.world_size, "expected": world_size,
+                "rank": self.rank, "device": self.device.type}
+        views = [None] * self.world_size
+        dist.all_gather_object(views, mine, group=group)
+        for r, v in enumerate(views):
+            if v["hash"] != package.package_hash:
+                raise DistributedError(
+                    "ShardedState: rank %d runs package %s (model '%s'), "
+                    "rank %d package %s (model '%s'): every rank needs the "
+                    "same package" % (r, v["hash"][:16], v["model"],
+                                      self.rank, package.package_hash[:16],
+                                      package.model),
+                    muir.Status.ERROR_VERSION)
+            if v["world_size"] != self.world_size or (
+                    v["expected"] is not None and
+                    v["expected"] != self.world_size) or v["rank"] != r:
+                raise DistributedError(
+                    "ShardedState: inconsistent world sizes: rank %d sees "
+                    "world size %d (expects %s, is rank %d), the process "
+                    "group has %d ranks" % (r, v["world_size"], v["expected"],
+                                            v["rank"], self.world_size))
+            if v["device"] != self.device.type:
+                raise DistributedError(
+                    "ShardedState: rank %d keeps its buffers on %s, rank %d "
+                    "on %s" % (r, v["device"], self.rank, self.device.type))
+        self.plan = package.plan_shards(self.world_size)
+        self.begin, self.end = self.plan[self.rank]
+        self.params, self.grads = params, grads
+        n = self.end - self.begin
+        if self.device.type == "cpu":
+            self.states = [torch.from_numpy(
+                muir.aligned_zeros(n, package.alignment))
+                for _ in range(package.num_states)]
+            self.state = package.adopt(
+                params[self.begin:self.end].numpy(),
+                grads[self.begin:self.end].numpy(),
+                [s.numpy() for s in self.states],
+                shard=(self.begin, self.end))
+        else:
+            # The caching allocator aligns to 512 bytes; a shard starts at a
+            # slot boundary, a multiple of the package's alignment.
+            self.states = [torch.zeros(n, dtype=torch.float32,
+                                       device=self.device)
+                           for _ in range(package.num_states)]
+            self.state = package.adopt(
+                params.data_ptr() + 4 * self.begin,
+                grads.data_ptr() + 4 * self.begin,
+                [s.data_ptr() for s in self.states],
+                device="cuda:%d" % self.device.index,
+                shard=(self.begin, self.end))
+        #: The last step's muir.StepReport (None without guards).
+        self.report = None
+
+    # -- collectives ---------------------------------------------------------
+
+    def _sync(self):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def gather_params(self):
+        """All-gather: every rank's params get every shard from its
+        owner."""
+        self._sync()
+        for q, (begin, end) in enumerate(self.plan):
+            if end > begin:
+                dist.broadcast(self.params[begin:end], src=q,
+                               group=self.group)
+        self._sync()
+
+    def reduce_grads(self):
+        """Reduce-scatter: the sum (the mean with ``average``) of every
+        rank's grads lands in the owner's shard; other ranks' copies of a
+        shard are left undefined."""
+        self._sync()
+        for q, (begin, end) in enumerate(self.plan):
+            if end > begin:
+                dist.reduce(self.grads[begin:end], dst=q, op=dist.ReduceOp.SUM,
+                            group=self.group)
+        if self.average and self.world_size > 1:
+            self.grads[self.begin:self.end].div_(self.world_size)
+        self._sync()
+
+    def _all_reduce(self, values):
+        """The elementwise sum over the ranks of a float64 numpy vector."""
+        tensor = torch.from_numpy(values)
+        if self.device.type == "cuda":
+            tensor = tensor.to(self.device)
+        dist.all_reduce(tensor, op=dist.ReduceOp.SUM, group=self.group)
+        return tensor.cpu().numpy()
+
+    # -- init and step -------------------------------------------------------
+
+    def init(self, seed=0):
+        """Initialises this rank's shard (the single-process bits), then
+        all-gathers the params."""
+        self.state.init(seed)
+        self.gather_params()
+
+    def zero_states(self):
+        for s in self.states:
+            s.zero_()
+
+    def step(self, t, lr_factor=1.0, max_grad_norm=None, skip_nonfinite=False,
+             telemetry=False, reduce_grads=True):
+        """One sharded step (module doc): returns a muir.StepReport with
+        guards or telemetry (its ``telemetry`` by parameter name), else
+        None. `reduce_grads=False` when the grads are already reduced (the
+        caller's own collectives)."""
+        if reduce_grads:
+            self.reduce_grads()
+        report = None
+        if max_grad_norm is not None or skip_nonfinite or telemetry:
+            partials = self._all_reduce(self.state.reduce())
+            result = self.state.step_sharded(
+                t, partials, lr_factor=lr_factor, max_grad_norm=max_grad_norm,
+                skip_nonfinite=skip_nonfinite, telemetry=telemetry)
+            if telemetry:
+                result, mine = result
+                summed = self._all_reduce(mine)
+                by_name = (self.package.combine_telemetry(summed)
+                           if not result.skipped else None)
+                result = muir.StepReport(result.grad_norm, result.grad_scale,
+                                         result.skipped, by_name)
+            report = result
+        else:
+            self.state.step(t, lr_factor)
+        self._sync()
+        self.gather_params()
+        self.report = report
+        return report
+
+    # -- checkpoints -----------------------------------------------------------
+
+    def _shard_path(self, directory, rank, world_size):
+        return os.path.join(directory, "shard-%05d-of-%05d.pt"
+                            % (rank, world_size))
+
+    def save(self, directory, extra=None):
+        """Writes this rank's shard (its params and optimizer states, with
+        the package's identity and the plan) and, on rank 0 once every shard
+        is written, ``meta.json``. Collective. `extra` (JSON) goes into
+        meta.json (the step count, a scheduler's state...)."""
+        error = None
+        try:
+            os.makedirs(directory, exist_ok=True)
+            path = self._shard_path(directory, self.rank, self.world_size)
+            self._sync()
+            shard = {
+                "format": _FORMAT, "package_hash": self.package.package_hash,
+                "model": self.package.model, "world_size": self.world_size,
+                "rank": self.rank, "begin": self.begin, "end": self.end,
+                "params": self.params[self.begin:self.end].detach().cpu()
+                .clone(),
+                "states": [s.detach().cpu().clone() for s in self.states]}
+            torch.save(shard, path + ".tmp")
+            os.replace(path + ".tmp", path)
+        except OSError as e:
+            error = DistributedError("cannot write its shard: %s" % e,
+                                     muir.Status.ERROR_IO)
+        _agree(self.group, error, "save")
+        if self.rank == 0:
+            meta = {"format": _FORMAT, "package_hash":
+                    self.package.package_hash, "model": self.package.model,
+                    "buffer_elements": self.package.buffer_elements,
+                    "world_size": self.world_size,
+                    "plan": [list(p) for p in self.plan],
+                    "extra": extra}
+            tmp = os.path.join(directory, "meta.json.tmp")
+            with open(tmp, "w") as f:
+                json.dump(meta, f, indent=1)
+            os.replace(tmp, os.path.join(directory, "meta.json"))
+        dist.barrier(group=self.group)
+
+    def _read_meta(self, directory):
+        path = os.path.join(directory, "meta.json")
+        try:
+            with open(path) as f:
+                meta = json.load(f)
+        except (OSError, ValueError) as e:
+            raise DistributedError("%s: not a sharded checkpoint: %s"
+                                   % (path, e), muir.Status.ERROR_IO)
+        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+            raise DistributedError("%s: not a muir sharded checkpoint" % path)
+        if meta.get("package_hash") != self.package.package_hash:
+            raise DistributedError(
+                "%s was saved with package %s (model '%s'), this run has "
+                "package %s (model '%s', %s); load it with the package it was "
+                "saved with" % (path, str(meta.get("package_hash"))[:16],
+                                meta.get("model"),
+                                self.package.package_hash[:16],
+                                self.package.model, self.package.path),
+                muir.Status.ERROR_VERSION)
+        plan = meta.get("plan")
+        world = meta.get("world_size")
+        if not isinstance(world, int) or world < 1 or \
+                not isinstance(plan, list) or len(plan) != world or \
+                plan != [list(p) for p in self.package.plan_shards(world)]:
+            raise DistributedError(
+                "%s: inconsistent world sizes: world_size %r with a plan of "
+                "%s shards, which is not this package's plan for that many "
+                "ranks" % (path, world, len(plan) if isinstance(plan, list)
+                           else "no"))
+        return meta
+
+    def load(self, directory):
+        """Loads a checkpoint written by save() at any world size: this rank
+        reads the shards that overlap its own and copies their params and
+        states in (bit for bit), then the params are all-gathered.
+        Collective. Returns meta.json's `extra`."""
+        error, meta = None, None
+        try:
+            meta = self._read_meta(directory)
+            world = meta["world_size"]
+            for q, (begin, end) in enumerate(meta["plan"]):
+                lo, hi = max(begin, self.begin), min(end, self.end)
+                if lo >= hi:
+                    continue
+                path = self._shard_path(directory, q, world)
+                try:
+                    shard = torch.load(path)
+                except (OSError, RuntimeError, EOFError) as e:
+                    raise DistributedError("%s: cannot read shard %d of %d: %s"
+                                           % (directory, q, world, e),
+                                           muir.Status.ERROR_IO)
+                header = (shard.get("format"), shard.get("package_hash"),
+                          shard.get("world_size"), shard.get("rank"),
+                          shard.get("begin"), shard.get("end")) \
+                    if isinstance(shard, dict) else None
+                if header != (_FORMAT, self.package.package_hash, world, q,
+                              begin, end):
+                    raise DistributedError(
+                        "%s: inconsistent world sizes: shard %d says world "
+                        "size %s, rank %s, [%s, %s) where meta.json says %d, "
+                        "%d, [%d, %d)" % (path, q, *(header or (None,) * 6)[2:],
+                                          world, q, begin, end))
+                states = shard["states"]
+                if len(states) != len(self.states) or \
+                        shard["params"].numel() != end - begin or \
+                        any(s.numel() != end - begin for s in states):
+                    raise DistributedError("%s: buffers of the wrong size"
+                                           % path)
+                with torch.no_grad():
+                    self.params[lo:hi].copy_(
+                        shard["params"][lo - begin:hi - begin])
+                    for mine, saved in zip(self.states, states):
+                        mine[lo - self.begin:hi - self.begin].copy_(
+                            saved[lo - begin:hi - begin])
+        except DistributedError as e:
+            error = e
+        _agree(self.group, error, "load")
+        self.gather_params()
+        return meta["extra"]
+
+
+class ZeroOptimizer(torch.optim.Optimizer):
+    """muir.torch.Optimizer sharded over torch.distributed (ZeRO-1) for a
+    module bound by muir.torch.bind on every rank: torch's optimizer API,
+    the package's fused shard step, one param group whose ``lr`` is the
+    schedule factor. ``max_grad_norm`` / ``skip_nonfinite`` are the guards
+    of every step (the last report is ``self.report``). Construct it on
+    every rank (collective); init_ through ``self.init(seed)`` (the
+    single-process bits, then the all-gather)."""
+
+    def __init__(self, model, lr=1.0, group=None, world_size=None,
+                 max_grad_norm=None, skip_nonfinite=False, average=True):
+        from .torch import binding_of
+        binding = binding_of(model)
+        super().__init__(binding.params, dict(lr=float(lr)))
+        self.binding = binding
+        self.shards = ShardedState(
+            binding.package, torch.from_numpy(binding.flat[0]),
+            torch.from_numpy(binding.flat[1]), group=group,
+            world_size=world_size, average=average)
+        self.max_grad_norm = max_grad_norm
+        self.skip_nonfinite = skip_nonfinite
+        self.t = 0
+        self.report = None
+
+    def init(self, seed=0):
+        self.shards.init(seed)
+
+    def zero_grad(self, set_to_none=False):
+        self.binding.check_grads()
+        self.binding.flat[1].fill(0.0)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        self.binding.check_grads()
+        self.t += 1
+        self.report = self.shards.step(
+            self.t, self.param_groups[0]["lr"],
+            max_grad_norm=self.max_grad_norm,
+            skip_nonfinite=self.skip_nonfinite)
+        return loss
+
+    def save(self, directory):
+        """A sharded checkpoint of the params, optimizer states, step count
+        and lr (collective)."""
+        self.shards.save(directory, extra={"t": self.t,
+                                           "lr": self.param_groups[0]["lr"]})
+
+    def load(self, directory):
+        """Loads a checkpoint of save() written at any world size."""
+        extra = self.shards.load(directory)
+        self.t = int(extra["t"])
+        self.param_groups[0]["lr"] = float(extra["lr"])
+
+    def state_dict(self):
+        raise DistributedError("ZeroOptimizer: the optimizer state is "
+                               "sharded; use save(directory) / "
+                               "load(directory)")
+
+    def load_state_dict(self, state_dict):
+        self.state_dict()

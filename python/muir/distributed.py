@@ -147,8 +147,9 @@ class ShardedState:
         else:
             # The caching allocator aligns to 512 bytes; a shard starts at a
             # slot boundary, a multiple of the package's alignment.
-            self.states = [torch.zeros(n, dtype=torch.float32,
-                                       device=self.device)
+            # (One element at least: an empty shard still needs addresses.)
+            self.states = [torch.zeros(max(n, 1), dtype=torch.float32,
+                                       device=self.device)[:n]
                            for _ in range(package.num_states)]
             self.state = package.adopt(
                 params.data_ptr() + 4 * self.begin,

@@ -173,6 +173,10 @@ def _parser():
                        help="zero the readout weight after muir's init (TP5 "
                        "App. D.2), under every scheme")
         g.add_argument("--weight-decay", type=float, default=0.0)
+        g.add_argument("--multipliers", metavar="FILE.json",
+                       help="muirc --multipliers: per-module factors, e.g. "
+                       "{\"modules\": {\"wte\": {\"weight_decay\": 0}}} "
+                       "(docs/Parametrization.md)")
         g.add_argument("--eps", type=float, default=1e-8)
         g.add_argument("--beta1", type=float, default=0.9)
         g.add_argument("--beta2", type=float, default=0.999)
@@ -323,6 +327,12 @@ def _grid(args, sweep):
     }
     if factory:  # absent otherwise: older results keep their keys
         base.update(model="factory", factory=factory)
+    if args.multipliers:  # absent otherwise: older results keep their keys
+        try:
+            with open(args.multipliers) as f:
+                base["multipliers"] = json.load(f)
+        except (OSError, ValueError) as e:
+            raise RunError("--multipliers %s: %s" % (args.multipliers, e))
     if args.telemetry_steps < 0:
         raise RunError("--telemetry-steps must not be negative")
     if args.telemetry_steps:  # absent otherwise: older results keep their keys

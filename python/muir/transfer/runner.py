@@ -66,7 +66,8 @@ def steps_of(spec):
 
 
 def package_dir(out, spec):
-    key = {k: spec[k] for k in PACKAGE_KEYS + ("factory",) if k in spec}
+    key = {k: spec[k] for k in PACKAGE_KEYS + ("factory", "multipliers")
+           if k in spec}
     digest = hashlib.sha1(run_key(key).encode()).hexdigest()[:16]
     return os.path.join(out, "packages", digest)
 
@@ -93,6 +94,11 @@ def build_package(out, spec, muirc):
              str(base_tokens), "--no-gpu"]
     if spec["alpha"] is not None:
         flags += ["--alpha", str(spec["alpha"])]
+    if spec.get("multipliers"):  # the file's content is part of the spec
+        factors = path + ".multipliers.json"
+        with open(factors, "w") as f:
+            json.dump(spec["multipliers"], f)
+        flags += ["--multipliers", factors]
     if spec.get("factory"):
         import torch
         from . import factory

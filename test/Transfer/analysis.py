@@ -83,19 +83,21 @@ tel = []
 for x, loss in ((-9, 2.0), (-8, 1.5), (-7, 1.8)):
     for seed in (0, 1):
         r = run("mup", 64, x, loss, seed=seed)
-        r.update(optimizer="lion-a:recipe", warmup=5, telemetry={
+        r.update(optimizer="lion-a:recipe", warmup=5, weight_decay=0.1,
+                 multipliers={"modules": {}}, telemetry={
             "update_norm": [x + seed, 1.0], "angle": [0.1 * (seed + 1),
                                                       None if seed else 0.4],
             "relative_update": [1e-3, 2e-3]})
         tel.append(r)
 s = analysis.summarise_sweep(tel, "width")
-t = analysis.summarise_telemetry(tel, s)["mup, lion-a:recipe, warmup 5"]
+SERIES = "mup, lion-a:recipe, wd 0.1 (per-module factors), warmup 5"
+t = analysis.summarise_telemetry(tel, s)[SERIES]
 sizes = t["by_value"][-8]
 assert t["optimum"] == -8 and t["best_loss"] == 1.5, t
 assert sizes["update_norm"] == [-7.5, 1.0], sizes
 assert np.allclose(sizes["angle"], [0.15, 0.4]), sizes
-assert "| mup, lion-a:recipe, warmup 5 | -8 | 1.5000 | 150.00 / 400.00 / -" \
-    in analysis.telemetry_table({"mup, lion-a:recipe, warmup 5": t}), t
+assert ("| %s | -8 | 1.5000 | 150.00 / 400.00 / -" % SERIES) in \
+    analysis.telemetry_table({SERIES: t}), t
 print("telemetry: mean over seeds at the optimum, null steps left out")
 
 # Vigna's splitmix64 (the reference C code, as in Java's SplittableRandom):

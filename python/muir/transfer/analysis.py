@@ -13,14 +13,18 @@ AXES = ("width", "depth", "batch", "tokens_mult")
 
 
 def label(record):
-    """A curve family: the scheme, with alpha where set, and the optimizer
-    and warmup where they are not AdamW's without warmup (an --out may hold
-    several optimizers' sweeps)."""
+    """A curve family: the scheme, with alpha where set, and the optimizer,
+    weight decay, per-module factors and warmup where they are not AdamW's
+    without any (an --out may hold several optimizers' sweeps)."""
     text = record["scheme"]
     if record.get("alpha") is not None:
         text += " (alpha %s)" % record["alpha"]
     if record.get("optimizer", "adamw") != "adamw":
         text += ", " + record["optimizer"]
+    if record.get("weight_decay"):
+        text += ", wd %g" % record["weight_decay"]
+    if record.get("multipliers"):
+        text += " (per-module factors)"
     if record.get("warmup"):
         text += ", warmup %d" % record["warmup"]
     return text

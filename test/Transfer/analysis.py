@@ -98,6 +98,9 @@ assert sizes["update_norm"] == [-7.5, 1.0], sizes
 assert np.allclose(sizes["angle"], [0.15, 0.4]), sizes
 assert ("| %s | -8 | 1.5000 | 150.00 / 400.00 / -" % SERIES) in \
     analysis.telemetry_table({SERIES: t}), t
+# A weight-decay sweep is one series (its decay is the swept value).
+assert analysis.label(dict(run("mup", 64, -8, 1.0), hparam="wd",
+                           weight_decay=2 ** -8)) == "mup"
 print("telemetry: mean over seeds at the optimum, null steps left out")
 
 # Vigna's splitmix64 (the reference C code, as in Java's SplittableRandom):

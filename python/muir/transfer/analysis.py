@@ -21,7 +21,7 @@ def label(record):
         text += " (alpha %s)" % record["alpha"]
     if record.get("optimizer", "adamw") != "adamw":
         text += ", " + record["optimizer"]
-    if record.get("weight_decay"):
+    if record.get("weight_decay") and record.get("hparam") != "wd":
         text += ", wd %g" % record["weight_decay"]
     if record.get("multipliers"):
         text += " (per-module factors)"

@@ -104,7 +104,6 @@ def worker(args, rank, world):
     muir_sent, muir_time = measure(muir_step, args.steps, rank, world)
     shard = opt.shards.end - opt.shards.begin
     elements = flat[0].size
-    del opt, model
 
     # torch: the same GPT unbound, ZeroRedundancyOptimizer(AdamW).
     model = GPT(config(args, args.width, args.layers))

@@ -30,7 +30,6 @@ PyTorch uses), the partial sums go through the device for NCCL.
 import json
 import os
 
-import numpy as np
 import torch
 import torch.distributed as dist
 

@@ -20,7 +20,7 @@ import numpy as np
 import muir
 import muir.torch as mt
 from muir.distributed import ZeroOptimizer
-from ranks import BATCH, batches, bound_model, join, leave, prepare, spawn
+from ranks import BATCH, batches, bound_model, join, leave, prepare, run, spawn
 
 SEED = 3
 
@@ -106,7 +106,4 @@ def main(tmp):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--worker":
-        worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
-    else:
-        main(sys.argv[1])
+    run(worker, main)

@@ -22,14 +22,13 @@
 import json
 import os
 import shutil
-import sys
 
 import torch
 
 import muir
 import muir.torch as mt
-from muir.distributed import DistributedError, ShardedState, ZeroOptimizer
-from ranks import bound_model, join, leave, prepare, spawn
+from muir.distributed import ShardedState, ZeroOptimizer
+from ranks import bound_model, join, leave, prepare, run, spawn
 
 
 def expect(what, action):
@@ -107,7 +106,4 @@ ORDER = ["package mismatch", "world size", "flat buffer", "another package", "me
          "shard world size", "missing shard", "state_dict"]
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--worker":
-        worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
-    else:
-        main(sys.argv[1])
+    run(worker, main)

@@ -24,7 +24,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 import muir.torch as mt
-from ranks import BATCH, batches, bound_model, join, leave, prepare, spawn
+from ranks import BATCH, batches, bound_model, join, leave, prepare, run, spawn
 
 STEPS = 5
 
@@ -75,7 +75,4 @@ def main(tmp):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--worker":
-        worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
-    else:
-        main(sys.argv[1])
+    run(worker, main)

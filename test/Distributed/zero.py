@@ -29,12 +29,11 @@ import os
 import sys
 
 import numpy as np
-import torch
 
 import muir
 import muir.torch as mt
 from muir.distributed import ZeroOptimizer
-from ranks import BATCH, batches, bound_model, join, leave, prepare, spawn
+from ranks import BATCH, batches, bound_model, join, leave, prepare, run, spawn
 
 STEPS, SEED, CLIP = 20, 7, 0.5
 
@@ -136,7 +135,4 @@ def main(tmp):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--worker":
-        worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
-    else:
-        main(sys.argv[1])
+    run(worker, main)

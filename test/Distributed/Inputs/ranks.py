@@ -97,3 +97,12 @@ def leave():
     without an active exception")."""
     dist.barrier()
     dist.destroy_process_group()
+
+
+def run(worker, main):
+    """A test's entry point: `script --worker tmp rank world scenario` runs
+    one rank (spawn), `script tmp` the test."""
+    if sys.argv[1] == "--worker":
+        worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    else:
+        main(sys.argv[1])

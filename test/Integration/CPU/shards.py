@@ -234,7 +234,7 @@ expect("sharded: NULL partials", lib.muir_state_step_sharded(
     "muir_state_step_sharded: partials is NULL")
 expect("sharded: wrong count", lib.muir_state_step_sharded(
     st._handle, 1, 1.0, None, partials.ctypes.data, 3, None, None, 0), ARG,
-    f"muir_state_step_sharded: 3 partial sums given", f"has {pkg.step_partials}")
+    "muir_state_step_sharded: 3 partial sums given", f"has {pkg.step_partials}")
 expect("sharded: wrong telemetry count", lib.muir_state_step_sharded(
     st._handle, 1, 1.0, None, partials.ctypes.data, pkg.step_partials, None,
     tele.ctypes.data, 5), ARG, "room for 5 telemetry partial sums given",

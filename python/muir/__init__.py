@@ -862,7 +862,7 @@ class State:
         infinity changes nothing. With either guard it returns a
         StepReport(grad_norm, grad_scale, skipped).
 
-        With ``telemetry=True`` (CPU states) the step kernel's telemetry
+        With ``telemetry=True`` the step kernel's telemetry
         variant also measures every tensor copy's update, and the
         StepReport's `telemetry` maps each parameter name to a tuple of
         Telemetry, one per copy (muir_state_step_telemetry)."""

@@ -66,6 +66,7 @@ typedef struct {
   CUresult (*memsetD8)(CUdeviceptr, unsigned char, size_t);
   CUresult (*memcpyHtoD)(CUdeviceptr, const void *, size_t);
   CUresult (*memcpyDtoH)(void *, CUdeviceptr, size_t);
+  CUresult (*memcpyDtoD)(CUdeviceptr, CUdeviceptr, size_t);
   CUresult (*launchKernel)(CUfunction, unsigned int, unsigned int, unsigned int,
                            unsigned int, unsigned int, unsigned int,
                            unsigned int, CUstream, void **, void **);
@@ -95,6 +96,7 @@ static const struct {
     {"cuMemsetD8_v2", offsetof(driver_t, memsetD8)},
     {"cuMemcpyHtoD_v2", offsetof(driver_t, memcpyHtoD)},
     {"cuMemcpyDtoH_v2", offsetof(driver_t, memcpyDtoH)},
+    {"cuMemcpyDtoD_v2", offsetof(driver_t, memcpyDtoD)},
     {"cuLaunchKernel", offsetof(driver_t, launchKernel)},
 };
 
@@ -178,10 +180,15 @@ struct muir_cuda_state {
   CUcontext context; /* the device's primary context, retained */
   CUmodule module;
   CUfunction initKernel, stepKernel, reduceKernel;
+  /* Looked up at the first telemetry step (0 until then), with the copy of
+   * the params before the step it reads. */
+  CUfunction telemetryKernel;
+  CUdeviceptr before;
   /* What cuMemAlloc returned for each owned buffer (0 if none). */
   CUdeviceptr allocations[2 + MUIR_MAX_STATES];
   /* The module's copy of the kernel table's rows (MUIR_TENSOR_ROWS_SYMBOL)
-   * and the reduction phase's partial sums (num_slots doubles). */
+   * and the reduction phase's partial sums (num_slots doubles; four per
+   * slot for the telemetry). */
   CUdeviceptr rows, partials;
 };
 
@@ -346,7 +353,7 @@ static muir_status_t setUpTable(muir_state_t *state) {
     return cudaFailure(result, "copying the kernel table to CUDA device %d",
                        state->device - MUIR_DEVICE_CUDA);
   size_t slots = info->num_slots > 0 ? (size_t)info->num_slots : 1;
-  result = cu.memAlloc(&cs->partials, slots * sizeof(double));
+  result = cu.memAlloc(&cs->partials, 4 * slots * sizeof(double));
   if (result != CUDA_SUCCESS) {
     cs->partials = 0;
     return cudaFailure(result,
@@ -444,6 +451,8 @@ void muir_cuda_state_release(muir_state_t *state) {
         cu.memFree(cs->allocations[i]);
     if (cs->partials)
       cu.memFree(cs->partials);
+    if (cs->before)
+      cu.memFree(cs->before);
     if (cs->module)
       cu.moduleUnload(cs->module);
     leave();
@@ -542,6 +551,80 @@ muir_status_t muir_cuda_reduce(muir_state_t *state) {
   return status;
 }
 
+/** The telemetry kernel and the buffer for the params before the step, at
+ *  the first telemetry step. */
+static muir_status_t setUpTelemetry(muir_state_t *state) {
+  struct muir_cuda_state *cs = state->cuda;
+  if (cs->before)
+    return MUIR_OK;
+  CUresult result = cu.moduleGetFunction(&cs->telemetryKernel, cs->module,
+                                         "muir_telemetry_kernel");
+  if (result != CUDA_SUCCESS)
+    return result == CUDA_ERROR_NOT_FOUND
+               ? muir_set_error(MUIR_ERROR_FORMAT,
+                                "package '%s': its CUDA module has no "
+                                "kernel muir_telemetry_kernel",
+                                state->package->dir)
+               : cudaFailure(result, "package '%s': cuModuleGetFunction %s",
+                             state->package->dir, "muir_telemetry_kernel");
+  size_t bytes = (size_t)state->elements * sizeof(float);
+  if ((result = cu.memAlloc(&cs->before, bytes)) != CUDA_SUCCESS) {
+    cs->before = 0;
+    return cudaFailure(result,
+                       "cuMemAlloc of %zu bytes for the telemetry on CUDA "
+                       "device %d",
+                       bytes, state->device - MUIR_DEVICE_CUDA);
+  }
+  return MUIR_OK;
+}
+
+muir_status_t muir_cuda_step_telemetry(muir_state_t *state, int64_t step,
+                                       float lr_factor, float grad_scale) {
+  struct muir_cuda_state *cs = state->cuda;
+  muir_status_t status = enter(state);
+  if (status != MUIR_OK)
+    return status;
+  status = setUpTelemetry(state);
+  CUdeviceptr params = devicePointer(state->buffers[MUIR_BUFFER_PARAMS]);
+  size_t bytes = (size_t)state->elements * sizeof(float);
+  CUresult result = CUDA_SUCCESS;
+  if (status == MUIR_OK &&
+      (result = cu.memcpyDtoD(cs->before, params, bytes)) != CUDA_SUCCESS)
+    status = cudaFailure(result, "copying the params on CUDA device %d",
+                         state->device - MUIR_DEVICE_CUDA);
+  leave();
+  if (status != MUIR_OK ||
+      (status = muir_cuda_step(state, step, lr_factor, grad_scale)) != MUIR_OK)
+    return status;
+  // The shard's slots, one block each as the reduction; those outside it
+  // are zeros.
+  int64_t first = state->shard.begin, slotBegin = state->shard.slot_begin;
+  int64_t slots = state->shard.slot_end - slotBegin;
+  memset(state->partials, 0,
+         4 * (size_t)state->package->info->num_slots * sizeof(double));
+  if (slots == 0)
+    return MUIR_OK;
+  void *args[] = {&cs->before, &params, &cs->partials, &first, &slotBegin};
+  muir_launch_config_t config = {(uint32_t)slots, MUIR_CUDA_BLOCK_THREADS};
+  status = launchOn(state, cs->telemetryKernel, "muir_telemetry_kernel", config,
+                    args);
+  if (status != MUIR_OK)
+    return status;
+  if ((status = enter(state)) != MUIR_OK)
+    return status;
+  result = cu.memcpyDtoH(state->partials + 4 * slotBegin,
+                         cs->partials +
+                             (CUdeviceptr)(4 * slotBegin) * sizeof(double),
+                         4 * (size_t)slots * sizeof(double));
+  if (result != CUDA_SUCCESS)
+    status = cudaFailure(result,
+                         "copying %" PRId64 " telemetry sums from CUDA "
+                         "device %d",
+                         4 * slots, state->device - MUIR_DEVICE_CUDA);
+  leave();
+  return status;
+}
+
 muir_status_t muir_cuda_write_rows(muir_state_t *state, int64_t first,
                                    int64_t count) {
   muir_status_t status = enter(state);
@@ -602,6 +685,12 @@ muir_status_t muir_cuda_step(muir_state_t *state, int64_t step, float lr_factor,
 
 muir_status_t muir_cuda_reduce(muir_state_t *state) {
   (void)state;
+  return muir_set_error(MUIR_ERROR_NO_DEVICE, "no CUDA support");
+}
+
+muir_status_t muir_cuda_step_telemetry(muir_state_t *state, int64_t step,
+                                       float lr_factor, float grad_scale) {
+  (void)state, (void)step, (void)lr_factor, (void)grad_scale;
   return muir_set_error(MUIR_ERROR_NO_DEVICE, "no CUDA support");
 }
 

@@ -145,6 +145,10 @@ muir_status_t muir_cuda_step(muir_state_t *state, int64_t step, float lr_factor,
 /** Runs the reduction phase over the grads and copies the partial sums to
  *  state->partials. */
 muir_status_t muir_cuda_reduce(muir_state_t *state);
+/** The step, with the telemetry kernel's four sums per slot (from a copy of
+ *  the params before the step) copied to state->partials. */
+muir_status_t muir_cuda_step_telemetry(muir_state_t *state, int64_t step,
+                                       float lr_factor, float grad_scale);
 /** Copies rows [first, first + count) of state->rows to the module's
  *  table. */
 muir_status_t muir_cuda_write_rows(muir_state_t *state, int64_t first,

@@ -598,11 +598,7 @@ static muir_status_t checkStep(const muir_state_t *state, int64_t step,
 /** Checks that the state can run the telemetry step. */
 static muir_status_t checkTelemetry(const muir_state_t *state,
                                     const char *caller) {
-  if (state->cuda)
-    return muir_set_error(MUIR_ERROR_ARGUMENT,
-                          "%s: step telemetry runs on the CPU only so far",
-                          caller);
-  if (!state->package->stepTelemetry)
+  if (!state->cuda && !state->package->stepTelemetry)
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "%s: the library of '%s' does not export "
                           "muir_kernel_step_telemetry",
@@ -645,7 +641,9 @@ static muir_status_t runStep(muir_state_t *state, int64_t step, float lr_factor,
     float *const *buffers = state->buffers;
     if (state->cuda) {
       muir_status_t status =
-          muir_cuda_step(state, step, lr_factor, report.grad_scale);
+          telemetry ? muir_cuda_step_telemetry(state, step, lr_factor,
+                                               report.grad_scale)
+                    : muir_cuda_step(state, step, lr_factor, report.grad_scale);
       if (status != MUIR_OK)
         return status;
     } else if (telemetry) {

@@ -7,7 +7,7 @@
 // REQUIRES: cuda-headers
 // RUN: rm -rf %t && mkdir -p %t/ptx %t/cubin %t/minor %t/badcubin %t/badonly %t/none %t/jit %t/nostep
 // RUN: %muir_cc -std=c11 -O1 -shared -fPIC -Wall -Werror -I%muir_rt_include -I%S/Inputs -I%cuda_include %S/Inputs/mock_cuda.c -lm -o %t/libcuda-mock.so
-// RUN: %muir_cc -std=c11 -Wall -Werror -I%muir_rt_include -I%S/Inputs -I%cuda_include %s %muir_rt_link -ldl -o %t/cuda
+// RUN: %muir_cc -std=c11 -Wall -Werror -I%muir_rt_include -I%S/Inputs -I%cuda_include %s %muir_rt_link -ldl -lm -o %t/cuda
 // RUN: %muir_build_fixture -o %t/ptx/libmuir_kernels.so
 // RUN: echo ".version 8.0 // TEST FIXTURE kernels.ptx" > %t/ptx/kernels.ptx
 // RUN: cp %t/ptx/libmuir_kernels.so %t/ptx/manifest.json %t/cubin/ && echo "MOCK-CUBIN sm_90" > %t/cubin/kernels.sm_90.cubin
@@ -83,6 +83,7 @@
 
 #include <cuda.h>
 #include <dlfcn.h>
+#include <math.h>
 #include <string.h>
 
 #define ELEMENTS 48
@@ -132,6 +133,35 @@ static void runAll(muir_state_t **states, int count) {
             !report.skipped);
     }
   }
+  // A telemetry step on every CUDA state (the fixture's CPU library has no
+  // telemetry kernel): each copy's norms and angle from the params before
+  // and after, in double.
+  for (int s = 1; s < count; ++s) {
+    float before[ELEMENTS], after[ELEMENTS];
+    CHECK_OK(muir_state_copy_to_host(states[s], MUIR_BUFFER_PARAMS, 0,
+                                     ELEMENTS, before));
+    muir_step_telemetry_t telemetry[3];
+    CHECK_OK(muir_state_step_telemetry(states[s], 4, 1.0f, NULL, NULL,
+                                       telemetry, 3));
+    CHECK_OK(muir_state_copy_to_host(states[s], MUIR_BUFFER_PARAMS, 0,
+                                     ELEMENTS, after));
+    // blocks.w's two copies, then embed.weight (unembed.weight is tied).
+    const int64_t begins[] = {0, 16, 32};
+    const int64_t counts[] = {12, 12, 6};
+    for (int e = 0; e < 3; ++e) {
+      double w2 = 0, v2 = 0, d2 = 0;
+      for (int64_t i = begins[e]; i < begins[e] + counts[e]; ++i) {
+        double w = before[i], v = after[i];
+        w2 += w * w, v2 += v * v, d2 += (v - w) * (v - w);
+      }
+      CHECK(telemetry[e].param_norm == sqrt(w2) &&
+            telemetry[e].param_norm_after == sqrt(v2) &&
+            telemetry[e].update_norm == sqrt(d2) && telemetry[e].angle > 0.0);
+    }
+    CHECK(memcmp(before, after, sizeof(before)) != 0);
+  }
+  if (count > 1) // the CPU state takes the same step
+    CHECK_OK(muir_state_step(states[0], 4, 1.0f));
   static float first[4][ELEMENTS], other[4][ELEMENTS];
   readAll(states[0], first);
   for (int s = 1; s < count; ++s) {

@@ -52,6 +52,7 @@ public:
     b.setInsertionPointToStart(gpuModule.getBody());
     TableIR::emitGlobals(b, ir.loc, plan.table, /*constantRows=*/false);
     buildReduce(gpuModule);
+    buildTelemetry(gpuModule);
     buildInit(gpuModule);
     buildStep(gpuModule);
   }
@@ -400,40 +401,81 @@ private:
   /// @muir_reduce_kernel(%grads, %partials, %first, %slot_begin): block q
   /// computes the partial sum of squares (f64) of reduction slot
   /// slot_begin + q, element e at grads[e - first]; the runtime launches one
-  /// block per slot of the shard. Deterministic: each thread sums its 4-element
-  /// groups in order, then (after a barrier) 16 threads sum 16 threads' sums
-  /// each and (after another) thread 0 the 16 group sums, all in order.
+  /// block per slot of the shard.
   void buildReduce(gpu::GPUModuleOp gpuModule) {
+    buildSlotReduction(gpuModule, "muir_reduce_kernel", 1, 1,
+                       [&](ArrayRef<Value> x) -> SmallVector<Value> {
+                         Value g = ir.toF64(x[0]);
+                         return {ir.mulf(g, g)};
+                       });
+  }
+
+  /// @muir_telemetry_kernel(%before, %after, %partials, %first,
+  /// %slot_begin): block q computes the telemetry's four sums of slot
+  /// slot_begin + q (w^2, w'^2, d^2, w d in f64, d = w' - w:
+  /// muir_kernel_step_telemetry's) into partials[4 slot .. 4 slot + 3] from
+  /// the params before and after a step (element e at [e - first]).
+  void buildTelemetry(gpu::GPUModuleOp gpuModule) {
+    buildSlotReduction(gpuModule, "muir_telemetry_kernel", 2, 4,
+                       [&](ArrayRef<Value> x) -> SmallVector<Value> {
+                         Value w = ir.toF64(x[0]), w2 = ir.toF64(x[1]);
+                         Value d = ir.subf(w2, w);
+                         return {ir.mulf(w, w), ir.mulf(w2, w2), ir.mulf(d, d),
+                                 ir.mulf(w, d)};
+                       });
+  }
+
+  /// `@name(%inputs x buffers, %partials, %first, %slot_begin)`: block q
+  /// sums `terms` of every element of reduction slot slot_begin + q
+  /// (`numSums` f64 values from the inputs' f32 values, element e at
+  /// [e - first]) into partials[numSums slot + k]. Deterministic: each thread
+  /// sums its 4-element groups in order, then (after a barrier) 16 threads sum
+  /// 16 threads' sums each and (after another) thread 0 the 16 group sums, all
+  /// in order.
+  void
+  buildSlotReduction(gpu::GPUModuleOp gpuModule, StringRef name,
+                     unsigned inputs, unsigned numSums,
+                     function_ref<SmallVector<Value>(ArrayRef<Value>)> terms) {
     Type f32 = b.getF32Type(), f64 = b.getF64Type();
+    constexpr int64_t kRow = kReduceThreads + kReduceGroups;
     auto shared = MemRefType::get(
-        {kReduceThreads + kReduceGroups}, f64, MemRefLayoutAttrInterface(),
+        {int64_t(numSums) * kRow}, f64, MemRefLayoutAttrInterface(),
         gpu::AddressSpaceAttr::get(b.getContext(),
                                    gpu::AddressSpace::Workgroup));
-    MemRefType partialsType =
-        MemRefType::get({std::max<int64_t>(plan.table.slots, 1)}, f64);
-    gpu::GPUFuncOp fn =
-        startKernel(gpuModule, "muir_reduce_kernel",
-                    {bufferType(b.getContext(), plan), partialsType,
-                     b.getI64Type(), b.getI64Type()},
-                    {shared});
-    Value grads = fn.getArgument(0), partials = fn.getArgument(1);
-    Value first = ir.cast(b.getIndexType(), fn.getArgument(2));
+    MemRefType partialsType = MemRefType::get(
+        {int64_t(numSums) * std::max<int64_t>(plan.table.slots, 1)}, f64);
+    SmallVector<Type> types(inputs, bufferType(b.getContext(), plan));
+    llvm::append_range(types,
+                       TypeRange{partialsType, b.getI64Type(), b.getI64Type()});
+    gpu::GPUFuncOp fn = startKernel(gpuModule, name, types, {shared});
+    SmallVector<Value> buffers(fn.getArguments().take_front(inputs));
+    Value partials = fn.getArgument(inputs);
+    Value first = ir.cast(b.getIndexType(), fn.getArgument(inputs + 1));
     Value sums = fn.getWorkgroupAttributions()[0];
     TableIR table(ir, plan.table);
     Value tid = threadId();
-    Value q = ir.addi(ir.cast(b.getIndexType(), fn.getArgument(3)), blockId());
+    Value q = ir.addi(ir.cast(b.getIndexType(), fn.getArgument(inputs + 2)),
+                      blockId());
     Value threads = ir.mini(blockDim(), ir.idx(kReduceThreads));
     Value isSlot =
         ir.cmpi(arith::CmpIPredicate::ult, q, ir.idx(plan.table.slots));
     Value active = arith::AndIOp::create(
         b, ir.loc, isSlot, ir.cmpi(arith::CmpIPredicate::ult, tid, threads));
     Value zero = ir.f64(0.0);
-    auto work = scf::IfOp::create(b, ir.loc, f64, active,
+    SmallVector<Value> zeros(numSums, zero);
+    SmallVector<Type> sumTypes(numSums, f64);
+    auto add = [&](ValueRange acc, ArrayRef<Value> x) {
+      SmallVector<Value> t = terms(x), next;
+      for (unsigned k = 0; k < numSums; ++k)
+        next.push_back(ir.addf(acc[k], t[k]));
+      return next;
+    };
+    auto work = scf::IfOp::create(b, ir.loc, sumTypes, active,
                                   /*withElseRegion=*/true);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(work.elseBlock());
-      scf::YieldOp::create(b, ir.loc, zero);
+      scf::YieldOp::create(b, ir.loc, zeros);
       b.setInsertionPointToStart(work.thenBlock());
       Part slot =
           locate(table, q, KernelParam::kFirstSlot, KernelParam::kSlotsPerCopy,
@@ -445,44 +487,53 @@ private:
       slot.end = ir.subi(slot.end, first);
       auto loop = scf::ForOp::create(
           b, ir.loc, ir.addi(slot.begin, ir.muli(tid, ir.idx(4))), slot.end,
-          ir.muli(threads, ir.idx(4)), ValueRange{zero});
+          ir.muli(threads, ir.idx(4)), zeros);
       {
         OpBuilder::InsertionGuard inner(b);
         b.setInsertionPointToStart(loop.getBody());
-        Value i = loop.getInductionVar(), acc = loop.getRegionIterArgs()[0];
+        Value i = loop.getInductionVar();
+        ValueRange acc = loop.getRegionIterArgs();
         Value full =
             ir.cmpi(arith::CmpIPredicate::sle, ir.addi(i, ir.idx(4)), slot.end);
-        auto ifOp = scf::IfOp::create(b, ir.loc, f64, full,
+        auto ifOp = scf::IfOp::create(b, ir.loc, sumTypes, full,
                                       /*withElseRegion=*/true);
         b.setInsertionPointToStart(ifOp.thenBlock());
-        Value v =
-            vector::LoadOp::create(b, ir.loc, VectorType::get({4}, f32), grads,
-                                   i, /*nontemporal=*/false, llvm::Align(16));
-        Value sum = acc;
+        SmallVector<Value> vectors;
+        for (Value buffer : buffers)
+          vectors.push_back(vector::LoadOp::create(
+              b, ir.loc, VectorType::get({4}, f32), buffer, i,
+              /*nontemporal=*/false, llvm::Align(16)));
+        SmallVector<Value> sum(acc);
         for (int64_t l = 0; l < 4; ++l) {
-          Value g = ir.toF64(vector::ExtractOp::create(b, ir.loc, v, l));
-          sum = ir.addf(sum, ir.mulf(g, g));
+          SmallVector<Value> x;
+          for (Value v : vectors)
+            x.push_back(vector::ExtractOp::create(b, ir.loc, v, l));
+          sum = add(sum, x);
         }
         scf::YieldOp::create(b, ir.loc, sum);
         b.setInsertionPointToStart(ifOp.elseBlock());
-        auto tail = scf::ForOp::create(b, ir.loc, i, slot.end, ir.idx(1),
-                                       ValueRange{acc});
+        auto tail = scf::ForOp::create(b, ir.loc, i, slot.end, ir.idx(1), acc);
         {
           OpBuilder::InsertionGuard tailGuard(b);
           b.setInsertionPointToStart(tail.getBody());
-          Value g = ir.toF64(
-              memref::LoadOp::create(b, ir.loc, grads, tail.getInductionVar()));
-          scf::YieldOp::create(
-              b, ir.loc, ir.addf(tail.getRegionIterArgs()[0], ir.mulf(g, g)));
+          SmallVector<Value> x;
+          for (Value buffer : buffers)
+            x.push_back(memref::LoadOp::create(b, ir.loc, buffer,
+                                               tail.getInductionVar()));
+          scf::YieldOp::create(b, ir.loc, add(tail.getRegionIterArgs(), x));
         }
-        scf::YieldOp::create(b, ir.loc, tail.getResult(0));
+        scf::YieldOp::create(b, ir.loc, tail.getResults());
         b.setInsertionPointAfter(ifOp);
-        scf::YieldOp::create(b, ir.loc, ifOp.getResult(0));
+        scf::YieldOp::create(b, ir.loc, ifOp.getResults());
       }
-      scf::YieldOp::create(b, ir.loc, loop.getResult(0));
+      scf::YieldOp::create(b, ir.loc, loop.getResults());
     }
+    auto at = [&](unsigned k, Value index) {
+      return ir.addi(ir.idx(int64_t(k) * kRow), index);
+    };
     when(ir.cmpi(arith::CmpIPredicate::ult, tid, ir.idx(kReduceThreads)), [&] {
-      memref::StoreOp::create(b, ir.loc, work.getResult(0), sums, tid);
+      for (unsigned k = 0; k < numSums; ++k)
+        memref::StoreOp::create(b, ir.loc, work.getResult(k), sums, at(k, tid));
     });
     gpu::BarrierOp::create(b, ir.loc);
     // Group g < 16 sums threads [16 g, 16 g + 16) of those that took part.
@@ -490,17 +541,23 @@ private:
     when(ir.cmpi(arith::CmpIPredicate::ult, tid, ir.idx(kReduceGroups)), [&] {
       Value lo = ir.mini(ir.muli(tid, ir.idx(kPerGroup)), threads);
       Value hi = ir.mini(ir.addi(lo, ir.idx(kPerGroup)), threads);
-      memref::StoreOp::create(b, ir.loc, sumOf(sums, lo, hi, zero), sums,
-                              ir.addi(tid, ir.idx(kReduceThreads)));
+      for (unsigned k = 0; k < numSums; ++k)
+        memref::StoreOp::create(b, ir.loc,
+                                sumOf(sums, at(k, lo), at(k, hi), zero), sums,
+                                at(k, ir.addi(tid, ir.idx(kReduceThreads))));
     });
     gpu::BarrierOp::create(b, ir.loc);
     when(arith::AndIOp::create(
              b, ir.loc, isSlot,
              ir.cmpi(arith::CmpIPredicate::eq, tid, ir.idx(0))),
          [&] {
-           Value total = sumOf(sums, ir.idx(kReduceThreads),
-                               ir.idx(kReduceThreads + kReduceGroups), zero);
-           memref::StoreOp::create(b, ir.loc, total, partials, q);
+           for (unsigned k = 0; k < numSums; ++k) {
+             Value total = sumOf(sums, at(k, ir.idx(kReduceThreads)),
+                                 at(k, ir.idx(kRow)), zero);
+             memref::StoreOp::create(
+                 b, ir.loc, total, partials,
+                 ir.addi(ir.muli(q, ir.idx(numSums)), ir.idx(k)));
+           }
          });
     gpu::ReturnOp::create(b, ir.loc);
   }

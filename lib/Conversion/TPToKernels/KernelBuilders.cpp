@@ -127,18 +127,48 @@ void mlir::tp::emitUnitStep(
   OpBuilder &b = ir.b;
   Value lo = ir.addi(base, ir.muli(unit, unitElements));
   Value hi = ir.addi(lo, unitElements);
-  // The reduction phase: the unit's sums in element order.
-  SmallVector<Value> zeros(StepRule::kUnitSums, ir.f64(0.0));
-  auto sums = scf::ForOp::create(b, ir.loc, lo, hi, ir.idx(1), zeros);
+  // The reduction phase: kUnitLanes interleaved accumulators (element
+  // lo + i goes to lane i mod kUnitLanes; the last unitElements mod
+  // kUnitLanes elements go to lane 0), each in element order, then the
+  // lanes summed in order: independent chains that the CPU can vectorise,
+  // the same order on every target.
+  constexpr int64_t kUnitLanes = 4;
+  constexpr unsigned kSums = StepRule::kUnitSums;
+  Value laneEnd =
+      ir.addi(lo, ir.muli(arith::DivUIOp::create(b, ir.loc, unitElements,
+                                                 ir.idx(kUnitLanes)),
+                          ir.idx(kUnitLanes)));
+  SmallVector<Value> zeros(kSums * kUnitLanes, ir.f64(0.0));
+  auto lanes =
+      scf::ForOp::create(b, ir.loc, lo, laneEnd, ir.idx(kUnitLanes), zeros);
   {
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(sums.getBody());
+    b.setInsertionPointToStart(lanes.getBody());
+    SmallVector<Value> next;
+    for (int64_t l = 0; l < kUnitLanes; ++l) {
+      Value i = ir.addi(lanes.getInductionVar(), ir.idx(l));
+      llvm::append_range(
+          next,
+          rule.unitSums(ir, s, loadElement(ir, buffers, i, rule),
+                        lanes.getRegionIterArgs().slice(l * kSums, kSums)));
+    }
+    scf::YieldOp::create(b, ir.loc, next);
+  }
+  auto tail = scf::ForOp::create(b, ir.loc, laneEnd, hi, ir.idx(1),
+                                 lanes.getResults().take_front(kSums));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(tail.getBody());
     scf::YieldOp::create(
         b, ir.loc,
         rule.unitSums(ir, s,
-                      loadElement(ir, buffers, sums.getInductionVar(), rule),
-                      sums.getRegionIterArgs()));
+                      loadElement(ir, buffers, tail.getInductionVar(), rule),
+                      tail.getRegionIterArgs()));
   }
+  SmallVector<Value> sums(tail.getResults());
+  for (int64_t l = 1; l < kUnitLanes; ++l)
+    for (unsigned k = 0; k < kSums; ++k)
+      sums[k] = ir.addf(sums[k], lanes.getResult(l * kSums + k));
   // The unit's state (n0, nu) in state buffer 1 at the copy's 2 unit,
   // 2 unit + 1.
   Value n0At = ir.addi(base, ir.muli(unit, ir.idx(2)));
@@ -146,8 +176,7 @@ void mlir::tp::emitUnitStep(
   Value count = arith::SIToFPOp::create(b, ir.loc, b.getF64Type(),
                                         ir.cast(b.getI64Type(), unitElements));
   UnitScalars u = rule.unitScalars(
-      ir, s, sums.getResults(), count,
-      memref::LoadOp::create(b, ir.loc, buffers[3], n0At),
+      ir, s, sums, count, memref::LoadOp::create(b, ir.loc, buffers[3], n0At),
       memref::LoadOp::create(b, ir.loc, buffers[3], nuAt), step);
   memref::StoreOp::create(b, ir.loc, u.n0, buffers[3], n0At);
   memref::StoreOp::create(b, ir.loc, u.nu, buffers[3], nuAt);

@@ -80,7 +80,8 @@ void storeElement(KernelIR &ir, ArrayRef<Value> buffers, Value i,
 Value isRotational(KernelIR &ir, TableIR &table, Value p, const StepScalars &s);
 
 /// LionAR's step of unit `unit` (index) of the copy starting at `base`:
-/// the reduction phase over its `unitElements` elements in order, its
+/// the reduction phase over its `unitElements` elements (interleaved lanes
+/// in a fixed order), its
 /// scalars and state (n0, nu at elements base + 2 unit, + 1 of state buffer
 /// 1), then the elementwise phase, calling `observe(i, before, after)` for
 /// each element when given. The CPU function and the GPU kernel (one thread

@@ -102,8 +102,9 @@ public:
   /// decay, and update() for the other copies.
   virtual bool hasUnits() const { return false; }
 
-  /// The f64 sums of the reduction phase over a unit's elements, in element
-  /// order: kUnitSums values (zeros before the first element).
+  /// The f64 sums of the reduction phase over a unit's elements: `sums`
+  /// plus one element's terms (kUnitSums values; the builders fix the
+  /// order in which the elements come).
   static constexpr unsigned kUnitSums = 5;
   virtual SmallVector<Value> unitSums(KernelIR &ir, const StepScalars &k,
                                       const StepElement &in,

@@ -248,7 +248,8 @@ void muir_kernel_step_shard(float *params, const float *grads,
  *  is not for small angles). Their sums over a copy's slots, in order, give its
  * ||w||, ||w'||,
  *  ||dw|| and the angle between w and w'. A separate function, so the plain
- *  step is unchanged. CPU only so far. */
+ *  step is unchanged. (CUDA: muir_telemetry_kernel(before, after, partials)
+ *  computes the same sums, one block per slot, in another order.) */
 void muir_kernel_step_telemetry(float *params, const float *grads,
                                 float *const *states, int64_t step,
                                 float lr_factor, float grad_scale,

@@ -412,14 +412,16 @@ typedef struct {
 /** muir_state_step_guarded with telemetry: the step kernel's telemetry
  *  variant (muir_kernel_step_telemetry: the same update, bit for bit, that
  *  also sums w^2, w'^2, d^2 and w d, d = w' - w, per reduction slot in
- *  float64)
+ *  float64; on CUDA the plain step kernel between a copy of the params and
+ *  muir_telemetry_kernel, one block per slot, over the copy and the params)
  *  writes one entry per copy of every untied parameter to `out_telemetry`,
  *  in the order of info->kernel_params and, within a repeated parameter,
  *  by copy; `entries` must be that count (the sum of kernel_params[k].copies).
  *  A skipped step writes NaN entries. `out_telemetry` NULL: exactly
- *  muir_state_step_guarded. CPU only so far.
+ *  muir_state_step_guarded. A CUDA state keeps a device buffer of the
+ *  params from its first telemetry step on.
  *  Errors: as muir_state_step_guarded; MUIR_ERROR_ARGUMENT for a wrong
- *  `entries` or a CUDA state; MUIR_ERROR_FORMAT for a package library
+ *  `entries`; MUIR_ERROR_FORMAT for a package library or CUDA module
  *  without the telemetry kernel. Nothing runs if an argument is bad. */
 MUIR_API muir_status_t muir_state_step_telemetry(
     muir_state_t *state, int64_t step, float lr_factor,

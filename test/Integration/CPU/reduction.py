@@ -11,7 +11,9 @@
 # - the GPU kernel muir_reduce_kernel run on the CPU by tp-test-emulate-gpu
 #   (one block per slot; the block's threads combine through workgroup
 #   memory across two barriers) at 256, 96 and 32 threads per block and at
-#   512 (threads past 256 idle).
+#   512 (threads past 256 idle); and muir_telemetry_kernel (the same shape,
+#   four sums per slot from the params before and after a step) at 256 and
+#   96.
 #
 # The grads hold large values in the padding between tensors, which must
 # not count; tied parameters count once. Each variant must give the same
@@ -60,7 +62,8 @@ LLAMA = shrink(SRC, TMP, "llama", {"seq": "fixed<16>", "vocab": "fixed<81>", "d_
                                    "d_model": "width<base 22, size 66>", "n_head": "width<base 2, size 8>",
                                    "n_kv_head": "width<base 1, size 4>", "d_ff": "width<base 40, size 160>",
                                    "layers": "depth<base 1, size 3>"})
-EMULATED = ["muir_reduce_kernel_emulated", "muir_generated_reduce"]
+EMULATED = ["muir_reduce_kernel_emulated", "muir_telemetry_kernel_emulated",
+            "muir_generated_reduce"]
 
 
 def slots_of(manifest):
@@ -201,6 +204,31 @@ def run(model, name, optimizer):
         check(f"{name}: the partials of {ranks} shards sum to the unsharded ones",
               np.array_equal(total, partials))
         print(f"{name}: {ranks} shards {bounds}: partials bit-identical")
+
+    # The telemetry kernel (the CUDA step's telemetry), emulated: the four
+    # sums of every slot from params before and after a step (random; the
+    # padding's 1e3 must not count).
+    emu.muir_telemetry_kernel_emulated.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_int64] * 4
+    before = grads.copy()
+    after = before.copy()
+    after[owned] += (rng.standard_normal(owned.sum()) * 1e-3).astype(np.float32)
+    w, w2 = before.astype(np.float64), after.astype(np.float64)
+    d = w2 - w
+    want_t = np.array([[np.sum(w[b:e] ** 2), np.sum(w2[b:e] ** 2), np.sum(d[b:e] ** 2),
+                        np.sum(w[b:e] * d[b:e])] for b, e in slots])
+    size_t = np.array([[np.sum(w[b:e] ** 2), np.sum(w2[b:e] ** 2), np.sum(d[b:e] ** 2),
+                        np.sum(np.abs(w[b:e] * d[b:e]))] for b, e in slots])
+    for block in (256, 96):
+        got = [np.zeros(4 * len(slots), np.float64) for _ in range(2)]
+        for g in got:
+            emu.muir_telemetry_kernel_emulated(ptr(before), ptr(after), ptr(g), 0, 0,
+                                               len(slots), block)
+        worst = float(np.max(np.abs(got[0].reshape(-1, 4) - want_t) / size_t))
+        check(f"{name}: emulated telemetry sums, {block} threads, against numpy ({worst:.1e})",
+              worst <= 1e-13)
+        check(f"{name}: emulated telemetry sums, {block} threads, twice the same bits",
+              np.array_equal(got[0], got[1]))
+        print(f"{name}: emulated telemetry {block} threads: within {worst:.1e} of numpy")
 
 
 run(GPT, "gpt", "adamw")

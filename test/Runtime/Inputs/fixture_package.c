@@ -323,6 +323,23 @@ __attribute__((unused)) static double fixtureReduceSlot(int64_t q,
   return sum;
 }
 
+/** The telemetry's sums of slot q (w^2, w'^2, d^2, w d; d = w' - w). */
+__attribute__((unused)) static void
+fixtureTelemetrySlot(int64_t q, const float *before, const float *after,
+                     double *sums) {
+  int64_t begin = q < 2 ? q * BLOCKS_STRIDE : EMBED_OFFSET;
+  int64_t end = begin + (q < 2 ? BLOCKS_NUMEL : 6);
+  for (int j = 0; j < 4; ++j)
+    sums[j] = 0.0;
+  for (int64_t i = begin; i < end; ++i) {
+    double w = before[i], w2 = after[i], d = w2 - w;
+    sums[0] += w * w;
+    sums[1] += w2 * w2;
+    sums[2] += d * d;
+    sums[3] += w * d;
+  }
+}
+
 #ifndef FIXTURE_NO_EXPORTS
 
 #ifndef FIXTURE_NOTE_HASH

@@ -49,7 +49,12 @@ static struct {
 
 /* Non-NULL handles the runtime only compares and passes back. */
 static char primaryContext;
-typedef enum { KERNEL_INIT, KERNEL_STEP, KERNEL_REDUCE } mock_kernel_t;
+typedef enum {
+  KERNEL_INIT,
+  KERNEL_STEP,
+  KERNEL_REDUCE,
+  KERNEL_TELEMETRY
+} mock_kernel_t;
 struct mock_module;
 typedef struct {
   const char *name;
@@ -58,7 +63,7 @@ typedef struct {
 } mock_function_t;
 typedef struct mock_module {
   int hasStep;
-  mock_function_t functions[3];
+  mock_function_t functions[4];
   muir_tensor_row_t rows[FIXTURE_NUM_ROWS]; /* the module's global */
 } mock_module_t;
 
@@ -244,8 +249,9 @@ CUresult CUDAAPI cuModuleLoadDataEx(CUmodule *module, const void *image,
   mock_module_t *m = calloc(1, sizeof(*m));
   m->hasStep = strstr(text, "MOCK-NO-STEP") == NULL;
   static const char *const names[] = {"muir_init_kernel", "muir_step_kernel",
-                                      "muir_reduce_kernel"};
-  for (int k = 0; k < 3; ++k)
+                                      "muir_reduce_kernel",
+                                      "muir_telemetry_kernel"};
+  for (int k = 0; k < 4; ++k)
     m->functions[k] = (mock_function_t){names[k], (mock_kernel_t)k, m};
   memcpy(m->rows, fixtureRows, sizeof(m->rows));
   modules[slot] = m;
@@ -264,7 +270,7 @@ CUresult CUDAAPI cuModuleUnload(CUmodule module) {
 CUresult CUDAAPI cuModuleGetFunction(CUfunction *function, CUmodule module,
                                      const char *name) {
   mock_module_t *m = (mock_module_t *)module;
-  for (int k = 0; k < 3; ++k) {
+  for (int k = 0; k < 4; ++k) {
     if (strcmp(name, m->functions[k].name) != 0 ||
         (k == KERNEL_STEP && !m->hasStep))
       continue;
@@ -342,6 +348,16 @@ CUresult CUDAAPI cuMemcpyDtoH_v2(void *to, CUdeviceptr from, size_t bytes) {
   return CUDA_SUCCESS;
 }
 
+CUresult CUDAAPI cuMemcpyDtoD_v2(CUdeviceptr to, CUdeviceptr from,
+                                 size_t bytes) {
+  if (mock.depth == 0)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  if (findAllocation(to, bytes) < 0 || findAllocation(from, bytes) < 0)
+    return CUDA_ERROR_INVALID_VALUE;
+  memmove((void *)(uintptr_t)to, (const void *)(uintptr_t)from, bytes);
+  return CUDA_SUCCESS;
+}
+
 static float *devicePointer(CUdeviceptr p) {
   return findAllocation(p, FIXTURE_ELEMENTS * sizeof(float)) >= 0
              ? (float *)(uintptr_t)p
@@ -408,6 +424,20 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridX,
       return CUDA_ERROR_ILLEGAL_ADDRESS;
     for (int64_t q = 0; q < gridX; ++q) // one block per slot
       ((double *)(uintptr_t)partials)[q] = fixtureReduceSlot(q, grads);
+    return CUDA_SUCCESS;
+  }
+  if (function->kind == KERNEL_TELEMETRY) {
+    const float *before = devicePointer(*(CUdeviceptr *)args[0]);
+    const float *after = devicePointer(*(CUdeviceptr *)args[1]);
+    CUdeviceptr partials = *(CUdeviceptr *)args[2];
+    fprintf(stderr, "mock-cuda: launch %s grid %u block %u\n", function->name,
+            gridX, blockX);
+    if (!before || !after ||
+        findAllocation(partials, 4 * gridX * sizeof(double)) < 0)
+      return CUDA_ERROR_ILLEGAL_ADDRESS;
+    for (int64_t q = 0; q < gridX; ++q) // one block per slot
+      fixtureTelemetrySlot(q, before, after,
+                           (double *)(uintptr_t)partials + 4 * q);
     return CUDA_SUCCESS;
   }
   return CUDA_ERROR_INVALID_HANDLE;

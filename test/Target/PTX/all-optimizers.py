@@ -5,17 +5,18 @@
 # (full size: GPT-2 small, a 16-layer Llama; CompleteP, muP Table 8 for
 # the SGD family), assembled by ptxas -v for
 # sm_80 and sm_90: each of muir_init_kernel, muir_step_kernel and
-# muir_reduce_kernel is there, with no spill store or load and no stack
+# muir_reduce_kernel and muir_telemetry_kernel is there, with no spill store
+# or load and no stack
 # frame, and the step kernel keeps its 128-bit loads and stores. Prints the
 # registers of each kernel (docs/Performance.md has the table). The PTX comes
 # from muir-opt (tp-lower-to-nvvm), without building the CPU library.
 #
-# CHECK: gpt2 sgd: sm_80 init {{[0-9]+}} step {{[0-9]+}} reduce {{[0-9]+}}, sm_90 init
+# CHECK: gpt2 sgd: sm_80 init {{[0-9]+}} step {{[0-9]+}} reduce {{[0-9]+}} telemetry {{[0-9]+}}, sm_90 init
 # CHECK: llama adam-atan2: sm_80
 # CHECK: llama lion:recipe: sm_80
 # CHECK: llama lion-a: sm_80
 # CHECK: llama lion-ar:recipe,units=tensor: sm_80
-# CHECK: 0 spills in 156 kernels
+# CHECK: 0 spills in 208 kernels
 import os
 import re
 import subprocess
@@ -28,7 +29,8 @@ OPTIMIZERS = ["sgd", "sgd-momentum", "sgd-nesterov", "adam", "adamw",
               "lion:recipe", "lion-a", "lion-ar", "lion-ar:recipe,units=tensor"]
 CARDS = {"gpt2": ("gpt2-small.json", "gpt2-base.json"),
          "llama": ("llama-target.json", "llama-base.json")}
-KERNELS = ["muir_init_kernel", "muir_step_kernel", "muir_reduce_kernel"]
+KERNELS = ["muir_init_kernel", "muir_step_kernel", "muir_reduce_kernel",
+           "muir_telemetry_kernel"]
 
 
 def ptx_of(mlir):

@@ -163,14 +163,8 @@ private:
     TableIR table(ir, plan.table, fn.getArgument(9));
     const StepRule &rule = plan.rule;
     forEachCopy(table, [&](Value p, Value c, Value base) {
-      TensorConstants k = table.constants(table.rowOf(p, c));
-      Value pow1, pow2;
-      if (rule.usesBiasCorrection()) {
-        pow1 = math::PowFOp::create(b, ir.loc, k.beta1, stepF);
-        pow2 = math::PowFOp::create(b, ir.loc, k.beta2, stepF);
-      }
-      StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
-      s.gradScale = gradScale;
+      StepScalars s = copyScalars(ir, rule, table, table.rowOf(p, c), stepF,
+                                  lrFactor, gradScale);
       if (!rule.hasUnits()) {
         elementwise(table, s, p, c, base, begin, end, buffers, partialsType,
                     fn);

@@ -292,14 +292,8 @@ private:
           ir.subi(ir.addi(table.param(p, KernelParam::kOffset),
                           ir.muli(copy, table.param(p, KernelParam::kStride))),
                   shift);
-      TensorConstants k = table.constants(table.rowOf(p, copy));
-      Value pow1, pow2;
-      if (rule.usesBiasCorrection()) {
-        pow1 = math::PowFOp::create(b, ir.loc, k.beta1, stepF);
-        pow2 = math::PowFOp::create(b, ir.loc, k.beta2, stepF);
-      }
-      StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
-      s.gradScale = gradScale;
+      StepScalars s = copyScalars(ir, rule, table, table.rowOf(p, copy), stepF,
+                                  lrFactor, gradScale);
       when(s.hasWeightDecay, [&] {
         emitUnitStep(ir, rule, s, buffers, base, r, unitElements, stepF);
       });

@@ -110,6 +110,20 @@ StepElement mlir::tp::loadElement(KernelIR &ir, ArrayRef<Value> buffers,
   return e;
 }
 
+StepScalars mlir::tp::copyScalars(KernelIR &ir, const StepRule &rule,
+                                  TableIR &table, Value row, Value step,
+                                  Value lrFactor, Value gradScale) {
+  TensorConstants k = table.constants(row);
+  Value pow1, pow2;
+  if (rule.usesBiasCorrection()) {
+    pow1 = math::PowFOp::create(ir.b, ir.loc, k.beta1, step);
+    pow2 = math::PowFOp::create(ir.b, ir.loc, k.beta2, step);
+  }
+  StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
+  s.gradScale = gradScale;
+  return s;
+}
+
 Value mlir::tp::isRotational(KernelIR &ir, TableIR &table, Value p,
                              const StepScalars &s) {
   Value units = table.param(p, KernelParam::kUnitElements);

@@ -75,6 +75,11 @@ StepElement loadElement(KernelIR &ir, ArrayRef<Value> buffers, Value i,
 void storeElement(KernelIR &ir, ArrayRef<Value> buffers, Value i,
                   const StepElement &e);
 
+/// The step scalars of table row `row`, with beta^t from `step` (f64) where
+/// the rule uses it and the kernel's gradient scale.
+StepScalars copyScalars(KernelIR &ir, const StepRule &rule, TableIR &table,
+                        Value row, Value step, Value lrFactor, Value gradScale);
+
 /// Whether copies of parameter entry `p` rotate (LionAR): the entry has
 /// units and the copy's weight decay (in `s`) is not 0.
 Value isRotational(KernelIR &ir, TableIR &table, Value p, const StepScalars &s);

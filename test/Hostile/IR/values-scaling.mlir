@@ -18,8 +18,7 @@ tp.model @m {
 // A value of the wrong kind.
 tp.model @m {
   tp.dim @d = fixed<2>
-  // expected-error @+3 {{expected floating point literal}}
-  // expected-error @+2 {{expected ']'}}
+  // expected-error @+2 {{expected floating point literal}}
   // expected-error @+1 {{failed to parse TP_ValuesAttr parameter 'lr' which is to be a `::mlir::DenseF64ArrayAttr`}}
   %w = tp.param "w" normal {tp.values = #tp.values<init_std = [1.0], multiplier = [1.0], lr = ["0.001"], weight_decay = [0.0]>} : !tp.tensor<[d], f32>
   tp.output

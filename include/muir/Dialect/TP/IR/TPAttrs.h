@@ -27,6 +27,9 @@ constexpr size_t kNumQuantities = getMaxEnumValForQuantity() + 1;
 FailureOr<Rational> parseRational(AsmParser &parser);
 /// A float or integer literal, as an f64.
 FailureOr<llvm::APFloat> parseF64(AsmParser &parser);
+/// `[v, ...]`, each value printed so that it reads back exactly.
+FailureOr<DenseF64ArrayAttr> parseF64Array(AsmParser &parser);
+void printF64Array(AsmPrinter &printer, DenseF64ArrayAttr values);
 /// `true` or `false`.
 FailureOr<bool> parseBool(AsmParser &parser);
 

@@ -44,6 +44,15 @@ def TP_F64Parameter : APFloatParameter<"f64"> {
   let printer = [{ $_printer.printFloat($_self); }];
 }
 
+/// `[v, ...]`: one f64, or one per block copy; left out when unset. The
+/// values print exactly (a DenseF64ArrayAttr prints six digits).
+def TP_F64ArrayParameter
+    : AttrParameter<"::mlir::DenseF64ArrayAttr", "f64 values, one or one per block"> {
+  let parser = [{ ::mlir::tp::parseF64Array($_parser) }];
+  let printer = [{ ::mlir::tp::printF64Array($_printer, $_self); }];
+  let defaultValue = "::mlir::DenseF64ArrayAttr()";
+}
+
 /// `true` or `false`; false when left out.
 def TP_BoolParameter : AttrParameter<"bool", "true or false"> {
   let parser = [{ ::mlir::tp::parseBool($_parser) }];
@@ -219,13 +228,13 @@ def TP_ValuesAttr : AttrDef<TP_Dialect, "Values"> {
     ```
   }];
   let parameters = (ins
-    OptionalParameter<"::mlir::DenseF64ArrayAttr">:$init_std,
-    OptionalParameter<"::mlir::DenseF64ArrayAttr">:$multiplier,
-    OptionalParameter<"::mlir::DenseF64ArrayAttr">:$lr,
-    OptionalParameter<"::mlir::DenseF64ArrayAttr">:$weight_decay,
-    OptionalParameter<"::mlir::DenseF64ArrayAttr">:$eps,
-    OptionalParameter<"::mlir::DenseF64ArrayAttr">:$beta1,
-    OptionalParameter<"::mlir::DenseF64ArrayAttr">:$beta2);
+    TP_F64ArrayParameter:$init_std,
+    TP_F64ArrayParameter:$multiplier,
+    TP_F64ArrayParameter:$lr,
+    TP_F64ArrayParameter:$weight_decay,
+    TP_F64ArrayParameter:$eps,
+    TP_F64ArrayParameter:$beta1,
+    TP_F64ArrayParameter:$beta2);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let builders = [

@@ -29,6 +29,7 @@ PyTorch uses), the partial sums go through the device for NCCL.
 
 import json
 import os
+import pickle
 
 import torch
 import torch.distributed as dist
@@ -325,8 +326,11 @@ class ShardedState:
                     continue
                 path = self._shard_path(directory, q, world)
                 try:
-                    shard = torch.load(path)
-                except (OSError, RuntimeError, EOFError) as e:
+                    # weights_only: a checkpoint is data; unpickling
+                    # arbitrary objects would run whatever code it names.
+                    shard = torch.load(path, weights_only=True)
+                except (OSError, RuntimeError, EOFError,
+                        pickle.UnpicklingError) as e:
                     raise DistributedError("%s: cannot read shard %d of %d: %s"
                                            % (directory, q, world, e),
                                            muir.Status.ERROR_IO)
@@ -341,15 +345,16 @@ class ShardedState:
                         "size %s, rank %s, [%s, %s) where meta.json says %d, "
                         "%d, [%d, %d)" % (path, q, *(header or (None,) * 6)[2:],
                                           world, q, begin, end))
-                states = shard["states"]
-                if len(states) != len(self.states) or \
-                        shard["params"].numel() != end - begin or \
-                        any(s.numel() != end - begin for s in states):
+                params, states = shard.get("params"), shard.get("states")
+                if not isinstance(states, (list, tuple)) or \
+                        len(states) != len(self.states) or \
+                        not all(isinstance(b, torch.Tensor) and
+                                b.numel() == end - begin
+                                for b in [params, *states]):
                     raise DistributedError("%s: buffers of the wrong size"
                                            % path)
                 with torch.no_grad():
-                    self.params[lo:hi].copy_(
-                        shard["params"][lo - begin:hi - begin])
+                    self.params[lo:hi].copy_(params[lo - begin:hi - begin])
                     for mine, saved in zip(self.states, states):
                         mine[lo - self.begin:hi - self.begin].copy_(
                             saved[lo - begin:hi - begin])

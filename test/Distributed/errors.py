@@ -3,7 +3,9 @@
 # ranks running different packages (CompleteP and muP Table 8 of the same GPT),
 # a trainer expecting another world size, a checkpoint of another package,
 # a checkpoint whose meta.json and shards disagree on the world size, a
-# missing shard file, state_dict on the sharded optimizer, tensors that are
+# missing shard file, a truncated shard, a shard whose pickle names code to
+# run (refused unrun: shards load weights only), a shard with the right
+# header and no states, state_dict on the sharded optimizer, tensors that are
 # not a package's flat buffer, and no process group.
 #
 # RUN: rm -rf %t && mkdir -p %t
@@ -18,6 +20,10 @@
 # CHECK: rank 0: meta world size: ERROR_ARGUMENT: load: rank 0: {{.*}}meta.json: inconsistent world sizes: world_size 3 with a plan of 2 shards, which is not this package's plan for that many ranks
 # CHECK: rank 0: shard world size: ERROR_ARGUMENT: load: rank 0: {{.*}}shard-00000-of-00002.pt: inconsistent world sizes: shard 0 says world size 3, rank 0, [{{[0-9]+}}, {{[0-9]+}}) where meta.json says 2, 0, [0, {{[0-9]+}})
 # CHECK: rank 1: missing shard: ERROR_IO: load: rank 1: {{.*}}: cannot read shard 1 of 2:
+# CHECK: rank 1: truncated shard: ERROR_IO: load: rank 1: {{.*}}: cannot read shard 1 of 2:
+# CHECK: rank 0: pickled code: ERROR_IO: load: rank 0: {{.*}}: cannot read shard 0 of 2:
+# CHECK-NOT: pickled code: ran
+# CHECK: rank 0: shard buffers: ERROR_ARGUMENT: load: rank 0: {{.*}}shard-00000-of-00002.pt: buffers of the wrong size
 # CHECK: rank 0: state_dict: ERROR_ARGUMENT: ZeroOptimizer: the optimizer state is sharded; use save(directory) / load(directory)
 import json
 import os
@@ -84,6 +90,32 @@ def worker(tmp, rank, world, scenario):
     lines.append(expect("shard world size", lambda: opt.load(path)))
     path = tampered("missing", lambda p: os.remove(os.path.join(p, "shard-00001-of-00002.pt")))
     lines.append(expect("missing shard", lambda: opt.load(path)))
+
+    def truncate(path):
+        shard = os.path.join(path, "shard-00001-of-00002.pt")
+        data = open(shard, "rb").read()
+        open(shard, "wb").write(data[:len(data) // 2])
+    path = tampered("truncated", truncate)
+    lines.append(expect("truncated shard", lambda: opt.load(path)))
+    marker = os.path.join(tmp, "pickled-code-ran")
+
+    def pickled_code(path):
+        class Code:
+            def __reduce__(self):
+                return (open, (marker, "w"))
+        torch.save(Code(), os.path.join(path, "shard-00000-of-00002.pt"))
+    path = tampered("pickled-code", pickled_code)
+    lines.append(expect("pickled code", lambda: opt.load(path)))
+    if os.path.exists(marker):
+        lines.append("pickled code: ran")
+
+    def no_states(path):
+        shard = os.path.join(path, "shard-00000-of-00002.pt")
+        data = torch.load(shard)
+        del data["states"]
+        torch.save(data, shard)
+    path = tampered("no-states", no_states)
+    lines.append(expect("shard buffers", lambda: opt.load(path)))
     lines.append(expect("state_dict", opt.state_dict))
     # The optimizer still works after all that.
     opt.load(good)
@@ -103,7 +135,8 @@ def main(tmp):
 
 
 ORDER = ["package mismatch", "world size", "flat buffer", "another package", "meta world size",
-         "shard world size", "missing shard", "state_dict"]
+         "shard world size", "missing shard", "truncated shard", "pickled code",
+         "shard buffers", "state_dict"]
 
 if __name__ == "__main__":
     run(worker, main)

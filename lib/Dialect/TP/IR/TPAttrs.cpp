@@ -245,6 +245,30 @@ FailureOr<bool> tp::parseBool(AsmParser &parser) {
 // ScalingAttr, ValuesAttr, InstanceAttr
 //===----------------------------------------------------------------------===//
 
+/// The parameter of `record` (a ScalingAttr or a ValuesAttr, which declare one
+/// parameter per quantity under the same names) that holds `quantity`.
+template <typename Record>
+static auto byQuantity(Record record, Quantity quantity)
+    -> decltype(record.getLr()) {
+  switch (quantity) {
+  case Quantity::init_std:
+    return record.getInitStd();
+  case Quantity::multiplier:
+    return record.getMultiplier();
+  case Quantity::lr:
+    return record.getLr();
+  case Quantity::weight_decay:
+    return record.getWeightDecay();
+  case Quantity::eps:
+    return record.getEps();
+  case Quantity::beta1:
+    return record.getBeta1();
+  case Quantity::beta2:
+    return record.getBeta2();
+  }
+  llvm_unreachable("unknown quantity");
+}
+
 ScalingAttr ScalingAttr::get(MLIRContext *context,
                              ArrayRef<ScaleAttr> byQuantity,
                              StringAttr widthDim) {
@@ -256,23 +280,7 @@ ScalingAttr ScalingAttr::get(MLIRContext *context,
 }
 
 ScaleAttr ScalingAttr::getScale(Quantity quantity) const {
-  switch (quantity) {
-  case Quantity::init_std:
-    return getInitStd();
-  case Quantity::multiplier:
-    return getMultiplier();
-  case Quantity::lr:
-    return getLr();
-  case Quantity::weight_decay:
-    return getWeightDecay();
-  case Quantity::eps:
-    return getEps();
-  case Quantity::beta1:
-    return getBeta1();
-  case Quantity::beta2:
-    return getBeta2();
-  }
-  llvm_unreachable("unknown quantity");
+  return byQuantity(*this, quantity);
 }
 
 LogicalResult ScalingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
@@ -294,23 +302,7 @@ ValuesAttr ValuesAttr::get(MLIRContext *context,
 }
 
 DenseF64ArrayAttr ValuesAttr::getValue(Quantity quantity) const {
-  switch (quantity) {
-  case Quantity::init_std:
-    return getInitStd();
-  case Quantity::multiplier:
-    return getMultiplier();
-  case Quantity::lr:
-    return getLr();
-  case Quantity::weight_decay:
-    return getWeightDecay();
-  case Quantity::eps:
-    return getEps();
-  case Quantity::beta1:
-    return getBeta1();
-  case Quantity::beta2:
-    return getBeta2();
-  }
-  llvm_unreachable("unknown quantity");
+  return byQuantity(*this, quantity);
 }
 
 double ValuesAttr::at(Quantity quantity, int64_t copy, double fallback) const {

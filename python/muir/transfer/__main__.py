@@ -5,12 +5,13 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
 
 from . import analysis
 from .data import DataError
 from .cards import FAMILIES
-from .runner import RunError, run_grid
+from .runner import Interrupted, RunError, run_grid
 
 DESCRIPTION = """\
 Does a hyperparameter tuned on a small model stay optimal on a wide, deep
@@ -484,10 +485,12 @@ def main(argv=None):
     except (RunError, DataError) as e:
         print("muir.transfer: error: %s" % e, file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("muir.transfer: interrupted; the runs recorded so far stay in "
-              "results.jsonl (rerun to resume)", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, Interrupted) as e:
+        signum = getattr(e, "signum", signal.SIGINT)
+        print("muir.transfer: stopped by %s; the runs recorded so far stay "
+              "in results.jsonl (rerun to resume)"
+              % signal.Signals(signum).name, file=sys.stderr)
+        return 128 + signum
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 from . import data as data_mod
@@ -34,6 +36,19 @@ MUIRC_TIMEOUT = 600
 
 class RunError(Exception):
     """A problem with the grid, the tools or the output directory."""
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM reached the parent of a grid: the pool's workers
+    were terminated and every record written so far is whole."""
+
+    def __init__(self, signum):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+#: The signals that stop a grid.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def run_key(spec):
@@ -317,6 +332,18 @@ def _finite(x):
     return x if x is not None and x == x and abs(x) != float("inf") else None
 
 
+def _ignore_sigint():
+    """A pool worker leaves a Ctrl-C (sent to the whole process group) to
+    the parent, which terminates the pool; SIGTERM still ends it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _raise_interrupted(signum, frame):
+    for s in STOP_SIGNALS:  # a second signal must not cut the cleanup short
+        signal.signal(s, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
 def _worker(job):
     spec, package = job
     try:
@@ -374,9 +401,14 @@ class ResultsFile:
         self._file = open(self.path, "a")
 
     def append(self, record):
-        self._file.write(json.dumps(record, sort_keys=True) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        # A stop signal waits until the line is written and synced.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            self._file.write(json.dumps(record, sort_keys=True) + "\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         self.records.append(record)
         self.done.add(record["key"])
 
@@ -398,9 +430,19 @@ def describe(spec):
 
 def run_grid(specs, out, jobs, quiet=False):
     """Runs every spec not yet in out/results.jsonl with `jobs` processes;
-    returns (all records of the grid, errors)."""
-    results = ResultsFile(out)
+    returns (all records of the grid, errors).
+
+    SIGINT or SIGTERM raises Interrupted here, even where the launcher
+    ignored SIGINT (a shell script's background job): the pool is
+    terminated (its workers get SIGTERM and exit at once, mid-run), no
+    record is half-written, and a rerun resumes."""
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {s: signal.signal(s, _raise_interrupted)
+                    for s in STOP_SIGNALS}
+    results = None
     try:
+        results = ResultsFile(out)
         muirc = find_muirc()
         pending = []
         for spec in specs:
@@ -460,13 +502,18 @@ def run_grid(specs, out, jobs, quiet=False):
         else:
             import multiprocessing
             ctx = multiprocessing.get_context("spawn")
-            with ctx.Pool(jobs) as pool:
+            # Leaving the block (an Interrupted included) terminates the
+            # workers.
+            with ctx.Pool(jobs, initializer=_ignore_sigint) as pool:
                 for record in pool.imap_unordered(_worker, jobs_list):
                     report(record)
         keys = {run_key(s) for s in specs}
         return [r for r in results.records if r.get("key") in keys], errors
     finally:
-        results.close()
+        if results is not None:
+            results.close()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _duration(seconds):

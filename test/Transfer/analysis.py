@@ -1,12 +1,13 @@
 # The numbers a transfer claim rests on, against closed forms: the
-# quadratic-fit optimum of a loss curve, its drift in grid steps, diverged
-# runs, the log-log slope of coordinate sizes; and data.py's splitmix64
+# quadratic-fit optimum of a loss curve, its drift in grid steps and that
+# drift's seed-bootstrap spread, diverged runs, the log-log slope of coordinate sizes; and data.py's splitmix64
 # against the published test vectors of the reference generator, the
 # shuffle a permutation, the corpus reader.
 #
 # RUN: %python %s | FileCheck %s
 # CHECK: optimum: exact vertex of a parabola, clipped at an edge
 # CHECK-NEXT: drift: 2 grid steps down, vertex -2.00; diverged runs count as their first loss
+# CHECK-NEXT: bootstrap: s.d. of the vertex drift 0.{{[0-9]+}} (closed form 0.218)
 # CHECK-NEXT: slopes: 0.5, 0, -1
 # CHECK-NEXT: telemetry: mean over seeds at the optimum, null steps left out
 # CHECK-NEXT: splitmix64: reference vectors
@@ -61,7 +62,27 @@ assert entry["optima"][0]["diverged"] == 4, entry["optima"][0]
 print("drift: 2 grid steps down, vertex %.2f; diverged runs count as their "
       "first loss" % entry["vertex_drift_steps"])
 table = analysis.sweep_table(summary)
-assert "| sp | -2 | -2.00 | 2.00 |" in table.replace("+", ""), table
+assert "| sp | -2 | -2.00 | 2.00 | 0.00 |" in table.replace("+", ""), table
+
+# The seed bootstrap of the vertex drift. Seed s's curve at width w is a
+# parabola 0.3 + 0.01 (x - c[w][s])^2 of one curvature, so a resample's
+# mean curve is the parabola centred on the mean of its seeds' centres and
+# the 3-point fit recovers that exactly: the drift of a resample is
+# mean(c[1024] drawn) - mean(c[64] drawn), whose standard deviation is
+# sqrt(var(c[64]) / 3 + var(c[1024]) / 3) (a bootstrap mean of n values
+# has the variance of the values over n).
+centres = {64: [-7.2, -7.0, -6.5], 1024: [-7.4, -6.9, -6.9]}
+noisy = [run("mup", width, x, 0.3 + 0.01 * (x - c[seed]) ** 2, seed)
+         for width, c in centres.items() for x in range(-9, -4)
+         for seed in range(3)]
+expected = math.sqrt(sum(np.var(c) / 3 for c in centres.values()))
+entry = analysis.summarise_sweep(noisy, "width")["series"]["mup"]
+got = entry["vertex_drift_sd_steps"]
+assert abs(got - expected) < 0.08 * expected, (got, expected)
+assert abs(entry["vertex_drift_steps"] - (np.mean(centres[1024])
+                                          - np.mean(centres[64]))) < 1e-9
+print("bootstrap: s.d. of the vertex drift %.3f (closed form %.3f)"
+      % (got, expected))
 
 # Coordinate sizes c * width^p over widths 64..1024: slopes p exactly.
 coord = []

@@ -85,6 +85,48 @@ def optimum(points):
     return float(xs[i]), vertex, i in (0, len(xs) - 1)
 
 
+def seed_values(records, axis, metric="loss"):
+    """{label: {axis value: {log2 value: {seed: loss}}}}, each run's value
+    as run_value() counts it (the per-seed view of curves())."""
+    out = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
+    for r in records:
+        if "coord" in r and r.get("coord_only"):
+            continue
+        value = run_value(r, metric)
+        if value is not None:
+            out[label(r)][r[axis]][r["log2_value"]][r["seed"]] = value
+    return out
+
+
+#: Resamples of the seed bootstrap (drawn from a fixed generator, so a
+#: report is reproducible).
+BOOTSTRAP_RESAMPLES = 1000
+
+
+def vertex_drift_sd(by_value, step, resamples=BOOTSTRAP_RESAMPLES):
+    """The standard deviation of the vertex drift from the first to the
+    last axis value (grid steps) under a seed bootstrap: at both ends the
+    seeds are drawn again with replacement and the mean curve's vertex
+    refitted. It says how large a drift the seeds' noise alone makes."""
+    rng = np.random.default_rng(0)
+    ends = [by_value[v] for v in (min(by_value), max(by_value))]
+    seeds = [sorted({s for by_seed in by_x.values() for s in by_seed})
+             for by_x in ends]
+    drifts = []
+    for _ in range(resamples):
+        vertex = []
+        for by_x, pool in zip(ends, seeds):
+            chosen = rng.choice(pool, len(pool))
+            points = []
+            for x, by_seed in sorted(by_x.items()):
+                ys = [by_seed[s] for s in chosen if s in by_seed]
+                if ys:
+                    points.append((x, float(np.mean(ys)), 0.0, len(ys), 0))
+            vertex.append(optimum(points)[1])
+        drifts.append((vertex[1] - vertex[0]) / step)
+    return float(np.std(drifts))
+
+
 def grid_step(records):
     xs = sorted({r["log2_value"] for r in records})
     steps = np.diff(xs)
@@ -97,6 +139,7 @@ def summarise_sweep(records, axis, metric="loss"):
     step = grid_step(records)
     summary = {"axis": axis, "metric": metric, "grid_step": step,
                "series": {}}
+    per_seed = seed_values(records, axis, metric)
     for lab, by_value in curves(records, axis, metric).items():
         rows = []
         for value, points in by_value.items():
@@ -117,6 +160,8 @@ def summarise_sweep(records, axis, metric="loss"):
             entry["max_vertex_spread_steps"] = (
                 max(r["vertex"] for r in rows)
                 - min(r["vertex"] for r in rows)) / step
+            entry["vertex_drift_sd_steps"] = vertex_drift_sd(
+                per_seed[lab], step)
         summary["series"][lab] = entry
     return summary
 
@@ -245,13 +290,15 @@ def sweep_table(summary):
                 row["best_loss"], row["runs"], row["diverged"]))
     lines.append("")
     lines.append("| series | drift of the grid optimum (steps) | drift of the "
-                 "quadratic vertex (steps) | spread of the vertex (steps) |")
-    lines.append("| --- | --- | --- | --- |")
+                 "quadratic vertex (steps) | spread of the vertex (steps) | "
+                 "s.d. of the vertex drift, seed bootstrap (steps) |")
+    lines.append("| --- | --- | --- | --- | --- |")
     for lab, entry in summary["series"].items():
         if "argmin_drift_steps" in entry:
-            lines.append("| %s | %+g | %+.2f | %.2f |" % (
+            lines.append("| %s | %+g | %+.2f | %.2f | %.2f |" % (
                 lab, entry["argmin_drift_steps"], entry["vertex_drift_steps"],
-                entry["max_vertex_spread_steps"]))
+                entry["max_vertex_spread_steps"],
+                entry["vertex_drift_sd_steps"]))
     return "\n".join(lines) + "\n"
 
 

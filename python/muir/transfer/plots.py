@@ -22,18 +22,24 @@ def _colours(n):
 
 def plot_sweep(records, summary, path, hparam="lr", metric="loss",
                title=None):
-    """Loss against log2(hparam), one panel per series, one curve per axis
-    value; dots mark each curve's grid optimum, crosses diverged runs."""
+    """Loss against log2(hparam), one panel per series (rows of at most
+    three), one curve per axis value; dots mark each curve's grid optimum,
+    crosses diverged runs."""
     axis = summary["axis"]
     data = curves(records, axis, metric)
     labels = list(data)
-    fig, axes = plt.subplots(1, len(labels), figsize=(4.2 * len(labels), 3.4),
+    cols = min(len(labels), 3)
+    rows = -(-len(labels) // cols)
+    fig, grid = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows),
                              squeeze=False, sharey=True)
+    axes = grid.flatten()
+    for ax in axes[len(labels):]:
+        ax.set_visible(False)
     finite = [p[1] for lab in labels for pts in data[lab].values()
               for p in pts if p[4] < p[3]]
     low = min(finite) if finite else 0
     high = np.percentile(finite, 75) if finite else 1
-    for ax, lab in zip(axes[0], labels):
+    for ax, lab in zip(axes, labels):
         by_value = data[lab]
         for colour, (value, points) in zip(_colours(len(by_value)),
                                            by_value.items()):
@@ -51,14 +57,15 @@ def plot_sweep(records, summary, path, hparam="lr", metric="loss",
                         if r[axis] == value), None)
             if row:
                 ax.plot([row["argmin"]], [min(ys)], "o", color=colour, ms=5)
-        ax.set_title(lab, fontsize=10)
+        ax.set_title(lab, fontsize=9)
         ax.set_xlabel("log2 %s" % hparam)
         ax.grid(alpha=0.3)
         ax.set_ylim(low - 0.05 * (high - low + 1e-3),
                     high + 0.6 * (high - low + 1e-3))
-    axes[0][0].set_ylabel("held-out loss" if metric == "loss"
+    for row in grid:
+        row[0].set_ylabel("held-out loss" if metric == "loss"
                           else "training loss")
-    axes[0][-1].legend(fontsize=7, loc="upper right")
+    axes[len(labels) - 1].legend(fontsize=7, loc="upper right")
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()

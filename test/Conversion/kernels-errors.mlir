@@ -1,6 +1,6 @@
 // Every error of tp-assign-layout and convert-tp-to-kernels on models that
 // are not ready for kernels, each at its location (the alignment option's
-// error is in assign-layout-alignment.mlir).
+// error is in test/Dialect/TP/assign-layout-alignment.mlir).
 // RUN: muir-opt %s -split-input-file -verify-diagnostics --tp-assign-layout --convert-tp-to-kernels
 
 // expected-error@+1 {{convert-tp-to-kernels needs exactly one tp.model in the module, found 2}}

@@ -25,11 +25,6 @@ namespace mlir::tp {
 #define GEN_PASS_REGISTRATION
 #include "muir/Conversion/Passes.h.inc"
 
-/// Checks tp-assign-layout's options (the alignment a positive multiple of
-/// 16 bytes); reports each bad one.
-LogicalResult checkAssignLayoutOptions(const TPAssignLayoutOptions &options,
-                                       OptionErrorFn report);
-
 /// Builds the CPU lowering of the generated kernels: scf/arith/math/memref/
 /// func to the LLVM dialect with bare-pointer calling convention.
 void buildLowerToCPUPipeline(OpPassManager &pm);

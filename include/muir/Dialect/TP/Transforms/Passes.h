@@ -38,6 +38,11 @@ LogicalResult checkParametrizeOptions(const TPParametrizeOptions &options,
 LogicalResult checkInstantiateOptions(const TPInstantiateOptions &options,
                                       OptionErrorFn report);
 
+/// Checks tp-assign-layout's options (the alignment a positive multiple of
+/// 16 bytes); reports each bad one.
+LogicalResult checkAssignLayoutOptions(const TPAssignLayoutOptions &options,
+                                       OptionErrorFn report);
+
 } // namespace mlir::tp
 
 #endif // MUIR_DIALECT_TP_TRANSFORMS_PASSES_H

@@ -167,6 +167,30 @@ def TPPrintReport : Pass<"tp-print-report", "::mlir::ModuleOp"> {
   ];
 }
 
+def TPAssignLayout : Pass<"tp-assign-layout", "::mlir::tp::ModelOp"> {
+  let summary = "Place every parameter in one flat buffer";
+  let description = [{
+    Gives each parameter an offset in the flat f32 buffers a package uses
+    for parameters, gradients and every optimizer state, in program order
+    (parameters declared f16, bf16 or f8 get f32 master copies). Each
+    tensor starts at a multiple of `alignment` bytes (64 by default: a cache
+    line, and a multiple of the 16 bytes of a 128-bit vector access); the
+    copies of a parameter in a repeated block are `stride` elements apart,
+    also aligned. A tied parameter gets its owner's placement.
+
+    ```mlir
+    %w = tp.param "blocks.fc" normal {tp.layout = #tp.layout<
+        offset = 38633472, stride = 589824, numel = 589824, copies = 12>}
+    ```
+
+    The model records `tp.buffer = #tp.buffer<elements = N, alignment = A>`.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", "64",
+           "alignment of every tensor in bytes (a multiple of 16)">,
+  ];
+}
+
 def TPVerifyParametrization : Pass<"tp-verify-parametrization", "ModelOp"> {
   let summary = "Check hand-edited scaling rules for mistakes that break transfer";
   let description = [{

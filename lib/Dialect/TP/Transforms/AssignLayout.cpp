@@ -5,13 +5,13 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "muir/Conversion/Passes.h"
+#include "muir/Dialect/TP/Transforms/Passes.h"
 #include "muir/Dialect/TP/Utils/ParamTable.h"
 #include "llvm/Support/MathExtras.h"
 
 namespace mlir::tp {
 #define GEN_PASS_DEF_TPASSIGNLAYOUT
-#include "muir/Conversion/Passes.h.inc"
+#include "muir/Dialect/TP/Transforms/Passes.h.inc"
 } // namespace mlir::tp
 
 using namespace mlir;

@@ -33,6 +33,7 @@
 #include "muir/Conversion/Passes.h"
 #include "muir/Dialect/TP/IR/TPDialect.h"
 #include "muir/Dialect/TP/Transforms/Passes.h"
+#include "muir/Dialect/TP/Transforms/Pipelines.h"
 
 void muir::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<mlir::tp::TPDialect, mlir::func::FuncDialect,
@@ -62,6 +63,7 @@ void muir::registerAllDialects(mlir::DialectRegistry &registry) {
 void muir::registerAllPasses() {
   mlir::registerTransformsPasses(); // canonicalize, cse, symbol-dce, ...
   mlir::tp::registerTPPasses();
+  mlir::tp::registerTPPipelines(); // tp-report-pipeline, tp-package-pipeline
   mlir::tp::registerMuirConversionPasses();
   mlir::tp::registerLowerToCPUPipeline();
   mlir::tp::registerLowerToNVVMPipeline();

@@ -7,9 +7,11 @@
 //
 // `muirc report` is the pipeline a user runs first: import a model (cards or
 // .mlir), parametrize it for a scheme and optimizer, instantiate the rules
-// with the base model's hyperparameters and print the report. It is the same
-// as `muir-opt --tp-parametrize --tp-instantiate --tp-print-report`.
-// `muirc package` takes the same options and writes the kernel package.
+// with the base model's hyperparameters and print the report: the pipeline
+// `muir-opt --tp-report-pipeline` runs. `muirc package` runs
+// `tp-package-pipeline` and writes the kernel package. The pipelines and
+// their options are defined once (muir/Dialect/TP/Transforms/Pipelines.h);
+// muirc declares only its own flags (the model, -o, the package target).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,10 +20,8 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
-#include "muir/Conversion/Passes.h"
 #include "muir/Dialect/TP/IR/TPOps.h"
-#include "muir/Dialect/TP/Transforms/Passes.h"
-#include "muir/Dialect/TP/Utils/Report.h"
+#include "muir/Dialect/TP/Transforms/Pipelines.h"
 #include "muir/Import/ModelCard.h"
 #include "muir/Parametrization/Multipliers.h"
 #include "muir/Support/InputGuard.h"
@@ -37,20 +37,22 @@ namespace cl = llvm::cl;
 static cl::SubCommand reportCmd(
     "report",
     "Parametrize a model for a scheme and print every weight's scaling: "
-    "import (cards or .mlir) -> tp-parametrize -> tp-instantiate -> report");
+    "import (cards or .mlir) -> tp-report-pipeline (tp-parametrize, "
+    "tp-instantiate, tp-print-report)");
 
 static cl::SubCommand packageCmd(
     "package",
-    "Compile a model into a kernel package (same options as report): "
-    "manifest.json, muir_package.h and libmuir_kernels.so in -o DIR");
+    "Compile a model into a kernel package: tp-package-pipeline "
+    "(tp-parametrize, tp-instantiate, tp-assign-layout), then manifest.json, "
+    "muir_package.h and libmuir_kernels.so in -o DIR");
 
 static cl::OptionCategory modelCat("Model (a card pair or a .mlir file)");
-static cl::OptionCategory ruleCat("Scheme");
-static cl::OptionCategory hpCat(
-    "Base hyperparameters (tuned on the base model; each tensor's value is "
-    "this times its scaling rule)");
 static cl::OptionCategory
-    runCat("Batch size and training duration (only their ratios count)");
+    reportPipelineCat("Report pipeline (muir-opt --tp-report-pipeline takes "
+                      "the same options)");
+static cl::OptionCategory
+    packagePipelineCat("Package pipeline (muir-opt --tp-package-pipeline "
+                       "takes the same options)");
 static cl::OptionCategory outCat("Output");
 
 static cl::opt<std::string> input(cl::Positional, cl::desc("[model.mlir]"),
@@ -69,100 +71,13 @@ static cl::opt<std::string> baseCard(
     cl::value_desc("base.json"), cl::sub(reportCmd), cl::sub(packageCmd),
     cl::cat(modelCat));
 
-static cl::opt<tp::Scheme>
-    scheme("scheme", cl::init(tp::Scheme::completep),
-           cl::desc("parametrisation: sp, sp-pytorch, mup, mup-table8, "
-                    "mup-table9, depth-mup, completep or completedp (default "
-                    "completep)"),
-           cl::value_desc("name"), cl::sub(reportCmd), cl::sub(packageCmd),
-           cl::cat(ruleCat));
-static cl::opt<std::string> optimizer(
-    "optimizer", cl::init("adamw"),
-    cl::desc("sgd, sgd-momentum, sgd-nesterov, adam, adamw, adamw-decoupled, "
-             "lion, adam-atan2, lion-a or lion-ar, with options as "
-             "name:key=value,... (adamw:bias-correction1=false, lion:recipe; "
-             "docs/Optimizers.md; default adamw)"),
-    cl::value_desc("name[:options]"), cl::sub(reportCmd), cl::sub(packageCmd),
-    cl::cat(ruleCat));
-static cl::opt<std::string>
-    alpha("alpha",
-          cl::desc("depth exponent of the residual branch multiplier, in "
-                   "[1/2, 1]: 1, 1/2 or 0.75 (default 1; 1/2 for depth-mup)"),
-          cl::value_desc("rational"), cl::sub(reportCmd), cl::sub(packageCmd),
-          cl::cat(ruleCat));
-static cl::opt<bool> unscaledEps(
-    "unscaled-eps",
-    cl::desc("keep Adam's eps at its base value for every parameter "
-             "(microsoft/mup) instead of scaling it with the gradient"),
-    cl::sub(reportCmd), cl::sub(packageCmd), cl::cat(ruleCat));
-static cl::opt<bool> allowDepthWithoutResidual(
-    "allow-depth-without-residual",
-    cl::desc("a depth scheme on blocks without tp.residual whose depth grows "
-             "is a warning, not an error"),
-    cl::sub(reportCmd), cl::sub(packageCmd), cl::cat(ruleCat));
-static cl::opt<std::string> multipliers(
-    "multipliers",
-    cl::desc("JSON file of per-module factors ({\"modules\": {glob: "
-             "{quantity: factor}}}) and per-block factors ({\"depth\": "
-             "{quantity: [factor per base block]}})"),
-    cl::value_desc("file.json"), cl::sub(reportCmd), cl::sub(packageCmd),
-    cl::cat(ruleCat));
+/// The pipelines' options (the scheme, the optimizer, the base
+/// hyperparameters, the run sizes, the report format, the alignment) are
+/// declared once, in Pipelines.h; the command line parses straight into
+/// these two structs (registerPipelineFlags).
+static tp::ReportPipelineOptions reportOptions;
+static tp::PackagePipelineOptions packageOptions;
 
-static cl::opt<double> lr("lr", cl::init(1e-3),
-                          cl::desc("learning rate (default 1e-3)"),
-                          cl::value_desc("x"), cl::sub(reportCmd),
-                          cl::sub(packageCmd), cl::cat(hpCat));
-static cl::opt<std::string> initStd(
-    "init-std", cl::init("0.02"),
-    cl::desc("init std: a number for every tensor (default 0.02), or "
-             "fan-in[:gain] for gain/sqrt(fan_in) per tensor at the base "
-             "model"),
-    cl::value_desc("std|fan-in[:gain]"), cl::sub(reportCmd),
-    cl::sub(packageCmd), cl::cat(hpCat));
-static cl::opt<double> weightDecay("weight-decay", cl::init(0.0),
-                                   cl::desc("weight decay (default 0)"),
-                                   cl::value_desc("x"), cl::sub(reportCmd),
-                                   cl::sub(packageCmd), cl::cat(hpCat));
-static cl::opt<double> eps("eps", cl::init(1e-8),
-                           cl::desc("Adam epsilon (default 1e-8)"),
-                           cl::value_desc("x"), cl::sub(reportCmd),
-                           cl::sub(packageCmd), cl::cat(hpCat));
-static cl::opt<double> beta1("beta1", cl::init(0.9),
-                             cl::desc("Adam beta1, Lion's update interpolation "
-                                      "or SGD's momentum (default 0.9)"),
-                             cl::value_desc("x"), cl::sub(reportCmd),
-                             cl::sub(packageCmd), cl::cat(hpCat));
-static cl::opt<double> beta2("beta2", cl::init(0.999),
-                             cl::desc("Adam beta2 or Lion's momentum decay "
-                                      "(default 0.999)"),
-                             cl::value_desc("x"), cl::sub(reportCmd),
-                             cl::sub(packageCmd), cl::cat(hpCat));
-
-static cl::opt<double>
-    batch("batch", cl::init(1.0),
-          cl::desc("batch size of the target run (default 1)"),
-          cl::value_desc("n"), cl::sub(reportCmd), cl::sub(packageCmd),
-          cl::cat(runCat));
-static cl::opt<double>
-    baseBatch("base-batch", cl::init(1.0),
-              cl::desc("batch size of the base run (default 1)"),
-              cl::value_desc("n"), cl::sub(reportCmd), cl::sub(packageCmd),
-              cl::cat(runCat));
-static cl::opt<double>
-    tokens("tokens", cl::init(1.0),
-           cl::desc("training tokens of the target run (default 1)"),
-           cl::value_desc("n"), cl::sub(reportCmd), cl::sub(packageCmd),
-           cl::cat(runCat));
-static cl::opt<double>
-    baseTokens("base-tokens", cl::init(1.0),
-               cl::desc("training tokens of the base run (default 1)"),
-               cl::value_desc("n"), cl::sub(reportCmd), cl::sub(packageCmd),
-               cl::cat(runCat));
-
-static cl::opt<tp::ReportFormat>
-    format("format", cl::init(tp::ReportFormat::table),
-           cl::desc("table, markdown, json or csv (default table)"),
-           cl::value_desc("name"), cl::sub(reportCmd), cl::cat(outCat));
 static cl::opt<std::string> output("o", cl::init("-"),
                                    cl::desc("output file (default: stdout)"),
                                    cl::value_desc("file"), cl::sub(reportCmd),
@@ -173,11 +88,6 @@ static cl::opt<std::string> packageDir(
     cl::desc("package directory: manifest.json, muir_package.h, "
              "libmuir_kernels.so (and kernels.ptx, cubins with --gpu)"),
     cl::value_desc("dir"), cl::sub(packageCmd), cl::cat(outCat));
-static cl::opt<int64_t>
-    alignment("alignment", cl::init(64),
-              cl::desc("start of every tensor in the flat buffers, in bytes: a "
-                       "multiple of 16 (default 64, a cache line)"),
-              cl::value_desc("bytes"), cl::sub(packageCmd), cl::cat(outCat));
 static cl::opt<std::string>
     cpu("cpu", cl::init("native"),
         cl::desc("CPU the kernels are compiled for: native (this machine's, "
@@ -193,37 +103,23 @@ static cl::opt<bool>
 static cl::opt<bool> noGpu("no-gpu", cl::desc("CPU kernels only"),
                            cl::sub(packageCmd), cl::cat(outCat));
 
+void muirc::registerPipelineFlags() {
+  reportOptions.addToCommandLine(reportCmd, reportPipelineCat);
+  packageOptions.addToCommandLine(packageCmd, packagePipelineCat);
+}
+
 llvm::SmallVector<const cl::OptionCategory *> muirc::jobCategories() {
-  return {&modelCat, &ruleCat, &hpCat, &runCat, &outCat};
+  return {&modelCat, &reportPipelineCat, &packagePipelineCat, &outCat};
 }
 
-static tp::TPParametrizeOptions parametrizeOptions() {
-  tp::TPParametrizeOptions rules;
-  rules.scheme = scheme;
-  rules.optimizer = optimizer;
-  rules.alpha = alpha;
-  rules.unscaledEps = unscaledEps;
-  rules.allowDepthWithoutResidual = allowDepthWithoutResidual;
-  return rules;
+/// The options of the selected job's pipeline.
+static const tp::ParametrizationPipelineOptions &pipelineOptions() {
+  if (packageCmd)
+    return packageOptions;
+  return reportOptions;
 }
 
-static tp::TPInstantiateOptions instantiateOptions() {
-  tp::TPInstantiateOptions values;
-  values.lr = lr;
-  values.initStd = initStd;
-  values.weightDecay = weightDecay;
-  values.eps = eps;
-  values.beta1 = beta1;
-  values.beta2 = beta2;
-  values.batch = batch;
-  values.baseBatch = baseBatch;
-  values.tokens = tokens;
-  values.baseTokens = baseTokens;
-  values.multipliers = multipliers;
-  return values;
-}
-
-static tp::PackageOptions packageOptions() {
+static tp::PackageOptions packageWriterOptions() {
   tp::PackageOptions options;
   options.cpu = cpu;
   options.gpu = noGpu   ? tp::PackageOptions::GPU::off
@@ -242,18 +138,19 @@ static bool checkFlags() {
                  << " " << problem << "\n";
     ok = false;
   };
-  (void)tp::checkParametrizeOptions(parametrizeOptions(), report);
-  (void)tp::checkInstantiateOptions(instantiateOptions(), report);
   if (packageCmd) {
+    (void)packageOptions.check(report);
     // An empty -o would write the package over the working directory.
     if (packageDir.empty())
       report("o", "must name the package directory, got ''");
-    (void)tp::checkAssignLayoutOptions({alignment}, report);
-    (void)tp::checkPackageOptions(packageOptions(), report);
+    (void)tp::checkPackageOptions(packageWriterOptions(), report);
     if (gpuOn && noGpu)
       report("gpu", "and --no-gpu contradict each other; give one of them");
+  } else {
+    (void)reportOptions.check(report);
   }
   // The file alone; whether its patterns match is known once the model is.
+  const std::string &multipliers = pipelineOptions().multipliers;
   if (!multipliers.empty()) {
     llvm::Expected<tp::Multipliers> loaded = tp::Multipliers::load(multipliers);
     if (!loaded) {
@@ -320,12 +217,6 @@ static OwningOpRef<ModuleOp> loadModel(MLIRContext &context,
   return muirc::loadFile(context, input, sourceMgr);
 }
 
-/// Adds tp-parametrize and tp-instantiate with the command line's options.
-static void addParametrization(OpPassManager &models) {
-  models.addPass(tp::createTPParametrize(parametrizeOptions()));
-  models.addPass(tp::createTPInstantiate(instantiateOptions()));
-}
-
 int muirc::runReport(MLIRContext &context) {
   if (!checkFlags())
     return 1;
@@ -335,8 +226,16 @@ int muirc::runReport(MLIRContext &context) {
   OwningOpRef<ModuleOp> module = loadModel(context, sourceMgr);
   if (!module)
     return 1;
+  if (module->getOps<tp::ModelOp>().empty()) {
+    llvm::errs() << "muirc: no tp.model to report on\n";
+    return 1;
+  }
+  // The report is written to -o only once the whole pipeline succeeded, so
+  // a failed run leaves an existing file as it was.
+  std::string report;
+  llvm::raw_string_ostream reportOs(report);
   PassManager pm(&context);
-  addParametrization(pm.nest<tp::ModelOp>());
+  tp::buildReportPipeline(pm, reportOptions, reportOs);
   if (failed(pm.run(*module)))
     return 1;
 
@@ -346,17 +245,9 @@ int muirc::runReport(MLIRContext &context) {
     llvm::errs() << "muirc: " << error << "\n";
     return 1;
   }
-  bool any = false, ok = true;
-  module->walk([&](tp::ModelOp model) {
-    any = true;
-    ok &= succeeded(tp::printReport(model, format, out->os()));
-  });
-  if (!any) {
-    llvm::errs() << "muirc: no tp.model to report on\n";
-    return 1;
-  }
+  out->os() << report;
   out->keep();
-  return ok ? 0 : 1;
+  return 0;
 }
 
 int muirc::runPackage(MLIRContext &context) {
@@ -369,14 +260,10 @@ int muirc::runPackage(MLIRContext &context) {
   if (!module)
     return 1;
   PassManager pm(&context);
-  OpPassManager &models = pm.nest<tp::ModelOp>();
-  addParametrization(models);
-  tp::TPAssignLayoutOptions layout;
-  layout.alignment = alignment;
-  models.addPass(tp::createTPAssignLayout(layout));
+  tp::buildPackagePipeline(pm, packageOptions);
   if (failed(pm.run(*module)))
     return 1;
-  if (failed(tp::writePackage(*module, packageDir, packageOptions())))
+  if (failed(tp::writePackage(*module, packageDir, packageWriterOptions())))
     return 1;
   llvm::outs() << "muirc: wrote package " << packageDir << "\n";
   return 0;

@@ -23,19 +23,24 @@ mlir::OwningOpRef<mlir::ModuleOp> loadFile(mlir::MLIRContext &context,
                                            llvm::StringRef path,
                                            llvm::SourceMgr &sourceMgr);
 
+/// Adds the report and package pipelines' options (Pipelines.h) to the
+/// flags of `muirc report` and `muirc package`; before the command line is
+/// parsed.
+void registerPipelineFlags();
+
 /// The option categories of report and package, for `--help`.
 llvm::SmallVector<const llvm::cl::OptionCategory *> jobCategories();
 
 /// True when the command line selected `muirc report`.
 bool reportSelected();
 
-/// import (card or .mlir) -> tp-parametrize -> tp-instantiate -> report.
+/// import (card or .mlir) -> tp-report-pipeline, the report to -o.
 int runReport(mlir::MLIRContext &context);
 
 /// True when the command line selected `muirc package`.
 bool packageSelected();
 
-/// The report pipeline, then tp-assign-layout and the package writer.
+/// import (card or .mlir) -> tp-package-pipeline -> the package writer.
 int runPackage(mlir::MLIRContext &context);
 
 } // namespace muirc

@@ -172,6 +172,7 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   // --help lists muirc's own options; LLVM's and MLIR's internal ones (a few
   // hundred) still parse, unlisted.
+  muirc::registerPipelineFlags();
   SmallVector<const cl::OptionCategory *> categories = muirc::jobCategories();
   categories.append({&summaryCat, &importCat});
   cl::HideUnrelatedOptions(categories);

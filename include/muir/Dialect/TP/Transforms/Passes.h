@@ -43,6 +43,11 @@ LogicalResult checkInstantiateOptions(const TPInstantiateOptions &options,
 LogicalResult checkAssignLayoutOptions(const TPAssignLayoutOptions &options,
                                        OptionErrorFn report);
 
+/// tp-print-report writing to `os` instead of stdout (muirc report writes
+/// the report to its -o file).
+std::unique_ptr<Pass> createTPPrintReport(const TPPrintReportOptions &options,
+                                          llvm::raw_ostream &os);
+
 } // namespace mlir::tp
 
 #endif // MUIR_DIALECT_TP_TRANSFORMS_PASSES_H

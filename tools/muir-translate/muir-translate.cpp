@@ -38,12 +38,7 @@ printParamTables(const std::shared_ptr<llvm::SourceMgr> &sourceMgr,
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(*sourceMgr, context);
   if (!module)
     return failure();
-  LogicalResult result = success();
-  module->walk([&](tp::ModelOp model) {
-    if (failed(tp::printParamTable(model, os)))
-      result = failure();
-  });
-  return result;
+  return tp::printParamTables(*module, os);
 }
 
 int main(int argc, char **argv) {

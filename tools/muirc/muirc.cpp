@@ -94,11 +94,8 @@ static int runSummary(MLIRContext &context) {
     module->print(llvm::outs());
     llvm::outs() << "\n";
   }
-  bool any = false, ok = true;
-  module->walk([&](tp::ModelOp model) {
-    any = true;
-    ok &= succeeded(tp::printParamTable(model, llvm::outs()));
-  });
+  bool any = false;
+  bool ok = succeeded(tp::printParamTables(*module, llvm::outs(), &any));
   if (!any) {
     llvm::errs() << "muirc: " << summaryInput << ": no tp.model found\n";
     return 1;

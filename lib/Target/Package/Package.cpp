@@ -756,14 +756,9 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
   bool gpu = !ptxas.empty();
 
   // The report, as the manifest's core.
-  std::string reportText;
-  llvm::raw_string_ostream reportOs(reportText);
-  if (failed(printReport(model, ReportFormat::json, reportOs)))
+  FailureOr<llvm::json::Value> report = getReportJson(model);
+  if (failed(report))
     return failure();
-  llvm::Expected<llvm::json::Value> report = llvm::json::parse(reportText);
-  if (!report)
-    return model.emitError() << "internal error: report is not JSON: "
-                             << llvm::toString(report.takeError());
   llvm::json::Object kernelsEntry{
       {"cpu_library", "libmuir_kernels.so"},
       {"init", "void muir_kernel_init(float *params, uint64_t seed, "

@@ -19,9 +19,8 @@ using namespace mlir::tp;
 namespace {
 struct TPPrintParamsPass : tp::impl::TPPrintParamsBase<TPPrintParamsPass> {
   void runOnOperation() override {
-    for (ModelOp model : getOperation().getOps<ModelOp>())
-      if (failed(printParamTable(model, llvm::outs())))
-        return signalPassFailure();
+    if (failed(printParamTables(getOperation(), llvm::outs())))
+      return signalPassFailure();
     markAllAnalysesPreserved();
   }
 };

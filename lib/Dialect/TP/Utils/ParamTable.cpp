@@ -79,7 +79,8 @@ static std::string formatShape(const std::vector<int64_t> &shape,
   return repeated ? fmt::format("{} x {}", copies, s) : s;
 }
 
-LogicalResult mlir::tp::printParamTable(ModelOp model, llvm::raw_ostream &os) {
+/// The table of one model and its totals.
+static LogicalResult printParamTable(ModelOp model, llvm::raw_ostream &os) {
   FailureOr<std::vector<ParamInfo>> params = collectParams(model);
   if (failed(params))
     return failure();
@@ -119,4 +120,16 @@ LogicalResult mlir::tp::printParamTable(ModelOp model, llvm::raw_ostream &os) {
   os << fmt::format("total: {} elements in {} tensors (base model: {})\n",
                     total, tensors, baseTotal);
   return success();
+}
+
+LogicalResult mlir::tp::printParamTables(Operation *root, llvm::raw_ostream &os,
+                                         bool *found) {
+  bool any = false, ok = true;
+  root->walk([&](ModelOp model) {
+    any = true;
+    ok &= succeeded(printParamTable(model, os));
+  });
+  if (found)
+    *found = any;
+  return success(ok);
 }

@@ -358,7 +358,8 @@ static json::Value forwardJson(const Report &r) {
       {"attention", std::move(attention)}};
 }
 
-static void printJson(const Report &r, llvm::raw_ostream &os) {
+/// The report in the schema of `--format json` and the manifest.
+static json::Value toJson(const Report &r) {
   json::Object base;
   for (auto &[k, v] : r.base)
     base[k] = v;
@@ -401,7 +402,7 @@ static void printJson(const Report &r, llvm::raw_ostream &os) {
                    {"steps_multiplier", r.stepsMultiplier},
                    {"forward", forwardJson(r)},
                    {"params", std::move(params)}};
-  os << llvm::formatv("{0:2}", json::Value(std::move(top))) << "\n";
+  return top;
 }
 
 /// Quotes a CSV field when it needs it.
@@ -453,6 +454,13 @@ static void printCsv(const Report &r, llvm::raw_ostream &os) {
   }
 }
 
+FailureOr<json::Value> mlir::tp::getReportJson(ModelOp model) {
+  FailureOr<Report> report = collect(model);
+  if (failed(report))
+    return failure();
+  return toJson(*report);
+}
+
 LogicalResult mlir::tp::printReport(ModelOp model, ReportFormat format,
                                     llvm::raw_ostream &os) {
   FailureOr<Report> report = collect(model);
@@ -466,7 +474,7 @@ LogicalResult mlir::tp::printReport(ModelOp model, ReportFormat format,
     printMarkdown(*report, os);
     break;
   case ReportFormat::json:
-    printJson(*report, os);
+    os << llvm::formatv("{0:2}", toJson(*report)) << "\n";
     break;
   case ReportFormat::csv:
     printCsv(*report, os);

@@ -33,8 +33,13 @@ struct ParamInfo {
 /// diagnostic) when a size cannot be resolved; a verified model never does.
 FailureOr<std::vector<ParamInfo>> collectParams(ModelOp model);
 
-/// Prints the parameter table of `model` followed by its totals.
-LogicalResult printParamTable(ModelOp model, llvm::raw_ostream &os);
+/// Prints the parameter table of every tp.model in `root`, in program order,
+/// each followed by its totals: the one entry point of `muirc summary`,
+/// `tp-print-params` and `muir-translate --tp-to-param-table`. Fails (with
+/// a diagnostic) when a table cannot be built; the other tables still
+/// print. Sets `found` to whether there was a model.
+LogicalResult printParamTables(Operation *root, llvm::raw_ostream &os,
+                               bool *found = nullptr);
 
 } // namespace mlir::tp
 

@@ -48,6 +48,7 @@ from . import _ffi
 __all__ = ["Error", "ArgumentError", "NotFoundError", "Status", "ParamInfo",
            "ResidualInfo", "AttentionInfo",
            "Package", "State", "StepReport", "Telemetry", "aligned_zeros",
+           "to_bf16", "from_bf16",
            "runtime_api_version",
            "package_abi_version"]
 
@@ -176,6 +177,9 @@ _OPTIMIZERS = ["sgd", "sgd_momentum", "adam", "adamw", "lion", "adam_atan2",
 BUFFER_PARAMS = 0
 BUFFER_GRADS = 1
 BUFFER_STATE0 = 2
+#: A bf16 package's bf16 copy of the params (runtime.h).
+BUFFER_PARAMS_BF16 = 64
+_PRECISIONS = ["fp32", "bf16"]
 
 
 @dataclass(frozen=True)
@@ -284,6 +288,23 @@ class Telemetry:
     param_norm_after: float
     update_norm: float
     angle: float
+
+
+def to_bf16(values):
+    """float32 values as bfloat16 bits (uint16), rounded to nearest even
+    (a NaN stays a quiet NaN): what a bf16 package's grads take."""
+    bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
+    rounded = ((bits + np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1)))
+               >> np.uint32(16))
+    nan = (bits & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000)
+    rounded = np.where(nan, (bits >> np.uint32(16)) | np.uint32(0x40), rounded)
+    return rounded.astype(np.uint16)
+
+
+def from_bf16(bits):
+    """bfloat16 bits (uint16) as float32 values (exact)."""
+    bits = np.ascontiguousarray(bits, dtype=np.uint16)
+    return (bits.astype(np.uint32) << np.uint32(16)).view(np.float32)
 
 
 def aligned_zeros(elements, alignment=64):
@@ -413,6 +434,19 @@ class Package:
         #: LionAR's rotational units: name -> (elements per unit, units per
         #: copy) for the parameters that have them (docs/Optimizers.md).
         self.num_units = info.num_units
+        #: "fp32" (every buffer float32) or "bf16" (bfloat16 grads and a
+        #: bfloat16 copy of the params, float32 master weights and states;
+        #: docs/Optimizers.md).
+        self.precision = (_PRECISIONS[info.precision]
+                          if 0 <= info.precision < len(_PRECISIONS)
+                          else str(info.precision))
+        memory, step = ctypes.c_int64(), ctypes.c_int64()
+        _check(self._lib.muir_package_bytes_per_param(
+            handle, ctypes.byref(memory), ctypes.byref(step)))
+        #: Bytes per parameter of this precision and optimizer: "memory"
+        #: (the buffers a state holds) and "step" (what a step reads and
+        #: writes), muir_package_bytes_per_param.
+        self.bytes_per_param = {"memory": memory.value, "step": step.value}
         self.rotational_units = {
             names[e.param]: (e.unit_elements, e.numel // e.unit_elements)
             for e in info.kernel_params[:info.num_kernel_params]
@@ -640,6 +674,18 @@ class _Views(Mapping):
     def __setitem__(self, name, value):
         view = self[name]
         label = "%s[%r]" % (self._label, name)
+        if view.dtype == np.uint16:
+            bits = np.asarray(value)
+            if bits.dtype != np.uint16:
+                raise ArgumentError(
+                    "%s: a bf16 buffer takes bfloat16 bits as uint16 "
+                    "(muir.to_bf16 rounds float32 to them), not %s"
+                    % (label, bits.dtype))
+            if bits.ndim != 0 and bits.shape != view.shape:
+                raise ArgumentError("%s has shape %s; cannot assign shape %s"
+                                    % (label, view.shape, bits.shape))
+            view[...] = bits
+            return
         view[...] = _float32_values(value, label, view.shape)
 
     def __iter__(self):
@@ -711,13 +757,19 @@ class State:
         self.elements = end.value - begin.value
         self._flat = None
         self._views = None
+        self._bf16 = None  # a bf16 package's params copy (flat, views)
         if self.device == "cpu":
             self._flat = [self._flat_view(w) for w in range(self.num_buffers)]
             labels = ["params", "grads"] + [
                 "states[%d]" % k for k in range(package.num_states)]
-            if self.elements == package.buffer_elements:
+            whole = self.elements == package.buffer_elements
+            if whole:
                 self._views = [_Views(self._param_views(f), label)
                                for f, label in zip(self._flat, labels)]
+            if package.precision == "bf16":
+                flat = self._flat_view(BUFFER_PARAMS_BF16)
+                self._bf16 = (flat, _Views(self._param_views(flat),
+                                           "params_bf16") if whole else None)
 
     def __del__(self):
         if getattr(self, "_handle", None):
@@ -730,31 +782,42 @@ class State:
     def _which(self, which, what):
         return _integer(which, "%s: which" % what, _INT32)
 
-    def buffer_pointer(self, which):
-        """Address of buffer `which` (0 params, 1 grads, 2 + k state k); a
-        device pointer on CUDA."""
+    def _buffer(self, which, what):
+        """(address, bytes per element) of buffer `which`
+        (muir_state_buffer_bytes)."""
         data = ctypes.c_void_p()
         elements = ctypes.c_int64()
-        _check(self._lib.muir_state_buffer(
-            self._handle, self._which(which, "buffer_pointer"),
-            ctypes.byref(data), ctypes.byref(elements)))
-        return data.value or 0
+        size = ctypes.c_int32()
+        _check(self._lib.muir_state_buffer_bytes(
+            self._handle, self._which(which, what), ctypes.byref(data),
+            ctypes.byref(elements), ctypes.byref(size)))
+        return data.value or 0, size.value
+
+    def buffer_pointer(self, which):
+        """Address of buffer `which` (0 params, 1 grads, 2 + k state k,
+        BUFFER_PARAMS_BF16 a bf16 package's params copy); a device pointer
+        on CUDA."""
+        return self._buffer(which, "buffer_pointer")[0]
 
     def _flat_view(self, which):
         n = self.elements
-        address = self.buffer_pointer(which)
-        carray = (ctypes.c_float * n).from_address(address)
+        address, size = self._buffer(which, "buffer_pointer")
+        # float32, or the raw bits of a bf16 buffer.
+        ctype, dtype = ((ctypes.c_float, np.float32) if size == 4
+                        else (ctypes.c_uint16, np.uint16))
+        carray = (ctype * n).from_address(address)
         carray._muir_state = self  # the memory lives as long as a view
-        return np.frombuffer(carray, dtype=np.float32)
+        return np.frombuffer(carray, dtype=dtype)
 
     def _param_views(self, flat):
         views = {}
         for p in self.package.params_info.values():
             base = flat[p.offset:]
             if p.copies > 1:
-                inner = np.empty(p.copy_shape, dtype=np.float32).strides
+                inner = np.empty(p.copy_shape, dtype=flat.dtype).strides
                 views[p.name] = np.lib.stride_tricks.as_strided(
-                    base, shape=p.shape, strides=(p.stride * 4,) + inner)
+                    base, shape=p.shape,
+                    strides=(p.stride * flat.itemsize,) + inner)
             else:
                 views[p.name] = base[:p.numel].reshape(p.copy_shape)
         return views
@@ -782,8 +845,47 @@ class State:
 
     @property
     def grads(self):
-        """name -> view of the grads buffer."""
+        """name -> view of the grads buffer (a bf16 package's: uint16
+        bfloat16 bits; ``torch.from_numpy(v.view(np.int16)).view(
+        torch.bfloat16)`` shares the memory as a torch tensor)."""
         return self._views_of(BUFFER_GRADS, "grads")
+
+    def _bf16_only(self, what):
+        self._cpu_only(what)
+        if self._bf16 is None:
+            raise Error(Status.ERROR_ARGUMENT,
+                        "%s: package '%s' is %s: it has no bf16 copy of the "
+                        "params" % (what, self.package.path,
+                                    self.package.precision))
+        return self._bf16
+
+    @property
+    def params_bf16(self):
+        """A bf16 package's bf16 copy of the params, name -> uint16 view of
+        its bits (written by init, rounded to nearest, and by every step,
+        rounded stochastically): what the forward pass reads."""
+        views = self._bf16_only("params_bf16")[1]
+        if views is None:
+            self._views_of(BUFFER_PARAMS, "params_bf16")
+        return views
+
+    @property
+    def flat_params_bf16(self):
+        return self._bf16_only("flat_params_bf16")[0]
+
+    @property
+    def rounding_seed(self):
+        """A bf16 state's stochastic-rounding seed: init's seed, or what was
+        set (muir_state_set_rounding_seed)."""
+        seed = ctypes.c_uint64()
+        _check(self._lib.muir_state_get_rounding_seed(self._handle,
+                                                      ctypes.byref(seed)))
+        return seed.value
+
+    @rounding_seed.setter
+    def rounding_seed(self, seed):
+        _check(self._lib.muir_state_set_rounding_seed(
+            self._handle, _integer(seed, "rounding_seed", _UINT64)))
 
     @property
     def states(self):

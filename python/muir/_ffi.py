@@ -85,6 +85,7 @@ class PackageInfo(ctypes.Structure):
         ("num_slots", ctypes.c_int64),
         ("optimizer_spec", ctypes.c_char_p),
         ("num_units", ctypes.c_int64),
+        ("precision", ctypes.c_int32),
     ]
 
 
@@ -148,6 +149,16 @@ _PROTOTYPES = {
     "muir_state_buffer": (_status, [_handle, ctypes.c_int32,
                                     ctypes.POINTER(ctypes.c_void_p),
                                     ctypes.POINTER(ctypes.c_int64)]),
+    "muir_state_buffer_bytes": (_status, [_handle, ctypes.c_int32,
+                                          ctypes.POINTER(ctypes.c_void_p),
+                                          ctypes.POINTER(ctypes.c_int64),
+                                          ctypes.POINTER(ctypes.c_int32)]),
+    "muir_state_set_rounding_seed": (_status, [_handle, ctypes.c_uint64]),
+    "muir_state_get_rounding_seed": (_status, [
+        _handle, ctypes.POINTER(ctypes.c_uint64)]),
+    "muir_package_bytes_per_param": (_status, [
+        _handle, ctypes.POINTER(ctypes.c_int64),
+        ctypes.POINTER(ctypes.c_int64)]),
     "muir_state_copy_to_host": (_status, [_handle, ctypes.c_int32,
                                           ctypes.c_int64, ctypes.c_int64,
                                           ctypes.c_void_p]),

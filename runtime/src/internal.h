@@ -35,6 +35,12 @@ typedef void (*muir_step_shard_fn_t)(float *, const float *, float *const *,
                                      int64_t);
 typedef void (*muir_reduce_shard_fn_t)(const float *, double *, int64_t,
                                        int64_t, int64_t);
+typedef void (*muir_step_bf16_fn_t)(float *, const uint16_t *, float *const *,
+                                    uint16_t *, int64_t, float, float,
+                                    const muir_tensor_row_t *, uint64_t,
+                                    int64_t, int64_t);
+typedef void (*muir_reduce_bf16_fn_t)(const uint16_t *, double *, int64_t,
+                                      int64_t, int64_t);
 
 /** Most optimizer state buffers a package may declare. */
 #define MUIR_MAX_STATES 8
@@ -63,6 +69,9 @@ struct muir_package {
   muir_init_shard_fn_t initShard;
   muir_step_shard_fn_t stepShard;
   muir_reduce_shard_fn_t reduceShard;
+  /* A bf16 package's kernels (checked at open); NULL in an fp32 one. */
+  muir_step_bf16_fn_t stepBf16;
+  muir_reduce_bf16_fn_t reduceBf16;
 };
 
 /** The elements [begin, end) of the flat buffers a state holds, with the
@@ -83,6 +92,11 @@ struct muir_state {
   int64_t elements;    /* shard.end - shard.begin */
   muir_shard_t shard;  /* [0, buffer_elements) unless a shard */
   float *buffers[2 + MUIR_MAX_STATES];
+  /* A bf16 package's 2-byte buffers (NULL in an fp32 one, whose grads are
+   * buffers[MUIR_BUFFER_GRADS]; that slot is NULL in a bf16 one): the
+   * grads and the params' bf16 copy, and the rounding seed of its steps. */
+  uint16_t *bf16_grads, *bf16_params;
+  uint64_t rounding_seed;
   /* The state's copy of the kernels' rows (num_tensor_rows, at least one):
    * the compiled-in constants with this state's multipliers applied. */
   muir_tensor_row_t *rows;

@@ -259,6 +259,10 @@ muir_status_t muir_manifest_check(const char *dir, muir_json_t root,
                         muir_optimizer_name(info->optimizer));
   if (status == MUIR_OK)
     status = sameString(dir, root, "", "optimizer_spec", info->optimizer_spec);
+  if (status == MUIR_OK)
+    status =
+        sameString(dir, root, "", "precision",
+                   info->precision == MUIR_PRECISION_BF16 ? "bf16" : "fp32");
   muir_json_t layout, params;
   if (status == MUIR_OK)
     status = member(dir, root, "", "layout", MUIR_JSON_OBJECT, &layout);

@@ -433,6 +433,11 @@ muir_status_t muir_check_table(const char *dir,
                           "package '%s': the table's package_hash is not %d "
                           "lowercase hex digits",
                           dir, MUIR_PACKAGE_HASH_LENGTH);
+  if (info->precision != MUIR_PRECISION_FP32 &&
+      info->precision != MUIR_PRECISION_BF16)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s': unknown precision %d (0 fp32, 1 bf16)",
+                          dir, info->precision);
   int32_t states = optimizerStates(info->optimizer);
   if (states < 0)
     return muir_set_error(MUIR_ERROR_FORMAT,
@@ -600,6 +605,10 @@ static muir_status_t resolveSymbols(muir_package_t *package) {
   memcpy(&package->stepShard, &shard, sizeof(package->stepShard));
   shard = dlsym(package->library.handle, "muir_kernel_reduce_shard");
   memcpy(&package->reduceShard, &shard, sizeof(package->reduceShard));
+  void *bf16 = dlsym(package->library.handle, "muir_kernel_step_bf16");
+  memcpy(&package->stepBf16, &bf16, sizeof(package->stepBf16));
+  bf16 = dlsym(package->library.handle, "muir_kernel_reduce_bf16");
+  memcpy(&package->reduceBf16, &bf16, sizeof(package->reduceBf16));
   package->info = infoFn();
   if (!package->info)
     return muir_set_error(MUIR_ERROR_FORMAT,
@@ -614,7 +623,16 @@ static muir_status_t resolveSymbols(muir_package_t *package) {
                           "%d; rebuild the package with a matching muirc",
                           dir, package->info->abi_version,
                           MUIR_PACKAGE_ABI_VERSION);
-  return muir_check_table(dir, package->info);
+  muir_status_t status = muir_check_table(dir, package->info);
+  if (status == MUIR_OK && package->info->precision == MUIR_PRECISION_BF16 &&
+      (!package->stepBf16 || !package->reduceBf16))
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "package '%s' is bf16 but '%s/%s' does not export "
+                          "%s (package_abi.h)",
+                          dir, dir, MUIR_KERNELS_LIBRARY,
+                          !package->stepBf16 ? "muir_kernel_step_bf16"
+                                             : "muir_kernel_reduce_bf16");
+  return status;
 }
 
 /** Opens the directory, reads and checks manifest.json, loads the package's

@@ -35,6 +35,8 @@ static label_t bufferLabel(int32_t which) {
   label_t label;
   if (which == MUIR_BUFFER_PARAMS)
     snprintf(label.text, sizeof(label.text), "params");
+  else if (which == MUIR_BUFFER_PARAMS_BF16)
+    snprintf(label.text, sizeof(label.text), "params_bf16");
   else if (which == MUIR_BUFFER_GRADS)
     snprintf(label.text, sizeof(label.text), "grads");
   else
@@ -44,6 +46,10 @@ static label_t bufferLabel(int32_t which) {
 }
 
 static bool isCuda(muir_device_t device) { return device >= MUIR_DEVICE_CUDA; }
+
+static bool isBf16(const muir_package_t *package) {
+  return package->info->precision == MUIR_PRECISION_BF16;
+}
 
 static bool isShard(const muir_state_t *state) {
   return state->shard.begin != 0 ||
@@ -76,6 +82,17 @@ static muir_status_t newState(muir_package_t *package, muir_device_t device,
                           "span shards yet: it runs unsharded only",
                           caller, package->dir, info->optimizer_spec,
                           info->num_units);
+  if (isBf16(package) && partial)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: package '%s' is bf16, which runs unsharded "
+                          "only for now",
+                          caller, package->dir);
+  if (isBf16(package) && isCuda(device))
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: package '%s' is bf16, which the runtime runs "
+                          "on the CPU only for now (its CUDA kernels are in "
+                          "kernels.ptx, not launched yet)",
+                          caller, package->dir);
   muir_state_t *state = calloc(1, sizeof(*state));
   if (!state)
     return muir_set_error(MUIR_ERROR_MEMORY, "%s: out of memory", caller);
@@ -114,6 +131,9 @@ static void freeCpuBuffers(muir_state_t *state) {
     free(state->buffers[i]);
     state->buffers[i] = NULL;
   }
+  free(state->bf16_grads);
+  free(state->bf16_params);
+  state->bf16_grads = state->bf16_params = NULL;
 }
 
 void muir_state_release(muir_state_t *state) {
@@ -163,21 +183,34 @@ static muir_status_t createState(muir_package_t *package, muir_device_t device,
     size_t align = (size_t)package->info->alignment;
     if (align < MUIR_MIN_CPU_ALIGNMENT)
       align = MUIR_MIN_CPU_ALIGNMENT;
-    size_t bytes = (size_t)state->elements * sizeof(float);
-    // aligned_alloc wants a multiple of the alignment, and never 0 bytes.
-    bytes = (bytes + align - 1) / align * align;
-    if (bytes == 0)
-      bytes = align;
-    for (int32_t i = 0; i < state->num_buffers && status == MUIR_OK; ++i) {
-      state->buffers[i] = aligned_alloc(align, bytes);
-      if (!state->buffers[i])
-        status =
-            muir_set_error(MUIR_ERROR_MEMORY,
-                           "%s: cannot allocate the %s buffer (%zu "
-                           "bytes) for package '%s'",
-                           caller, bufferLabel(i).text, bytes, package->dir);
+    // A bf16 package's grads and params copy are 2-byte buffers.
+    bool bf16 = isBf16(package);
+    for (int32_t i = 0; i < state->num_buffers + bf16 && status == MUIR_OK;
+         ++i) {
+      int32_t which = i < state->num_buffers ? i : MUIR_BUFFER_PARAMS_BF16;
+      bool half = bf16 && (which == MUIR_BUFFER_GRADS ||
+                           which == MUIR_BUFFER_PARAMS_BF16);
+      size_t bytes = (size_t)state->elements * (half ? 2 : sizeof(float));
+      // aligned_alloc wants a multiple of the alignment, and never 0 bytes.
+      bytes = (bytes + align - 1) / align * align;
+      if (bytes == 0)
+        bytes = align;
+      void *memory = aligned_alloc(align, bytes);
+      if (!memory) {
+        status = muir_set_error(MUIR_ERROR_MEMORY,
+                                "%s: cannot allocate the %s buffer (%zu "
+                                "bytes) for package '%s'",
+                                caller, bufferLabel(which).text, bytes,
+                                package->dir);
+        break;
+      }
+      memset(memory, 0, bytes);
+      if (which == MUIR_BUFFER_PARAMS_BF16)
+        state->bf16_params = memory;
+      else if (half)
+        state->bf16_grads = memory;
       else
-        memset(state->buffers[i], 0, bytes);
+        state->buffers[which] = memory;
     }
   }
   if (status != MUIR_OK) {
@@ -213,6 +246,12 @@ static muir_status_t adoptState(muir_package_t *package, muir_device_t device,
     return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
                           !package ? "package" : "out_state");
   const muir_package_info_t *info = package->info;
+  if (isBf16(package))
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: package '%s' is bf16, whose grads and params "
+                          "copy are 2-byte buffers that adoption does not "
+                          "take yet; use muir_state_create",
+                          caller, package->dir);
   if (info->num_states > 0 && !states)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "%s: states is NULL, but package '%s' needs %d "
@@ -308,9 +347,29 @@ muir_device_t muir_state_device(const muir_state_t *state) {
   return state ? state->device : MUIR_DEVICE_CPU;
 }
 
+/** Whether buffer `which` of the state holds 2-byte bf16 values. */
+static bool isHalf(const muir_state_t *state, int32_t which) {
+  return isBf16(state->package) &&
+         (which == MUIR_BUFFER_GRADS || which == MUIR_BUFFER_PARAMS_BF16);
+}
+
+/** Refuses float access to a bf16 buffer. */
+static muir_status_t checkFloat(const muir_state_t *state, int32_t which,
+                                const char *caller) {
+  if (!isHalf(state, which))
+    return MUIR_OK;
+  return muir_set_error(MUIR_ERROR_ARGUMENT,
+                        "%s: the %s buffer of package '%s' holds bf16 values "
+                        "(2 bytes each, the package's precision), not "
+                        "floats: use muir_state_buffer_bytes",
+                        caller, bufferLabel(which).text, state->package->dir);
+}
+
 /** Checks `which` against the state's buffers. */
 static muir_status_t checkWhich(const muir_state_t *state, int32_t which,
                                 const char *caller) {
+  if (which == MUIR_BUFFER_PARAMS_BF16 && state->bf16_params)
+    return MUIR_OK;
   if (which < 0 || which >= state->num_buffers)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "%s: no buffer %d (package '%s' has %d: params, "
@@ -328,10 +387,83 @@ muir_status_t muir_state_buffer(const muir_state_t *state, int32_t which,
                           !state ? "state"
                                  : (!out_data ? "out_data" : "out_elements"));
   muir_status_t status = checkWhich(state, which, "muir_state_buffer");
+  if (status == MUIR_OK)
+    status = checkFloat(state, which, "muir_state_buffer");
   if (status != MUIR_OK)
     return status;
   *out_data = state->buffers[which];
   *out_elements = state->elements;
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_buffer_bytes(const muir_state_t *state, int32_t which,
+                                      void **out_data, int64_t *out_elements,
+                                      int32_t *out_element_size) {
+  muir_clear_error();
+  if (!state || !out_data || !out_elements || !out_element_size)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_state_buffer_bytes: %s is NULL",
+                          !state          ? "state"
+                          : !out_data     ? "out_data"
+                          : !out_elements ? "out_elements"
+                                          : "out_element_size");
+  muir_status_t status = checkWhich(state, which, "muir_state_buffer_bytes");
+  if (status != MUIR_OK)
+    return status;
+  if (which == MUIR_BUFFER_PARAMS_BF16)
+    *out_data = state->bf16_params;
+  else if (which == MUIR_BUFFER_GRADS && state->bf16_grads)
+    *out_data = state->bf16_grads;
+  else
+    *out_data = state->buffers[which];
+  *out_elements = state->elements;
+  *out_element_size = isHalf(state, which) ? 2 : 4;
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_set_rounding_seed(muir_state_t *state, uint64_t seed) {
+  muir_clear_error();
+  if (!state || !state->bf16_params)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_state_set_rounding_seed: %s",
+                          !state ? "state is NULL"
+                                 : "the state's package is fp32: it rounds "
+                                   "nothing");
+  state->rounding_seed = seed;
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_get_rounding_seed(const muir_state_t *state,
+                                           uint64_t *out_seed) {
+  muir_clear_error();
+  if (!state || !out_seed || !state->bf16_params)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_state_get_rounding_seed: %s",
+                          !state      ? "state is NULL"
+                          : !out_seed ? "out_seed is NULL"
+                                      : "the state's package is fp32: it "
+                                        "rounds nothing");
+  *out_seed = state->rounding_seed;
+  return MUIR_OK;
+}
+
+muir_status_t muir_package_bytes_per_param(const muir_package_t *package,
+                                           int64_t *out_memory,
+                                           int64_t *out_step) {
+  muir_clear_error();
+  if (!package)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_package_bytes_per_param: package is NULL");
+  const muir_package_info_t *info = package->info;
+  int64_t states = info->num_states;
+  // LionAR's second state holds two values per unit: memory, not traffic.
+  int64_t elementStates =
+      info->optimizer == MUIR_OPT_LION_AR ? states - 1 : states;
+  int64_t grads = isBf16(package) ? 2 : 4, copy = isBf16(package) ? 2 : 0;
+  if (out_memory)
+    *out_memory = 4 + grads + copy + 4 * states;
+  if (out_step)
+    *out_step = 8 + grads + copy + 8 * elementStates;
   return MUIR_OK;
 }
 
@@ -343,6 +475,8 @@ static muir_status_t checkCopy(const muir_state_t *state, int32_t which,
     return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
                           !state ? "state" : "host");
   muir_status_t status = checkWhich(state, which, caller);
+  if (status == MUIR_OK)
+    status = checkFloat(state, which, caller);
   if (status != MUIR_OK)
     return status;
   if (begin < 0 || count < 0 || begin > state->elements ||
@@ -383,6 +517,20 @@ muir_status_t muir_state_copy_from_host(muir_state_t *state, int32_t which,
   return MUIR_OK;
 }
 
+/** The bf16 copy of `count` float32 values, rounded to nearest even (init's
+ *  rounding: deterministic, so the copy is the params' nearest bf16); a NaN
+ *  becomes a quiet NaN of its sign, infinities stay. */
+static void roundToNearestBf16(const float *from, uint16_t *to, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    uint32_t bits;
+    memcpy(&bits, &from[i], sizeof(bits));
+    if ((bits & 0x7fffffffu) > 0x7f800000u)
+      to[i] = (uint16_t)((bits >> 16) | 0x40u);
+    else
+      to[i] = (uint16_t)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+  }
+}
+
 muir_status_t muir_state_init_range(muir_state_t *state, uint64_t seed,
                                     int64_t begin, int64_t end) {
   muir_clear_error();
@@ -404,6 +552,11 @@ muir_status_t muir_state_init_range(muir_state_t *state, uint64_t seed,
                               state->shard.begin, begin, end);
   else
     state->package->init(state->buffers[MUIR_BUFFER_PARAMS], seed, begin, end);
+  if (state->bf16_params) {
+    roundToNearestBf16(state->buffers[MUIR_BUFFER_PARAMS] + begin,
+                       state->bf16_params + begin, end - begin);
+    state->rounding_seed = seed;
+  }
   return MUIR_OK;
 }
 
@@ -425,6 +578,7 @@ muir_status_t muir_state_init(muir_state_t *state, uint64_t seed) {
 typedef struct {
   const muir_package_t *package;
   const float *grads;
+  const uint16_t *bf16_grads; /* a bf16 package's, instead of grads */
   double *partials;
   int64_t first;     /* the element grads starts at (a shard's begin) */
   int64_t end;       /* the last slot + 1 */
@@ -440,7 +594,10 @@ static void *reduceSlots(void *arg) {
     int64_t end = begin + MUIR_REDUCE_TASK < work->end
                       ? begin + MUIR_REDUCE_TASK
                       : work->end;
-    if (work->first == 0)
+    if (work->bf16_grads)
+      work->package->reduceBf16(work->bf16_grads, work->partials, work->first,
+                                begin, end);
+    else if (work->first == 0)
       work->package->reduce(work->grads, work->partials, begin, end);
     else
       work->package->reduceShard(work->grads, work->partials, work->first,
@@ -482,9 +639,10 @@ static void reduceOnCPU(muir_state_t *state) {
   for (int64_t s = 0; s < info->num_slots; ++s)
     if (s < shard->slot_begin || s >= shard->slot_end)
       state->partials[s] = 0.0;
-  reduce_work_t work = {state->package,  state->buffers[MUIR_BUFFER_GRADS],
-                        state->partials, shard->begin,
-                        shard->slot_end, shard->slot_begin};
+  reduce_work_t work = {state->package,    state->buffers[MUIR_BUFFER_GRADS],
+                        state->bf16_grads, state->partials,
+                        shard->begin,      shard->slot_end,
+                        shard->slot_begin};
   int threads =
       reduceThreads(state->elements, shard->slot_end - shard->slot_begin);
   pthread_t helpers[MUIR_MAX_REDUCE_THREADS];
@@ -598,6 +756,11 @@ static muir_status_t checkStep(const muir_state_t *state, int64_t step,
 /** Checks that the state can run the telemetry step. */
 static muir_status_t checkTelemetry(const muir_state_t *state,
                                     const char *caller) {
+  if (isBf16(state->package))
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: package '%s' is bf16, which has no telemetry "
+                          "step yet",
+                          caller, state->package->dir);
   if (!state->cuda && !state->package->stepTelemetry)
     return muir_set_error(MUIR_ERROR_FORMAT,
                           "%s: the library of '%s' does not export "
@@ -646,6 +809,12 @@ static muir_status_t runStep(muir_state_t *state, int64_t step, float lr_factor,
                     : muir_cuda_step(state, step, lr_factor, report.grad_scale);
       if (status != MUIR_OK)
         return status;
+    } else if (state->bf16_params) {
+      state->package->stepBf16(buffers[MUIR_BUFFER_PARAMS], state->bf16_grads,
+                               buffers + MUIR_BUFFER_STATE0, state->bf16_params,
+                               step, lr_factor, report.grad_scale, state->rows,
+                               state->rounding_seed, state->shard.begin,
+                               state->shard.end);
     } else if (telemetry) {
       state->package->stepTelemetry(
           buffers[MUIR_BUFFER_PARAMS], buffers[MUIR_BUFFER_GRADS],

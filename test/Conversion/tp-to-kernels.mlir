@@ -1,5 +1,7 @@
 // RUN: muir-opt %s --convert-tp-to-kernels | FileCheck %s
 // RUN: muir-opt %s --convert-tp-to-kernels=gpu=true | FileCheck %s --check-prefix=GPU
+// RUN: muir-opt %s --convert-tp-to-kernels="gpu=true precision=bf16" | FileCheck %s --check-prefix=BF16
+// RUN: not muir-opt %s --convert-tp-to-kernels=precision=fp16 2>&1 | FileCheck %s --check-prefix=PRECISION
 
 // convert-tp-to-kernels on an instantiated, laid-out model written by hand:
 // the kernels' table is this IR's tp.layout and tp.values, read field by
@@ -34,6 +36,34 @@
 // CHECK: func.func @muir_generated_reduce(%{{.*}}: memref<48xf32>, %{{.*}}: memref<3xf64>, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64)
 // CHECK-NOT: gpu.module
 // GPU: gpu.module
+// GPU-NOT: bf16
+
+// precision=bf16 adds the steps and reductions over bf16 gradients (i16
+// bits) that write the params' bf16 copy: the rounding stream's key is the
+// seed (the last argument), its counter's words 2 and 3 the step with the
+// top bit set (init's word 3 is 0); a gradient is widened by a shift.
+// BF16: func.func @muir_generated_step_bf16(%[[P:.*]]: memref<48xf32>, %[[G:.*]]: memref<48xi16>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %[[COPY:.*]]: memref<48xi16>, %[[STEP:.*]]: i64, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: memref<3x6xf64>, %[[SEED:.*]]: i64)
+// BF16: arith.trunci %[[SEED]] : i64 to i32
+// BF16: arith.trunci %[[STEP]] : i64 to i32
+// BF16: %[[HI:.*]] = arith.trunci %{{.*}} : i64 to i32
+// BF16-NEXT: %[[TOP:.*]] = arith.constant -2147483648 : i32
+// BF16-NEXT: arith.ori %[[HI]], %[[TOP]] : i32
+// BF16: memref.load %[[G]][%{{.*}}] : memref<48xi16>
+// BF16-NEXT: arith.extui %{{.*}} : i16 to i32
+// BF16-NEXT: arith.constant 16 : i32
+// BF16-NEXT: arith.shli
+// BF16-NEXT: arith.bitcast %{{.*}} : i32 to f32
+// BF16: arith.mului_extended
+// BF16: arith.cmpf uno
+// BF16: memref.store %{{.*}}, %[[COPY]][%{{.*}}] : memref<48xi16>
+// BF16: func.func @muir_generated_step(
+// BF16: func.func @muir_generated_reduce_bf16(%{{.*}}: memref<48xi16>, %{{.*}}: memref<3xf64>, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64)
+// BF16: vector.load %{{.*}} : memref<48xi16>, vector<16xi16>
+// BF16: gpu.func @muir_reduce_bf16_kernel(%{{.*}}: memref<48xi16>, %{{.*}}: memref<3xf64>, %{{.*}}: i64, %{{.*}}: i64)
+// BF16: gpu.func @muir_step_bf16_kernel(%{{.*}}: memref<48xf32>, %{{.*}}: memref<48xi16>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xi16>, %{{.*}}: i64, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64)
+// BF16: vector.load %{{.*}} : memref<48xi16>, vector<4xi16>
+// BF16: vector.store %{{.*}} : memref<48xi16>, vector<4xi16>
+// PRECISION: convert-tp-to-kernels: precision 'fp16' is not fp32 or bf16
 tp.model @kernels attributes {tp.buffer = #tp.buffer<elements = 48, alignment = 64>, tp.parametrization = #tp.parametrization<scheme = mup, optimizer = adamw, alpha = 1, steps = <1>, bias_correction1 = true>} {
   tp.dim @b = fixed<2>
   tp.dim @n = fixed<4>

@@ -54,7 +54,7 @@ expect("range", S.ERROR_ARGUMENT, st.init_range, 0, 0, 100)
 # CHECK-NEXT: copy: ERROR_ARGUMENT: muir_state_copy_from_host: elements [40, 40 + 10) are outside the grads buffer of 48 elements
 expect("copy", S.ERROR_ARGUMENT, st.copy_from_host, muir.BUFFER_GRADS,
        np.zeros(10), 40)
-# CHECK-NEXT: buffer: ERROR_ARGUMENT: muir_state_buffer: no buffer 9
+# CHECK-NEXT: buffer: ERROR_ARGUMENT: muir_state_buffer_bytes: no buffer 9
 expect("buffer", S.ERROR_ARGUMENT, st.buffer_pointer, 9)
 
 good = [muir.aligned_zeros(48, 64) for _ in range(4)]

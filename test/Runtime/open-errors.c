@@ -95,6 +95,15 @@
 // RUN: mkdir %t/c31 && %muir_build_fixture -DFIXTURE_CORRUPT=31 -o %t/c31/libmuir_kernels.so
 // RUN: not %t/open %t/c31 | FileCheck %s --check-prefix=UNITS
 // UNITS: open: format: package '{{.*}}/c31': parameter 'blocks.w' has wrong rotational units in the kernel table
+//
+// An unknown precision, and a bf16 table whose library lacks the bf16
+// kernels.
+// RUN: mkdir %t/c33 && %muir_build_fixture -DFIXTURE_CORRUPT=33 -o %t/c33/libmuir_kernels.so
+// RUN: not %t/open %t/c33 | FileCheck %s --check-prefix=PRECISION
+// PRECISION: open: format: package '{{.*}}/c33': unknown precision 7 (0 fp32, 1 bf16)
+// RUN: mkdir %t/c34 && %muir_build_fixture -DFIXTURE_CORRUPT=34 -o %t/c34/libmuir_kernels.so
+// RUN: not %t/open %t/c34 | FileCheck %s --check-prefix=BF16
+// BF16: open: format: package '{{.*}}/c34' is bf16 but '{{.*}}/c34/libmuir_kernels.so' does not export muir_kernel_step_bf16 (package_abi.h)
 
 #include "check.h"
 

@@ -102,6 +102,12 @@ static cl::opt<bool>
           cl::sub(packageCmd), cl::cat(outCat));
 static cl::opt<bool> noGpu("no-gpu", cl::desc("CPU kernels only"),
                            cl::sub(packageCmd), cl::cat(outCat));
+static cl::opt<std::string> precision(
+    "precision", cl::init("fp32"),
+    cl::desc("fp32 (every buffer float32, the default) or bf16 (bfloat16 "
+             "grads and params copy, float32 master weights and states, "
+             "stochastic rounding; docs/Optimizers.md)"),
+    cl::value_desc("fp32|bf16"), cl::sub(packageCmd), cl::cat(outCat));
 
 void muirc::registerPipelineFlags() {
   reportOptions.addToCommandLine(reportCmd, reportPipelineCat);
@@ -125,6 +131,7 @@ static tp::PackageOptions packageWriterOptions() {
   options.gpu = noGpu   ? tp::PackageOptions::GPU::off
                 : gpuOn ? tp::PackageOptions::GPU::on
                         : tp::PackageOptions::GPU::automatic;
+  options.precision = precision;
   return options;
 }
 

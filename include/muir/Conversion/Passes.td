@@ -61,6 +61,15 @@ def ConvertTPToKernels : Pass<"convert-tp-to-kernels", "::mlir::ModuleOp"> {
     offsets are multiples of 16 elements) and scalar code for a copy's
     last 1-3 elements. The per-step scalars are computed per chunk in f64
     and rounded to f32, as on the CPU. Lower with `tp-lower-to-nvvm`.
+
+    With `precision=bf16` the pass also emits
+    `@muir_generated_step_bf16(%params, %grads, %state0, %state1, %copy,
+    %step, %lr_factor, %grad_scale, %begin, %end, %rows, %seed)` and
+    `@muir_generated_reduce_bf16` (and on the GPU `muir_step_bf16_kernel`,
+    `muir_reduce_bf16_kernel`): the gradients and the params' copy are
+    `memref<N x i16>` of bf16 bits, the params and states stay f32 (master
+    weights), and the copy is written with stochastic rounding keyed by
+    (seed, step, element) through Philox4x32-10.
   }];
   let options = [
     Option<"optimizer", "optimizer", "std::string", "\"\"",
@@ -70,6 +79,10 @@ def ConvertTPToKernels : Pass<"convert-tp-to-kernels", "::mlir::ModuleOp"> {
     Option<"gpu", "gpu", "bool", "false",
            "also emit gpu.module @muir_kernels with the CUDA init and step "
            "kernels">,
+    Option<"precision", "precision", "std::string", "\"fp32\"",
+           "fp32, or bf16: also emit the steps and reductions over bf16 "
+           "gradients that write a bf16 copy of the f32 params with "
+           "stochastic rounding (docs/Optimizers.md)">,
   ];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::arith::ArithDialect",

@@ -26,6 +26,10 @@ struct PackageOptions {
   /// `auto` where ptxas is found (a note says so when it is not), `on`
   /// (an error without ptxas), or `off`.
   enum class GPU { automatic, on, off } gpu = GPU::automatic;
+  /// `fp32` (every flat buffer float32) or `bf16` (bfloat16 gradients and a
+  /// bfloat16 copy of the params beside float32 master weights and states;
+  /// docs/Optimizers.md).
+  std::string precision = "fp32";
 };
 
 /// Checks the options before any work (the CPU one this machine's LLVM

@@ -42,7 +42,9 @@ public:
     TableIR::emitGlobals(b, ir.loc, plan.table, /*constantRows=*/true);
     buildInit();
     buildStep();
-    buildReduce();
+    buildReduce("muir_generated_reduce", /*bf16=*/false);
+    if (plan.bf16)
+      buildReduce("muir_generated_reduce_bf16", /*bf16=*/true);
   }
 
 private:
@@ -127,10 +129,11 @@ private:
     Type i64 = b.getI64Type(), f32 = b.getF32Type();
     MemRefType buffer = bufferType(b.getContext(), plan);
     MemRefType rowsType = TableIR::rowsType(b.getContext(), plan.table);
-    func::FuncOp withRows = buildStepBody("muir_generated_step_rows", {});
-    buildStepBody("muir_generated_step_telemetry",
-                  MemRefType::get({4 * std::max<int64_t>(plan.table.slots, 1)},
-                                  b.getF64Type()));
+    func::FuncOp withRows =
+        buildStepBody("muir_generated_step_rows", StepVariant::plain);
+    buildStepBody("muir_generated_step_telemetry", StepVariant::telemetry);
+    if (plan.bf16)
+      buildStepBody("muir_generated_step_bf16", StepVariant::bf16);
 
     func::FuncOp fn = startFunc(
         "muir_generated_step", {buffer, buffer, buffer, buffer, i64, f32, f32});
@@ -143,24 +146,47 @@ private:
     func::ReturnOp::create(b, ir.loc);
   }
 
-  /// The step with explicit rows, and with the telemetry partials as a last
-  /// argument when `partialsType` is set.
-  func::FuncOp buildStepBody(StringRef name, MemRefType partialsType) {
+  /// The step functions: `plain` (@muir_generated_step_rows), `telemetry`
+  /// (the partials as a last argument) and `bf16`
+  /// (@muir_generated_step_bf16(%params, %grads: i16, %state0, %state1,
+  /// %copy: i16, %step, %lr_factor, %grad_scale, %begin, %end, %rows,
+  /// %seed): bf16 gradients, and the bf16 copy of the params written with
+  /// stochastic rounding keyed by (seed, step, element)).
+  enum class StepVariant { plain, telemetry, bf16 };
+
+  func::FuncOp buildStepBody(StringRef name, StepVariant variant) {
     Type i64 = b.getI64Type(), f32 = b.getF32Type(), f64 = b.getF64Type();
     MemRefType buffer = bufferType(b.getContext(), plan);
+    MemRefType half = bf16BufferType(b.getContext(), plan);
     MemRefType rowsType = TableIR::rowsType(b.getContext(), plan.table);
-    SmallVector<Type> inputs = {buffer, buffer, buffer, buffer, i64,
-                                f32,    f32,    i64,    i64,    rowsType};
+    bool bf16 = variant == StepVariant::bf16;
+    MemRefType partialsType;
+    if (variant == StepVariant::telemetry)
+      partialsType = MemRefType::get(
+          {4 * std::max<int64_t>(plan.table.slots, 1)}, b.getF64Type());
+    SmallVector<Type> inputs = {buffer, bf16 ? half : buffer, buffer, buffer};
+    if (bf16)
+      inputs.push_back(half);
+    unsigned n = inputs.size(); // the scalars' first argument
+    llvm::append_range(inputs, TypeRange{i64, f32, f32, i64, i64, rowsType});
     if (partialsType)
       inputs.push_back(partialsType);
+    if (bf16)
+      inputs.push_back(i64);
     func::FuncOp fn = startFunc(name, inputs);
-    SmallVector<Value, 4> buffers(fn.getArguments().take_front(4));
-    Value stepF = arith::SIToFPOp::create(b, ir.loc, f64, fn.getArgument(4));
-    Value lrFactor = ir.toF64(fn.getArgument(5));
-    Value gradScale = fn.getArgument(6);
-    Value begin = ir.cast(b.getIndexType(), fn.getArgument(7));
-    Value end = ir.cast(b.getIndexType(), fn.getArgument(8));
-    TableIR table(ir, plan.table, fn.getArgument(9));
+    Value stepF = arith::SIToFPOp::create(b, ir.loc, f64, fn.getArgument(n));
+    Value lrFactor = ir.toF64(fn.getArgument(n + 1));
+    Value gradScale = fn.getArgument(n + 2);
+    Value begin = ir.cast(b.getIndexType(), fn.getArgument(n + 3));
+    Value end = ir.cast(b.getIndexType(), fn.getArgument(n + 4));
+    StepBuffers buffers{
+        SmallVector<Value, 4>(fn.getArguments().take_front(4)), {}, begin, {}};
+    if (bf16) {
+      buffers.copy = fn.getArgument(4);
+      buffers.rounding =
+          RoundingStream::get(ir, fn.getArguments().back(), fn.getArgument(n));
+    }
+    TableIR table(ir, plan.table, fn.getArgument(n + 5));
     const StepRule &rule = plan.rule;
     forEachCopy(table, [&](Value p, Value c, Value base) {
       StepScalars s = copyScalars(ir, rule, table, table.rowOf(p, c), stepF,
@@ -237,8 +263,9 @@ private:
   /// `base`) clipped to [begin, end), with the telemetry's sums per slot
   /// when `partialsType` is set.
   void elementwise(TableIR &table, const StepScalars &s, Value p, Value c,
-                   Value base, Value begin, Value end, ArrayRef<Value> buffers,
-                   MemRefType partialsType, func::FuncOp fn) {
+                   Value base, Value begin, Value end,
+                   const StepBuffers &buffers, MemRefType partialsType,
+                   func::FuncOp fn) {
     const StepRule &rule = plan.rule;
     if (!partialsType) {
       auto [lo, hi] = clip(
@@ -298,14 +325,16 @@ private:
   /// (0 for the whole buffer, a shard's first element for its buffer),
   /// with 16 accumulator lanes (element i of a slot goes to lane i mod 16)
   /// summed in order at the end: deterministic whatever the range (the
-  /// runtime's threads take disjoint ranges), and vectorised.
-  void buildReduce() {
+  /// runtime's threads take disjoint ranges), and vectorised. With `bf16`
+  /// (@muir_generated_reduce_bf16) the grads are bf16 bits, widened exactly.
+  void buildReduce(StringRef name, bool bf16) {
     Type f64 = b.getF64Type(), i64 = b.getI64Type();
     MemRefType partialsType =
         MemRefType::get({std::max<int64_t>(plan.table.slots, 1)}, f64);
-    func::FuncOp fn =
-        startFunc("muir_generated_reduce", {bufferType(b.getContext(), plan),
-                                            partialsType, i64, i64, i64});
+    MemRefType gradsType = bf16 ? bf16BufferType(b.getContext(), plan)
+                                : bufferType(b.getContext(), plan);
+    func::FuncOp fn = startFunc(name, {gradsType, partialsType, i64, i64, i64});
+    auto widen = [&](Value g) { return bf16 ? emitBf16ToF32(ir, g) : g; };
     Value grads = fn.getArgument(0), partials = fn.getArgument(1);
     Value slotBegin = ir.cast(b.getIndexType(), fn.getArgument(2));
     Value slotEnd = ir.cast(b.getIndexType(), fn.getArgument(3));
@@ -334,9 +363,9 @@ private:
         {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(vectorLoop.getBody());
-          Value g = vector::LoadOp::create(
-              b, ir.loc, VectorType::get({kLanes}, b.getF32Type()), grads,
-              vectorLoop.getInductionVar());
+          Value g = widen(vector::LoadOp::create(
+              b, ir.loc, VectorType::get({kLanes}, gradsType.getElementType()),
+              grads, vectorLoop.getInductionVar()));
           Value g64 = arith::ExtFOp::create(b, ir.loc, lanes, g);
           scf::YieldOp::create(
               b, ir.loc,
@@ -349,8 +378,8 @@ private:
         {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(tail.getBody());
-          Value g = ir.toF64(
-              memref::LoadOp::create(b, ir.loc, grads, tail.getInductionVar()));
+          Value g = ir.toF64(widen(memref::LoadOp::create(
+              b, ir.loc, grads, tail.getInductionVar())));
           scf::YieldOp::create(
               b, ir.loc, ir.addf(tail.getRegionIterArgs()[0], ir.mulf(g, g)));
         }

@@ -51,10 +51,14 @@ public:
     auto gpuModule = gpu::GPUModuleOp::create(b, ir.loc, "muir_kernels");
     b.setInsertionPointToStart(gpuModule.getBody());
     TableIR::emitGlobals(b, ir.loc, plan.table, /*constantRows=*/false);
-    buildReduce(gpuModule);
+    buildReduce(gpuModule, "muir_reduce_kernel", /*bf16=*/false);
     buildTelemetry(gpuModule);
     buildInit(gpuModule);
-    buildStep(gpuModule);
+    buildStep(gpuModule, "muir_step_kernel", /*bf16=*/false);
+    if (plan.bf16) {
+      buildReduce(gpuModule, "muir_reduce_bf16_kernel", /*bf16=*/true);
+      buildStep(gpuModule, "muir_step_bf16_kernel", /*bf16=*/true);
+    }
   }
 
 private:
@@ -165,17 +169,37 @@ private:
   /// @muir_step_kernel(%params, %grads, %state0, %state1, %step,
   /// %lr_factor, %grad_scale, %first, %chunk_begin, %chunk_end): chunks
   /// [chunk_begin, chunk_end), element e at index e - first of the buffers.
-  void buildStep(gpu::GPUModuleOp gpuModule) {
+  /// With `bf16`, @muir_step_bf16_kernel(%params, %grads: i16, %state0,
+  /// %state1, %copy: i16, %step, %lr_factor, %grad_scale, %seed, %first,
+  /// %chunk_begin, %chunk_end): bf16 gradients, and the params' bf16 copy
+  /// written with stochastic rounding (one Philox call per 4-element group,
+  /// the CPU's bits).
+  void buildStep(gpu::GPUModuleOp gpuModule, StringRef name, bool bf16) {
     Type i64 = b.getI64Type(), f32 = b.getF32Type(), f64 = b.getF64Type();
     MemRefType buffer = bufferType(b.getContext(), plan);
-    gpu::GPUFuncOp fn = startKernel(
-        gpuModule, "muir_step_kernel",
-        {buffer, buffer, buffer, buffer, i64, f32, f32, i64, i64, i64});
+    MemRefType half = bf16BufferType(b.getContext(), plan);
+    SmallVector<Type> inputs = {buffer, bf16 ? half : buffer, buffer, buffer};
+    if (bf16)
+      inputs.push_back(half);
+    unsigned n = inputs.size(); // the scalars' first argument
+    llvm::append_range(inputs, TypeRange{i64, f32, f32});
+    if (bf16)
+      inputs.push_back(i64);
+    unsigned m = inputs.size(); // first, chunk_begin, chunk_end
+    llvm::append_range(inputs, TypeRange{i64, i64, i64});
+    gpu::GPUFuncOp fn = startKernel(gpuModule, name, inputs);
     Type index = b.getIndexType();
-    Value first = ir.cast(index, fn.getArgument(7));
-    SmallVector<Value, 4> buffers(fn.getArguments().take_front(4));
-    Value stepF = arith::SIToFPOp::create(b, ir.loc, f64, fn.getArgument(4));
-    Value lrFactor = ir.toF64(fn.getArgument(5));
+    Value first = ir.cast(index, fn.getArgument(m));
+    StepBuffers buffers{
+        SmallVector<Value, 4>(fn.getArguments().take_front(4)), {}, first, {}};
+    if (bf16) {
+      buffers.copy = fn.getArgument(4);
+      buffers.rounding =
+          RoundingStream::get(ir, fn.getArgument(n + 3), fn.getArgument(n));
+    }
+    Value gradScale = fn.getArgument(n + 2);
+    Value stepF = arith::SIToFPOp::create(b, ir.loc, f64, fn.getArgument(n));
+    Value lrFactor = ir.toF64(fn.getArgument(n + 1));
     TableIR table(ir, plan.table);
     const StepRule &rule = plan.rule;
     Value tid = threadId(), bdim = blockDim();
@@ -186,8 +210,9 @@ private:
     if (rule.usesBiasCorrection())
       memo = {ir.f64(-1.0), ir.f64(1.0), ir.f64(-1.0), ir.f64(1.0)};
     chunkLoop(
-        ir.cast(index, fn.getArgument(8)), ir.cast(index, fn.getArgument(9)),
-        memo, [&](Value c, ValueRange last) -> SmallVector<Value> {
+        ir.cast(index, fn.getArgument(m + 1)),
+        ir.cast(index, fn.getArgument(m + 2)), memo,
+        [&](Value c, ValueRange last) -> SmallVector<Value> {
           Part chunk = locateChunk(table, c);
           TensorConstants k = table.constants(table.rowOf(chunk.p, chunk.copy));
           Value pow1, pow2;
@@ -198,7 +223,7 @@ private:
             next = {k.beta1, pow1, k.beta2, pow2};
           }
           StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
-          s.gradScale = fn.getArgument(6);
+          s.gradScale = gradScale;
           Value end = ir.subi(chunk.end, first);
           // LionAR: a rotating copy's units are the unit loop's (below).
           OpBuilder::InsertionGuard rotating(b);
@@ -226,9 +251,17 @@ private:
                 auto load = [&](int which) -> SmallVector<Value, 4> {
                   if (which >= 2 + numStates)
                     return SmallVector<Value, 4>(4, Value());
-                  Value v = vector::LoadOp::create(
-                      b, ir.loc, vecType, buffers[which], i,
-                      /*nontemporal=*/false, llvm::Align(16));
+                  Value v;
+                  if (which == 1 && bf16)
+                    v = emitBf16ToF32(
+                        ir, vector::LoadOp::create(
+                                b, ir.loc, VectorType::get({4}, b.getI16Type()),
+                                buffers.buffers[1], i,
+                                /*nontemporal=*/false, llvm::Align(8)));
+                  else
+                    v = vector::LoadOp::create(
+                        b, ir.loc, vecType, buffers.buffers[which], i,
+                        /*nontemporal=*/false, llvm::Align(16));
                   SmallVector<Value, 4> lanes;
                   for (int64_t l = 0; l < 4; ++l)
                     lanes.push_back(vector::ExtractOp::create(b, ir.loc, v, l));
@@ -249,12 +282,32 @@ private:
                   vector::StoreOp::create(
                       b, ir.loc,
                       vector::FromElementsOp::create(b, ir.loc, vecType, lanes),
-                      buffers[which], i, /*nontemporal=*/false,
+                      buffers.buffers[which], i, /*nontemporal=*/false,
                       llvm::Align(16));
                 };
                 store(np, 0);
                 store(ns0, 2);
                 store(ns1, 3);
+                if (bf16) {
+                  // The group's four rounding words: element i + l of the
+                  // 4-aligned group takes word l (Bf16Rules.h).
+                  Value group = arith::ShRUIOp::create(
+                      b, ir.loc, ir.addi(i, first), ir.idx(2));
+                  SmallVector<Value, 4> words =
+                      buffers.rounding.words(ir, group);
+                  SmallVector<Value, 4> copy;
+                  for (int64_t l = 0; l < 4; ++l)
+                    copy.push_back(emitStochasticBf16(
+                        ir, np[l],
+                        arith::AndIOp::create(b, ir.loc, words[l],
+                                              ir.i32(0xFFFF))));
+                  vector::StoreOp::create(
+                      b, ir.loc,
+                      vector::FromElementsOp::create(
+                          b, ir.loc, VectorType::get({4}, b.getI16Type()),
+                          copy),
+                      buffers.copy, i, /*nontemporal=*/false, llvm::Align(8));
+                }
                 // The tail of a copy whose size is not a multiple of 4.
                 b.setInsertionPointToStart(ifOp.elseBlock());
                 ir.loop(i, end, [&](Value j) {
@@ -266,7 +319,7 @@ private:
           return next;
         });
     if (rule.hasUnits())
-      buildUnitLoop(table, buffers, stepF, lrFactor, fn.getArgument(6), first);
+      buildUnitLoop(table, buffers, stepF, lrFactor, gradScale, first);
     gpu::ReturnOp::create(b, ir.loc);
   }
 
@@ -275,7 +328,7 @@ private:
   /// order, so the same bits. A unit's entry comes from a binary search of
   /// first_unit, its copy and place from one 32-bit division. Copies
   /// without weight decay took the plain update in the chunk loop.
-  void buildUnitLoop(TableIR &table, ArrayRef<Value> buffers, Value stepF,
+  void buildUnitLoop(TableIR &table, const StepBuffers &buffers, Value stepF,
                      Value lrFactor, Value gradScale, Value shift) {
     const StepRule &rule = plan.rule;
     Value threads = ir.muli(gridDim(), blockDim());
@@ -395,9 +448,10 @@ private:
   /// @muir_reduce_kernel(%grads, %partials, %first, %slot_begin): block q
   /// computes the partial sum of squares (f64) of reduction slot
   /// slot_begin + q, element e at grads[e - first]; the runtime launches one
-  /// block per slot of the shard.
-  void buildReduce(gpu::GPUModuleOp gpuModule) {
-    buildSlotReduction(gpuModule, "muir_reduce_kernel", 1, 1,
+  /// block per slot of the shard. With `bf16` (@muir_reduce_bf16_kernel)
+  /// the grads are bf16 bits.
+  void buildReduce(gpu::GPUModuleOp gpuModule, StringRef name, bool bf16) {
+    buildSlotReduction(gpuModule, name, 1, 1, bf16,
                        [&](ArrayRef<Value> x) -> SmallVector<Value> {
                          Value g = ir.toF64(x[0]);
                          return {ir.mulf(g, g)};
@@ -410,27 +464,28 @@ private:
   /// muir_kernel_step_telemetry's) into partials[4 slot .. 4 slot + 3] from
   /// the params before and after a step (element e at [e - first]).
   void buildTelemetry(gpu::GPUModuleOp gpuModule) {
-    buildSlotReduction(gpuModule, "muir_telemetry_kernel", 2, 4,
-                       [&](ArrayRef<Value> x) -> SmallVector<Value> {
-                         Value w = ir.toF64(x[0]), w2 = ir.toF64(x[1]);
-                         Value d = ir.subf(w2, w);
-                         return {ir.mulf(w, w), ir.mulf(w2, w2), ir.mulf(d, d),
-                                 ir.mulf(w, d)};
-                       });
+    buildSlotReduction(
+        gpuModule, "muir_telemetry_kernel", 2, 4,
+        /*bf16=*/false, [&](ArrayRef<Value> x) -> SmallVector<Value> {
+          Value w = ir.toF64(x[0]), w2 = ir.toF64(x[1]);
+          Value d = ir.subf(w2, w);
+          return {ir.mulf(w, w), ir.mulf(w2, w2), ir.mulf(d, d), ir.mulf(w, d)};
+        });
   }
 
   /// `@name(%inputs x buffers, %partials, %first, %slot_begin)`: block q
   /// sums `terms` of every element of reduction slot slot_begin + q
   /// (`numSums` f64 values from the inputs' f32 values, element e at
-  /// [e - first]) into partials[numSums slot + k]. Deterministic: each thread
+  /// [e - first]; bf16 bits widened with `bf16`) into partials[numSums
+  /// slot + k]. Deterministic: each thread
   /// sums its 4-element groups in order, then (after a barrier) 16 threads sum
   /// 16 threads' sums each and (after another) thread 0 the 16 group sums, all
   /// in order.
   void
   buildSlotReduction(gpu::GPUModuleOp gpuModule, StringRef name,
-                     unsigned inputs, unsigned numSums,
+                     unsigned inputs, unsigned numSums, bool bf16,
                      function_ref<SmallVector<Value>(ArrayRef<Value>)> terms) {
-    Type f32 = b.getF32Type(), f64 = b.getF64Type();
+    Type f64 = b.getF64Type();
     constexpr int64_t kRow = kReduceThreads + kReduceGroups;
     auto shared = MemRefType::get(
         {int64_t(numSums) * kRow}, f64, MemRefLayoutAttrInterface(),
@@ -438,7 +493,11 @@ private:
                                    gpu::AddressSpace::Workgroup));
     MemRefType partialsType = MemRefType::get(
         {int64_t(numSums) * std::max<int64_t>(plan.table.slots, 1)}, f64);
-    SmallVector<Type> types(inputs, bufferType(b.getContext(), plan));
+    MemRefType inputType = bf16 ? bf16BufferType(b.getContext(), plan)
+                                : bufferType(b.getContext(), plan);
+    Type element = inputType.getElementType();
+    auto widen = [&](Value x) { return bf16 ? emitBf16ToF32(ir, x) : x; };
+    SmallVector<Type> types(inputs, inputType);
     llvm::append_range(types,
                        TypeRange{partialsType, b.getI64Type(), b.getI64Type()});
     gpu::GPUFuncOp fn = startKernel(gpuModule, name, types, {shared});
@@ -494,9 +553,9 @@ private:
         b.setInsertionPointToStart(ifOp.thenBlock());
         SmallVector<Value> vectors;
         for (Value buffer : buffers)
-          vectors.push_back(vector::LoadOp::create(
-              b, ir.loc, VectorType::get({4}, f32), buffer, i,
-              /*nontemporal=*/false, llvm::Align(16)));
+          vectors.push_back(widen(vector::LoadOp::create(
+              b, ir.loc, VectorType::get({4}, element), buffer, i,
+              /*nontemporal=*/false, llvm::Align(bf16 ? 8 : 16))));
         SmallVector<Value> sum(acc);
         for (int64_t l = 0; l < 4; ++l) {
           SmallVector<Value> x;
@@ -512,8 +571,8 @@ private:
           b.setInsertionPointToStart(tail.getBody());
           SmallVector<Value> x;
           for (Value buffer : buffers)
-            x.push_back(memref::LoadOp::create(b, ir.loc, buffer,
-                                               tail.getInductionVar()));
+            x.push_back(widen(memref::LoadOp::create(b, ir.loc, buffer,
+                                                     tail.getInductionVar())));
           scf::YieldOp::create(b, ir.loc, add(tail.getRegionIterArgs(), x));
         }
         scf::YieldOp::create(b, ir.loc, tail.getResults());

@@ -16,6 +16,11 @@ MemRefType mlir::tp::bufferType(MLIRContext *context, const KernelPlan &plan) {
   return MemRefType::get({plan.elements}, Float32Type::get(context));
 }
 
+MemRefType mlir::tp::bf16BufferType(MLIRContext *context,
+                                    const KernelPlan &plan) {
+  return MemRefType::get({plan.elements}, IntegerType::get(context, 16));
+}
+
 MemRefType TableIR::paramsType(MLIRContext *context, const KernelTable &table) {
   return MemRefType::get(
       {std::max<int64_t>(table.params.size(), 1), KernelParam::kNumFields},
@@ -97,12 +102,16 @@ Value TableIR::search(Value x, KernelParam::Field f) {
   return base;
 }
 
-StepElement mlir::tp::loadElement(KernelIR &ir, ArrayRef<Value> buffers,
-                                  Value i, const StepRule &rule) {
+StepElement mlir::tp::loadElement(KernelIR &ir, const StepBuffers &io, Value i,
+                                  const StepRule &rule) {
+  ArrayRef<Value> buffers = io.buffers;
   auto load = [&](Value buffer) -> Value {
     return memref::LoadOp::create(ir.b, ir.loc, buffer, i);
   };
-  StepElement e{load(buffers[0]), load(buffers[1]), {}, {}};
+  Value g = load(buffers[1]);
+  if (io.bf16())
+    g = emitBf16ToF32(ir, g);
+  StepElement e{load(buffers[0]), g, {}, {}};
   if (rule.elementStates() > 0)
     e.s0 = load(buffers[2]);
   if (rule.elementStates() > 1)
@@ -134,7 +143,7 @@ Value mlir::tp::isRotational(KernelIR &ir, TableIR &table, Value p,
 
 void mlir::tp::emitUnitStep(
     KernelIR &ir, const StepRule &rule, const StepScalars &s,
-    ArrayRef<Value> buffers, Value base, Value unit, Value unitElements,
+    const StepBuffers &io, Value base, Value unit, Value unitElements,
     Value step,
     function_ref<void(Value, const StepElement &, const StepElement &)>
         observe) {
@@ -163,7 +172,7 @@ void mlir::tp::emitUnitStep(
       Value i = ir.addi(lanes.getInductionVar(), ir.idx(l));
       llvm::append_range(
           next,
-          rule.unitSums(ir, s, loadElement(ir, buffers, i, rule),
+          rule.unitSums(ir, s, loadElement(ir, io, i, rule),
                         lanes.getRegionIterArgs().slice(l * kSums, kSums)));
     }
     scf::YieldOp::create(b, ir.loc, next);
@@ -175,8 +184,7 @@ void mlir::tp::emitUnitStep(
     b.setInsertionPointToStart(tail.getBody());
     scf::YieldOp::create(
         b, ir.loc,
-        rule.unitSums(ir, s,
-                      loadElement(ir, buffers, tail.getInductionVar(), rule),
+        rule.unitSums(ir, s, loadElement(ir, io, tail.getInductionVar(), rule),
                       tail.getRegionIterArgs()));
   }
   SmallVector<Value> sums(tail.getResults());
@@ -189,24 +197,32 @@ void mlir::tp::emitUnitStep(
   Value nuAt = ir.addi(n0At, ir.idx(1));
   Value count = arith::SIToFPOp::create(b, ir.loc, b.getF64Type(),
                                         ir.cast(b.getI64Type(), unitElements));
+  Value units = io.buffers[3];
   UnitScalars u = rule.unitScalars(
-      ir, s, sums, count, memref::LoadOp::create(b, ir.loc, buffers[3], n0At),
-      memref::LoadOp::create(b, ir.loc, buffers[3], nuAt), step);
-  memref::StoreOp::create(b, ir.loc, u.n0, buffers[3], n0At);
-  memref::StoreOp::create(b, ir.loc, u.nu, buffers[3], nuAt);
+      ir, s, sums, count, memref::LoadOp::create(b, ir.loc, units, n0At),
+      memref::LoadOp::create(b, ir.loc, units, nuAt), step);
+  memref::StoreOp::create(b, ir.loc, u.n0, units, n0At);
+  memref::StoreOp::create(b, ir.loc, u.nu, units, nuAt);
   // The elementwise phase.
   ir.loop(lo, hi, [&](Value i) {
-    StepElement before = loadElement(ir, buffers, i, rule);
+    StepElement before = loadElement(ir, io, i, rule);
     StepElement after = rule.unitUpdate(ir, s, u, before);
-    storeElement(ir, buffers, i, after);
+    storeElement(ir, io, i, after);
     if (observe)
       observe(i, before, after);
   });
 }
 
-void mlir::tp::storeElement(KernelIR &ir, ArrayRef<Value> buffers, Value i,
+void mlir::tp::storeElement(KernelIR &ir, const StepBuffers &io, Value i,
                             const StepElement &e) {
+  ArrayRef<Value> buffers = io.buffers;
   memref::StoreOp::create(ir.b, ir.loc, e.p, buffers[0], i);
+  if (io.bf16())
+    memref::StoreOp::create(
+        ir.b, ir.loc,
+        emitStochasticBf16(ir, e.p,
+                           io.rounding.bitsOf(ir, ir.addi(i, io.shift))),
+        io.copy, i);
   if (e.s0)
     memref::StoreOp::create(ir.b, ir.loc, e.s0, buffers[2], i);
   if (e.s1)

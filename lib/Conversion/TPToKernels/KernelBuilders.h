@@ -8,6 +8,7 @@
 #ifndef MUIR_LIB_CONVERSION_TPTOKERNELS_KERNELBUILDERS_H
 #define MUIR_LIB_CONVERSION_TPTOKERNELS_KERNELBUILDERS_H
 
+#include "Bf16Rules.h"
 #include "StepRules.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "muir/Conversion/KernelTable.h"
@@ -20,10 +21,33 @@ struct KernelPlan {
   int64_t elements;
   const KernelTable &table;
   const StepRule &rule;
+  /// A bf16 package: bf16 gradients and a bf16 copy of the params beside
+  /// the f32 master weights and states (Bf16Rules.h).
+  bool bf16 = false;
 };
 
 /// The type of the flat buffers: `memref<elements x f32>`.
 MemRefType bufferType(MLIRContext *context, const KernelPlan &plan);
+
+/// The type of a bf16 package's 2-byte buffers (the gradients and the
+/// params' bf16 copy): `memref<elements x i16>`, raw bf16 bits.
+MemRefType bf16BufferType(MLIRContext *context, const KernelPlan &plan);
+
+/// The buffers a step reads and writes: params, grads, state0, state1 (null
+/// where the optimizer has fewer states) and, in a bf16 package, the bf16
+/// copy of the params (the grads are then bf16 too) and the step's rounding
+/// stream.
+struct StepBuffers {
+  SmallVector<Value, 4> buffers;
+  /// memref<N x i16>; null in an fp32 package.
+  Value copy;
+  /// index: buffer index + shift is the flat-buffer element (a shard's or
+  /// the kernel's first element; the rounding stream's counter).
+  Value shift;
+  RoundingStream rounding;
+
+  bool bf16() const { return bool(copy); }
+};
 
 /// The kernels' table in the IR: `memref.global @muir_kernel_params :
 /// memref<P x 15 x i64>` and `@muir_tensor_rows : memref<R x 6 x f64>`
@@ -67,12 +91,13 @@ private:
 };
 
 /// Loads element `i` of the buffers (params, grads, state0, state1) that
-/// the rule uses.
-StepElement loadElement(KernelIR &ir, ArrayRef<Value> buffers, Value i,
+/// the rule uses; a bf16 gradient widened to f32.
+StepElement loadElement(KernelIR &ir, const StepBuffers &buffers, Value i,
                         const StepRule &rule);
 
-/// Stores the updated values of element `i`.
-void storeElement(KernelIR &ir, ArrayRef<Value> buffers, Value i,
+/// Stores the updated values of element `i`, and in a bf16 package the
+/// params' bf16 copy, stochastically rounded.
+void storeElement(KernelIR &ir, const StepBuffers &buffers, Value i,
                   const StepElement &e);
 
 /// The step scalars of table row `row`, with beta^t from `step` (f64) where
@@ -93,7 +118,7 @@ Value isRotational(KernelIR &ir, TableIR &table, Value p, const StepScalars &s);
 /// per unit) both use it: the same sums in the same order, the same bits.
 void emitUnitStep(
     KernelIR &ir, const StepRule &rule, const StepScalars &s,
-    ArrayRef<Value> buffers, Value base, Value unit, Value unitElements,
+    const StepBuffers &buffers, Value base, Value unit, Value unitElements,
     Value step,
     function_ref<void(Value, const StepElement &, const StepElement &)>
         observe = {});

@@ -50,6 +50,11 @@ struct ConvertTPToKernelsPass
       return signalPassFailure();
     }
     ModelOp model = models.front();
+    if (precision != "fp32" && precision != "bf16") {
+      model.emitError() << "convert-tp-to-kernels: precision '" << precision
+                        << "' is not fp32 or bf16";
+      return signalPassFailure();
+    }
     BufferAttr buffer = tpDialect(model).getBufferAttrHelper().getAttr(model);
     ParametrizationAttr parametrization =
         tpDialect(model).getParametrizationAttrHelper().getAttr(model);
@@ -75,7 +80,8 @@ struct ConvertTPToKernelsPass
     if (failed(table))
       return signalPassFailure();
     std::unique_ptr<StepRule> rule = createStepRule(info, *spec);
-    KernelPlan plan{std::max<int64_t>(buffer.getElements(), 1), *table, *rule};
+    KernelPlan plan{std::max<int64_t>(buffer.getElements(), 1), *table, *rule,
+                    precision == "bf16"};
     buildCPUKernels(module, model.getLoc(), plan);
     if (gpu)
       buildGPUKernels(module, model.getLoc(), plan);

@@ -85,6 +85,19 @@ typedef enum {
 
 #define MUIR_MAX_RANK 4
 
+/** The precision of a package's flat buffers (muir_package_info_t
+ *  .precision; `muirc package --precision`, docs/Optimizers.md). */
+typedef enum {
+  /** Every flat buffer float32. */
+  MUIR_PRECISION_FP32 = 0,
+  /** The params (master weights) and every optimizer state float32; the
+   *  grads and a copy of the params bfloat16, stored as raw bits
+   *  (uint16_t). The step reads bf16 gradients, updates the float32 master
+   *  weights and states, and writes the bf16 copy with stochastic rounding
+   *  keyed by (seed, step, element). */
+  MUIR_PRECISION_BF16 = 1
+} muir_precision_t;
+
 /** One parameter (all its per-block copies) of the flat buffers. */
 typedef struct {
   const char *name;    /**< module path, e.g. "blocks.attn.q.weight" */
@@ -201,6 +214,10 @@ typedef struct {
   const char *optimizer_spec;
   /** LionAR's rotational units over all parameters (0 for the others). */
   int64_t num_units;
+  /** muir_precision_t. A bf16 package also exports muir_kernel_step_bf16
+   *  and muir_kernel_reduce_bf16, which the runtime uses for it (the fp32
+   *  functions above stay, over float32 grads). */
+  int32_t precision;
 } muir_package_info_t;
 
 /** Returns the package description (static data; never NULL). */
@@ -273,6 +290,25 @@ void muir_kernel_reduce(const float *grads, double *partials,
 void muir_kernel_reduce_shard(const float *grads, double *partials,
                               int64_t first, int64_t slot_begin,
                               int64_t slot_end);
+
+/** bf16 packages only (MUIR_PRECISION_BF16): muir_kernel_step_shard over
+ *  bf16 gradients (`grads`, raw bits), the float32 params (master weights)
+ *  and states, that also writes every stepped element's new value to
+ *  `params_bf16` rounded stochastically: the float32 bits plus the low 16
+ *  bits of word e mod 4 of Philox4x32-10(counter (e div 4 mod 2^32, e div 4
+ *  div 2^32, step mod 2^32, step div 2^32 | 2^31), key (seed mod 2^32, seed
+ *  div 2^32)), truncated to the top 16 (e the flat-buffer element; a NaN
+ *  becomes a quiet NaN). The buffers hold elements [begin, end). */
+void muir_kernel_step_bf16(float *params, const uint16_t *grads,
+                           float *const *states, uint16_t *params_bf16,
+                           int64_t step, float lr_factor, float grad_scale,
+                           const muir_tensor_row_t *rows, uint64_t seed,
+                           int64_t begin, int64_t end);
+
+/** bf16 packages only: muir_kernel_reduce_shard over bf16 gradients. */
+void muir_kernel_reduce_bf16(const uint16_t *grads, double *partials,
+                             int64_t first, int64_t slot_begin,
+                             int64_t slot_end);
 
 #ifdef __cplusplus
 }

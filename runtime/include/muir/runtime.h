@@ -224,6 +224,13 @@ typedef struct muir_state muir_state_t;
 #define MUIR_BUFFER_PARAMS 0
 #define MUIR_BUFFER_GRADS 1
 #define MUIR_BUFFER_STATE0 2
+/** A bf16 package's bf16 copy of the params (MUIR_PRECISION_BF16,
+ *  package_abi.h): 2 bytes per element, written by init (rounded to
+ *  nearest) and by every step (rounded stochastically). Its grads buffer
+ *  holds 2-byte bf16 values too; both are read and written through
+ *  muir_state_buffer_bytes, and muir_state_buffer and the copies refuse
+ *  them. */
+#define MUIR_BUFFER_PARAMS_BF16 64
 
 /** Creates a state on `device` that owns its buffers: params, grads and the
  *  package's num_states optimizer states, each buffer_elements floats,
@@ -307,6 +314,37 @@ MUIR_API muir_device_t muir_state_device(const muir_state_t *state);
 MUIR_API muir_status_t muir_state_buffer(const muir_state_t *state,
                                          int32_t which, float **out_data,
                                          int64_t *out_elements);
+
+/** muir_state_buffer for any buffer, of any element size: writes its
+ *  address, its length in elements and the bytes per element (4 for the
+ *  float32 buffers, 2 for a bf16 package's grads and MUIR_BUFFER_PARAMS_BF16:
+ *  bfloat16 bits, the top half of a float32).
+ *  Errors: MUIR_ERROR_ARGUMENT (`which` out of range, NULL). */
+MUIR_API muir_status_t muir_state_buffer_bytes(const muir_state_t *state,
+                                               int32_t which, void **out_data,
+                                               int64_t *out_elements,
+                                               int32_t *out_element_size);
+
+/** The seed of a bf16 state's stochastic rounding: step t writes element e
+ *  of MUIR_BUFFER_PARAMS_BF16 with rounding bits from Philox4x32-10 keyed
+ *  by (seed, t, e) (package_abi.h, muir_kernel_step_bf16), so a run is
+ *  reproducible. muir_state_init and muir_state_init_range set it to their
+ *  seed; a trainer that resumes from a checkpoint sets it here. Errors:
+ *  MUIR_ERROR_ARGUMENT (NULL, or not a bf16 state). */
+MUIR_API muir_status_t muir_state_set_rounding_seed(muir_state_t *state,
+                                                    uint64_t seed);
+MUIR_API muir_status_t muir_state_get_rounding_seed(const muir_state_t *state,
+                                                    uint64_t *out_seed);
+
+/** The bytes per parameter of the package's precision and optimizer
+ *  (docs/Optimizers.md): `memory`, the flat buffers a state holds (params,
+ *  grads, every state and a bf16 package's copy of the params), and `step`,
+ *  what one step reads and writes (params and per-element states read and
+ *  written, grads read, the bf16 copy written). AdamW: 16 and 28 in either
+ *  precision (bf16 halves the grads and adds the copy). Either output may
+ *  be NULL. Errors: MUIR_ERROR_ARGUMENT. */
+MUIR_API muir_status_t muir_package_bytes_per_param(
+    const muir_package_t *package, int64_t *out_memory, int64_t *out_step);
 
 /** Copies elements [begin, begin + count) of buffer `which` to `host`
  *  (host memory), on any device. `begin` counts within the state's buffer

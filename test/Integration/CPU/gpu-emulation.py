@@ -48,6 +48,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inp
 from harness import Checks, ptr, shrink, GPT2_DIMS, LLAMA_DIMS  # noqa: E402
 
 TOOLS, SRC, TMP = sys.argv[1:4]
+# Which models: "fp32" (this file's RUN line) or "bf16"
+# (gpu-emulation-bf16.test), two lit tests so each stays quick.
+PART = sys.argv[4] if len(sys.argv) > 4 else "fp32"
 os.makedirs(TMP, exist_ok=True)
 check = Checks()
 LLVM_BIN = "/usr/lib/llvm-22/bin"
@@ -94,14 +97,16 @@ def launch_config(elements):
 
 
 EMULATED = ["muir_init_kernel_emulated", "muir_step_kernel_emulated",
-            "muir_generated_init", "muir_generated_step"]
+            "muir_generated_init", "muir_generated_step",
+            "muir_step_bf16_kernel_emulated", "muir_reduce_bf16_kernel_emulated"]
 
 
-def build(model, scheme, optimizer, name, extra):
+def build(model, scheme, optimizer, name, extra, precision="fp32"):
     """The package (CPU kernels) and the emulated GPU kernels of one model."""
     out = f"{TMP}/{name}"
     subprocess.run([f"{TOOLS}/muirc", "package", model, f"--scheme={scheme}",
                     f"--optimizer={optimizer}", "--no-gpu", "-o", out,
+                    f"--precision={precision}",
                     *[f"--{k}={v}" for k, v in HP.items()],
                     *[f"--{k}={v}" for k, v in extra.items()]],
                    check=True, capture_output=True)
@@ -122,7 +127,7 @@ def build(model, scheme, optimizer, name, extra):
     instantiate = " ".join(f"{k}={v}" for k, v in {**HP, **extra}.items())
     pipeline = (f"builtin.module(tp.model(tp-parametrize{{scheme={scheme} optimizer={optimizer}}},"
                 f"tp-instantiate{{{instantiate}}},tp-assign-layout),"
-                "convert-tp-to-kernels{gpu=true},tp-test-emulate-gpu,"
+                f"convert-tp-to-kernels{{gpu=true precision={precision}}},tp-test-emulate-gpu,"
                 f"symbol-privatize{{exclude={','.join(EMULATED)}}},symbol-dce,"
                 "convert-vector-to-llvm,tp-lower-to-cpu)")
     subprocess.run([f"{TOOLS}/muir-opt", model, f"--pass-pipeline={pipeline}",
@@ -138,6 +143,12 @@ def build(model, scheme, optimizer, name, extra):
                                               i64, i64]
     emu.muir_generated_init.argtypes = [vp, ctypes.c_uint64, i64, i64, i64]
     emu.muir_generated_step.argtypes = [vp, vp, vp, vp, i64, f32, f32]
+    if precision == "bf16":
+        cpu.muir_kernel_step_bf16.argtypes = [vp, vp, vp, vp, i64, f32, f32, vp, ctypes.c_uint64,
+                                              i64, i64]
+        emu.muir_step_bf16_kernel_emulated.argtypes = [vp, vp, vp, vp, vp, i64, f32, f32,
+                                                       ctypes.c_uint64, i64, i64, i64, i64, i64]
+        emu.muir_reduce_bf16_kernel_emulated.argtypes = [vp, vp, i64, i64, i64, i64]
     return cpu, emu, manifest
 
 
@@ -301,21 +312,87 @@ def run_shards(cpu, emu, manifest, name, start):
               f"{first_difference(want[begin:end], b)}", same(want[begin:end], b))
 
 
-run(GPT, "completep", "adamw", "gpt-adamw", shard_steps=True)
-run(GPT, "mup-table8", "sgd-momentum", "gpt-sgdm")
-run(LLAMA, "completedp", "adamw", "llama-adamw",
-    {"batch": 512, "base-batch": 256, "tokens": 4e9, "base-tokens": 1e9})
-run(LLAMA, "mup", "sgd-momentum", "llama-sgdm")
-run(LLAMA, "completep", "lion", "llama-lion", shard_steps=True)
-run(GPT, "completep", "adam-atan2", "gpt-adam-atan2")
-run(LLAMA, "mup", "adamw-decoupled", "llama-adamw-decoupled", shard_steps=True)
-run(MLP, "mup", "adamw", "mlp-adamw")
-run(GPT, "completep", "adamw:bias-correction1=false", "gpt-adamw-nobc1")
-run(GPT, "completep", "lion-a:recipe", "gpt-lion-a-recipe")
-run(LLAMA, "completedp", "lion:recipe,beta=0.95", "llama-lion-recipe",
-    {"batch": 512, "base-batch": 256, "tokens": 4e9, "base-tokens": 1e9})
-run(GPT, "completep", "lion-ar", "gpt-lion-ar")
-run(LLAMA, "completedp", "lion-ar:recipe,units=tensor", "llama-lion-ar-tensor",
-    {"batch": 512, "base-batch": 256, "tokens": 4e9, "base-tokens": 1e9})
+def run_bf16(model, scheme, optimizer, name, extra={}):
+    """A bf16 package (docs/Optimizers.md): 20 steps of the emulated
+    muir_step_bf16_kernel against the package's muir_kernel_step_bf16 on
+    bf16 gradients give the same bits in the master params, every state
+    and the stochastically rounded bf16 copy (one Philox call per 4-element
+    group on the GPU's vector path, per element on the CPU); the emulated
+    muir_reduce_bf16_kernel's slot sums match numpy's of the widened
+    gradients."""
+    cpu, emu, manifest = build(model, scheme, optimizer, name, extra, "bf16")
+    n = manifest["layout"]["buffer_elements"]
+    nstates = manifest["layout"]["num_states"]
+    chunks = manifest["kernel_table"]["chunks"]
+    slots = manifest["kernel_table"]["slots"]
+    rows = ctypes.addressof(ctypes.c_double.in_dll(cpu, "muir_tensor_rows"))
+    start = np.zeros(n, np.float32)
+    cpu.muir_kernel_init(ptr(start), 7, 0, n)
+    seed = 2**33 + 5
+    widen = lambda bits: (bits.astype(np.uint32) << np.uint32(16)).view(np.float32)  # noqa: E731
+    for grid, block in [launch_config(n), (3, 32), (5, 96)]:
+        P = [start.copy(), start.copy()]
+        C = [np.zeros(n, np.uint16), np.zeros(n, np.uint16)]
+        S = [[np.zeros(n, np.float32) for _ in range(2)] for _ in range(2)]
+        states = (ctypes.c_void_p * 2)(*[s.ctypes.data for s in S[0]])
+        rng = np.random.default_rng(3)
+        bad = None
+        for t in range(1, 21):
+            G = (rng.standard_normal(n).astype(np.float32) * np.float32(0.01)).view(np.uint32)
+            G = (G >> np.uint32(16)).astype(np.uint16)
+            lr_factor = 0.5 + 0.5 * math.cos(math.pi * t / 20)
+            scale = 0.37 if t % 3 == 0 else 1.0
+            cpu.muir_kernel_step_bf16(ptr(P[0]), ptr(G), states, ptr(C[0]), t, lr_factor, scale,
+                                      rows, seed, 0, n)
+            emu.muir_step_bf16_kernel_emulated(ptr(P[1]), ptr(G), ptr(S[1][0]), ptr(S[1][1]),
+                                               ptr(C[1]), t, lr_factor, scale, seed, 0, 0, chunks,
+                                               grid, block)
+            pairs = [("params", P[0], P[1]), ("bf16 copy", C[0].view(np.int16).astype(np.int32),
+                                              C[1].view(np.int16).astype(np.int32))]
+            pairs += [(f"state{j}", S[0][j], S[1][j]) for j in range(nstates)]
+            for label, a, b in pairs:
+                if bad is None and not same(a, b):
+                    bad = f"emulated bf16 step {grid} x {block}: {label} at step {t}: {first_difference(a, b)}"
+        check(f"{name}: {bad}", bad is None)
+        check(f"{name}: the copy was written", np.count_nonzero(C[0]) > n // 2)
+        print(f"{name}: 20 bf16 steps at {grid} x {block}: {'bit-identical' if bad is None else bad}")
+    partials = np.zeros(slots, np.float64)
+    emu.muir_reduce_bf16_kernel_emulated(ptr(G), ptr(partials), 0, 0, slots, 256)
+    g = widen(G).astype(np.float64)
+    worst = 0.0
+    for e in manifest["kernel_table"]["params"]:
+        per = e["chunks_per_slot"] * 1024
+        for c in range(e["copies"]):
+            base = e["offset"] + c * e["stride"]
+            for q in range(e["slots_per_copy"]):
+                lo = base + q * per
+                want = float(np.sum(g[lo:min(lo + per, base + e["numel"])] ** 2))
+                got = partials[e["first_slot"] + c * e["slots_per_copy"] + q]
+                worst = max(worst, abs(got - want) / max(want, 1e-300))
+    check(f"{name}: emulated bf16 reduction against numpy, worst relative {worst:.1e}", worst <= 1e-13)
+    print(f"{name}: emulated bf16 reduction within {worst:.1e} of numpy")
+
+
+if PART == "fp32":
+    run(GPT, "completep", "adamw", "gpt-adamw", shard_steps=True)
+    run(GPT, "mup-table8", "sgd-momentum", "gpt-sgdm")
+    run(LLAMA, "completedp", "adamw", "llama-adamw",
+        {"batch": 512, "base-batch": 256, "tokens": 4e9, "base-tokens": 1e9})
+    run(LLAMA, "mup", "sgd-momentum", "llama-sgdm")
+    run(LLAMA, "completep", "lion", "llama-lion", shard_steps=True)
+    run(GPT, "completep", "adam-atan2", "gpt-adam-atan2")
+    run(LLAMA, "mup", "adamw-decoupled", "llama-adamw-decoupled", shard_steps=True)
+    run(MLP, "mup", "adamw", "mlp-adamw")
+    run(GPT, "completep", "adamw:bias-correction1=false", "gpt-adamw-nobc1")
+    run(GPT, "completep", "lion-a:recipe", "gpt-lion-a-recipe")
+    run(LLAMA, "completedp", "lion:recipe,beta=0.95", "llama-lion-recipe",
+        {"batch": 512, "base-batch": 256, "tokens": 4e9, "base-tokens": 1e9})
+    run(GPT, "completep", "lion-ar", "gpt-lion-ar")
+    run(LLAMA, "completedp", "lion-ar:recipe,units=tensor", "llama-lion-ar-tensor",
+        {"batch": 512, "base-batch": 256, "tokens": 4e9, "base-tokens": 1e9})
+if PART == "bf16":
+    run_bf16(GPT, "completep", "adamw", "gpt-adamw-bf16")
+    run_bf16(LLAMA, "completep", "lion:recipe", "llama-lion-recipe-bf16")
+    run_bf16(GPT, "completep", "lion-ar", "gpt-lion-ar-bf16")
 
 check.finish()

@@ -196,6 +196,13 @@ static const muir_tensor_row_t fixtureRows[] = {
 #else
 #define OPTIMIZER_SPEC "adamw:bias-correction1=true"
 #endif
+#if FIXTURE_CORRUPT == 33
+#define PRECISION 7 /* no such precision */
+#elif FIXTURE_CORRUPT == 34
+#define PRECISION MUIR_PRECISION_BF16 /* without the bf16 kernels */
+#else
+#define PRECISION MUIR_PRECISION_FP32
+#endif
 #if FIXTURE_CORRUPT == 11
 #define NUM_STATES 1 /* AdamW keeps two */
 #else
@@ -236,7 +243,7 @@ static const muir_package_info_t info = {
     fixtureResiduals,   1,                   fixtureAttentions,
     2,                  fixtureKernelParams, FIXTURE_NUM_ROWS,
     fixtureRows,        3,                   NUM_SLOTS,
-    OPTIMIZER_SPEC,     0,
+    OPTIMIZER_SPEC,     0,                   PRECISION,
 };
 
 /** The untied parameter whose copy holds flat element `i`, or -1 (padding);

@@ -14,6 +14,11 @@ written, plus one more read of the grads for a guard's reduction phase), GB/s
 at the median time, and two ratios taken within each round: against a C copy
 loop that moves the same bytes (-O3 -march=native: the bandwidth bound), and
 against plain AdamW (the issue's target for the guards: <= 1.15x).
+
+bf16 packages (--precision=bf16: bf16 grads read, a bf16 copy of the params
+written with stochastic rounding, float32 master weights and states) of the
+optimizers in --bf16 get the same rows, with their own copy bound (the same
+2-byte reads and writes) and the ratio to fp32's plain AdamW.
 """
 import argparse
 import ctypes
@@ -34,6 +39,8 @@ ap.add_argument("--quick", action="store_true",
 ap.add_argument("--reps", type=int, help="rounds (default 9; 3 with --quick)")
 ap.add_argument("--optimizers", help="a ';'-separated subset (default: all below; "
                 "adamw first, the baseline)")
+ap.add_argument("--bf16", default="adamw;lion:recipe;lion-ar",
+                help="';'-separated optimizers to run in bf16 too (default: %(default)s; '' none)")
 args = ap.parse_args()
 reps = args.reps or (3 if args.quick else 9)
 tmp = tempfile.mkdtemp(prefix="muir-optbench-")
@@ -58,9 +65,24 @@ if args.optimizers:
 GUARDS = {"plain": {}, "clip": {"max_grad_norm": 1e30}, "nonfinite": {"skip_nonfinite": True},
           "clip+nonfinite": {"max_grad_norm": 1e30, "skip_nonfinite": True}}
 
+VARIANTS = [(o, "fp32") for o in OPTIMIZERS] + [(o, "bf16") for o in args.bf16.split(";") if o]
+
 copy_src = f"{tmp}/copy.c"
 open(copy_src, "w").write(r"""
 #include <stdint.h>
+/* A bf16 step's bytes: `rw` float buffers read and written, the bf16
+ * grads read `reads` times, the bf16 copy written. */
+void copy_like_bf16(float *const *b, int rw, const uint16_t *g, int reads,
+                    uint16_t *c, int64_t n) {
+  for (int r = 0; r < reads; ++r) {
+    uint32_t s = 0;
+    for (int64_t i = 0; i < n; ++i) s += g[i];
+    b[0][0] += (float)s * 0.0f;
+  }
+  for (int w = 0; w < rw; ++w)
+    for (int64_t i = 0; i < n; ++i) b[w][i] = b[w][i] + 1.0f;
+  for (int64_t i = 0; i < n; ++i) c[i] = (uint16_t)(c[i] + 1);
+}
 /* Reads `reads` buffers and writes `writes` of them (n floats each) with
  * trivial arithmetic: the bandwidth bound of a step moving those bytes. */
 void copy_like(float *const *b, int reads, int writes, int64_t n) {
@@ -77,23 +99,28 @@ subprocess.run(["clang-22", "-O3", "-march=native", "-ffast-math", "-shared", "-
                 "-o", f"{tmp}/copy.so", copy_src], check=True)
 copy = ctypes.CDLL(f"{tmp}/copy.so")
 copy.copy_like.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int64]
+copy.copy_like_bf16.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+                                ctypes.c_void_p, ctypes.c_int64]
 
 rows = []
 base = None
-for spec in OPTIMIZERS:
-    out = f"{tmp}/{spec.replace(':', '_').replace('=', '_').replace(',', '_')}"
+for spec, precision in VARIANTS:
+    out = f"{tmp}/{spec.replace(':', '_').replace('=', '_').replace(',', '_')}-{precision}"
     subprocess.run([f"{args.build}/bin/muirc", "package", model, "--scheme=mup-table8",
                     f"--optimizer={spec}", "--lr=3e-3", "--weight-decay=0.1", "--no-gpu",
-                    "-o", out], check=True, stdout=subprocess.DEVNULL, timeout=600)
+                    f"--precision={precision}", "-o", out],
+                   check=True, stdout=subprocess.DEVNULL, timeout=600)
     pkg = muir.Package(out)
     st = pkg.state()
     st.init(seed=0)
     n = pkg.buffer_elements
-    st.flat_grads[...] = (np.random.default_rng(0).standard_normal(n) * 1e-3).astype(np.float32)
+    grads = (np.random.default_rng(0).standard_normal(n) * 1e-3).astype(np.float32)
+    bf16 = precision == "bf16"
+    st.flat_grads[...] = muir.to_bf16(grads) if bf16 else grads
     # Buffers read and written per element (LionAR's second state holds a
     # few values per unit: no traffic to speak of).
     states = pkg.num_states - (pkg.optimizer == "lion_ar")
-    bufs = [st.flat_params] + list(st.flat_states)[:states] + [st.flat_grads]
+    bufs = [st.flat_params] + list(st.flat_states)[:states] + ([] if bf16 else [st.flat_grads])
     ptrs = (ctypes.c_void_p * len(bufs))(*[b.ctypes.data for b in bufs])
     t = [0]
 
@@ -105,8 +132,13 @@ for spec in OPTIMIZERS:
 
     fns = {g: step(kw) for g, kw in GUARDS.items()}
     # The copy bound of the plain step and of a guarded one (one more read).
-    fns["copy"] = lambda: copy.copy_like(ptrs, 2 + states, 1 + states, n)
-    fns["copy+read"] = lambda: copy.copy_like(ptrs, 3 + states, 1 + states, n)
+    if bf16:
+        g16, c16 = st.flat_grads.ctypes.data, st.flat_params_bf16.ctypes.data
+        fns["copy"] = lambda: copy.copy_like_bf16(ptrs, 1 + states, g16, 1, c16, n)
+        fns["copy+read"] = lambda: copy.copy_like_bf16(ptrs, 1 + states, g16, 2, c16, n)
+    else:
+        fns["copy"] = lambda: copy.copy_like(ptrs, 2 + states, 1 + states, n)
+        fns["copy+read"] = lambda: copy.copy_like(ptrs, 3 + states, 1 + states, n)
     if base is None:
         base_pkg, base_st = pkg, st
         fns["adamw"] = None
@@ -125,17 +157,21 @@ for spec in OPTIMIZERS:
     med = lambda xs: statistics.median(xs)  # noqa: E731
     ratio = lambda a, b: med([x / y for x, y in zip(times[a], times[b])])  # noqa: E731
     for g in GUARDS:
-        nbytes = 4 * (3 + 2 * states + (g != "plain"))
+        # The runtime's count (muir_package_bytes_per_param), plus a guard's
+        # read of the grads.
+        nbytes = pkg.bytes_per_param["step"] + (g != "plain") * (2 if bf16 else 4)
+        assert bf16 or nbytes == 4 * (3 + 2 * states + (g != "plain"))
         bound = "copy" if g == "plain" else "copy+read"
         vs_adamw = 1.0 if base is None and g == "plain" else (
             ratio(g, "plain") if base is None else ratio(g, "adamw"))
-        rows.append((spec, g, nbytes, nbytes * n / med(times[g]) / 1e9, ratio(g, bound), vs_adamw))
+        rows.append((spec, precision, g, nbytes, nbytes * n / med(times[g]) / 1e9,
+                     ratio(g, bound), vs_adamw))
     if base is None:
         base = spec
 
 print(f"model {args.model}{' (quick: 4 layers, width 384)' if args.quick else ''}, "
       f"{reps} rounds, ratios are medians within rounds\n")
-print("| optimizer | guard | bytes/param | GB/s | x copy bound | x plain AdamW |")
-print("| --- | --- | --- | --- | --- | --- |")
-for spec, g, nbytes, gbs, vs_copy, vs_adamw in rows:
-    print(f"| `{spec}` | {g} | {nbytes} | {gbs:.1f} | {vs_copy:.2f} | {vs_adamw:.2f} |")
+print("| optimizer | precision | guard | bytes/param | GB/s | x copy bound | x plain AdamW |")
+print("| --- | --- | --- | --- | --- | --- | --- |")
+for spec, precision, g, nbytes, gbs, vs_copy, vs_adamw in rows:
+    print(f"| `{spec}` | {precision} | {g} | {nbytes} | {gbs:.1f} | {vs_copy:.2f} | {vs_adamw:.2f} |")

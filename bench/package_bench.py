@@ -10,7 +10,9 @@ The GPT-3 card: d_model 12288, n_head 96, d_ff 49152, vocab 50257, 2048
 tokens, tied embeddings (the base: d_model 256, 2 heads, d_ff 1024, 4
 layers); the MLP: 784 -> 1024 x 1000 residual layers -> 10 (base: 2). Both
 under CompleteP with AdamW, CUDA kernels included (--gpu: ptxas must be
-found). --quick packages the GPT-3 card at 12 and 96 layers only.
+found). --quick packages the GPT-3 card at 12 and 96 layers only;
+--precision=bf16 builds bf16 packages (docs/Optimizers.md: the bf16 step
+and reduction beside the fp32 ones).
 
 Time is wall-clock and CPU (user + system of muirc and its children: what
 a busy machine inflates less). Peak memory is the largest sum of the resident sets of muirc and its child
@@ -31,6 +33,7 @@ import time
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--build", default="build")
 ap.add_argument("--quick", action="store_true", help="GPT-3 at 12 and 96 layers only")
+ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
 args = ap.parse_args()
 tmp = tempfile.mkdtemp(prefix="muir-package-bench-")
 MUIRC = os.path.join(args.build, "bin", "muirc")
@@ -82,7 +85,7 @@ def tree_rss(root):
 def package(name, target, base):
     out = f"{tmp}/{name}"
     cmd = [MUIRC, "package", "--card", target, "--base-card", base, "--scheme=completep",
-           "--optimizer=adamw", "--gpu", "-o", out]
+           "--optimizer=adamw", f"--precision={args.precision}", "--gpu", "-o", out]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

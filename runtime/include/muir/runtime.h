@@ -310,7 +310,8 @@ MUIR_API muir_device_t muir_state_device(const muir_state_t *state);
 /** Writes the address of buffer `which` (MUIR_BUFFER_*) and its length in
  *  floats (end - begin for a shard). On CUDA the address is a device
  *  pointer (a CUdeviceptr).
- *  Errors: MUIR_ERROR_ARGUMENT (`which` out of range, NULL). */
+ *  Errors: MUIR_ERROR_ARGUMENT (`which` out of range, NULL, or a bf16
+ *  package's 2-byte buffer: muir_state_buffer_bytes). */
 MUIR_API muir_status_t muir_state_buffer(const muir_state_t *state,
                                          int32_t which, float **out_data,
                                          int64_t *out_elements);

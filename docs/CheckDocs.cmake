@@ -1,11 +1,14 @@
 # Builds the `mlir-doc` target and checks what it generated: ctest runs this
 # as the `mlir-doc` test (see docs/CMakeLists.txt), so a TableGen record that
-# breaks the doc generator, or an op without a summary, fails the suite.
+# breaks the doc generator, an op without a summary, a pass without a section
+# in the generated pass reference or a pass pipeline no page describes fails
+# the suite.
 #
-#   cmake -DBUILD_DIR=<build> -P docs/CheckDocs.cmake
+#   cmake -DBUILD_DIR=<build> -DSOURCE_DIR=<source> -P docs/CheckDocs.cmake
 
-if(NOT BUILD_DIR)
-  message(FATAL_ERROR "usage: cmake -DBUILD_DIR=<build> -P CheckDocs.cmake")
+if(NOT BUILD_DIR OR NOT SOURCE_DIR)
+  message(FATAL_ERROR
+    "usage: cmake -DBUILD_DIR=<build> -DSOURCE_DIR=<source> -P CheckDocs.cmake")
 endif()
 
 execute_process(
@@ -70,3 +73,80 @@ if(missing)
   message(FATAL_ERROR "ops without a summary in TPDialect.md: ${missing}")
 endif()
 message(STATUS "ok: ${count} ops documented, each with a summary")
+
+# Every pass muir-opt registers as muir's (tp-*, convert-tp-*, the test-only
+# ones included) has a section in the generated pass references
+# (build/docs/TP/*Passes.md) that opens with its summary, and every muir pass
+# pipeline (muir-opt --help's "Pass Pipelines", tp-*) is described on a page
+# of docs/: a section of its own (`## name`) or named as `name` or --name.
+set(muir_opt ${BUILD_DIR}/bin/muir-opt)
+execute_process(COMMAND ${muir_opt} --list-passes
+  OUTPUT_VARIABLE listed RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${muir_opt} --list-passes failed (${rc})")
+endif()
+string(REGEX MATCHALL "\n  --(tp|convert-tp)-[a-z0-9-]+" passes "${listed}")
+file(GLOB pass_docs ${BUILD_DIR}/docs/TP/*Passes.md)
+set(reference "")
+foreach(doc IN LISTS pass_docs)
+  file(READ ${doc} text)
+  string(APPEND reference "${text}")
+endforeach()
+set(undocumented "")
+set(count 0)
+foreach(entry IN LISTS passes)
+  string(REGEX REPLACE "^\n  --" "" pass "${entry}")
+  math(EXPR count "${count} + 1")
+  string(REGEX MATCH "### `-${pass}`\n\n_[^\n]+_\n" section "${reference}")
+  if(NOT section)
+    list(APPEND undocumented ${pass})
+  endif()
+endforeach()
+if(count EQUAL 0)
+  message(FATAL_ERROR "muir-opt --list-passes lists no tp pass")
+endif()
+if(undocumented)
+  list(JOIN undocumented ", " undocumented)
+  message(FATAL_ERROR "passes without a section and summary in "
+    "${BUILD_DIR}/docs/TP/*Passes.md: ${undocumented}")
+endif()
+message(STATUS "ok: ${count} passes documented, each with a summary")
+
+execute_process(COMMAND ${muir_opt} --help
+  OUTPUT_VARIABLE help RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${muir_opt} --help failed (${rc})")
+endif()
+string(FIND "${help}" "Pass Pipelines:" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "muir-opt --help lists no pass pipelines")
+endif()
+string(SUBSTRING "${help}" ${at} -1 help)
+string(REGEX MATCHALL "\n      --tp-[a-z0-9-]+" pipelines "${help}")
+file(GLOB pages ${SOURCE_DIR}/docs/*.md)
+set(manual "")
+foreach(page IN LISTS pages)
+  file(READ ${page} text)
+  string(APPEND manual "${text}")
+endforeach()
+set(undocumented "")
+set(count 0)
+foreach(entry IN LISTS pipelines)
+  string(REGEX REPLACE "^\n      --" "" pipeline "${entry}")
+  math(EXPR count "${count} + 1")
+  string(FIND "${manual}" "`${pipeline}" quoted)
+  string(FIND "${manual}" "--${pipeline}" flag)
+  string(FIND "${manual}" "\n## ${pipeline}" heading)
+  if(quoted EQUAL -1 AND flag EQUAL -1 AND heading EQUAL -1)
+    list(APPEND undocumented ${pipeline})
+  endif()
+endforeach()
+if(count EQUAL 0)
+  message(FATAL_ERROR "muir-opt --help lists no tp pass pipeline")
+endif()
+if(undocumented)
+  list(JOIN undocumented ", " undocumented)
+  message(FATAL_ERROR "pass pipelines described on no page of docs/: "
+    "${undocumented}")
+endif()
+message(STATUS "ok: ${count} pass pipelines described in docs/")

@@ -32,7 +32,7 @@ tp.model @tagged attributes {tp.parametrization = #tp.parametrization<scheme = "
 // CHECK-LABEL: tp.model @records
 // CHECK-SAME: tp.instance = #tp.instance<width = 4.000000e+00, depth = 2.500000e-01, batch = 1.000000e+00, duration = 3.000000e+00, base = <init_std = [1.000000e+00], lr = [1.000000e-03], weight_decay = [0.000000e+00], eps = [1.000000e-08], beta1 = [0.97999999999999998], beta2 = [0.99899999999999999]>, init_std_rule = fan_in, steps_multiplier = 0.33333333333333331>
 // CHECK-SAME: tp.parametrization = #tp.parametrization<scheme = "sp-pytorch", optimizer = "lion-ar", alpha = 1/2, steps = <D = 1>, unscaled_eps = true, nesterov = true, beta = 0.97999999999999998, inverse_bias_correction = false, units = tensor, zero_mean = true, rho = 9.000000e-01, rotational_eps = 1.000000e-08, angle = lr>
-// CHECK: tp.param "w" normal {tp.values = #tp.values<init_std = [1.250000e-01], multiplier = [1.000000e+00], lr = [1.000000e-03, 5.000000e-04], weight_decay = [0.000000e+00]>}
+// CHECK: tp.param "w" normal {tp.values = #tp.values<init_std = [1.250000e-01], multiplier = [1.000000e+00], lr = [1.000000e-03, 5.000000e-04], weight_decay = [0.000000e+00], beta1 = [0.97999999999999998]>}
 tp.model @records attributes {tp.parametrization = #tp.parametrization<scheme = "sp-pytorch", optimizer = "lion-ar", alpha = 2/4, steps = <D = 1>, unscaled_eps = true, nesterov = true, beta = 0.98, inverse_bias_correction = false, units = tensor, zero_mean = true, rho = 0.9, rotational_eps = 1.0e-8, angle = lr>, tp.instance = #tp.instance<width = 4.0, depth = 0.25, batch = 1.0, duration = 3.0, base = <init_std = [1.0], lr = [0.001], weight_decay = [0.0], eps = [1.0e-8], beta1 = [0.98], beta2 = [0.999]>, init_std_rule = fan_in, steps_multiplier = 0.33333333333333331>} {
   tp.dim @b = fixed<2>
   tp.dim @d = width<base 8, size 32>
@@ -40,7 +40,7 @@ tp.model @records attributes {tp.parametrization = #tp.parametrization<scheme = 
   %x = tp.input "x" : !tp.tensor<[b, d], f32>
   %y = tp.repeat @L (%x) : (!tp.tensor<[b, d], f32>) -> !tp.tensor<[b, d], f32> {
   ^bb0(%h: !tp.tensor<[b, d], f32>):
-    %w = tp.param "w" normal {tp.values = #tp.values<lr = [0.001, 0.0005], init_std = [0.125], multiplier = [1.0], weight_decay = [0.0]>} : !tp.tensor<[d], f32>
+    %w = tp.param "w" normal {tp.values = #tp.values<lr = [0.001, 0.0005], init_std = [0.125], multiplier = [1.0], weight_decay = [0.0], beta1 = [0.98]>} : !tp.tensor<[d], f32>
     %r = tp.add %h, %w : (!tp.tensor<[b, d], f32>, !tp.tensor<[d], f32>) -> !tp.tensor<[b, d], f32>
     tp.yield %r : !tp.tensor<[b, d], f32>
   }

@@ -211,3 +211,33 @@ tp.model @m {
   %w = tp.param "w" normal {tp.values = {init_std = 1.0, lr = 0.1, multiplier = 1.0, weight_decay = 0.0}} : !tp.tensor<[d], f32>
   tp.output
 }
+
+// -----
+
+// LionAR's step reads both betas, as Lion's does: beta1 interpolates the
+// update direction, beta2 decays the momentum.
+tp.model @m attributes {tp.parametrization = #tp.parametrization<scheme = "mup", optimizer = "lion-ar", alpha = 1>} {
+  tp.dim @d = fixed<2>
+  // expected-error @+1 {{'tp.values' needs 'beta2', which the lion-ar step reads}}
+  %w = tp.param "w" normal {tp.values = #tp.values<init_std = [1.0], multiplier = [1.0], lr = [0.1], weight_decay = [0.0], beta1 = [0.9]>} : !tp.tensor<[d], f32>
+  tp.output
+}
+
+// -----
+
+// With the momentum recipe (nesterov) LionAR has one beta, the beta1 row.
+tp.model @m attributes {tp.parametrization = #tp.parametrization<scheme = "mup", optimizer = "lion-ar", alpha = 1, nesterov = true, beta = 0.98>} {
+  tp.dim @d = fixed<2>
+  // expected-error @+1 {{'tp.values' needs 'beta1', which the lion-ar step reads}}
+  %w = tp.param "w" normal {tp.values = #tp.values<init_std = [1.0], multiplier = [1.0], lr = [0.1], weight_decay = [0.0]>} : !tp.tensor<[d], f32>
+  tp.output
+}
+
+// -----
+
+// ... and needs no beta2.
+tp.model @m attributes {tp.parametrization = #tp.parametrization<scheme = "mup", optimizer = "lion-ar", alpha = 1, nesterov = true, beta = 0.98>} {
+  tp.dim @d = fixed<2>
+  %w = tp.param "w" normal {tp.values = #tp.values<init_std = [1.0], multiplier = [1.0], lr = [0.1], weight_decay = [0.0], beta1 = [0.98]>} : !tp.tensor<[d], f32>
+  tp.output
+}

@@ -77,6 +77,7 @@ static ArrayRef<Quantity> stepQuantities(Optimizer optimizer, bool oneBeta) {
     return adam;
   case Optimizer::lion:
   case Optimizer::lionA:
+  case Optimizer::lionAR:
     return oneBeta ? ArrayRef<Quantity>(momentum) : ArrayRef<Quantity>(betas);
   case Optimizer::adamAtan2:
     return betas;
@@ -84,7 +85,6 @@ static ArrayRef<Quantity> stepQuantities(Optimizer optimizer, bool oneBeta) {
   case Optimizer::sgdNesterov:
     return momentum;
   case Optimizer::sgd:
-  case Optimizer::lionAR:
     return {};
   }
   llvm_unreachable("unknown optimizer");

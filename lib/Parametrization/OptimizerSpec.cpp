@@ -12,11 +12,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "muir/Parametrization/OptimizerSpec.h"
+#include "muir/Support/Format.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include <cmath>
-#include <fmt/format.h>
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -85,7 +85,7 @@ std::string valueText(const OptimizerSpec &s, const Option &o) {
   case Kind::boolean:
     return s.*o.flag ? "true" : "false";
   case Kind::number:
-    return fmt::format("{}", s.*o.number);
+    return muir::formatShortest(s.*o.number);
   case Kind::units:
     return stringifyUpdateUnits(s.*o.units).str();
   case Kind::angle:

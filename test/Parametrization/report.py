@@ -73,6 +73,11 @@ for example, scheme in (("gpt2", "completep"), ("llama", "completedp"), ("mlp", 
             values = v if isinstance(v, list) else [v]
             got = [float(x) for x in row[q].split(";")]
             check(f"{example}: csv {p['name']} {q} = json", got == values)
+            # Each value in the shortest text that reads back exactly:
+            # Python's repr (David Gay's shortest), without its ".0".
+            shortest = ";".join(repr(float(v)).removesuffix(".0") for v in values)
+            check(f"{example}: csv {p['name']} {q} is {shortest}",
+                  row[q] == shortest)
 
     md = report(example, scheme, "markdown")
     body = [l for l in md.splitlines() if l.startswith("| ") and "---" not in l]

@@ -7,9 +7,11 @@
 
 #include "muir/Dialect/TP/Utils/ParamTable.h"
 #include "muir/Dialect/TP/IR/ModelIndex.h"
+#include "muir/Support/Format.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InterleavedRange.h"
 #include "llvm/Support/MathExtras.h"
-#include <fmt/format.h>
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -75,8 +77,8 @@ FailureOr<std::vector<ParamInfo>> mlir::tp::collectParams(ModelOp model) {
 /// `[768, 3072]`, or `12 x [768, 3072]` for a repeated parameter.
 static std::string formatShape(const std::vector<int64_t> &shape,
                                int64_t copies, bool repeated) {
-  std::string s = fmt::format("[{}]", fmt::join(shape, ", "));
-  return repeated ? fmt::format("{} x {}", copies, s) : s;
+  std::string s = llvm::interleaved_array(shape).str();
+  return repeated ? std::to_string(copies) + " x " + s : s;
 }
 
 /// The table of one model and its totals.
@@ -84,19 +86,17 @@ static LogicalResult printParamTable(ModelOp model, llvm::raw_ostream &os) {
   FailureOr<std::vector<ParamInfo>> params = collectParams(model);
   if (failed(params))
     return failure();
-  struct Row {
-    std::string cells[6];
-  };
-  std::vector<Row> rows;
-  rows.push_back(
-      {{"parameter", "dims", "base shape", "shape", "elements", "init"}});
+  muir::Columns columns;
+  columns.addRow(
+      {"parameter", "dims", "base shape", "shape", "elements", "init"});
+  columns.alignRight(4);
   int64_t baseTotal = 0, total = 0, tensors = 0;
   for (const ParamInfo &p : *params) {
     bool repeated = ParamOp(p.op).isRepeated();
-    rows.push_back({{p.name, fmt::format("[{}]", fmt::join(p.dims, ", ")),
-                     formatShape(p.baseShape, p.baseCopies, repeated),
-                     formatShape(p.shape, p.copies, repeated),
-                     p.numel ? fmt::format("{}", p.numel) : "-", p.init}});
+    columns.addRow({p.name, "[" + llvm::join(p.dims, ", ") + "]",
+                    formatShape(p.baseShape, p.baseCopies, repeated),
+                    formatShape(p.shape, p.copies, repeated),
+                    p.numel ? std::to_string(p.numel) : "-", p.init});
     if (llvm::AddOverflow(baseTotal, p.baseNumel, baseTotal) ||
         llvm::AddOverflow(total, p.numel, total) ||
         (p.numel && llvm::AddOverflow(tensors, p.copies, tensors)))
@@ -104,21 +104,11 @@ static LogicalResult printParamTable(ModelOp model, llvm::raw_ostream &os) {
              << "model '" << model.getSymName()
              << "' has more parameter elements than fit in a 64-bit count";
   }
-  size_t width[6] = {};
-  for (const Row &row : rows)
-    for (int c = 0; c < 6; ++c)
-      width[c] = std::max(width[c], row.cells[c].size());
-  os << fmt::format("model @{}: {} parameter{}\n", model.getSymName().str(),
-                    params->size(), params->size() == 1 ? "" : "s");
-  for (const Row &row : rows) {
-    std::string line;
-    for (int c = 0; c < 6; ++c)
-      line += c == 4 ? fmt::format("{:>{}}  ", row.cells[c], width[c])
-                     : fmt::format("{:<{}}  ", row.cells[c], width[c]);
-    os << llvm::StringRef(line).rtrim() << "\n";
-  }
-  os << fmt::format("total: {} elements in {} tensors (base model: {})\n",
-                    total, tensors, baseTotal);
+  os << llvm::formatv("model @{0}: {1} parameter{2}\n", model.getSymName(),
+                      params->size(), params->size() == 1 ? "" : "s");
+  columns.print(os);
+  os << llvm::formatv("total: {0} elements in {1} tensors (base model: {2})\n",
+                      total, tensors, baseTotal);
   return success();
 }
 

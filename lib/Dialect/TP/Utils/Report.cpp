@@ -15,12 +15,15 @@
 #include "muir/Dialect/TP/Utils/ForwardTable.h"
 #include "muir/Dialect/TP/Utils/ParamTable.h"
 #include "muir/Dialect/TP/Utils/Parametrization.h"
+#include "muir/Support/Format.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InterleavedRange.h"
 #include "llvm/Support/JSON.h"
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 using namespace mlir;
 using namespace mlir::tp;
+using muir::formatG;
 namespace json = llvm::json;
 
 /// Quantities in report order.
@@ -150,20 +153,20 @@ static std::string formatScale(ScaleAttr s) {
   const char *axes[] = {"N", "L", "B", "D"};
   for (int i = 0; i < 4; ++i)
     if (!exps[i].isZero())
-      parts.push_back(fmt::format("{}^{}", axes[i], exps[i].str()));
-  return parts.empty() ? "1" : fmt::format("{}", fmt::join(parts, " "));
+      parts.push_back(std::string(axes[i]) + "^" + exps[i].str());
+  return parts.empty() ? "1" : llvm::join(parts, " ");
 }
 
 static std::string formatValues(const std::vector<double> &v) {
   if (v.empty())
     return "-";
   if (v.size() == 1)
-    return fmt::format("{:.4g}", v.front());
-  return fmt::format("{:.4g}..{:.4g}", v.front(), v.back());
+    return formatG(v.front(), 4);
+  return formatG(v.front(), 4) + ".." + formatG(v.back(), 4);
 }
 
 static std::string shapeOf(const std::vector<int64_t> &shape) {
-  return fmt::format("[{}]", fmt::join(shape, ", "));
+  return llvm::interleaved_array(shape).str();
 }
 
 /// The init std only applies to random inits.
@@ -174,56 +177,51 @@ static bool usesStd(const ParamInfo &info) {
 
 static void printHeader(const Report &r, llvm::raw_ostream &os,
                         const char *prefix) {
-  os << fmt::format("{}model @{}: scheme {}{}, optimizer {}\n", prefix, r.model,
-                    r.scheme,
-                    r.alpha.empty() ? "" : fmt::format(" (alpha {})", r.alpha),
-                    r.optimizerSpec);
-  os << fmt::format("{}ratios: width {:.4g}, depth {:.4g}, batch {:.4g}, "
-                    "duration {:.4g}; steps x{:.4g}\n",
-                    prefix, r.ratios[0], r.ratios[1], r.ratios[2], r.ratios[3],
-                    r.stepsMultiplier);
+  os << llvm::formatv("{0}model @{1}: scheme {2}{3}, optimizer {4}\n", prefix,
+                      r.model, r.scheme,
+                      r.alpha.empty() ? "" : " (alpha " + r.alpha + ")",
+                      r.optimizerSpec);
+  os << llvm::formatv("{0}ratios: width {1}, depth {2}, batch {3}, duration "
+                      "{4}; steps x{5}\n",
+                      prefix, formatG(r.ratios[0], 4), formatG(r.ratios[1], 4),
+                      formatG(r.ratios[2], 4), formatG(r.ratios[3], 4),
+                      formatG(r.stepsMultiplier, 4));
   std::vector<std::string> base;
   for (auto &[k, v] : r.base) {
     if (k == "init_std" && r.initStdRule == "fan_in")
-      base.push_back(fmt::format("init_std {:.4g}/sqrt(fan_in)", v));
+      base.push_back("init_std " + formatG(v, 4) + "/sqrt(fan_in)");
     else if (k == "eps" && r.unscaledEps)
-      base.push_back(fmt::format("eps {:.4g} (unscaled)", v));
+      base.push_back("eps " + formatG(v, 4) + " (unscaled)");
     else
-      base.push_back(fmt::format("{} {:.4g}", k, v));
+      base.push_back(k + " " + formatG(v, 4));
   }
-  os << fmt::format("{}base: {}\n", prefix, fmt::join(base, ", "));
+  os << prefix << "base: " << llvm::join(base, ", ") << "\n";
   // Each forward multiplier once: a weight's is in its row, so the readout's
   // (the output multiplier) is named here, not repeated as a number.
   std::vector<std::string> readouts;
   for (const Row &row : r.rows)
     if (row.role == "unembedding")
       readouts.push_back(row.info.name);
-  os << fmt::format("{}forward: weights x the multiplier column at every use"
-                    "{}\n",
-                    prefix,
-                    readouts.empty()
-                        ? ""
-                        : fmt::format(" (the output multiplier is {}'s)",
-                                      fmt::join(readouts, "'s, ")));
+  os << prefix << "forward: weights x the multiplier column at every use";
+  if (!readouts.empty())
+    os << " (the output multiplier is " << llvm::join(readouts, "'s, ")
+       << "'s)";
+  os << "\n";
   std::vector<std::string> branches;
   for (const Residual &res : r.residuals)
-    branches.push_back(fmt::format("{} x{}", res.info.name,
-                                   formatValues(res.multiplier.values)));
-  os << fmt::format(
-      "{}  residual branches: {}\n", prefix,
-      branches.empty() ? "none" : fmt::format("{}", fmt::join(branches, ", ")));
+    branches.push_back(res.info.name + " x" +
+                       formatValues(res.multiplier.values));
+  os << prefix << "  residual branches: "
+     << (branches.empty() ? "none" : llvm::join(branches, ", ")) << "\n";
   std::vector<std::string> attention;
   for (const AttentionInfo &a : r.attentions)
-    attention.push_back(a.rule.empty()
-                            ? fmt::format("{} unscaled", a.name)
-                            : fmt::format("{} x{:.4g} ({})", a.name, a.scale,
-                                          a.rule == "inv_head_dim"
-                                              ? "1/d_head"
-                                              : "1/sqrt(d_head)"));
-  os << fmt::format("{}  attention logits: {}\n", prefix,
-                    attention.empty()
-                        ? "none"
-                        : fmt::format("{}", fmt::join(attention, ", ")));
+    attention.push_back(a.rule.empty() ? a.name + " unscaled"
+                                       : a.name + " x" + formatG(a.scale, 4) +
+                                             (a.rule == "inv_head_dim"
+                                                  ? " (1/d_head)"
+                                                  : " (1/sqrt(d_head))"));
+  os << prefix << "  attention logits: "
+     << (attention.empty() ? "none" : llvm::join(attention, ", ")) << "\n";
 }
 
 /// Table cells of one row: value and, beside it, its monomial.
@@ -235,7 +233,7 @@ static std::vector<std::string> cells(const Row &row, bool withModule) {
   c.push_back(row.role);
   std::string shape = shapeOf(row.info.shape);
   if (ParamOp(row.info.op).isRepeated())
-    shape = fmt::format("{} x {}", row.info.copies, shape);
+    shape = std::to_string(row.info.copies) + " x " + shape;
   c.push_back(shape);
   c.push_back(row.info.init);
   for (const char *q : kQuantities) {
@@ -245,8 +243,8 @@ static std::vector<std::string> cells(const Row &row, bool withModule) {
       c.push_back("-");
       continue;
     }
-    c.push_back(fmt::format("{} ({})", formatValues(it->second.values),
-                            formatScale(it->second.scale)));
+    c.push_back(formatValues(it->second.values) + " (" +
+                formatScale(it->second.scale) + ")");
   }
   return c;
 }
@@ -257,29 +255,19 @@ static const std::vector<std::string> kColumns = {
 
 static void printTable(const Report &r, llvm::raw_ostream &os) {
   printHeader(r, os, "");
-  std::vector<std::vector<std::string>> lines;
-  lines.push_back(kColumns);
+  muir::Columns columns;
+  columns.addRow(kColumns);
   for (const Row &row : r.rows)
-    lines.push_back(cells(row, /*withModule=*/false));
-  std::vector<size_t> width(kColumns.size(), 0);
-  for (auto &line : lines)
-    for (size_t i = 0; i < line.size(); ++i)
-      width[i] = std::max(width[i], line[i].size());
-  auto emit = [&](const std::vector<std::string> &line) {
-    std::string out = "  ";
-    for (size_t i = 0; i < line.size(); ++i)
-      out += fmt::format("{:<{}}  ", line[i], width[i]);
-    os << StringRef(out).rtrim() << "\n";
-  };
+    columns.addRow(cells(row, /*withModule=*/false));
   os << "\n";
-  emit(lines.front());
+  columns.printRow(os, 0, "  ");
   std::string module = "\x01";
   for (size_t i = 0; i < r.rows.size(); ++i) {
     if (r.rows[i].module != module) {
       module = r.rows[i].module;
       os << (module.empty() ? "(top level)" : module) << "\n";
     }
-    emit(lines[i + 1]);
+    columns.printRow(os, i + 1, "  ");
   }
   os << "\nexponents in parentheses: N width, L depth, B batch, D duration "
         "ratio; beta columns scale 1-beta\n";
@@ -288,15 +276,12 @@ static void printTable(const Report &r, llvm::raw_ostream &os) {
 static void printMarkdown(const Report &r, llvm::raw_ostream &os) {
   os << "### Parametrisation report\n\n";
   printHeader(r, os, "- ");
-  os << "\n| module | " << fmt::format("{}", fmt::join(kColumns, " | "))
-     << " |\n|";
+  os << "\n| module | " << llvm::join(kColumns, " | ") << " |\n|";
   for (size_t i = 0; i <= kColumns.size(); ++i)
     os << " --- |";
   os << "\n";
   for (const Row &row : r.rows)
-    os << "| "
-       << fmt::format("{}", fmt::join(cells(row, /*withModule=*/true), " | "))
-       << " |\n";
+    os << "| " << llvm::join(cells(row, /*withModule=*/true), " | ") << " |\n";
 }
 
 static json::Value exponentsJson(ScaleAttr s) {
@@ -422,7 +407,7 @@ static void printCsv(const Report &r, llvm::raw_ostream &os) {
     header.push_back(q);
   for (const char *q : kQuantities)
     header.push_back(std::string(q) + "_exponents");
-  os << fmt::format("{}", fmt::join(header, ",")) << "\n";
+  os << llvm::join(header, ",") << "\n";
   for (const Row &row : r.rows) {
     std::vector<std::string> f = {row.info.name,
                                   row.module,
@@ -440,17 +425,14 @@ static void printCsv(const Report &r, llvm::raw_ostream &os) {
         exps.push_back("");
         continue;
       }
-      std::vector<std::string> vs;
-      for (double v : it->second.values)
-        vs.push_back(fmt::format("{}", v)); // shortest round-trip form
-      f.push_back(fmt::format("{}", fmt::join(vs, ";")));
+      f.push_back(muir::joinShortest(it->second.values, ";"));
       exps.push_back(formatScale(it->second.scale));
     }
     f.insert(f.end(), exps.begin(), exps.end());
     std::vector<std::string> quoted;
     for (auto &s : f)
       quoted.push_back(csvField(s));
-    os << fmt::format("{}", fmt::join(quoted, ",")) << "\n";
+    os << llvm::join(quoted, ",") << "\n";
   }
 }
 

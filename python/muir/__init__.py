@@ -277,6 +277,11 @@ class StepReport:
     #: copy (a tuple of one for a parameter that is not repeated); NaN
     #: entries when the step was skipped. None otherwise.
     telemetry: dict = None
+    #: LionAR's per-row telemetry, with ``step(telemetry=True)`` on the CPU:
+    #: name -> float64 array (copies, units per copy, 4) of each rotational
+    #: unit's (param_norm, param_norm_after, update_norm, angle), NaN for a
+    #: unit that did not rotate (muir_state_unit_telemetry). None otherwise.
+    unit_telemetry: dict = None
 
 
 @dataclass(frozen=True)
@@ -967,7 +972,8 @@ class State:
         With ``telemetry=True`` the step kernel's telemetry
         variant also measures every tensor copy's update, and the
         StepReport's `telemetry` maps each parameter name to a tuple of
-        Telemetry, one per copy (muir_state_step_telemetry)."""
+        Telemetry, one per copy (muir_state_step_telemetry); for LionAR on
+        the CPU its `unit_telemetry` holds each rotational unit's."""
         t, factor = _step_arguments(t, lr_factor, "step")
         if max_grad_norm is not None or skip_nonfinite or telemetry:
             guards = _guards(max_grad_norm, skip_nonfinite, "step")
@@ -987,7 +993,8 @@ class State:
                 sum(copies for _, copies in layout)))
             return StepReport(report.grad_norm, report.grad_scale,
                               bool(report.skipped),
-                              _telemetry_by_name(layout, entries))
+                              _telemetry_by_name(layout, entries),
+                              self._unit_telemetry())
         if not grad_norm:
             _check(self._lib.muir_state_step(self._handle, t, factor))
             return None
@@ -995,6 +1002,24 @@ class State:
         _check(self._lib.muir_state_step_with_norm(
             self._handle, t, factor, ctypes.byref(norm)))
         return norm.value
+
+    def _unit_telemetry(self):
+        """name -> (copies, units, 4) of LionAR's per-unit telemetry after a
+        CPU telemetry step; None without units or on CUDA."""
+        units = self.package.rotational_units
+        if not units or self.device != "cpu":
+            return None
+        out = {}
+        for name, (_, per_copy) in units.items():
+            info = self.package.params_info[name]
+            count = info.copies * per_copy
+            entries = (_ffi.StepTelemetry * count)()
+            _check(self._lib.muir_state_unit_telemetry(
+                self._handle, info.index, entries, count))
+            out[name] = np.array(
+                [(e.param_norm, e.param_norm_after, e.update_norm, e.angle)
+                 for e in entries]).reshape(info.copies, per_copy, 4)
+        return out
 
     def reduce(self):
         """The reduction phase's partial sums of this state's gradients

@@ -153,6 +153,9 @@ _PROTOTYPES = {
                                           ctypes.POINTER(ctypes.c_void_p),
                                           ctypes.POINTER(ctypes.c_int64),
                                           ctypes.POINTER(ctypes.c_int32)]),
+    "muir_state_unit_telemetry": (_status, [
+        _handle, ctypes.c_int64, ctypes.POINTER(StepTelemetry),
+        ctypes.c_int64]),
     "muir_state_set_rounding_seed": (_status, [_handle, ctypes.c_uint64]),
     "muir_state_get_rounding_seed": (_status, [
         _handle, ctypes.POINTER(ctypes.c_uint64)]),

@@ -97,13 +97,17 @@ struct muir_state {
    * grads and the params' bf16 copy, and the rounding seed of its steps. */
   uint16_t *bf16_grads, *bf16_params;
   uint64_t rounding_seed;
+  /* Whether the last step was a CPU telemetry step: partials then hold
+   * LionAR's per-unit sums after the slots' (4 per unit). */
+  bool unit_telemetry;
   /* The state's copy of the kernels' rows (num_tensor_rows, at least one):
    * the compiled-in constants with this state's multipliers applied. */
   muir_tensor_row_t *rows;
   /* Per parameter: the lr and weight-decay multipliers (2 doubles). */
   double *multipliers;
   /* The reduction phase's partial sums (num_slots, at least one), and the
-   * telemetry's four per slot (4 num_slots). */
+   * telemetry's four per slot and per rotational unit (4 (num_slots +
+   * num_units)). */
   double *partials;
   muir_cuda_state_t *cuda; /* NULL on the CPU */
 };

@@ -108,7 +108,8 @@ static muir_status_t newState(muir_package_t *package, muir_device_t device,
   state->rows = calloc(rows, sizeof(muir_tensor_row_t));
   state->multipliers = malloc(2 * sizeof(double) *
                               (info->num_params > 0 ? info->num_params : 1));
-  state->partials = calloc(4 * slots, sizeof(double));
+  state->partials =
+      calloc(4 * (slots + (size_t)info->num_units), sizeof(double));
   if (!state->rows || !state->multipliers || !state->partials) {
     muir_state_release(state);
     return muir_set_error(MUIR_ERROR_MEMORY,
@@ -698,6 +699,26 @@ static int64_t telemetryEntries(const muir_package_info_t *info) {
   return n;
 }
 
+/** The telemetry from the four sums (w^2, w'^2, d^2, w d). */
+static muir_step_telemetry_t telemetryOf(const double sums[4]) {
+  muir_step_telemetry_t t;
+  t.param_norm = sqrt(sums[0]);
+  t.param_norm_after = sqrt(sums[1]);
+  t.update_norm = sqrt(sums[2]);
+  // w' = w + d: d's part along w is <w, d> / ||w||, the rest is
+  // perpendicular; no cancellation for small angles (acos would lose half
+  // the digits).
+  double along = t.param_norm > 0.0 ? sums[3] / t.param_norm : 0.0;
+  double across = sums[2] - along * along;
+  t.angle = t.param_norm > 0.0 && t.param_norm_after > 0.0
+                ? atan2(sqrt(across > 0.0 ? across : 0.0), t.param_norm + along)
+                : 0.0;
+  // NaN sums (a skipped step, a unit that did not rotate) stay NaN.
+  if (isnan(sums[0] + sums[1] + sums[2] + sums[3]))
+    t.angle = NAN;
+  return t;
+}
+
 /** The telemetry of every copy from the slots' partials, in slot order. */
 static void combineTelemetry(const muir_package_info_t *info,
                              const double *partials,
@@ -710,19 +731,7 @@ static void combineTelemetry(const muir_package_info_t *info,
       for (int64_t s = first; s < first + e->slots_per_copy; ++s)
         for (int j = 0; j < 4; ++j)
           sums[j] += partials[4 * s + j];
-      muir_step_telemetry_t *t = out++;
-      t->param_norm = sqrt(sums[0]);
-      t->param_norm_after = sqrt(sums[1]);
-      t->update_norm = sqrt(sums[2]);
-      // w' = w + d: d's part along w is <w, d> / ||w||, the rest is
-      // perpendicular; no cancellation for small angles (acos would lose
-      // half the digits).
-      double along = t->param_norm > 0.0 ? sums[3] / t->param_norm : 0.0;
-      double across = sums[2] - along * along;
-      t->angle =
-          t->param_norm > 0.0 && t->param_norm_after > 0.0
-              ? atan2(sqrt(across > 0.0 ? across : 0.0), t->param_norm + along)
-              : 0.0;
+      *out++ = telemetryOf(sums);
     }
   }
 }
@@ -790,6 +799,13 @@ static muir_status_t runStep(muir_state_t *state, int64_t step, float lr_factor,
       return status;
   }
   bool finite = isfinite(report.grad_norm);
+  // LionAR's per-unit sums follow the slots' (a unit lies in a tensor, so
+  // there is a slot); the CPU step writes those of the units that rotate,
+  // the others stay NaN.
+  int64_t units = telemetry ? info->num_units : 0;
+  for (int64_t i = 0; i < 4 * units; ++i)
+    state->partials[4 * info->num_slots + i] = NAN;
+  state->unit_telemetry = telemetry && !state->cuda;
   if (skipNonfinite && !finite) {
     report.skipped = 1;
     for (int64_t i = 0; telemetry && i < 4 * info->num_slots; ++i)
@@ -1088,6 +1104,44 @@ muir_status_t muir_state_get_optimizer_multipliers(const muir_state_t *state,
     return MUIR_ERROR_ARGUMENT;
   *out_lr = state->multipliers[2 * param];
   *out_weight_decay = state->multipliers[2 * param + 1];
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_unit_telemetry(const muir_state_t *state,
+                                        int64_t param,
+                                        muir_step_telemetry_t *out_telemetry,
+                                        int64_t entries) {
+  muir_clear_error();
+  const char *caller = "muir_state_unit_telemetry";
+  if (!state || !out_telemetry)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
+                          !state ? "state" : "out_telemetry");
+  const muir_kernel_param_t *e = kernelEntry(state, param, caller);
+  if (!e)
+    return MUIR_ERROR_ARGUMENT;
+  const muir_package_info_t *info = state->package->info;
+  const char *name = info->params[param].name;
+  if (e->unit_elements == 0)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: parameter '%s' of package '%s' (%s) has no "
+                          "rotational units",
+                          caller, name, state->package->dir,
+                          info->optimizer_spec);
+  int64_t units = e->copies * (e->numel / e->unit_elements);
+  if (entries != units)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: room for %" PRId64 " entries given, but "
+                          "parameter '%s' has %" PRId64 " units",
+                          caller, entries, name, units);
+  if (!state->unit_telemetry)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: the state's last step was not a telemetry step "
+                          "on the CPU (per-unit telemetry: "
+                          "muir_state_step_telemetry on a CPU state)",
+                          caller);
+  const double *sums = state->partials + 4 * (info->num_slots + e->first_unit);
+  for (int64_t u = 0; u < units; ++u)
+    out_telemetry[u] = telemetryOf(sums + 4 * u);
   return MUIR_OK;
 }
 

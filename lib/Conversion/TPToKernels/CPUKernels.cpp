@@ -162,8 +162,7 @@ private:
     bool bf16 = variant == StepVariant::bf16;
     MemRefType partialsType;
     if (variant == StepVariant::telemetry)
-      partialsType = MemRefType::get(
-          {4 * std::max<int64_t>(plan.table.slots, 1)}, b.getF64Type());
+      partialsType = MemRefType::get({4 * telemetrySums()}, b.getF64Type());
     SmallVector<Type> inputs = {buffer, bf16 ? half : buffer, buffer, buffer};
     if (bf16)
       inputs.push_back(half);
@@ -217,8 +216,14 @@ private:
         return;
       }
       // Telemetry: the slots' sums element by element (in element order,
-      // as the units go).
+      // as the units go), and each unit's own after the slots' (LionAR's
+      // per-row telemetry: unit u's at 4 (slots + u)).
       Value partials = fn.getArguments().back();
+      Value unitSums =
+          ir.muli(ir.addi(ir.idx(std::max<int64_t>(plan.table.slots, 1)),
+                          ir.addi(table.param(p, KernelParam::kFirstUnit),
+                                  ir.muli(c, units))),
+                  ir.idx(4));
       Value first =
           ir.addi(table.param(p, KernelParam::kFirstSlot),
                   ir.muli(c, table.param(p, KernelParam::kSlotsPerCopy)));
@@ -230,25 +235,36 @@ private:
                                   ir.addi(ir.muli(slot, ir.idx(4)), ir.idx(j)));
       });
       ir.loop(ir.idx(0), units, [&](Value r) {
+        Value unitAt = ir.addi(unitSums, ir.muli(r, ir.idx(4)));
+        for (unsigned j = 0; j < 4; ++j)
+          memref::StoreOp::create(b, ir.loc, ir.f64(0.0), partials,
+                                  ir.addi(unitAt, ir.idx(j)));
         emitUnitStep(
             ir, rule, s, buffers, base, r, unitElements, stepF,
             [&](Value i, const StepElement &before, const StepElement &after) {
               Value slot = ir.addi(
                   first,
                   arith::DivUIOp::create(b, ir.loc, ir.subi(i, base), perSlot));
-              Value at = ir.muli(slot, ir.idx(4));
               SmallVector<Value, 4> terms = telemetryTerms(before, after);
-              for (unsigned j = 0; j < 4; ++j) {
-                Value index = ir.addi(at, ir.idx(j));
-                Value sum = memref::LoadOp::create(b, ir.loc, partials, index);
-                memref::StoreOp::create(b, ir.loc, ir.addf(sum, terms[j]),
-                                        partials, index);
-              }
+              for (Value at : {ir.muli(slot, ir.idx(4)), unitAt})
+                for (unsigned j = 0; j < 4; ++j) {
+                  Value index = ir.addi(at, ir.idx(j));
+                  Value sum =
+                      memref::LoadOp::create(b, ir.loc, partials, index);
+                  memref::StoreOp::create(b, ir.loc, ir.addf(sum, terms[j]),
+                                          partials, index);
+                }
             });
       });
     });
     func::ReturnOp::create(b, ir.loc);
     return fn;
+  }
+
+  /// The telemetry's partial sums come in fours: one four per reduction
+  /// slot (at least one), then one per rotational unit.
+  int64_t telemetrySums() const {
+    return std::max<int64_t>(plan.table.slots, 1) + plan.table.units;
   }
 
   /// w^2, w'^2, d^2 and w d (f64) of one element, d = w' - w.

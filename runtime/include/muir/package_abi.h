@@ -260,7 +260,9 @@ void muir_kernel_step_shard(float *params, const float *grads,
 /** muir_kernel_step_shard that also writes the step's telemetry: for every
  *  reduction slot s, partials[4s..4s+3] = the float64 sums over the slot's
  *  elements in [begin, end) (0 outside) of w^2, w'^2, d^2 and w d (w before
- *  the step, w' after,
+ *  the step, w' after; LionAR: also, for every rotational unit u that
+ *  rotates, the same sums over the unit at partials[4 (num_slots + u)..],
+ *  the others untouched: partials holds 4 (num_slots + num_units) doubles,
  *  d = w' - w: the angle from <w, d> is well conditioned, from <w, w'> it
  *  is not for small angles). Their sums over a copy's slots, in order, give its
  * ||w||, ||w'||,

@@ -467,6 +467,18 @@ MUIR_API muir_status_t muir_state_step_telemetry(
     const muir_step_guards_t *guards, muir_step_report_t *out_report,
     muir_step_telemetry_t *out_telemetry, int64_t entries);
 
+/** LionAR's per-row telemetry (docs/Optimizers.md): after a
+ *  muir_state_step_telemetry on a CPU state, the telemetry of every
+ *  rotational unit of parameter `param` (a row, or a whole copy with
+ *  units=tensor): `entries` = copies x units per copy, copy-major. A unit
+ *  that did not rotate (its copy has no weight decay) and every unit of a
+ *  skipped step have NaN entries.
+ *  Errors: MUIR_ERROR_ARGUMENT (NULL, no such parameter, a tied one, one
+ *  without units, a wrong `entries`, no CPU telemetry step before). */
+MUIR_API muir_status_t muir_state_unit_telemetry(
+    const muir_state_t *state, int64_t param,
+    muir_step_telemetry_t *out_telemetry, int64_t entries);
+
 /*===----------------------------------------------------------------------===*
  * Sharded steps: reductions across ranks (docs/Distributed.md)
  *

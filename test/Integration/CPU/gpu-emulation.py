@@ -356,6 +356,32 @@ def run_bf16(model, scheme, optimizer, name, extra={}):
         check(f"{name}: {bad}", bad is None)
         check(f"{name}: the copy was written", np.count_nonzero(C[0]) > n // 2)
         print(f"{name}: 20 bf16 steps at {grid} x {block}: {'bit-identical' if bad is None else bad}")
+    # The CPU step over two shards whose bound is not 4-aligned (a 4-element
+    # group of the rounding words cut in two): the whole step's bits.
+    # (LionAR's units are stepped whole, so only packages without units.)
+    if manifest["kernel_table"]["units"] == 0:
+        cut = n // 2 + 1
+        P, C = start.copy(), np.zeros(n, np.uint16)
+        S = [np.zeros(n, np.float32) for _ in range(2)]
+        parts = [(0, cut), (cut, n)]
+        SP = [start[a:b].copy() for a, b in parts]
+        SC = [np.zeros(b - a, np.uint16) for a, b in parts]
+        SS = [[np.zeros(b - a, np.float32) for _ in range(2)] for a, b in parts]
+        rng = np.random.default_rng(4)
+        for t in range(1, 4):
+            G = (rng.standard_normal(n).astype(np.float32) * np.float32(0.01)).view(np.uint32)
+            G = (G >> np.uint32(16)).astype(np.uint16)
+            cpu.muir_kernel_step_bf16(ptr(P), ptr(G), (ctypes.c_void_p * 2)(*[s.ctypes.data for s in S]),
+                                      ptr(C), t, 1.0, 1.0, rows, seed, 0, n)
+            for (a, b), p, c, ss in zip(parts, SP, SC, SS):
+                g = G[a:b].copy()
+                cpu.muir_kernel_step_bf16(ptr(p), ptr(g), (ctypes.c_void_p * 2)(*[x.ctypes.data for x in ss]),
+                                          ptr(c), t, 1.0, 1.0, rows, seed, a, b)
+        whole = [P, C.view(np.int16).astype(np.int32)] + S[:nstates]
+        pieces = [np.concatenate(SP), np.concatenate(SC).view(np.int16).astype(np.int32)] + [
+            np.concatenate([ss[j] for ss in SS]) for j in range(nstates)]
+        check(f"{name}: the CPU bf16 step on shards [0, {cut}), [{cut}, {n}) is the whole step's",
+              all(same(a, b) for a, b in zip(whole, pieces)))
     partials = np.zeros(slots, np.float64)
     emu.muir_reduce_bf16_kernel_emulated(ptr(G), ptr(partials), 0, 0, slots, 256)
     g = widen(G).astype(np.float64)

@@ -14,7 +14,10 @@
 # for bit). Checked: the params (relative to n0), the momentum (bit for
 # bit), the state (n0, nu) of every unit, every unit's norm equal to n0 and
 # its mean 0 to float32 rounding. The telemetry step is the plain step bit
-# for bit and its norms and angles match numpy float64.
+# for bit and its norms and angles match numpy float64, per copy and per
+# rotational unit (NaN for the units of a copy that does not rotate); the
+# per-unit telemetry's errors in C.
+import ctypes
 import math
 import os
 import subprocess
@@ -27,6 +30,7 @@ from harness import Checks, shrink, GPT2_DIMS, LLAMA_DIMS, start  # noqa: E402
 
 TOOLS, SRC, TMP = start()
 import muir  # noqa: E402
+from muir import _ffi  # noqa: E402
 
 check = Checks()
 f = np.float32
@@ -199,6 +203,11 @@ def telemetry(pkg, name):
     step's (a twin state), per copy ||w||, ||w'||, ||dw|| and the angle
     against numpy float64 (the angle by Kahan's formula)."""
     sts = [pkg.state(), pkg.state()]
+    # One rotational parameter without weight decay (a multiplier of 0): its
+    # copies take plain Lion, and their units report NaN.
+    still_name = sorted(pkg.rotational_units)[0]
+    for st in sts:
+        st.set_optimizer_multipliers(still_name, weight_decay=0.0)
     rng = np.random.default_rng(3)
     worst = 0.0
     for t in (1, 2):
@@ -229,6 +238,62 @@ def telemetry(pkg, name):
             worst = max(worst, d)
             check(f"{name}: telemetry of {pname}[{c}], relative {d:.1e}", d <= 1e-11)
     print(f"{name}: telemetry (||w||, ||w'||, ||dw||, angle) within {worst:.1e} of numpy")
+    worst, rows, still = 0.0, 0, 0
+    for pname, (elements, per_copy) in pkg.rotational_units.items():
+        info = pkg.params_info[pname]
+        after = sts[0].params[pname].astype(np.float64)
+        got_all = report.unit_telemetry[pname]
+        check(f"{name}: per-unit telemetry of {pname} has shape {got_all.shape}",
+              got_all.shape == (info.copies, per_copy, 4))
+        for c, (w, w2) in enumerate(zip(copies(before[pname], info), copies(after, info))):
+            k = constants(pkg, pname, c)
+            if k["weight_decay"] == 0 or pname == still_name:
+                still += 1
+                check(f"{name}: {pname}[{c}] does not rotate: NaN per unit",
+                      np.isnan(got_all[c]).all())
+                continue
+            for r, (u, u2) in enumerate(zip(w.reshape(per_copy, elements),
+                                            w2.reshape(per_copy, elements))):
+                nu, nu2 = np.linalg.norm(u), np.linalg.norm(u2)
+                want = (nu, nu2, np.linalg.norm(u2 - u),
+                        2 * math.atan2(np.linalg.norm(u * nu2 - u2 * nu),
+                                       np.linalg.norm(u * nu2 + u2 * nu)))
+                d = max(abs(x - y) / max(abs(y), 1e-300) for x, y in zip(got_all[c, r], want))
+                worst = max(worst, d)
+                rows += 1
+                if d > 1e-10:
+                    check(f"{name}: telemetry of {pname}[{c}] unit {r}, relative {d:.1e}", False)
+    check(f"{name}: per-unit telemetry of {rows} units within {worst:.1e} of numpy",
+          rows > 0 and worst <= 1e-10)
+    check(f"{name}: {still} copies without decay report NaN units", still > 0)
+    print(f"{name}: per-unit telemetry of {rows} rotating units within {worst:.1e} of numpy, "
+          f"{still} copies without decay NaN")
+    # A skipped step: every unit NaN.
+    sts[0].flat_grads[0] = np.nan
+    report = sts[0].step(3, skip_nonfinite=True, telemetry=True)
+    check(f"{name}: a skipped step's units are all NaN",
+          report.skipped and all(np.isnan(v).all() for v in report.unit_telemetry.values()))
+    # Errors in C: a parameter without units, a wrong count, no telemetry
+    # step before.
+    lib = ctypes.CDLL(os.environ["MUIR_RUNTIME_LIB"])
+    lib.muir_last_error.restype = ctypes.c_char_p
+    lib.muir_state_unit_telemetry.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p,
+                                              ctypes.c_int64]
+    out = (_ffi.StepTelemetry * 4096)()
+    plain = next(p for p in pkg.params_info.values() if p.name not in pkg.rotational_units
+                 and not p.tied_to)
+    unit_name = next(iter(pkg.rotational_units))
+    index = pkg.params_info[unit_name].index
+    total = pkg.params_info[unit_name].copies * pkg.rotational_units[unit_name][1]
+    for what, st, param, count, words in [
+            ("a parameter without units", sts[0], plain.index, 1, ["has no rotational units"]),
+            ("a wrong count", sts[0], index, total + 1, ["room for", "units"]),
+            ("after a plain step", sts[1], index, total, ["not a telemetry step"]),
+            ("no such parameter", sts[0], 10**6, total, ["no parameter"])]:
+        status = lib.muir_state_unit_telemetry(st._handle, param, out, count)
+        message = lib.muir_last_error().decode()
+        check(f"{name}: unit telemetry with {what}: {message}",
+              status == muir.Status.ERROR_ARGUMENT and all(w in message for w in words))
 
 
 pkg = run(GPT, "completep", "lion-ar", "gpt-lion-ar")

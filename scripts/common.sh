@@ -24,7 +24,7 @@ MUIR_LLVM_PREFIX=/usr/lib/llvm-22
 MUIR_APT_PACKAGES=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   clang-22 lld-22 libclang-rt-22-dev clang-format-22
-  libfmt-dev cmake ninja-build
+  cmake ninja-build
   python3 python3-numpy python3-torch
   python3-matplotlib libopenblas-dev zlib1g-dev
   dataset-fashion-mnist fortunes

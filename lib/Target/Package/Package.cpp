@@ -30,6 +30,7 @@
 #include "muir/Dialect/TP/Utils/ParamTable.h"
 #include "muir/Dialect/TP/Utils/Parametrization.h"
 #include "muir/Dialect/TP/Utils/Report.h"
+#include "muir/Support/Format.h"
 #include "muir/package_abi.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -38,6 +39,8 @@
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -46,7 +49,6 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
-#include <fmt/format.h>
 
 #include "PackageAbiText.inc"
 #include "StagedDirectory.h"
@@ -101,14 +103,14 @@ static FailureOr<std::vector<double>> multiplierPerCopy(Operation *op,
 
 /// `{a, b, c}`, each in shortest round-trip form.
 static std::string cDoubles(ArrayRef<double> values) {
-  return fmt::format("{{{}}}", fmt::join(values, ", "));
+  return "{" + muir::joinShortest(values, ", ") + "}";
 }
 
 /// A header value: one number, or a brace list of one per block when the
 /// values differ per block.
 static std::string headerValue(ArrayRef<double> values) {
   if (llvm::all_equal(values))
-    return fmt::format("{:.17g}", values.front());
+    return muir::formatG(values.front(), 17);
   return cDoubles(values);
 }
 
@@ -134,7 +136,7 @@ static std::string cString(StringRef s) {
     else if (c >= 0x20 && c < 0x7f)
       out += char(c);
     else
-      out += fmt::format("\\{:03o}", c);
+      llvm::raw_string_ostream(out) << llvm::format("\\%03o", c);
   }
   return out + "\"";
 }
@@ -202,59 +204,69 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
          "int64_t, int64_t, int64_t);\n";
   s += "\n";
   for (auto [i, e] : llvm::enumerate(entries))
-    s += fmt::format("static const double kMultiplier{}[] = {};\n", i,
-                     cDoubles(e.multiplier));
+    s += llvm::formatv("static const double kMultiplier{0}[] = {1};\n", i,
+                       cDoubles(e.multiplier))
+             .str();
   s += "\nstatic const muir_param_info_t kParams[] = {\n";
   for (auto [i, e] : llvm::enumerate(entries)) {
     std::string shape;
     for (size_t i = 0; i < MUIR_MAX_RANK; ++i)
-      shape += fmt::format("{}{}", i ? ", " : "",
-                           i < e.info.shape.size() ? e.info.shape[i] : 0);
+      shape += (i ? ", " : "") +
+               std::to_string(i < e.info.shape.size() ? e.info.shape[i] : 0);
     int init = e.tiedTo.empty() ? int(*symbolizeInitKind(e.info.init))
                                 : int(MUIR_INIT_TIED);
-    s += fmt::format(
-        "  {{{}, {}, {}, {}, {}, {{{}}}, {}, {}, {}, {}, kMultiplier{}}},\n",
-        cString(e.info.name), cString(e.role),
-        e.tiedTo.empty() ? "0" : cString(e.tiedTo), init, e.info.shape.size(),
-        shape, e.copies, e.offset, e.stride, e.numel, i);
+    s += llvm::formatv("  {{{0}, {1}, {2}, {3}, {4}, {{{5}}, {6}, {7}, {8}, "
+                       "{9}, kMultiplier{10}},\n",
+                       cString(e.info.name), cString(e.role),
+                       e.tiedTo.empty() ? "0" : cString(e.tiedTo), init,
+                       e.info.shape.size(), shape, e.copies, e.offset, e.stride,
+                       e.numel, i)
+             .str();
   }
   s += "};\n\n";
   // C has no empty arrays: no residual or attention is a null table.
   std::string residuals = "0", attentions = "0";
   if (!forward.residuals.empty()) {
     for (auto [k, m] : llvm::enumerate(forward.residualMultipliers))
-      s += fmt::format("static const double kResidual{}[] = {};\n", k,
-                       cDoubles(m));
+      s += llvm::formatv("static const double kResidual{0}[] = {1};\n", k,
+                         cDoubles(m))
+               .str();
     s += "static const muir_residual_info_t kResiduals[] = {\n";
     for (auto [k, r] : llvm::enumerate(forward.residuals))
-      s += fmt::format("  {{{}, {}, {}, {}, kResidual{}}},\n", cString(r.name),
-                       cString(r.depth), r.indexInBlock, r.copies, k);
+      s += llvm::formatv("  {{{0}, {1}, {2}, {3}, kResidual{4}},\n",
+                         cString(r.name), cString(r.depth), r.indexInBlock,
+                         r.copies, k)
+               .str();
     s += "};\n\n";
     residuals = "kResiduals";
   }
   if (!forward.attentions.empty()) {
     s += "static const muir_attention_info_t kAttentions[] = {\n";
     for (const AttentionInfo &a : forward.attentions)
-      s += fmt::format("  {{{}, {}, {}, {}}},\n", cString(a.name),
-                       cString(a.headDim), a.headDimSize, a.scale);
+      s += llvm::formatv("  {{{0}, {1}, {2}, {3}},\n", cString(a.name),
+                         cString(a.headDim), a.headDimSize,
+                         muir::formatShortest(a.scale))
+               .str();
     s += "};\n\n";
     attentions = "kAttentions";
   }
-  s += fmt::format(
-      "static const muir_package_info_t kInfo = {{\n"
-      "  MUIR_PACKAGE_ABI_VERSION, {}, {}, {}, {}, {}, kParams, {}, {},\n"
-      "  {}, {}, {}, {},\n"
-      "  {}, {}, {}, {}, {}, {},\n"
-      "  {}, {}, {}}};\n\n",
-      cString(model.getSymName()), cString(hash), optimizer.abiCode,
-      optimizer.numStates, entries.size(), elements, alignment,
-      forward.residuals.size(), residuals, forward.attentions.size(),
-      attentions, table.params.size(), MUIR_KERNEL_PARAMS_SYMBOL,
-      table.rows.size(), MUIR_TENSOR_ROWS_SYMBOL, table.chunks, table.slots,
-      cString(optimizerSpec), table.units,
-      bf16 ? "MUIR_PRECISION_BF16" : "MUIR_PRECISION_FP32");
+  s += llvm::formatv("static const muir_package_info_t kInfo = {{\n"
+                     "  MUIR_PACKAGE_ABI_VERSION, {0}, {1}, {2}, {3}, {4}, "
+                     "kParams, {5}, {6},\n"
+                     "  {7}, {8}, {9}, {10},\n"
+                     "  {11}, {12}, {13}, {14}, {15}, {16},\n"
+                     "  {17}, {18}, {19}};\n\n",
+                     cString(model.getSymName()), cString(hash),
+                     optimizer.abiCode, optimizer.numStates, entries.size(),
+                     elements, alignment, forward.residuals.size(), residuals,
+                     forward.attentions.size(), attentions, table.params.size(),
+                     MUIR_KERNEL_PARAMS_SYMBOL, table.rows.size(),
+                     MUIR_TENSOR_ROWS_SYMBOL, table.chunks, table.slots,
+                     cString(optimizerSpec), table.units,
+                     bf16 ? "MUIR_PRECISION_BF16" : "MUIR_PRECISION_FP32")
+           .str();
   // The hash once more, as an ELF note the runtime reads before loading.
-  s += fmt::format("MUIR_PACKAGE_NOTE({});\n\n", cString(hash));
+  s += "MUIR_PACKAGE_NOTE(" + cString(hash) + ");\n\n";
   s += "const muir_package_info_t *muir_package_info(void) { return &kInfo; "
        "}\n\n"
        "void muir_kernel_init(float *params, uint64_t seed, int64_t begin,\n"
@@ -270,61 +282,70 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
        "                      float *const *states, int64_t step,\n"
        "                      float lr_factor, float grad_scale) {\n";
   int32_t states = optimizer.numStates;
-  std::string stateArgs = fmt::format("{}, {}", states > 0 ? "states[0]" : "0",
-                                      states > 1 ? "states[1]" : "0");
-  s += fmt::format(
-      "  muir_generated_step(params, grads, {0}, step, lr_factor, "
-      "grad_scale);\n}}\n\n"
-      "void muir_kernel_step_rows(float *params, const float *grads,\n"
-      "                           float *const *states, int64_t step,\n"
-      "                           float lr_factor, float grad_scale,\n"
-      "                           const muir_tensor_row_t *rows) {{\n"
-      "  muir_generated_step_rows(params, grads, {0}, step, lr_factor, "
-      "grad_scale, 0, {1}, rows);\n}}\n\n"
-      "void muir_kernel_step_shard(float *params, const float *grads,\n"
-      "                            float *const *states, int64_t step,\n"
-      "                            float lr_factor, float grad_scale,\n"
-      "                            const muir_tensor_row_t *rows,\n"
-      "                            int64_t begin, int64_t end) {{\n"
-      "  muir_generated_step_rows(params, grads, {0}, step, lr_factor, "
-      "grad_scale, begin, end, rows);\n}}\n\n"
-      "void muir_kernel_step_telemetry(float *params, const float *grads,\n"
-      "                                float *const *states, int64_t step,\n"
-      "                                float lr_factor, float grad_scale,\n"
-      "                                const muir_tensor_row_t *rows,\n"
-      "                                double *partials, int64_t begin,\n"
-      "                                int64_t end) {{\n"
-      "  muir_generated_step_telemetry(params, grads, {0}, step, lr_factor, "
-      "grad_scale, begin, end, rows, partials);\n}}\n\n"
-      "void muir_kernel_reduce(const float *grads, double *partials,\n"
-      "                        int64_t slot_begin, int64_t slot_end) {{\n"
-      "  muir_generated_reduce(grads, partials, slot_begin, slot_end, 0);\n"
-      "}}\n\n"
-      "void muir_kernel_reduce_shard(const float *grads, double *partials,\n"
-      "                              int64_t first, int64_t slot_begin,\n"
-      "                              int64_t slot_end) {{\n"
-      "  muir_generated_reduce(grads, partials, slot_begin, slot_end, "
-      "first);\n}}\n",
-      stateArgs, elements);
+  std::string stateArgs = std::string(states > 0 ? "states[0]" : "0") + ", " +
+                          (states > 1 ? "states[1]" : "0");
+  s +=
+      llvm::formatv(
+          "  muir_generated_step(params, grads, {0}, step, lr_factor, "
+          "grad_scale);\n}\n\n"
+          "void muir_kernel_step_rows(float *params, const float *grads,\n"
+          "                           float *const *states, int64_t step,\n"
+          "                           float lr_factor, float grad_scale,\n"
+          "                           const muir_tensor_row_t *rows) {{\n"
+          "  muir_generated_step_rows(params, grads, {0}, step, lr_factor, "
+          "grad_scale, 0, {1}, rows);\n}\n\n"
+          "void muir_kernel_step_shard(float *params, const float *grads,\n"
+          "                            float *const *states, int64_t step,\n"
+          "                            float lr_factor, float grad_scale,\n"
+          "                            const muir_tensor_row_t *rows,\n"
+          "                            int64_t begin, int64_t end) {{\n"
+          "  muir_generated_step_rows(params, grads, {0}, step, lr_factor, "
+          "grad_scale, begin, end, rows);\n}\n\n"
+          "void muir_kernel_step_telemetry(float *params, const float *grads,\n"
+          "                                float *const *states, int64_t "
+          "step,\n"
+          "                                float lr_factor, float grad_scale,\n"
+          "                                const muir_tensor_row_t *rows,\n"
+          "                                double *partials, int64_t begin,\n"
+          "                                int64_t end) {{\n"
+          "  muir_generated_step_telemetry(params, grads, {0}, step, "
+          "lr_factor, "
+          "grad_scale, begin, end, rows, partials);\n}\n\n"
+          "void muir_kernel_reduce(const float *grads, double *partials,\n"
+          "                        int64_t slot_begin, int64_t slot_end) {{\n"
+          "  muir_generated_reduce(grads, partials, slot_begin, slot_end, 0);\n"
+          "}\n\n"
+          "void muir_kernel_reduce_shard(const float *grads, double "
+          "*partials,\n"
+          "                              int64_t first, int64_t slot_begin,\n"
+          "                              int64_t slot_end) {{\n"
+          "  muir_generated_reduce(grads, partials, slot_begin, slot_end, "
+          "first);\n}\n",
+          stateArgs, elements)
+          .str();
   if (bf16)
-    s += fmt::format(
-        "\nvoid muir_kernel_step_bf16(float *params, const uint16_t *grads,\n"
-        "                           float *const *states, uint16_t "
-        "*params_bf16,\n"
-        "                           int64_t step, float lr_factor,\n"
-        "                           float grad_scale,\n"
-        "                           const muir_tensor_row_t *rows,\n"
-        "                           uint64_t seed, int64_t begin,\n"
-        "                           int64_t end) {{\n"
-        "  muir_generated_step_bf16(params, grads, {0}, params_bf16, step, "
-        "lr_factor, grad_scale, begin, end, rows, (int64_t)seed);\n}}\n\n"
-        "void muir_kernel_reduce_bf16(const uint16_t *grads, double "
-        "*partials,\n"
-        "                             int64_t first, int64_t slot_begin,\n"
-        "                             int64_t slot_end) {{\n"
-        "  muir_generated_reduce_bf16(grads, partials, slot_begin, slot_end, "
-        "first);\n}}\n",
-        stateArgs);
+    s +=
+        llvm::formatv(
+            "\nvoid muir_kernel_step_bf16(float *params, const uint16_t "
+            "*grads,\n"
+            "                           float *const *states, uint16_t "
+            "*params_bf16,\n"
+            "                           int64_t step, float lr_factor,\n"
+            "                           float grad_scale,\n"
+            "                           const muir_tensor_row_t *rows,\n"
+            "                           uint64_t seed, int64_t begin,\n"
+            "                           int64_t end) {{\n"
+            "  muir_generated_step_bf16(params, grads, {0}, params_bf16, step, "
+            "lr_factor, grad_scale, begin, end, rows, (int64_t)seed);\n}\n\n"
+            "void muir_kernel_reduce_bf16(const uint16_t *grads, double "
+            "*partials,\n"
+            "                             int64_t first, int64_t slot_begin,\n"
+            "                             int64_t slot_end) {{\n"
+            "  muir_generated_reduce_bf16(grads, partials, slot_begin, "
+            "slot_end, "
+            "first);\n}\n",
+            stateArgs)
+            .str();
   return s;
 }
 
@@ -389,7 +410,7 @@ static llvm::json::Object bytesPerParam(const OptimizerInfo &optimizer,
 static FailureOr<std::string> cNumber(double value) {
   if (!std::isfinite(value))
     return failure();
-  return fmt::format("{:.17g}", value);
+  return muir::formatG(value, 17);
 }
 
 /// The header a C/C++ trainer includes: the ABI plus named constants.
@@ -402,31 +423,33 @@ headerSource(ModelOp model, ArrayRef<Entry> entries, const Forward &forward,
              const OptimizerInfo &optimizer, StringRef optimizerSpec,
              const KernelTable &table, int64_t elements, int64_t alignment,
              StringRef hash, bool bf16) {
-  std::string s = fmt::format(
-      "/* Generated by muirc package for model @{0}. */\n"
-      "#ifndef MUIR_PACKAGE_{1}_H\n#define MUIR_PACKAGE_{1}_H\n\n"
-      "#include \"package_abi.h\"\n\n"
-      "#define MUIR_MODEL {8}\n"
-      "/* Compare with the opened package: muir_package_check_hash(). */\n"
-      "#define MUIR_PACKAGE_HASH \"{7}\"\n"
-      "#define MUIR_OPTIMIZER {2}\n"
-      "#define MUIR_OPTIMIZER_SPEC {13}\n"
-      "#define MUIR_NUM_STATES {3}\n"
-      "#define MUIR_BUFFER_ELEMENTS {4}LL\n"
-      "#define MUIR_ALIGNMENT {5}\n"
-      "#define MUIR_NUM_PARAMS {6}\n"
-      "#define MUIR_NUM_KERNEL_PARAMS {9}\n"
-      "#define MUIR_NUM_TENSOR_ROWS {10}\n"
-      "#define MUIR_NUM_CHUNKS {11}LL\n"
-      "#define MUIR_NUM_SLOTS {12}LL\n"
-      "#define MUIR_NUM_UNITS {14}LL\n"
-      "#define MUIR_PRECISION {15}\n\n",
-      commentText(model.getSymName()), macroName(model.getSymName()),
-      cString(optimizer.name), optimizer.numStates, elements, alignment,
-      entries.size(), hash.str(), cString(model.getSymName()),
-      table.params.size(), table.rows.size(), table.chunks, table.slots,
-      cString(optimizerSpec), table.units,
-      bf16 ? "MUIR_PRECISION_BF16" : "MUIR_PRECISION_FP32");
+  std::string s =
+      llvm::formatv(
+          "/* Generated by muirc package for model @{0}. */\n"
+          "#ifndef MUIR_PACKAGE_{1}_H\n#define MUIR_PACKAGE_{1}_H\n\n"
+          "#include \"package_abi.h\"\n\n"
+          "#define MUIR_MODEL {8}\n"
+          "/* Compare with the opened package: muir_package_check_hash(). */\n"
+          "#define MUIR_PACKAGE_HASH \"{7}\"\n"
+          "#define MUIR_OPTIMIZER {2}\n"
+          "#define MUIR_OPTIMIZER_SPEC {13}\n"
+          "#define MUIR_NUM_STATES {3}\n"
+          "#define MUIR_BUFFER_ELEMENTS {4}LL\n"
+          "#define MUIR_ALIGNMENT {5}\n"
+          "#define MUIR_NUM_PARAMS {6}\n"
+          "#define MUIR_NUM_KERNEL_PARAMS {9}\n"
+          "#define MUIR_NUM_TENSOR_ROWS {10}\n"
+          "#define MUIR_NUM_CHUNKS {11}LL\n"
+          "#define MUIR_NUM_SLOTS {12}LL\n"
+          "#define MUIR_NUM_UNITS {14}LL\n"
+          "#define MUIR_PRECISION {15}\n\n",
+          commentText(model.getSymName()), macroName(model.getSymName()),
+          cString(optimizer.name), optimizer.numStates, elements, alignment,
+          entries.size(), hash.str(), cString(model.getSymName()),
+          table.params.size(), table.rows.size(), table.chunks, table.slots,
+          cString(optimizerSpec), table.units,
+          bf16 ? "MUIR_PRECISION_BF16" : "MUIR_PRECISION_FP32")
+          .str();
   // Which parameter defined each macro.
   llvm::StringMap<StringRef> owners;
   bool collided = false;
@@ -443,8 +466,9 @@ headerSource(ModelOp model, ArrayRef<Entry> entries, const Forward &forward,
   };
   for (auto [i, e] : llvm::enumerate(entries)) {
     std::string m = "MUIR_PARAM_" + macroName(e.info.name);
-    s += fmt::format("/* {} ({}) */\n", commentText(e.info.name),
-                     commentText(e.role));
+    s += llvm::formatv("/* {0} ({1}) */\n", commentText(e.info.name),
+                       commentText(e.role))
+             .str();
     define(e, m + "_INDEX", std::to_string(i));
     define(e, m + "_OFFSET", std::to_string(e.offset) + "LL");
     define(e, m + "_NUMEL", std::to_string(e.numel) + "LL");
@@ -482,25 +506,30 @@ headerSource(ModelOp model, ArrayRef<Entry> entries, const Forward &forward,
   }
   // The forward multipliers besides each parameter's own _MULTIPLIER
   // (applied at every use of the parameter: W = multiplier * w).
-  s += fmt::format("\n/* Residual branches: in block l, stream + "
-                   "MUIR_RESIDUAL_<k>_MULTIPLIER[l] * branch (one number when "
-                   "every block has the same). */\n"
-                   "#define MUIR_NUM_RESIDUALS {}\n",
-                   forward.residuals.size());
+  s +=
+      llvm::formatv("\n/* Residual branches: in block l, stream + "
+                    "MUIR_RESIDUAL_<k>_MULTIPLIER[l] * branch (one number when "
+                    "every block has the same). */\n"
+                    "#define MUIR_NUM_RESIDUALS {0}\n",
+                    forward.residuals.size())
+          .str();
   for (auto [k, r] : llvm::enumerate(forward.residuals))
-    s += fmt::format("#define MUIR_RESIDUAL_{0}_NAME {1}\n"
-                     "#define MUIR_RESIDUAL_{0}_COPIES {2}\n"
-                     "#define MUIR_RESIDUAL_{0}_MULTIPLIER {3}\n",
-                     k, cString(r.name), r.copies,
-                     headerValue(forward.residualMultipliers[k]));
-  s += fmt::format("/* Attention logits: softmax(MUIR_ATTENTION_<k>_SCALE * "
-                   "q.k) over each head. */\n"
-                   "#define MUIR_NUM_ATTENTIONS {}\n",
-                   forward.attentions.size());
+    s += llvm::formatv("#define MUIR_RESIDUAL_{0}_NAME {1}\n"
+                       "#define MUIR_RESIDUAL_{0}_COPIES {2}\n"
+                       "#define MUIR_RESIDUAL_{0}_MULTIPLIER {3}\n",
+                       k, cString(r.name), r.copies,
+                       headerValue(forward.residualMultipliers[k]))
+             .str();
+  s += llvm::formatv("/* Attention logits: softmax(MUIR_ATTENTION_<k>_SCALE * "
+                     "q.k) over each head. */\n"
+                     "#define MUIR_NUM_ATTENTIONS {0}\n",
+                     forward.attentions.size())
+           .str();
   for (auto [k, a] : llvm::enumerate(forward.attentions))
-    s += fmt::format("#define MUIR_ATTENTION_{0}_NAME {1}\n"
-                     "#define MUIR_ATTENTION_{0}_SCALE {2:.17g}\n",
-                     k, cString(a.name), a.scale);
+    s += llvm::formatv("#define MUIR_ATTENTION_{0}_NAME {1}\n"
+                       "#define MUIR_ATTENTION_{0}_SCALE {2}\n",
+                       k, cString(a.name), muir::formatG(a.scale, 17))
+             .str();
   if (collided)
     return failure();
   s += "\n#endif\n";

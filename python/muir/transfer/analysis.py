@@ -103,13 +103,14 @@ def seed_values(records, axis, metric="loss"):
 BOOTSTRAP_RESAMPLES = 1000
 
 
-def vertex_drift_sd(by_value, step, resamples=BOOTSTRAP_RESAMPLES):
-    """The standard deviation of the vertex drift from the first to the
-    last axis value (grid steps) under a seed bootstrap: at both ends the
-    seeds are drawn again with replacement and the mean curve's vertex
-    refitted. It says how large a drift the seeds' noise alone makes."""
+def vertex_drift_sd(by_value, first, last, step,
+                    resamples=BOOTSTRAP_RESAMPLES):
+    """The standard deviation of the vertex drift from axis value `first`
+    to `last` (grid steps) under a seed bootstrap: at both ends the seeds
+    are drawn again with replacement and the mean curve's vertex refitted.
+    It says how large a drift the seeds' noise alone makes."""
     rng = np.random.default_rng(0)
-    ends = [by_value[v] for v in (min(by_value), max(by_value))]
+    ends = [by_value[first], by_value[last]]
     seeds = [sorted({s for by_seed in by_x.values() for s in by_seed})
              for by_x in ends]
     drifts = []
@@ -161,7 +162,7 @@ def summarise_sweep(records, axis, metric="loss"):
                 max(r["vertex"] for r in rows)
                 - min(r["vertex"] for r in rows)) / step
             entry["vertex_drift_sd_steps"] = vertex_drift_sd(
-                per_seed[lab], step)
+                per_seed[lab], rows[0][axis], rows[-1][axis], step)
         summary["series"][lab] = entry
     return summary
 

@@ -41,6 +41,9 @@ typedef void (*muir_step_bf16_fn_t)(float *, const uint16_t *, float *const *,
                                     int64_t, int64_t);
 typedef void (*muir_reduce_bf16_fn_t)(const uint16_t *, double *, int64_t,
                                       int64_t, int64_t);
+typedef void (*muir_step_telemetry_bf16_fn_t)(
+    float *, const uint16_t *, float *const *, uint16_t *, int64_t, float,
+    float, const muir_tensor_row_t *, double *, uint64_t, int64_t, int64_t);
 
 /** Most optimizer state buffers a package may declare. */
 #define MUIR_MAX_STATES 8
@@ -72,6 +75,8 @@ struct muir_package {
   /* A bf16 package's kernels (checked at open); NULL in an fp32 one. */
   muir_step_bf16_fn_t stepBf16;
   muir_reduce_bf16_fn_t reduceBf16;
+  /* NULL in a library without it: a bf16 telemetry step is then an error. */
+  muir_step_telemetry_bf16_fn_t stepTelemetryBf16;
 };
 
 /** The elements [begin, end) of the flat buffers a state holds, with the

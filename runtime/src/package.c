@@ -609,6 +609,9 @@ static muir_status_t resolveSymbols(muir_package_t *package) {
   memcpy(&package->stepBf16, &bf16, sizeof(package->stepBf16));
   bf16 = dlsym(package->library.handle, "muir_kernel_reduce_bf16");
   memcpy(&package->reduceBf16, &bf16, sizeof(package->reduceBf16));
+  bf16 = dlsym(package->library.handle, "muir_kernel_step_telemetry_bf16");
+  memcpy(&package->stepTelemetryBf16, &bf16,
+         sizeof(package->stepTelemetryBf16));
   package->info = infoFn();
   if (!package->info)
     return muir_set_error(MUIR_ERROR_FORMAT,

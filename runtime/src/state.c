@@ -82,11 +82,6 @@ static muir_status_t newState(muir_package_t *package, muir_device_t device,
                           "span shards yet: it runs unsharded only",
                           caller, package->dir, info->optimizer_spec,
                           info->num_units);
-  if (isBf16(package) && partial)
-    return muir_set_error(MUIR_ERROR_ARGUMENT,
-                          "%s: package '%s' is bf16, which runs unsharded "
-                          "only for now",
-                          caller, package->dir);
   if (isBf16(package) && isCuda(device))
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "%s: package '%s' is bf16, which the runtime runs "
@@ -554,8 +549,9 @@ muir_status_t muir_state_init_range(muir_state_t *state, uint64_t seed,
   else
     state->package->init(state->buffers[MUIR_BUFFER_PARAMS], seed, begin, end);
   if (state->bf16_params) {
-    roundToNearestBf16(state->buffers[MUIR_BUFFER_PARAMS] + begin,
-                       state->bf16_params + begin, end - begin);
+    int64_t at = begin - state->shard.begin;
+    roundToNearestBf16(state->buffers[MUIR_BUFFER_PARAMS] + at,
+                       state->bf16_params + at, end - begin);
     state->rounding_seed = seed;
   }
   return MUIR_OK;
@@ -765,16 +761,15 @@ static muir_status_t checkStep(const muir_state_t *state, int64_t step,
 /** Checks that the state can run the telemetry step. */
 static muir_status_t checkTelemetry(const muir_state_t *state,
                                     const char *caller) {
-  if (isBf16(state->package))
-    return muir_set_error(MUIR_ERROR_ARGUMENT,
-                          "%s: package '%s' is bf16, which has no telemetry "
-                          "step yet",
-                          caller, state->package->dir);
-  if (!state->cuda && !state->package->stepTelemetry)
+  bool bf16 = isBf16(state->package);
+  bool exported = bf16 ? state->package->stepTelemetryBf16 != NULL
+                       : state->package->stepTelemetry != NULL;
+  if (!state->cuda && !exported)
     return muir_set_error(MUIR_ERROR_FORMAT,
-                          "%s: the library of '%s' does not export "
-                          "muir_kernel_step_telemetry",
-                          caller, state->package->dir);
+                          "%s: the library of '%s' does not export %s", caller,
+                          state->package->dir,
+                          bf16 ? "muir_kernel_step_telemetry_bf16"
+                               : "muir_kernel_step_telemetry");
   return MUIR_OK;
 }
 
@@ -825,6 +820,12 @@ static muir_status_t runStep(muir_state_t *state, int64_t step, float lr_factor,
                     : muir_cuda_step(state, step, lr_factor, report.grad_scale);
       if (status != MUIR_OK)
         return status;
+    } else if (state->bf16_params && telemetry) {
+      state->package->stepTelemetryBf16(
+          buffers[MUIR_BUFFER_PARAMS], state->bf16_grads,
+          buffers + MUIR_BUFFER_STATE0, state->bf16_params, step, lr_factor,
+          report.grad_scale, state->rows, state->partials, state->rounding_seed,
+          state->shard.begin, state->shard.end);
     } else if (state->bf16_params) {
       state->package->stepBf16(buffers[MUIR_BUFFER_PARAMS], state->bf16_grads,
                                buffers + MUIR_BUFFER_STATE0, state->bf16_params,

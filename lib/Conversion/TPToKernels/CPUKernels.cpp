@@ -130,10 +130,13 @@ private:
     MemRefType buffer = bufferType(b.getContext(), plan);
     MemRefType rowsType = TableIR::rowsType(b.getContext(), plan.table);
     func::FuncOp withRows =
-        buildStepBody("muir_generated_step_rows", StepVariant::plain);
-    buildStepBody("muir_generated_step_telemetry", StepVariant::telemetry);
-    if (plan.bf16)
-      buildStepBody("muir_generated_step_bf16", StepVariant::bf16);
+        buildStepBody("muir_generated_step_rows", /*telemetry=*/false, false);
+    buildStepBody("muir_generated_step_telemetry", /*telemetry=*/true, false);
+    if (plan.bf16) {
+      buildStepBody("muir_generated_step_bf16", /*telemetry=*/false, true);
+      buildStepBody("muir_generated_step_telemetry_bf16", /*telemetry=*/true,
+                    true);
+    }
 
     func::FuncOp fn = startFunc(
         "muir_generated_step", {buffer, buffer, buffer, buffer, i64, f32, f32});
@@ -146,22 +149,19 @@ private:
     func::ReturnOp::create(b, ir.loc);
   }
 
-  /// The step functions: `plain` (@muir_generated_step_rows), `telemetry`
-  /// (the partials as a last argument) and `bf16`
-  /// (@muir_generated_step_bf16(%params, %grads: i16, %state0, %state1,
-  /// %copy: i16, %step, %lr_factor, %grad_scale, %begin, %end, %rows,
-  /// %seed): bf16 gradients, and the bf16 copy of the params written with
-  /// stochastic rounding keyed by (seed, step, element)).
-  enum class StepVariant { plain, telemetry, bf16 };
-
-  func::FuncOp buildStepBody(StringRef name, StepVariant variant) {
+  /// A step function: @muir_generated_step_rows(%params, %grads, %state0,
+  /// %state1, %step, %lr_factor, %grad_scale, %begin, %end, %rows), with
+  /// `telemetry` the telemetry partials after %rows, with `bf16` the
+  /// gradients and a copy of the params as bf16 bits (%grads: i16, the
+  /// %copy: i16 after %state1, the rounding %seed last): the copy written
+  /// with stochastic rounding keyed by (seed, step, element).
+  func::FuncOp buildStepBody(StringRef name, bool telemetry, bool bf16) {
     Type i64 = b.getI64Type(), f32 = b.getF32Type(), f64 = b.getF64Type();
     MemRefType buffer = bufferType(b.getContext(), plan);
     MemRefType half = bf16BufferType(b.getContext(), plan);
     MemRefType rowsType = TableIR::rowsType(b.getContext(), plan.table);
-    bool bf16 = variant == StepVariant::bf16;
     MemRefType partialsType;
-    if (variant == StepVariant::telemetry)
+    if (telemetry)
       partialsType = MemRefType::get({4 * telemetrySums()}, b.getF64Type());
     SmallVector<Type> inputs = {buffer, bf16 ? half : buffer, buffer, buffer};
     if (bf16)
@@ -186,13 +186,13 @@ private:
           RoundingStream::get(ir, fn.getArguments().back(), fn.getArgument(n));
     }
     TableIR table(ir, plan.table, fn.getArgument(n + 5));
+    Value partials = telemetry ? fn.getArgument(n + 6) : Value();
     const StepRule &rule = plan.rule;
     forEachCopy(table, [&](Value p, Value c, Value base) {
       StepScalars s = copyScalars(ir, rule, table, table.rowOf(p, c), stepF,
                                   lrFactor, gradScale);
       if (!rule.hasUnits()) {
-        elementwise(table, s, p, c, base, begin, end, buffers, partialsType,
-                    fn);
+        elementwise(table, s, p, c, base, begin, end, buffers, partials);
         return;
       }
       // LionAR: the copy's units, or the plain update where it has none or
@@ -201,7 +201,7 @@ private:
                                     /*withElseRegion=*/true);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(ifOp.elseBlock());
-      elementwise(table, s, p, c, base, begin, end, buffers, partialsType, fn);
+      elementwise(table, s, p, c, base, begin, end, buffers, partials);
       b.setInsertionPointToStart(ifOp.thenBlock());
       // Units are stepped whole: `begin` is 0 (the runtime refuses shards
       // of a package with units), the shift keeps the indexing uniform.
@@ -209,7 +209,7 @@ private:
       Value unitElements = table.param(p, KernelParam::kUnitElements);
       Value units = arith::DivUIOp::create(
           b, ir.loc, table.param(p, KernelParam::kNumel), unitElements);
-      if (!partialsType) {
+      if (!partials) {
         ir.loop(ir.idx(0), units, [&](Value r) {
           emitUnitStep(ir, rule, s, buffers, base, r, unitElements, stepF);
         });
@@ -218,7 +218,6 @@ private:
       // Telemetry: the slots' sums element by element (in element order,
       // as the units go), and each unit's own after the slots' (LionAR's
       // per-row telemetry: unit u's at 4 (slots + u)).
-      Value partials = fn.getArguments().back();
       Value unitSums =
           ir.muli(ir.addi(ir.idx(std::max<int64_t>(plan.table.slots, 1)),
                           ir.addi(table.param(p, KernelParam::kFirstUnit),
@@ -277,13 +276,12 @@ private:
 
   /// The elementwise update of copy `c` of entry `p` (first element
   /// `base`) clipped to [begin, end), with the telemetry's sums per slot
-  /// when `partialsType` is set.
+  /// when `partials` is set.
   void elementwise(TableIR &table, const StepScalars &s, Value p, Value c,
                    Value base, Value begin, Value end,
-                   const StepBuffers &buffers, MemRefType partialsType,
-                   func::FuncOp fn) {
+                   const StepBuffers &buffers, Value partials) {
     const StepRule &rule = plan.rule;
-    if (!partialsType) {
+    if (!partials) {
       auto [lo, hi] = clip(
           base, ir.addi(base, table.param(p, KernelParam::kNumel)), begin, end);
       ir.loop(lo, hi, [&](Value i) {
@@ -292,7 +290,6 @@ private:
       });
       return;
     }
-    Value partials = fn.getArguments().back();
     forEachSlot(table, p, c, base, [&](Value slot, Value from, Value to) {
       auto [lo, hi] = clip(from, to, begin, end);
       Value zero = arith::ConstantOp::create(b, ir.loc, b.getF64FloatAttr(0));

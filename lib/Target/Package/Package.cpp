@@ -200,6 +200,9 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
     s += "void muir_generated_step_bf16(float *, const uint16_t *, float *, "
          "float *, uint16_t *, int64_t, float, float, int64_t, int64_t, "
          "const muir_tensor_row_t *, int64_t);\n"
+         "void muir_generated_step_telemetry_bf16(float *, const uint16_t *, "
+         "float *, float *, uint16_t *, int64_t, float, float, int64_t, "
+         "int64_t, const muir_tensor_row_t *, double *, int64_t);\n"
          "void muir_generated_reduce_bf16(const uint16_t *, double *, "
          "int64_t, int64_t, int64_t);\n";
   s += "\n";
@@ -337,6 +340,15 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
             "                           int64_t end) {{\n"
             "  muir_generated_step_bf16(params, grads, {0}, params_bf16, step, "
             "lr_factor, grad_scale, begin, end, rows, (int64_t)seed);\n}\n\n"
+            "void muir_kernel_step_telemetry_bf16(\n"
+            "    float *params, const uint16_t *grads, float *const *states,\n"
+            "    uint16_t *params_bf16, int64_t step, float lr_factor,\n"
+            "    float grad_scale, const muir_tensor_row_t *rows, double "
+            "*partials,\n"
+            "    uint64_t seed, int64_t begin, int64_t end) {{\n"
+            "  muir_generated_step_telemetry_bf16(params, grads, {0}, "
+            "params_bf16, step, lr_factor, grad_scale, begin, end, rows, "
+            "partials, (int64_t)seed);\n}\n\n"
             "void muir_kernel_reduce_bf16(const uint16_t *grads, double "
             "*partials,\n"
             "                             int64_t first, int64_t slot_begin,\n"
@@ -875,6 +887,11 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
         "float *const *states, uint16_t *params_bf16, int64_t step, float "
         "lr_factor, float grad_scale, const muir_tensor_row_t *rows, "
         "uint64_t seed, int64_t begin, int64_t end)";
+    kernelsEntry["step_telemetry_bf16"] =
+        "void muir_kernel_step_telemetry_bf16(float *params, const uint16_t "
+        "*grads, float *const *states, uint16_t *params_bf16, int64_t step, "
+        "float lr_factor, float grad_scale, const muir_tensor_row_t *rows, "
+        "double *partials, uint64_t seed, int64_t begin, int64_t end)";
     kernelsEntry["reduce_bf16"] =
         "void muir_kernel_reduce_bf16(const uint16_t *grads, double "
         "*partials, int64_t first, int64_t slot_begin, int64_t slot_end)";

@@ -214,9 +214,10 @@ typedef struct {
   const char *optimizer_spec;
   /** LionAR's rotational units over all parameters (0 for the others). */
   int64_t num_units;
-  /** muir_precision_t. A bf16 package also exports muir_kernel_step_bf16
-   *  and muir_kernel_reduce_bf16, which the runtime uses for it (the fp32
-   *  functions above stay, over float32 grads). */
+  /** muir_precision_t. A bf16 package also exports muir_kernel_step_bf16,
+   *  muir_kernel_step_telemetry_bf16 and muir_kernel_reduce_bf16, which the
+   *  runtime uses for it (the fp32 functions above stay, over float32
+   *  grads). */
   int32_t precision;
 } muir_package_info_t;
 
@@ -306,6 +307,17 @@ void muir_kernel_step_bf16(float *params, const uint16_t *grads,
                            int64_t step, float lr_factor, float grad_scale,
                            const muir_tensor_row_t *rows, uint64_t seed,
                            int64_t begin, int64_t end);
+
+/** bf16 packages only: muir_kernel_step_bf16 that also writes the
+ *  telemetry partials of muir_kernel_step_telemetry (from the float32
+ *  master weights before and after the step). */
+void muir_kernel_step_telemetry_bf16(float *params, const uint16_t *grads,
+                                     float *const *states,
+                                     uint16_t *params_bf16, int64_t step,
+                                     float lr_factor, float grad_scale,
+                                     const muir_tensor_row_t *rows,
+                                     double *partials, uint64_t seed,
+                                     int64_t begin, int64_t end);
 
 /** bf16 packages only: muir_kernel_reduce_shard over bf16 gradients. */
 void muir_kernel_reduce_bf16(const uint16_t *grads, double *partials,

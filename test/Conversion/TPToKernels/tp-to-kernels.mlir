@@ -56,6 +56,7 @@
 // BF16: arith.mului_extended
 // BF16: arith.cmpf uno
 // BF16: memref.store %{{.*}}, %[[COPY]][%{{.*}}] : memref<48xi16>
+// BF16: func.func @muir_generated_step_telemetry_bf16(%{{.*}}: memref<48xf32>, %{{.*}}: memref<48xi16>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xi16>, %{{.*}}: i64, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: memref<3x6xf64>, %{{.*}}: memref<12xf64>, %{{.*}}: i64)
 // BF16: func.func @muir_generated_step(
 // BF16: func.func @muir_generated_reduce_bf16(%{{.*}}: memref<48xi16>, %{{.*}}: memref<3xf64>, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64)
 // BF16: vector.load %{{.*}} : memref<48xi16>, vector<16xi16>

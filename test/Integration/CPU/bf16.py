@@ -26,8 +26,12 @@
 #   seed other copy bits over the same master weights;
 # - guards: a NaN or an infinity in one bf16 gradient leaves every byte of
 #   the master, the states and the copy unchanged and is reported;
+# - shards: three shard states through init and guarded steps with the
+#   partials summed over them are the whole state bit for bit;
+# - telemetry: the telemetry step is the plain step bit for bit, its
+#   per-copy norms and angle the master weights' against numpy;
 # - bad input: --precision=fp16, float access to a bf16 buffer (C and
-#   Python), adoption, shards, telemetry and CUDA states of a bf16 package,
+#   Python), adoption and CUDA states of a bf16 package,
 #   the rounding seed of an fp32 state, a manifest whose precision is not
 #   the table's: each a clear error.
 import ctypes
@@ -316,6 +320,62 @@ before = st.flat_params_bf16.copy()
 report = st.step(5, skip_nonfinite=True)
 check(f"a finite step afterwards runs ({report})", not report.skipped and not same(before, st.flat_params_bf16))
 
+# ---- Shards ---------------------------------------------------------------------
+# Three shard states (bounds from plan_shards) through init and 5 guarded
+# steps with the partials summed over the shards: the whole state's bytes.
+whole = pkg.state()
+whole.init(seed=8)
+shards = [pkg.state(shard=b) for b in pkg.plan_shards(3)]
+for sh in shards:
+    sh.init(seed=8)
+rng = np.random.default_rng(9)
+for t in range(1, 6):
+    g = random_bf16(rng, pkg.buffer_elements, 10 ** rng.uniform(-3, -1.5))
+    whole.flat_grads[...] = g
+    for sh in shards:
+        sh.flat_grads[...] = g[sh.shard[0]:sh.shard[1]]
+    want = whole.step(t, max_grad_norm=1.0, skip_nonfinite=True)
+    partials = sum(sh.reduce() for sh in shards)
+    got = [sh.step_sharded(t, partials, max_grad_norm=1.0, skip_nonfinite=True) for sh in shards]
+    check(f"bf16 shards step {t}: the whole state's norm and factor ({want.grad_scale})",
+          all(r.grad_norm == want.grad_norm and r.grad_scale == want.grad_scale for r in got))
+for name, flat in (("master", lambda s: s.flat_params), ("copy", lambda s: s.flat_params_bf16),
+                   ("grads", lambda s: s.flat_grads)) + tuple(
+        (f"state {j}", lambda s, j=j: s.flat_states[j]) for j in range(pkg.num_states)):
+    check(f"bf16 shards {[sh.shard for sh in shards]}: {name} bit for bit the whole state's",
+          same(np.concatenate([flat(sh) for sh in shards]), flat(whole)))
+
+# ---- Telemetry ------------------------------------------------------------------
+# The telemetry step is the plain bf16 step bit for bit (a twin state), and
+# its per-copy norms and angle are the master weights' (float64 numpy).
+a, b = pkg.state(), pkg.state()
+for x in (a, b):
+    x.init(seed=12)
+rng = np.random.default_rng(13)
+worst = 0.0
+for t in range(1, 4):
+    g = random_bf16(rng, pkg.buffer_elements, 1e-2)
+    a.flat_grads[...] = g
+    b.flat_grads[...] = g
+    before = a.flat_params.astype(np.float64)
+    report = a.step(t, max_grad_norm=1.0, telemetry=True)
+    b.step(t, max_grad_norm=1.0)
+    after = a.flat_params.astype(np.float64)
+    for (pname, c), (o, n_) in tensors(pkg).items():
+        w, w2 = before[o:o + n_], after[o:o + n_]
+        nw, nw2 = np.linalg.norm(w), np.linalg.norm(w2)
+        want = (nw, nw2, np.linalg.norm(w2 - w),
+                2 * math.atan2(np.linalg.norm(w * nw2 - w2 * nw), np.linalg.norm(w * nw2 + w2 * nw)))
+        e = report.telemetry[pname][c]
+        got = (e.param_norm, e.param_norm_after, e.update_norm, e.angle)
+        worst = max(worst, max(abs(x - y) / max(abs(y), 1e-300) for x, y in zip(got, want)
+                               if y != 0 or x != 0))
+check(f"bf16 telemetry against numpy, worst relative {worst:.1e}", worst <= 1e-10)
+check("the bf16 telemetry step is the plain bf16 step, bit for bit (master, copy, states)",
+      all(same(x, y) for x, y in zip([a.flat_params, a.flat_params_bf16, *a.flat_states],
+                                     [b.flat_params, b.flat_params_bf16, *b.flat_states])))
+print(f"bf16 telemetry within {worst:.1e} of numpy; the plain step's bits")
+
 # ---- Bad input --------------------------------------------------------------------
 run_muirc = subprocess.run([f"{TOOLS}/muirc", "package", GPT, "--precision=fp16", "--no-gpu", "-o",
                             f"{TMP}/fp16"], capture_output=True, text=True, timeout=60)
@@ -359,9 +419,6 @@ expect("adopting buffers for a bf16 package",
        lambda: pkg.adopt(f32, muir.aligned_zeros(pkg.buffer_elements),
                          [muir.aligned_zeros(pkg.buffer_elements) for _ in range(pkg.num_states)]),
        "is bf16", "muir_state_create")
-bounds = pkg.plan_shards(2)
-expect("a shard of a bf16 package", lambda: pkg.state(shard=bounds[0]), "is bf16", "unsharded")
-expect("telemetry of a bf16 package", lambda: st.step(6, telemetry=True), "is bf16", "telemetry")
 expect("a CUDA state of a bf16 package", lambda: pkg.state("cuda"), "is bf16", "CPU only")
 twin = package(GPT, "adamw", "gpt2-adamw-fp32-twin", "fp32").state()
 expect("the rounding seed of an fp32 state", lambda: twin.rounding_seed, "fp32", "rounds nothing")

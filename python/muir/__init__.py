@@ -535,6 +535,16 @@ class Package:
             ctypes.byref(handle)))
         return State(self, handle, keep=())
 
+    def unit_at(self, element):
+        """The LionAR unit holding flat element `element`: (begin, end) of
+        its elements, (0, 0) where its tensor has no units
+        (muir_package_unit_at)."""
+        element = _integer(element, "unit_at: element", _INT64)
+        begin, end = ctypes.c_int64(), ctypes.c_int64()
+        _check(self._lib.muir_package_unit_at(
+            self._handle, element, ctypes.byref(begin), ctypes.byref(end)))
+        return begin.value, end.value
+
     def combine_telemetry(self, partials):
         """parameter name -> tuple of Telemetry (one per copy) from the
         telemetry partials of a sharded step summed over the ranks
@@ -1029,6 +1039,27 @@ class State:
         _check(self._lib.muir_state_reduce(self._handle, out.ctypes.data,
                                            out.size))
         return out
+
+    def reduce_units(self, t, partials, lr_factor=1.0, max_grad_norm=None,
+                     skip_nonfinite=False):
+        """LionAR's second reduction round (muir_state_reduce_units): from
+        `partials` (package.step_partials float64 values, the gradients'
+        part summed over the ranks; zeros without guards) and the step's
+        guards, writes this state's unit partial sums into the units' part
+        (``partials[package.num_slots:]``, in place; zeros outside its
+        slots) and returns `partials`. Sum that part over the ranks, then
+        step_sharded with the same arguments."""
+        t, factor = _step_arguments(t, lr_factor, "reduce_units")
+        guards = _guards(max_grad_norm, skip_nonfinite, "reduce_units")
+        if not (isinstance(partials, np.ndarray) and
+                partials.dtype == np.float64 and partials.ndim == 1 and
+                partials.flags.c_contiguous and partials.flags.writeable):
+            raise ArgumentError("reduce_units: partials must be a writable "
+                                "contiguous 1-D float64 numpy array")
+        _check(self._lib.muir_state_reduce_units(
+            self._handle, t, factor, ctypes.byref(guards),
+            partials.ctypes.data, partials.size))
+        return partials
 
     def step_sharded(self, t, partials, lr_factor=1.0, max_grad_norm=None,
                      skip_nonfinite=False, telemetry=False):

@@ -200,6 +200,12 @@ _PROTOTYPES = {
                                         ctypes.POINTER(ctypes.c_int64)]),
     "muir_state_reduce": (_status, [_handle, ctypes.c_void_p,
                                     ctypes.c_int64]),
+    "muir_state_reduce_units": (_status, [
+        _handle, ctypes.c_int64, ctypes.c_float, ctypes.POINTER(StepGuards),
+        ctypes.c_void_p, ctypes.c_int64]),
+    "muir_package_unit_at": (_status, [_handle, ctypes.c_int64,
+                                       ctypes.POINTER(ctypes.c_int64),
+                                       ctypes.POINTER(ctypes.c_int64)]),
     "muir_state_step_sharded": (_status, [
         _handle, ctypes.c_int64, ctypes.c_float, ctypes.POINTER(StepGuards),
         ctypes.c_void_p, ctypes.c_int64, ctypes.POINTER(StepReport),

@@ -11,9 +11,14 @@ step
 2. when guards or telemetry ask for it, all-reduces the reduction phase's
    per-slot partial sums (float64): every slot lies in one shard, so the
    summed partials, the global norm, the clip factor and the skip decision
-   are exactly those of one process holding the same gradients;
+   are exactly those of one process holding the same gradients; for
+   LionAR, then all-reduces its units' partial sums (a unit may span
+   shards; each of its per-slot segments has one owner, so the sums are
+   one process's too);
 3. steps the rank's shard with the package's shard kernel (each element
-   with the constants of its whole tensor: a shard may cut through one);
+   with the constants of its whole tensor: a shard may cut through one, or
+   through a LionAR unit, whose state every rank holding part of it
+   keeps);
 4. all-gathers the updated parameters (``dist.broadcast`` of each shard
    from its owner).
 
@@ -31,6 +36,7 @@ import json
 import os
 import pickle
 
+import numpy as np
 import torch
 import torch.distributed as dist
 
@@ -218,8 +224,21 @@ class ShardedState:
         if reduce_grads:
             self.reduce_grads()
         report = None
-        if max_grad_norm is not None or skip_nonfinite or telemetry:
-            partials = self._all_reduce(self.state.reduce())
+        guarded = max_grad_norm is not None or skip_nonfinite or telemetry
+        units = self.package.num_units > 0
+        if guarded or units:
+            slots = self.package.num_slots
+            if guarded:
+                partials = self._all_reduce(self.state.reduce())
+            else:
+                partials = np.zeros(self.package.step_partials)
+            if units:
+                # Second round: LionAR's unit sums, with the gradients
+                # scaled by the clip factor the summed partials give.
+                self.state.reduce_units(t, partials, lr_factor=lr_factor,
+                                        max_grad_norm=max_grad_norm,
+                                        skip_nonfinite=skip_nonfinite)
+                partials[slots:] = self._all_reduce(partials[slots:].copy())
             result = self.state.step_sharded(
                 t, partials, lr_factor=lr_factor, max_grad_norm=max_grad_norm,
                 skip_nonfinite=skip_nonfinite, telemetry=telemetry)
@@ -230,7 +249,7 @@ class ShardedState:
                            if not result.skipped else None)
                 result = muir.StepReport(result.grad_norm, result.grad_scale,
                                          result.skipped, by_name)
-            report = result
+            report = result if guarded else None
         else:
             self.state.step(t, lr_factor)
         self._sync()
@@ -239,6 +258,17 @@ class ShardedState:
         return report
 
     # -- checkpoints -----------------------------------------------------------
+
+    def _cut_unit(self):
+        """The LionAR unit [lo, hi) this shard starts inside (lo < begin),
+        else (begin, begin): it keeps a replica of that unit's state (n0,
+        nu) at its own first two elements of state buffer 1 (runtime.h,
+        muir_package_unit_at)."""
+        if self.package.num_units and self.begin < self.end:
+            lo, hi = self.package.unit_at(self.begin)
+            if lo < self.begin < hi:
+                return lo, hi
+        return self.begin, self.begin
 
     def _shard_path(self, directory, rank, world_size):
         return os.path.join(directory, "shard-%05d-of-%05d.pt"
@@ -254,13 +284,18 @@ class ShardedState:
             os.makedirs(directory, exist_ok=True)
             path = self._shard_path(directory, self.rank, self.world_size)
             self._sync()
+            states = [s.detach().cpu().clone() for s in self.states]
+            if self._cut_unit()[0] < self.begin:
+                # The file holds one process's layout: a unit's state at
+                # its own first two elements only (load puts the replica).
+                states[1][0:2] = 0.0
             shard = {
                 "format": _FORMAT, "package_hash": self.package.package_hash,
                 "model": self.package.model, "world_size": self.world_size,
                 "rank": self.rank, "begin": self.begin, "end": self.end,
                 "params": self.params[self.begin:self.end].detach().cpu()
                 .clone(),
-                "states": [s.detach().cpu().clone() for s in self.states]}
+                "states": states}
             torch.save(shard, path + ".tmp")
             os.replace(path + ".tmp", path)
         except OSError as e:
@@ -320,9 +355,17 @@ class ShardedState:
         try:
             meta = self._read_meta(directory)
             world = meta["world_size"]
+            # A LionAR unit this shard starts inside keeps its state (n0,
+            # nu) at the shard's first two elements of state buffer 1; the
+            # checkpoint has it at the unit's own first two, in the saved
+            # shard that holds them.
+            unit = self._cut_unit()
+            cut = unit[0] < self.begin
+            replica = None
             for q, (begin, end) in enumerate(meta["plan"]):
                 lo, hi = max(begin, self.begin), min(end, self.end)
-                if lo >= hi:
+                holds_unit = cut and begin <= unit[0] < end
+                if lo >= hi and not holds_unit:
                     continue
                 path = self._shard_path(directory, q, world)
                 try:
@@ -354,10 +397,18 @@ class ShardedState:
                     raise DistributedError("%s: buffers of the wrong size"
                                            % path)
                 with torch.no_grad():
-                    self.params[lo:hi].copy_(params[lo - begin:hi - begin])
-                    for mine, saved in zip(self.states, states):
-                        mine[lo - self.begin:hi - self.begin].copy_(
-                            saved[lo - begin:hi - begin])
+                    if lo < hi:
+                        self.params[lo:hi].copy_(params[lo - begin:hi - begin])
+                        for mine, saved in zip(self.states, states):
+                            mine[lo - self.begin:hi - self.begin].copy_(
+                                saved[lo - begin:hi - begin])
+                    if holds_unit:
+                        at = unit[0] - begin
+                        replica = states[1][at:at + 2].clone()
+            if replica is not None:
+                # After every range: a later shard's copy covers these two.
+                with torch.no_grad():
+                    self.states[1][0:2].copy_(replica)
         except DistributedError as e:
             error = e
         _agree(self.group, error, "load")

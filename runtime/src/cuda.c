@@ -190,6 +190,11 @@ struct muir_cuda_state {
    * and the reduction phase's partial sums (num_slots doubles; four per
    * slot for the telemetry). */
   CUdeviceptr rows, partials;
+  /* LionAR: its units' partial sums (MUIR_SLOT_UNIT_SUMS per slot; 0 for a
+   * package without units) and the kernel that computes them, looked up at
+   * the first muir_state_reduce_units. */
+  CUdeviceptr units;
+  CUfunction reduceUnitsKernel;
 };
 
 static CUdeviceptr devicePointer(const float *p) {
@@ -361,6 +366,15 @@ static muir_status_t setUpTable(muir_state_t *state) {
                        "%d",
                        slots, state->device - MUIR_DEVICE_CUDA);
   }
+  size_t units = (size_t)muir_unit_partials(info);
+  if (units > 0 && (result = cu.memAlloc(&cs->units, units * sizeof(double))) !=
+                       CUDA_SUCCESS) {
+    cs->units = 0;
+    return cudaFailure(result,
+                       "cuMemAlloc of %zu unit partial sums on CUDA device "
+                       "%d",
+                       units, state->device - MUIR_DEVICE_CUDA);
+  }
   return MUIR_OK;
 }
 
@@ -451,6 +465,8 @@ void muir_cuda_state_release(muir_state_t *state) {
         cu.memFree(cs->allocations[i]);
     if (cs->partials)
       cu.memFree(cs->partials);
+    if (cs->units)
+      cu.memFree(cs->units);
     if (cs->before)
       cu.memFree(cs->before);
     if (cs->module)
@@ -500,8 +516,39 @@ muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
                 args);
 }
 
+/** Copies `count` doubles between the host and the device (one of them
+ *  NULL), with the state's context current. */
+static muir_status_t copyDoubles(const muir_state_t *state, CUdeviceptr device,
+                                 double *to_host, const double *from_host,
+                                 int64_t count) {
+  muir_status_t status = enter(state);
+  if (status != MUIR_OK)
+    return status;
+  size_t bytes = (size_t)count * sizeof(double);
+  CUresult result = to_host ? cu.memcpyDtoH(to_host, device, bytes)
+                            : cu.memcpyHtoD(device, from_host, bytes);
+  if (result != CUDA_SUCCESS)
+    status = cudaFailure(
+        result, "copying %" PRId64 " partial sums %s CUDA device %d", count,
+        to_host ? "from" : "to", state->device - MUIR_DEVICE_CUDA);
+  leave();
+  return status;
+}
+
 muir_status_t muir_cuda_step(muir_state_t *state, int64_t step, float lr_factor,
-                             float grad_scale) {
+                             float grad_scale, const double *units) {
+  struct muir_cuda_state *cs = state->cuda;
+  int64_t unitCount = muir_unit_partials(state->package->info);
+  if (units) {
+    muir_status_t status =
+        copyDoubles(state, cs->units, NULL, units, unitCount);
+    if (status != MUIR_OK)
+      return status;
+  }
+  // The unit partials' buffer, or any device pointer where there is none
+  // (never read: from_units is 0).
+  CUdeviceptr unitPartials = cs->units ? cs->units : cs->partials;
+  int64_t fromUnits = units != NULL, end = state->shard.end;
   int32_t numStates = state->num_buffers - 2;
   CUdeviceptr params = devicePointer(state->buffers[MUIR_BUFFER_PARAMS]);
   CUdeviceptr grads = devicePointer(state->buffers[MUIR_BUFFER_GRADS]);
@@ -513,10 +560,66 @@ muir_status_t muir_cuda_step(muir_state_t *state, int64_t step, float lr_factor,
   int64_t first = state->shard.begin;
   int64_t chunkBegin = state->shard.chunk_begin,
           chunkEnd = state->shard.chunk_end;
-  void *args[] = {&params,    &grads,      &state0, &state1,     &step,
-                  &lr_factor, &grad_scale, &first,  &chunkBegin, &chunkEnd};
+  void *args[] = {&params,    &grads,        &state0,   &state1,     &step,
+                  &lr_factor, &grad_scale,   &first,    &chunkBegin, &chunkEnd,
+                  &end,       &unitPartials, &fromUnits};
   return launch(state, state->cuda->stepKernel, "muir_step_kernel",
                 state->elements, args);
+}
+
+muir_status_t muir_cuda_reduce_units(muir_state_t *state, int64_t step,
+                                     float lr_factor, float grad_scale,
+                                     double *units) {
+  struct muir_cuda_state *cs = state->cuda;
+  if (!cs->reduceUnitsKernel) {
+    muir_status_t status = enter(state);
+    if (status != MUIR_OK)
+      return status;
+    CUresult result = cu.moduleGetFunction(&cs->reduceUnitsKernel, cs->module,
+                                           "muir_reduce_units_kernel");
+    leave();
+    if (result != CUDA_SUCCESS) {
+      cs->reduceUnitsKernel = 0;
+      return result == CUDA_ERROR_NOT_FOUND
+                 ? muir_set_error(MUIR_ERROR_FORMAT,
+                                  "package '%s': its CUDA module has no "
+                                  "kernel muir_reduce_units_kernel",
+                                  state->package->dir)
+                 : cudaFailure(result, "package '%s': cuModuleGetFunction %s",
+                               state->package->dir, "muir_reduce_units_kernel");
+    }
+  }
+  int64_t count = muir_unit_partials(state->package->info);
+  // `units` is zeroed: so is the device's copy before the kernel.
+  muir_status_t status = copyDoubles(state, cs->units, NULL, units, count);
+  if (status != MUIR_OK)
+    return status;
+  int32_t numStates = state->num_buffers - 2;
+  CUdeviceptr params = devicePointer(state->buffers[MUIR_BUFFER_PARAMS]);
+  CUdeviceptr grads = devicePointer(state->buffers[MUIR_BUFFER_GRADS]);
+  CUdeviceptr state0 =
+      numStates > 0 ? devicePointer(state->buffers[MUIR_BUFFER_STATE0]) : 0;
+  CUdeviceptr state1 =
+      numStates > 1 ? devicePointer(state->buffers[MUIR_BUFFER_STATE0 + 1]) : 0;
+  int64_t first = state->shard.begin, slotBegin = state->shard.slot_begin,
+          slotEnd = state->shard.slot_end;
+  void *args[] = {&params, &grads,     &state0,     &state1,
+                  &step,   &lr_factor, &grad_scale, &cs->units,
+                  &first,  &slotBegin, &slotEnd};
+  // One thread per slot of the shard.
+  int64_t slots = slotEnd - slotBegin;
+  int64_t blocks =
+      (slots + MUIR_CUDA_BLOCK_THREADS - 1) / MUIR_CUDA_BLOCK_THREADS;
+  muir_launch_config_t config = {(uint32_t)(blocks < 1 ? 1
+                                            : blocks > MUIR_CUDA_MAX_GRID
+                                                ? MUIR_CUDA_MAX_GRID
+                                                : blocks),
+                                 MUIR_CUDA_BLOCK_THREADS};
+  status = launchOn(state, cs->reduceUnitsKernel, "muir_reduce_units_kernel",
+                    config, args);
+  if (status != MUIR_OK)
+    return status;
+  return copyDoubles(state, cs->units, units, NULL, count);
 }
 
 muir_status_t muir_cuda_reduce(muir_state_t *state) {
@@ -579,7 +682,8 @@ static muir_status_t setUpTelemetry(muir_state_t *state) {
 }
 
 muir_status_t muir_cuda_step_telemetry(muir_state_t *state, int64_t step,
-                                       float lr_factor, float grad_scale) {
+                                       float lr_factor, float grad_scale,
+                                       const double *units) {
   struct muir_cuda_state *cs = state->cuda;
   muir_status_t status = enter(state);
   if (status != MUIR_OK)
@@ -594,7 +698,8 @@ muir_status_t muir_cuda_step_telemetry(muir_state_t *state, int64_t step,
                          state->device - MUIR_DEVICE_CUDA);
   leave();
   if (status != MUIR_OK ||
-      (status = muir_cuda_step(state, step, lr_factor, grad_scale)) != MUIR_OK)
+      (status = muir_cuda_step(state, step, lr_factor, grad_scale, units)) !=
+          MUIR_OK)
     return status;
   // The shard's slots, one block each as the reduction; those outside it
   // are zeros.
@@ -678,8 +783,15 @@ muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
 }
 
 muir_status_t muir_cuda_step(muir_state_t *state, int64_t step, float lr_factor,
-                             float grad_scale) {
-  (void)state, (void)step, (void)lr_factor, (void)grad_scale;
+                             float grad_scale, const double *units) {
+  (void)state, (void)step, (void)lr_factor, (void)grad_scale, (void)units;
+  return muir_set_error(MUIR_ERROR_NO_DEVICE, "no CUDA support");
+}
+
+muir_status_t muir_cuda_reduce_units(muir_state_t *state, int64_t step,
+                                     float lr_factor, float grad_scale,
+                                     double *units) {
+  (void)state, (void)step, (void)lr_factor, (void)grad_scale, (void)units;
   return muir_set_error(MUIR_ERROR_NO_DEVICE, "no CUDA support");
 }
 
@@ -689,8 +801,9 @@ muir_status_t muir_cuda_reduce(muir_state_t *state) {
 }
 
 muir_status_t muir_cuda_step_telemetry(muir_state_t *state, int64_t step,
-                                       float lr_factor, float grad_scale) {
-  (void)state, (void)step, (void)lr_factor, (void)grad_scale;
+                                       float lr_factor, float grad_scale,
+                                       const double *units) {
+  (void)state, (void)step, (void)lr_factor, (void)grad_scale, (void)units;
   return muir_set_error(MUIR_ERROR_NO_DEVICE, "no CUDA support");
 }
 

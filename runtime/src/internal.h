@@ -26,13 +26,13 @@ typedef void (*muir_reduce_fn_t)(const float *, double *, int64_t, int64_t);
 typedef void (*muir_step_telemetry_fn_t)(float *, const float *, float *const *,
                                          int64_t, float, float,
                                          const muir_tensor_row_t *, double *,
-                                         int64_t, int64_t);
+                                         int64_t, int64_t, const double *);
 typedef void (*muir_init_shard_fn_t)(float *, uint64_t, int64_t, int64_t,
                                      int64_t);
 typedef void (*muir_step_shard_fn_t)(float *, const float *, float *const *,
                                      int64_t, float, float,
                                      const muir_tensor_row_t *, int64_t,
-                                     int64_t);
+                                     int64_t, const double *);
 typedef void (*muir_reduce_shard_fn_t)(const float *, double *, int64_t,
                                        int64_t, int64_t);
 typedef void (*muir_step_bf16_fn_t)(float *, const uint16_t *, float *const *,
@@ -44,6 +44,10 @@ typedef void (*muir_reduce_bf16_fn_t)(const uint16_t *, double *, int64_t,
 typedef void (*muir_step_telemetry_bf16_fn_t)(
     float *, const uint16_t *, float *const *, uint16_t *, int64_t, float,
     float, const muir_tensor_row_t *, double *, uint64_t, int64_t, int64_t);
+typedef void (*muir_reduce_units_fn_t)(float *, const float *, float *const *,
+                                       int64_t, float, float,
+                                       const muir_tensor_row_t *, double *,
+                                       int64_t, int64_t, int64_t);
 
 /** Most optimizer state buffers a package may declare. */
 #define MUIR_MAX_STATES 8
@@ -77,6 +81,9 @@ struct muir_package {
   muir_reduce_bf16_fn_t reduceBf16;
   /* NULL in a library without it: a bf16 telemetry step is then an error. */
   muir_step_telemetry_bf16_fn_t stepTelemetryBf16;
+  /* LionAR's unit sums across shards; NULL in a library without them: a
+   * shard of a package with units is then an error. */
+  muir_reduce_units_fn_t reduceUnits;
 };
 
 /** The elements [begin, end) of the flat buffers a state holds, with the
@@ -150,6 +157,10 @@ muir_status_t muir_shard_locate(const muir_package_t *package, int64_t begin,
                                 int64_t end, const char *caller,
                                 muir_shard_t *out);
 
+/** The doubles of LionAR's unit partial sums that follow the slots' in a
+ *  sharded step's partials (0 for a package without units). */
+int64_t muir_unit_partials(const muir_package_info_t *info);
+
 /*===- cuda.c -------------------------------------------------------------===*/
 
 /** Sets up `state` (package, device, num_buffers, elements filled in) on its
@@ -163,15 +174,23 @@ void muir_cuda_state_release(muir_state_t *state);
 
 muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
                              int64_t end);
+/** The step; `units` (MUIR_SLOT_UNIT_SUMS num_slots on the host, or NULL)
+ *  are LionAR's unit partial sums summed over the ranks. */
 muir_status_t muir_cuda_step(muir_state_t *state, int64_t step, float lr_factor,
-                             float grad_scale);
+                             float grad_scale, const double *units);
+/** LionAR's unit partial sums of the state's slots into `units` (host,
+ *  zeroed by the caller). */
+muir_status_t muir_cuda_reduce_units(muir_state_t *state, int64_t step,
+                                     float lr_factor, float grad_scale,
+                                     double *units);
 /** Runs the reduction phase over the grads and copies the partial sums to
  *  state->partials. */
 muir_status_t muir_cuda_reduce(muir_state_t *state);
 /** The step, with the telemetry kernel's four sums per slot (from a copy of
  *  the params before the step) copied to state->partials. */
 muir_status_t muir_cuda_step_telemetry(muir_state_t *state, int64_t step,
-                                       float lr_factor, float grad_scale);
+                                       float lr_factor, float grad_scale,
+                                       const double *units);
 /** Copies rows [first, first + count) of state->rows to the module's
  *  table. */
 muir_status_t muir_cuda_write_rows(muir_state_t *state, int64_t first,

@@ -612,6 +612,8 @@ static muir_status_t resolveSymbols(muir_package_t *package) {
   bf16 = dlsym(package->library.handle, "muir_kernel_step_telemetry_bf16");
   memcpy(&package->stepTelemetryBf16, &bf16,
          sizeof(package->stepTelemetryBf16));
+  shard = dlsym(package->library.handle, "muir_kernel_reduce_units");
+  memcpy(&package->reduceUnits, &shard, sizeof(package->reduceUnits));
   package->info = infoFn();
   if (!package->info)
     return muir_set_error(MUIR_ERROR_FORMAT,

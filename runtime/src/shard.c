@@ -9,7 +9,10 @@
  * boundaries: 0, buffer_elements or the first element of a reduction slot
  * (docs/Distributed.md says why). The walk below visits the slots in slot
  * order; tp-assign-layout places tensors in table order, so their first
- * elements increase, which the walk checks rather than trusts.
+ * elements increase, which the walk checks rather than trusts. A bound
+ * inside a LionAR unit must leave at least two of its elements on each side:
+ * every shard keeps the unit's state (n0, nu) in the first two elements it
+ * holds of it.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -18,21 +21,34 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-/** Calls `visit(context, start, chunk, slot)` for every reduction slot in
- *  slot order: its first element, its first chunk and its number. Stops and
- *  returns false as soon as `visit` does. */
+/** A reduction slot's first element, first chunk and number, and the unit
+ *  it cuts leaving fewer than two elements on one side (`unit_begin` <
+ *  `unit_end`; both 0 when none). */
+typedef struct {
+  int64_t start, chunk, slot;
+  int64_t unit_begin, unit_end;
+} slot_t;
+
+/** Calls `visit(context, slot)` for every reduction slot in slot order.
+ *  Stops and returns false as soon as `visit` does. */
 static bool forEachSlot(const muir_package_info_t *info,
-                        bool (*visit)(void *, int64_t, int64_t, int64_t),
-                        void *context) {
+                        bool (*visit)(void *, const slot_t *), void *context) {
   for (int64_t k = 0; k < info->num_kernel_params; ++k) {
     const muir_kernel_param_t *e = &info->kernel_params[k];
     for (int64_t c = 0; c < e->copies; ++c)
       for (int64_t s = 0; s < e->slots_per_copy; ++s) {
         int64_t chunks = s * e->chunks_per_slot;
-        if (!visit(context,
-                   e->offset + c * e->stride + chunks * MUIR_CHUNK_ELEMENTS,
-                   e->first_chunk + c * e->chunks_per_copy + chunks,
-                   e->first_slot + c * e->slots_per_copy + s))
+        int64_t offset = chunks * MUIR_CHUNK_ELEMENTS;
+        slot_t slot = {e->offset + c * e->stride + offset,
+                       e->first_chunk + c * e->chunks_per_copy + chunks,
+                       e->first_slot + c * e->slots_per_copy + s, 0, 0};
+        int64_t u = e->unit_elements;
+        int64_t into = u > 0 ? offset % u : 0;
+        if (into == 1 || (into > 0 && u - into == 1)) {
+          slot.unit_begin = slot.start - into;
+          slot.unit_end = slot.unit_begin + u;
+        }
+        if (!visit(context, &slot))
           return false;
       }
   }
@@ -46,11 +62,12 @@ typedef struct {
   int64_t below[2], above[2]; /* the nearest boundaries, for messages */
   int64_t previous;           /* the last slot's start: they must increase */
   bool ordered;
+  slot_t cut[2]; /* a bound's slot that cuts a unit too near its edge */
 } locate_t;
 
-static bool locateVisit(void *context, int64_t start, int64_t chunk,
-                        int64_t slot) {
+static bool locateVisit(void *context, const slot_t *slot) {
   locate_t *l = context;
+  int64_t start = slot->start;
   if (start <= l->previous) {
     l->ordered = false;
     return false;
@@ -59,9 +76,13 @@ static bool locateVisit(void *context, int64_t start, int64_t chunk,
   for (int i = 0; i < 2; ++i) {
     if (start == l->want[i]) {
       l->found[i] = true;
-      *(i ? &l->out->chunk_end : &l->out->chunk_begin) = chunk;
-      *(i ? &l->out->slot_end : &l->out->slot_begin) = slot;
+      *(i ? &l->out->chunk_end : &l->out->chunk_begin) = slot->chunk;
+      *(i ? &l->out->slot_end : &l->out->slot_begin) = slot->slot;
+      l->cut[i] = *slot;
     }
+    // A slot that cuts a unit badly is no boundary to suggest.
+    if (slot->unit_end > slot->unit_begin)
+      continue;
     if (start < l->want[i] && start > l->below[i])
       l->below[i] = start;
     if (start > l->want[i] && start < l->above[i])
@@ -88,7 +109,8 @@ muir_status_t muir_shard_locate(const muir_package_t *package, int64_t begin,
                 {0, 0},
                 {elements, elements},
                 -1,
-                true};
+                true,
+                {{0, 0, 0, 0, 0}, {0, 0, 0, 0, 0}}};
   forEachSlot(info, locateVisit, &l);
   if (!l.ordered)
     return muir_set_error(MUIR_ERROR_FORMAT,
@@ -108,6 +130,17 @@ muir_status_t muir_shard_locate(const muir_package_t *package, int64_t begin,
           "; muir_package_plan_shards picks them)",
           caller, i ? "end" : "begin", l.want[i], package->dir, elements,
           l.below[i], l.above[i]);
+  for (int i = 0; i < 2; ++i)
+    if (l.cut[i].unit_end > l.cut[i].unit_begin)
+      return muir_set_error(
+          MUIR_ERROR_ARGUMENT,
+          "%s: the shard's %s %" PRId64 " cuts the LionAR unit [%" PRId64
+          ", %" PRId64 ") of package '%s' leaving one element on one side; "
+          "a shard keeps a unit's state in the first two elements it holds "
+          "of it (the nearest usable boundaries are %" PRId64 " and %" PRId64
+          "; muir_package_plan_shards avoids such bounds)",
+          caller, i ? "end" : "begin", l.want[i], l.cut[i].unit_begin,
+          l.cut[i].unit_end, package->dir, l.below[i], l.above[i]);
   *out = shard;
   return MUIR_OK;
 }
@@ -115,16 +148,16 @@ muir_status_t muir_shard_locate(const muir_package_t *package, int64_t begin,
 typedef struct {
   int64_t *starts;
   int64_t count;
+  int64_t last; /* the last slot's start: they must increase */
 } starts_t;
 
-static bool collectVisit(void *context, int64_t start, int64_t chunk,
-                         int64_t slot) {
-  (void)chunk;
-  (void)slot;
+static bool collectVisit(void *context, const slot_t *slot) {
   starts_t *s = context;
-  if (s->count > 0 && start <= s->starts[s->count - 1])
+  if (s->last >= slot->start)
     return false;
-  s->starts[s->count++] = start;
+  s->last = slot->start;
+  if (slot->unit_end == slot->unit_begin) // no bound cuts a unit badly
+    s->starts[s->count++] = slot->start;
   return true;
 }
 
@@ -142,7 +175,7 @@ muir_status_t muir_package_plan_shards(const muir_package_t *package,
   const muir_package_info_t *info = package->info;
   int64_t elements = info->buffer_elements;
   // The candidates: 0, every slot's start, buffer_elements (sorted).
-  starts_t s = {malloc((size_t)(info->num_slots + 2) * sizeof(int64_t)), 0};
+  starts_t s = {malloc((size_t)(info->num_slots + 2) * sizeof(int64_t)), 0, -1};
   if (!s.starts)
     return muir_set_error(MUIR_ERROR_MEMORY,
                           "%s: out of memory for %" PRId64 " slots", caller,
@@ -184,5 +217,43 @@ muir_status_t muir_package_plan_shards(const muir_package_t *package,
   }
   out_bounds[ranks] = elements;
   free(s.starts);
+  return MUIR_OK;
+}
+
+int64_t muir_unit_partials(const muir_package_info_t *info) {
+  return info->num_units > 0 ? MUIR_SLOT_UNIT_SUMS * info->num_slots : 0;
+}
+
+muir_status_t muir_package_unit_at(const muir_package_t *package,
+                                   int64_t element, int64_t *out_begin,
+                                   int64_t *out_end) {
+  muir_clear_error();
+  const char *caller = "muir_package_unit_at";
+  if (!package || !out_begin || !out_end)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
+                          !package     ? "package"
+                          : !out_begin ? "out_begin"
+                                       : "out_end");
+  const muir_package_info_t *info = package->info;
+  if (element < 0 || element >= info->buffer_elements)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: element %" PRId64 " is outside the buffers [0, "
+                          "%" PRId64 ") of package '%s'",
+                          caller, element, info->buffer_elements, package->dir);
+  *out_begin = *out_end = 0;
+  for (int64_t k = 0; k < info->num_kernel_params; ++k) {
+    const muir_kernel_param_t *e = &info->kernel_params[k];
+    int64_t into = element - e->offset;
+    if (e->unit_elements <= 0 || into < 0)
+      continue;
+    // The table check makes stride >= numel > 0 where copies > 1.
+    int64_t copy = e->copies > 1 ? into / e->stride : 0;
+    int64_t within = into - copy * e->stride;
+    if (copy >= e->copies || within >= e->numel)
+      continue;
+    *out_begin = element - within % e->unit_elements;
+    *out_end = *out_begin + e->unit_elements;
+    break;
+  }
   return MUIR_OK;
 }

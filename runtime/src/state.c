@@ -75,11 +75,19 @@ static muir_status_t newState(muir_package_t *package, muir_device_t device,
                           "kernels (muir_kernel_init_shard, "
                           "muir_kernel_step_shard, muir_kernel_reduce_shard)",
                           caller, package->dir);
-  if (partial && info->num_units > 0)
+  if (partial && info->num_units > 0 && isBf16(package))
     return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: package '%s' (%s) is bf16 and has %" PRId64
+                          " LionAR units: its shards do not take the units' "
+                          "partial sums yet; it runs unsharded",
+                          caller, package->dir, info->optimizer_spec,
+                          info->num_units);
+  if (partial && info->num_units > 0 && !package->reduceUnits)
+    return muir_set_error(MUIR_ERROR_FORMAT,
                           "%s: package '%s' (%s) has %" PRId64
-                          " rotational units, whose per-unit sums do not "
-                          "span shards yet: it runs unsharded only",
+                          " rotational units, but its library does not export "
+                          "muir_kernel_reduce_units, whose sums a unit that "
+                          "spans shards needs",
                           caller, package->dir, info->optimizer_spec,
                           info->num_units);
   if (isBf16(package) && isCuda(device))
@@ -773,51 +781,63 @@ static muir_status_t checkTelemetry(const muir_state_t *state,
   return MUIR_OK;
 }
 
+/** The guards' decisions from the report's norm: the skip (a non-finite
+ *  norm with skip_nonfinite) and the clip factor. */
+static void applyGuards(const muir_step_guards_t *guards,
+                        muir_step_report_t *report) {
+  double maxNorm = guards ? guards->max_grad_norm : 0.0;
+  bool finite = isfinite(report->grad_norm);
+  report->grad_scale = 1.0f;
+  report->skipped = guards && guards->skip_nonfinite && !finite;
+  // torch.nn.utils.clip_grad_norm_'s factor, in double, then rounded once.
+  if (!report->skipped && maxNorm > 0.0 && finite) {
+    double factor = maxNorm / (report->grad_norm + 1e-6);
+    if (factor < 1.0)
+      report->grad_scale = (float)factor;
+  }
+}
+
 /** The step after the argument checks: the norm from `partials` (summed
  *  over the ranks) when given, else from the state's own reduction phase
- *  when the guards or `wantNorm` need it; then the step, with the
+ *  when the guards or `wantNorm` need it; then the step (LionAR's units
+ *  with `units`, the ranks' summed unit partials, when given), with the
  *  telemetry partials in state->partials when `telemetry` (NaN when
  *  skipped). Writes `*out_report`. */
 static muir_status_t runStep(muir_state_t *state, int64_t step, float lr_factor,
                              const muir_step_guards_t *guards,
-                             const double *partials, bool wantNorm,
-                             muir_step_report_t *out_report, bool telemetry) {
+                             const double *partials, const double *units,
+                             bool wantNorm, muir_step_report_t *out_report,
+                             bool telemetry) {
   const muir_package_info_t *info = state->package->info;
-  double maxNorm = guards ? guards->max_grad_norm : 0.0;
-  bool skipNonfinite = guards && guards->skip_nonfinite;
   muir_step_report_t report = {0.0, 1.0f, 0};
   if (partials) {
     report.grad_norm = normOf(info, partials);
-  } else if (wantNorm || maxNorm > 0.0 || skipNonfinite) {
+  } else if (wantNorm || (guards && (guards->max_grad_norm > 0.0 ||
+                                     guards->skip_nonfinite))) {
     muir_status_t status = gradNorm(state, &report.grad_norm);
     if (status != MUIR_OK)
       return status;
   }
-  bool finite = isfinite(report.grad_norm);
+  applyGuards(guards, &report);
   // LionAR's per-unit sums follow the slots' (a unit lies in a tensor, so
   // there is a slot); the CPU step writes those of the units that rotate,
-  // the others stay NaN.
-  int64_t units = telemetry ? info->num_units : 0;
-  for (int64_t i = 0; i < 4 * units; ++i)
+  // the others stay NaN. A shard's are the sums over its part of each
+  // unit: per-unit telemetry is a whole state's.
+  int64_t unitCount = telemetry ? info->num_units : 0;
+  for (int64_t i = 0; i < 4 * unitCount; ++i)
     state->partials[4 * info->num_slots + i] = NAN;
-  state->unit_telemetry = telemetry && !state->cuda;
-  if (skipNonfinite && !finite) {
-    report.skipped = 1;
+  state->unit_telemetry = telemetry && !state->cuda && !isShard(state);
+  if (report.skipped) {
     for (int64_t i = 0; telemetry && i < 4 * info->num_slots; ++i)
       state->partials[i] = NAN;
   } else {
-    // torch.nn.utils.clip_grad_norm_'s factor, in double, then rounded once.
-    if (maxNorm > 0.0 && finite) {
-      double factor = maxNorm / (report.grad_norm + 1e-6);
-      if (factor < 1.0)
-        report.grad_scale = (float)factor;
-    }
     float *const *buffers = state->buffers;
     if (state->cuda) {
       muir_status_t status =
           telemetry ? muir_cuda_step_telemetry(state, step, lr_factor,
-                                               report.grad_scale)
-                    : muir_cuda_step(state, step, lr_factor, report.grad_scale);
+                                               report.grad_scale, units)
+                    : muir_cuda_step(state, step, lr_factor, report.grad_scale,
+                                     units);
       if (status != MUIR_OK)
         return status;
     } else if (state->bf16_params && telemetry) {
@@ -836,12 +856,13 @@ static muir_status_t runStep(muir_state_t *state, int64_t step, float lr_factor,
       state->package->stepTelemetry(
           buffers[MUIR_BUFFER_PARAMS], buffers[MUIR_BUFFER_GRADS],
           buffers + MUIR_BUFFER_STATE0, step, lr_factor, report.grad_scale,
-          state->rows, state->partials, state->shard.begin, state->shard.end);
-    } else if (isShard(state)) {
+          state->rows, state->partials, state->shard.begin, state->shard.end,
+          units);
+    } else if (isShard(state) || units) {
       state->package->stepShard(
           buffers[MUIR_BUFFER_PARAMS], buffers[MUIR_BUFFER_GRADS],
           buffers + MUIR_BUFFER_STATE0, step, lr_factor, report.grad_scale,
-          state->rows, state->shard.begin, state->shard.end);
+          state->rows, state->shard.begin, state->shard.end, units);
     } else {
       state->package->stepRows(buffers[MUIR_BUFFER_PARAMS],
                                buffers[MUIR_BUFFER_GRADS],
@@ -863,6 +884,15 @@ muir_status_t muir_state_step_telemetry(muir_state_t *state, int64_t step,
   muir_status_t status = checkStep(state, step, lr_factor, guards);
   if (status != MUIR_OK)
     return status;
+  if (isShard(state) && state->package->info->num_units > 0)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "muir_state_step: the state holds the shard [%" PRId64
+                          ", %" PRId64 ") of package '%s' (%s): its LionAR "
+                          "units need the unit partial sums of every shard "
+                          "(muir_state_reduce_units, muir_state_step_sharded)",
+                          state->shard.begin, state->shard.end,
+                          state->package->dir,
+                          state->package->info->optimizer_spec);
   if (isShard(state) &&
       (out_telemetry ||
        (guards && (guards->max_grad_norm > 0.0 || guards->skip_nonfinite))))
@@ -886,8 +916,8 @@ muir_status_t muir_state_step_telemetry(muir_state_t *state, int64_t step,
       return status;
   }
   muir_step_report_t report;
-  status = runStep(state, step, lr_factor, guards, NULL, out_report != NULL,
-                   &report, out_telemetry != NULL);
+  status = runStep(state, step, lr_factor, guards, NULL, NULL,
+                   out_report != NULL, &report, out_telemetry != NULL);
   if (status != MUIR_OK)
     return status;
   if (out_telemetry) {
@@ -909,7 +939,7 @@ muir_status_t muir_package_partials(const muir_package_t *package,
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "muir_package_partials: package is NULL");
   if (out_step)
-    *out_step = package->info->num_slots;
+    *out_step = package->info->num_slots + muir_unit_partials(package->info);
   if (out_telemetry)
     *out_telemetry = 4 * package->info->num_slots;
   return MUIR_OK;
@@ -921,16 +951,76 @@ muir_status_t muir_state_reduce(muir_state_t *state, double *out_partials,
   if (!state || !out_partials)
     return muir_set_error(MUIR_ERROR_ARGUMENT, "muir_state_reduce: %s is NULL",
                           !state ? "state" : "out_partials");
-  int64_t expected = state->package->info->num_slots;
+  const muir_package_info_t *info = state->package->info;
+  int64_t slots = info->num_slots;
+  int64_t expected = slots + muir_unit_partials(info);
   if (count != expected)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "muir_state_reduce: room for %" PRId64
                           " partial sums given, but package '%s' has %" PRId64,
                           count, state->package->dir, expected);
   muir_status_t status = reduce(state);
-  if (status == MUIR_OK && count > 0)
-    memcpy(out_partials, state->partials, (size_t)count * sizeof(double));
-  return status;
+  if (status != MUIR_OK)
+    return status;
+  if (slots > 0)
+    memcpy(out_partials, state->partials, (size_t)slots * sizeof(double));
+  for (int64_t i = slots; i < count; ++i)
+    out_partials[i] = 0.0;
+  return MUIR_OK;
+}
+
+muir_status_t muir_state_reduce_units(muir_state_t *state, int64_t step,
+                                      float lr_factor,
+                                      const muir_step_guards_t *guards,
+                                      double *partials, int64_t count) {
+  muir_clear_error();
+  const char *caller = "muir_state_reduce_units";
+  muir_status_t status = checkStep(state, step, lr_factor, guards);
+  if (status != MUIR_OK)
+    return status;
+  const muir_package_info_t *info = state->package->info;
+  if (!partials)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: partials is NULL", caller);
+  int64_t units = muir_unit_partials(info);
+  if (units == 0)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: package '%s' (%s) has no LionAR units", caller,
+                          state->package->dir, info->optimizer_spec);
+  if (isBf16(state->package))
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: package '%s' is bf16, whose LionAR units run "
+                          "unsharded: they need no partial sums from other "
+                          "ranks",
+                          caller, state->package->dir);
+  if (!state->cuda && !state->package->reduceUnits)
+    return muir_set_error(MUIR_ERROR_FORMAT,
+                          "%s: the library of '%s' does not export "
+                          "muir_kernel_reduce_units",
+                          caller, state->package->dir);
+  int64_t slots = info->num_slots;
+  if (count != slots + units)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: %" PRId64 " partial sums given, but package "
+                          "'%s' has %" PRId64,
+                          caller, count, state->package->dir, slots + units);
+  // The step's clip factor and skip, from the gradients' partials (summed
+  // over the ranks), as muir_state_step_sharded will find them.
+  muir_step_report_t report = {normOf(info, partials), 1.0f, 0};
+  applyGuards(guards, &report);
+  double *out = partials + slots;
+  memset(out, 0, (size_t)units * sizeof(double));
+  if (report.skipped)
+    return MUIR_OK;
+  const muir_shard_t *shard = &state->shard;
+  if (state->cuda)
+    return muir_cuda_reduce_units(state, step, lr_factor, report.grad_scale,
+                                  out);
+  float *const *buffers = state->buffers;
+  state->package->reduceUnits(
+      buffers[MUIR_BUFFER_PARAMS], buffers[MUIR_BUFFER_GRADS],
+      buffers + MUIR_BUFFER_STATE0, step, lr_factor, report.grad_scale,
+      state->rows, out, shard->begin, shard->slot_begin, shard->slot_end);
+  return MUIR_OK;
 }
 
 muir_status_t muir_state_step_sharded(muir_state_t *state, int64_t step,
@@ -946,13 +1036,14 @@ muir_status_t muir_state_step_sharded(muir_state_t *state, int64_t step,
   if (status != MUIR_OK)
     return status;
   int64_t slots = state->package->info->num_slots;
+  int64_t units = muir_unit_partials(state->package->info);
   if (!partials)
     return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: partials is NULL", caller);
-  if (count != slots)
+  if (count != slots + units)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "%s: %" PRId64 " partial sums given, but package "
                           "'%s' has %" PRId64,
-                          caller, count, state->package->dir, slots);
+                          caller, count, state->package->dir, slots + units);
   if (out_telemetry_partials) {
     if (telemetry_count != 4 * slots)
       return muir_set_error(MUIR_ERROR_ARGUMENT,
@@ -964,7 +1055,8 @@ muir_status_t muir_state_step_sharded(muir_state_t *state, int64_t step,
       return status;
   }
   muir_step_report_t report;
-  status = runStep(state, step, lr_factor, guards, partials, true, &report,
+  status = runStep(state, step, lr_factor, guards, partials,
+                   units > 0 ? partials + slots : NULL, true, &report,
                    out_telemetry_partials != NULL);
   if (status != MUIR_OK)
     return status;
@@ -1137,8 +1229,9 @@ muir_status_t muir_state_unit_telemetry(const muir_state_t *state,
   if (!state->unit_telemetry)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "%s: the state's last step was not a telemetry step "
-                          "on the CPU (per-unit telemetry: "
-                          "muir_state_step_telemetry on a CPU state)",
+                          "on the CPU of a whole state (per-unit telemetry: "
+                          "muir_state_step_telemetry on a CPU state; a shard's "
+                          "units may lie in other shards too)",
                           caller);
   const double *sums = state->partials + 4 * (info->num_slots + e->first_unit);
   for (int64_t u = 0; u < units; ++u)

@@ -17,8 +17,10 @@
 // a sharded trainer keeps gradients and states of its range alone
 // (docs/Distributed.md). Each copy's and each slot's elements are clipped to
 // the range; the constants still come from the whole tensor's row, so a
-// range may cut through a tensor. LionAR's units are stepped whole: the
-// runtime shards no package that has units yet.
+// range may cut through a tensor or a LionAR unit: a unit that straddles a
+// slot start takes its sums from the partial sums of every rank
+// (@muir_generated_reduce_units, summed by the trainer; KernelBuilders.h),
+// and each range steps its part of the unit with the unit's scalars.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,6 +47,7 @@ public:
     buildReduce("muir_generated_reduce", /*bf16=*/false);
     if (plan.bf16)
       buildReduce("muir_generated_reduce_bf16", /*bf16=*/true);
+    buildReduceUnits();
   }
 
 private:
@@ -116,10 +119,12 @@ private:
   }
 
   /// @muir_generated_step_rows(%params, %grads, %state0, %state1, %step,
-  /// %lr_factor, %grad_scale, %begin, %end, %rows) over the elements
-  /// [begin, end) its buffers hold, @muir_generated_step(...) over the
-  /// whole buffers with the table's rows, and
-  /// @muir_generated_step_telemetry(..., %rows, %partials): the same step
+  /// %lr_factor, %grad_scale, %begin, %end, %rows, %units, %from_units)
+  /// over the elements [begin, end) its buffers hold (LionAR's units that
+  /// straddle a slot start take their sums from %units when %from_units is
+  /// not 0: KernelBuilders.h), @muir_generated_step(...) over the whole
+  /// buffers with the table's rows, and
+  /// @muir_generated_step_telemetry(..., %from_units, %partials): the same step
   /// that also writes, per reduction slot s, partials[4s + k] = (sum w^2,
   /// sum w'^2, sum d^2, sum w d), d = w' - w, in float64 over the slot's
   /// elements in [begin, end) (w before, w' after; 0 for a slot outside the
@@ -138,20 +143,24 @@ private:
                     true);
     }
 
-    func::FuncOp fn = startFunc(
-        "muir_generated_step", {buffer, buffer, buffer, buffer, i64, f32, f32});
-    SmallVector<Value> args(fn.getArguments());
+    func::FuncOp fn =
+        startFunc("muir_generated_step",
+                  {buffer, buffer, buffer, buffer, i64, f32, f32, unitsType()});
+    SmallVector<Value> args(fn.getArguments().drop_back());
     args.push_back(ir.i64(0));
     args.push_back(ir.i64(plan.elements));
     args.push_back(memref::GetGlobalOp::create(b, ir.loc, rowsType,
                                                MUIR_TENSOR_ROWS_SYMBOL));
+    args.push_back(fn.getArguments().back());
+    args.push_back(ir.i64(0));
     func::CallOp::create(b, ir.loc, withRows, args);
     func::ReturnOp::create(b, ir.loc);
   }
 
   /// A step function: @muir_generated_step_rows(%params, %grads, %state0,
-  /// %state1, %step, %lr_factor, %grad_scale, %begin, %end, %rows), with
-  /// `telemetry` the telemetry partials after %rows, with `bf16` the
+  /// %state1, %step, %lr_factor, %grad_scale, %begin, %end, %rows, %units,
+  /// %from_units), with `telemetry` the telemetry partials after them, with
+  /// `bf16` the
   /// gradients and a copy of the params as bf16 bits (%grads: i16, the
   /// %copy: i16 after %state1, the rounding %seed last): the copy written
   /// with stochastic rounding keyed by (seed, step, element).
@@ -167,7 +176,8 @@ private:
     if (bf16)
       inputs.push_back(half);
     unsigned n = inputs.size(); // the scalars' first argument
-    llvm::append_range(inputs, TypeRange{i64, f32, f32, i64, i64, rowsType});
+    llvm::append_range(
+        inputs, TypeRange{i64, f32, f32, i64, i64, rowsType, unitsType(), i64});
     if (partialsType)
       inputs.push_back(partialsType);
     if (bf16)
@@ -186,7 +196,10 @@ private:
           RoundingStream::get(ir, fn.getArguments().back(), fn.getArgument(n));
     }
     TableIR table(ir, plan.table, fn.getArgument(n + 5));
-    Value partials = telemetry ? fn.getArgument(n + 6) : Value();
+    UnitPartials units{
+        fn.getArgument(n + 6),
+        ir.cmpi(arith::CmpIPredicate::ne, fn.getArgument(n + 7), ir.i64(0))};
+    Value partials = telemetry ? fn.getArgument(n + 8) : Value();
     const StepRule &rule = plan.rule;
     forEachCopy(table, [&](Value p, Value c, Value base) {
       StepScalars s = copyScalars(ir, rule, table, table.rowOf(p, c), stepF,
@@ -203,47 +216,49 @@ private:
       b.setInsertionPointToStart(ifOp.elseBlock());
       elementwise(table, s, p, c, base, begin, end, buffers, partials);
       b.setInsertionPointToStart(ifOp.thenBlock());
-      // Units are stepped whole: `begin` is 0 (the runtime refuses shards
-      // of a package with units), the shift keeps the indexing uniform.
-      base = ir.subi(base, begin);
-      Value unitElements = table.param(p, KernelParam::kUnitElements);
-      Value units = arith::DivUIOp::create(
-          b, ir.loc, table.param(p, KernelParam::kNumel), unitElements);
+      // The units that meet [begin, end), each stepped on its elements
+      // there.
+      UnitCopy u = unitCopy(ir, table, p, c, base);
+      Value zero = ir.idx(0);
+      Value numel = table.param(p, KernelParam::kNumel);
+      Value unitFirst = arith::DivUIOp::create(
+          b, ir.loc, ir.maxi(zero, ir.subi(begin, base)), u.unitElements);
+      Value unitEnd = arith::CeilDivUIOp::create(
+          b, ir.loc, ir.maxi(zero, ir.mini(numel, ir.subi(end, base))),
+          u.unitElements);
       if (!partials) {
-        ir.loop(ir.idx(0), units, [&](Value r) {
-          emitUnitStep(ir, rule, s, buffers, base, r, unitElements, stepF);
+        ir.loop(unitFirst, unitEnd, [&](Value r) {
+          emitUnitStep(ir, rule, s, buffers, u, r, stepF, begin, end, units);
         });
         return;
       }
       // Telemetry: the slots' sums element by element (in element order,
-      // as the units go), and each unit's own after the slots' (LionAR's
-      // per-row telemetry: unit u's at 4 (slots + u)).
-      Value unitSums =
-          ir.muli(ir.addi(ir.idx(std::max<int64_t>(plan.table.slots, 1)),
-                          ir.addi(table.param(p, KernelParam::kFirstUnit),
-                                  ir.muli(c, units))),
-                  ir.idx(4));
-      Value first =
-          ir.addi(table.param(p, KernelParam::kFirstSlot),
-                  ir.muli(c, table.param(p, KernelParam::kSlotsPerCopy)));
-      Value perSlot = ir.muli(table.param(p, KernelParam::kChunksPerSlot),
-                              ir.idx(kChunkElements));
+      // as the units go; 0 for a slot outside [begin, end)), and each
+      // unit's own after the slots' (LionAR's per-row telemetry: unit u's
+      // at 4 (slots + u); a shard's units: the sums of their part in it).
+      Value unitSums = ir.muli(
+          ir.addi(ir.idx(std::max<int64_t>(plan.table.slots, 1)),
+                  ir.addi(table.param(p, KernelParam::kFirstUnit),
+                          ir.muli(c, arith::DivUIOp::create(b, ir.loc, numel,
+                                                            u.unitElements)))),
+          ir.idx(4));
       forEachSlot(table, p, c, base, [&](Value slot, Value, Value) {
         for (unsigned j = 0; j < 4; ++j)
           memref::StoreOp::create(b, ir.loc, ir.f64(0.0), partials,
                                   ir.addi(ir.muli(slot, ir.idx(4)), ir.idx(j)));
       });
-      ir.loop(ir.idx(0), units, [&](Value r) {
+      Value shifted = ir.subi(base, begin);
+      ir.loop(unitFirst, unitEnd, [&](Value r) {
         Value unitAt = ir.addi(unitSums, ir.muli(r, ir.idx(4)));
         for (unsigned j = 0; j < 4; ++j)
           memref::StoreOp::create(b, ir.loc, ir.f64(0.0), partials,
                                   ir.addi(unitAt, ir.idx(j)));
         emitUnitStep(
-            ir, rule, s, buffers, base, r, unitElements, stepF,
+            ir, rule, s, buffers, u, r, stepF, begin, end, units,
             [&](Value i, const StepElement &before, const StepElement &after) {
               Value slot = ir.addi(
-                  first,
-                  arith::DivUIOp::create(b, ir.loc, ir.subi(i, base), perSlot));
+                  u.firstSlot, arith::DivUIOp::create(
+                                   b, ir.loc, ir.subi(i, shifted), u.perSlot));
               SmallVector<Value, 4> terms = telemetryTerms(before, after);
               for (Value at : {ir.muli(slot, ir.idx(4)), unitAt})
                 for (unsigned j = 0; j < 4; ++j) {
@@ -264,6 +279,65 @@ private:
   /// slot (at least one), then one per rotational unit.
   int64_t telemetrySums() const {
     return std::max<int64_t>(plan.table.slots, 1) + plan.table.units;
+  }
+
+  /// LionAR's per-slot unit sums (KernelBuilders.h): kSlotUnitSums f64 per
+  /// reduction slot.
+  MemRefType unitsType() {
+    return MemRefType::get(
+        {kSlotUnitSums * std::max<int64_t>(plan.table.slots, 1)},
+        b.getF64Type());
+  }
+
+  /// @muir_generated_reduce_units(%params, %grads, %state0, %state1,
+  /// %step, %lr_factor, %grad_scale, %rows, %units, %first, %slot_begin,
+  /// %slot_end): LionAR's head and tail segment sums (KernelBuilders.h) of
+  /// every reduction slot in [slot_begin, slot_end) of a rotating copy into
+  /// %units, the buffers holding the elements from `first` on; nothing for
+  /// the other slots (the runtime zeroes the vector). Empty for rules
+  /// without units.
+  void buildReduceUnits() {
+    Type i64 = b.getI64Type(), f32 = b.getF32Type(), f64 = b.getF64Type();
+    MemRefType buffer = bufferType(b.getContext(), plan);
+    func::FuncOp fn = startFunc("muir_generated_reduce_units",
+                                {buffer, buffer, buffer, buffer, i64, f32, f32,
+                                 TableIR::rowsType(b.getContext(), plan.table),
+                                 unitsType(), i64, i64, i64});
+    const StepRule &rule = plan.rule;
+    if (rule.hasUnits()) {
+      Value stepF = arith::SIToFPOp::create(b, ir.loc, f64, fn.getArgument(4));
+      Value lrFactor = ir.toF64(fn.getArgument(5));
+      TableIR table(ir, plan.table, fn.getArgument(7));
+      Value units = fn.getArgument(8);
+      Value first = ir.cast(b.getIndexType(), fn.getArgument(9));
+      StepBuffers buffers{
+          SmallVector<Value, 4>(fn.getArguments().take_front(4)),
+          {},
+          first,
+          {}};
+      Value slotBegin = ir.cast(b.getIndexType(), fn.getArgument(10));
+      Value slotEnd = ir.cast(b.getIndexType(), fn.getArgument(11));
+      forEachCopy(table, [&](Value p, Value c, Value base) {
+        StepScalars s = copyScalars(ir, rule, table, table.rowOf(p, c), stepF,
+                                    lrFactor, fn.getArgument(6));
+        auto ifOp = scf::IfOp::create(b, ir.loc, isRotational(ir, table, p, s),
+                                      /*withElseRegion=*/false);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+        UnitCopy u = unitCopy(ir, table, p, c, base);
+        forEachSlot(table, p, c, base, [&](Value slot, Value from, Value to) {
+          Value inRange = arith::AndIOp::create(
+              b, ir.loc, ir.cmpi(arith::CmpIPredicate::sge, slot, slotBegin),
+              ir.cmpi(arith::CmpIPredicate::slt, slot, slotEnd));
+          auto when = scf::IfOp::create(b, ir.loc, inRange,
+                                        /*withElseRegion=*/false);
+          OpBuilder::InsertionGuard inner(b);
+          b.setInsertionPoint(when.thenBlock()->getTerminator());
+          emitSlotUnitSums(ir, rule, s, buffers, u, slot, from, to, units);
+        });
+      });
+    }
+    func::ReturnOp::create(b, ir.loc);
   }
 
   /// w^2, w'^2, d^2 and w d (f64) of one element, d = w' - w.

@@ -19,8 +19,9 @@
 // chunks or slots of the shard, which the runtime computes from the table
 // (a shard's bounds are slot boundaries, so its chunks lie inside it and
 // first is a multiple of 16 elements: the 128-bit accesses stay aligned).
-// LionAR's units are stepped whole: the runtime shards no package that has
-// units yet.
+// LionAR's units run one per thread after the chunks, each on its elements
+// in the shard, with the sums of a unit that straddles a slot start from
+// the ranks' summed partials (@muir_reduce_units_kernel; KernelBuilders.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -59,6 +60,8 @@ public:
       buildReduce(gpuModule, "muir_reduce_bf16_kernel", /*bf16=*/true);
       buildStep(gpuModule, "muir_step_bf16_kernel", /*bf16=*/true);
     }
+    if (plan.rule.hasUnits())
+      buildReduceUnits(gpuModule);
   }
 
 private:
@@ -166,14 +169,24 @@ private:
     return ifOp.getResult(0);
   }
 
+  /// LionAR's per-slot unit sums (KernelBuilders.h).
+  MemRefType unitsType() {
+    return MemRefType::get(
+        {kSlotUnitSums * std::max<int64_t>(plan.table.slots, 1)},
+        b.getF64Type());
+  }
+
   /// @muir_step_kernel(%params, %grads, %state0, %state1, %step,
-  /// %lr_factor, %grad_scale, %first, %chunk_begin, %chunk_end): chunks
-  /// [chunk_begin, chunk_end), element e at index e - first of the buffers.
-  /// With `bf16`, @muir_step_bf16_kernel(%params, %grads: i16, %state0,
-  /// %state1, %copy: i16, %step, %lr_factor, %grad_scale, %seed, %first,
-  /// %chunk_begin, %chunk_end): bf16 gradients, and the params' bf16 copy
-  /// written with stochastic rounding (one Philox call per 4-element group,
-  /// the CPU's bits).
+  /// %lr_factor, %grad_scale, %first, %chunk_begin, %chunk_end, %end,
+  /// %units, %from_units): chunks [chunk_begin, chunk_end), element e at
+  /// index e - first of the buffers, which hold [first, end); LionAR's units
+  /// that meet [first, end) after them (straddling units' sums from %units
+  /// when %from_units is not 0). With `bf16`,
+  /// @muir_step_bf16_kernel(%params, %grads: i16, %state0, %state1,
+  /// %copy: i16, %step, %lr_factor, %grad_scale, %seed, %first,
+  /// %chunk_begin, %chunk_end, %end, %units, %from_units): bf16 gradients,
+  /// and the params' bf16 copy written with stochastic rounding (one Philox
+  /// call per 4-element group, the CPU's bits).
   void buildStep(gpu::GPUModuleOp gpuModule, StringRef name, bool bf16) {
     Type i64 = b.getI64Type(), f32 = b.getF32Type(), f64 = b.getF64Type();
     MemRefType buffer = bufferType(b.getContext(), plan);
@@ -185,8 +198,8 @@ private:
     llvm::append_range(inputs, TypeRange{i64, f32, f32});
     if (bf16)
       inputs.push_back(i64);
-    unsigned m = inputs.size(); // first, chunk_begin, chunk_end
-    llvm::append_range(inputs, TypeRange{i64, i64, i64});
+    unsigned m = inputs.size(); // first, chunk_begin, chunk_end, end, units
+    llvm::append_range(inputs, TypeRange{i64, i64, i64, i64, unitsType(), i64});
     gpu::GPUFuncOp fn = startKernel(gpuModule, name, inputs);
     Type index = b.getIndexType();
     Value first = ir.cast(index, fn.getArgument(m));
@@ -319,21 +332,27 @@ private:
           return next;
         });
     if (rule.hasUnits())
-      buildUnitLoop(table, buffers, stepF, lrFactor, gradScale, first);
+      buildUnitLoop(
+          table, buffers, stepF, lrFactor, gradScale, first,
+          ir.cast(index, fn.getArgument(m + 3)),
+          {fn.getArgument(m + 4), ir.cmpi(arith::CmpIPredicate::ne,
+                                          fn.getArgument(m + 5), ir.i64(0))});
     gpu::ReturnOp::create(b, ir.loc);
   }
 
   /// LionAR's units, one per thread over the whole grid (grid-stride):
   /// emitUnitStep, the CPU's reduction and elementwise phases in the same
   /// order, so the same bits. A unit's entry comes from a binary search of
-  /// first_unit, its copy and place from one 32-bit division. Copies
-  /// without weight decay took the plain update in the chunk loop.
+  /// first_unit, its copy and place from one 32-bit division; a unit
+  /// outside [first, end) is skipped. Copies without weight decay took the
+  /// plain update in the chunk loop.
   void buildUnitLoop(TableIR &table, const StepBuffers &buffers, Value stepF,
-                     Value lrFactor, Value gradScale, Value shift) {
+                     Value lrFactor, Value gradScale, Value first, Value end,
+                     const UnitPartials &units) {
     const StepRule &rule = plan.rule;
     Value threads = ir.muli(gridDim(), blockDim());
-    Value first = ir.addi(ir.muli(blockId(), blockDim()), threadId());
-    ir.loop(first, ir.idx(plan.table.units), threads, [&](Value unit) {
+    Value mine = ir.addi(ir.muli(blockId(), blockDim()), threadId());
+    ir.loop(mine, ir.idx(plan.table.units), threads, [&](Value unit) {
       Value p = table.search(unit, KernelParam::kFirstUnit);
       Value unitElements = table.param(p, KernelParam::kUnitElements);
       Value perCopy = arith::DivUIOp::create(
@@ -341,16 +360,66 @@ private:
       Value copy, r;
       std::tie(copy, r) = split(
           ir.subi(unit, table.param(p, KernelParam::kFirstUnit)), perCopy);
-      Value base =
-          ir.subi(ir.addi(table.param(p, KernelParam::kOffset),
-                          ir.muli(copy, table.param(p, KernelParam::kStride))),
-                  shift);
-      StepScalars s = copyScalars(ir, rule, table, table.rowOf(p, copy), stepF,
-                                  lrFactor, gradScale);
-      when(s.hasWeightDecay, [&] {
-        emitUnitStep(ir, rule, s, buffers, base, r, unitElements, stepF);
+      Value base = ir.addi(table.param(p, KernelParam::kOffset),
+                           ir.muli(copy, table.param(p, KernelParam::kStride)));
+      Value lo = ir.addi(base, ir.muli(r, unitElements));
+      Value meets = arith::AndIOp::create(
+          b, ir.loc,
+          ir.cmpi(arith::CmpIPredicate::sgt, ir.addi(lo, unitElements), first),
+          ir.cmpi(arith::CmpIPredicate::slt, lo, end));
+      when(meets, [&] {
+        StepScalars s = copyScalars(ir, rule, table, table.rowOf(p, copy),
+                                    stepF, lrFactor, gradScale);
+        when(s.hasWeightDecay, [&] {
+          emitUnitStep(ir, rule, s, buffers, unitCopy(ir, table, p, copy, base),
+                       r, stepF, first, end, units);
+        });
       });
     });
+  }
+
+  /// @muir_reduce_units_kernel(%params, %grads, %state0, %state1, %step,
+  /// %lr_factor, %grad_scale, %units, %first, %slot_begin, %slot_end):
+  /// LionAR's head and tail segment sums of the reduction slots [slot_begin,
+  /// slot_end) of rotating copies (KernelBuilders.h), one thread per slot
+  /// (grid-stride), element e at [e - first]: the CPU's sums, the same
+  /// order. The runtime zeroes the vector.
+  void buildReduceUnits(gpu::GPUModuleOp gpuModule) {
+    Type i64 = b.getI64Type(), f32 = b.getF32Type(), f64 = b.getF64Type();
+    MemRefType buffer = bufferType(b.getContext(), plan);
+    gpu::GPUFuncOp fn = startKernel(gpuModule, "muir_reduce_units_kernel",
+                                    {buffer, buffer, buffer, buffer, i64, f32,
+                                     f32, unitsType(), i64, i64, i64});
+    Type index = b.getIndexType();
+
+    Value stepF = arith::SIToFPOp::create(b, ir.loc, f64, fn.getArgument(4));
+    Value lrFactor = ir.toF64(fn.getArgument(5));
+    Value first = ir.cast(index, fn.getArgument(8));
+    StepBuffers buffers{
+        SmallVector<Value, 4>(fn.getArguments().take_front(4)), {}, first, {}};
+    TableIR table(ir, plan.table);
+    const StepRule &rule = plan.rule;
+    Value threads = ir.muli(gridDim(), blockDim());
+    Value mine = ir.addi(ir.muli(blockId(), blockDim()), threadId());
+    ir.loop(ir.addi(ir.cast(index, fn.getArgument(9)), mine),
+            ir.cast(index, fn.getArgument(10)), threads, [&](Value q) {
+              Part slot = locate(
+                  table, q, KernelParam::kFirstSlot, KernelParam::kSlotsPerCopy,
+                  [&](Value p) {
+                    return ir.muli(ir.idx(kChunkElements),
+                                   table.param(p, KernelParam::kChunksPerSlot));
+                  });
+              StepScalars s =
+                  copyScalars(ir, rule, table, table.rowOf(slot.p, slot.copy),
+                              stepF, lrFactor, fn.getArgument(6));
+              when(isRotational(ir, table, slot.p, s), [&] {
+                emitSlotUnitSums(
+                    ir, rule, s, buffers,
+                    unitCopy(ir, table, slot.p, slot.copy, slot.base), q,
+                    slot.begin, slot.end, fn.getArgument(7));
+              });
+            });
+    gpu::ReturnOp::create(b, ir.loc);
   }
 
   /// @muir_init_kernel(%params, %seed, %begin, %end, %first): element i

@@ -141,24 +141,27 @@ Value mlir::tp::isRotational(KernelIR &ir, TableIR &table, Value p,
       s.hasWeightDecay);
 }
 
-void mlir::tp::emitUnitStep(
-    KernelIR &ir, const StepRule &rule, const StepScalars &s,
-    const StepBuffers &io, Value base, Value unit, Value unitElements,
-    Value step,
-    function_ref<void(Value, const StepElement &, const StepElement &)>
-        observe) {
+static_assert(kSlotUnitSums == MUIR_SLOT_UNIT_SUMS,
+              "the unit partials' layout is package_abi.h's");
+
+UnitCopy mlir::tp::unitCopy(KernelIR &ir, TableIR &table, Value p, Value copy,
+                            Value base) {
+  return {base, table.param(p, KernelParam::kUnitElements),
+          ir.muli(table.param(p, KernelParam::kChunksPerSlot),
+                  ir.idx(kChunkElements)),
+          ir.addi(table.param(p, KernelParam::kFirstSlot),
+                  ir.muli(copy, table.param(p, KernelParam::kSlotsPerCopy)))};
+}
+
+SmallVector<Value> mlir::tp::emitSegmentSums(KernelIR &ir, const StepRule &rule,
+                                             const StepScalars &s,
+                                             const StepBuffers &buffers,
+                                             Value lo, Value hi) {
   OpBuilder &b = ir.b;
-  Value lo = ir.addi(base, ir.muli(unit, unitElements));
-  Value hi = ir.addi(lo, unitElements);
-  // The reduction phase: kUnitLanes interleaved accumulators (element
-  // lo + i goes to lane i mod kUnitLanes; the last unitElements mod
-  // kUnitLanes elements go to lane 0), each in element order, then the
-  // lanes summed in order: independent chains that the CPU can vectorise,
-  // the same order on every target.
   constexpr int64_t kUnitLanes = 4;
   constexpr unsigned kSums = StepRule::kUnitSums;
   Value laneEnd =
-      ir.addi(lo, ir.muli(arith::DivUIOp::create(b, ir.loc, unitElements,
+      ir.addi(lo, ir.muli(arith::DivUIOp::create(b, ir.loc, ir.subi(hi, lo),
                                                  ir.idx(kUnitLanes)),
                           ir.idx(kUnitLanes)));
   SmallVector<Value> zeros(kSums * kUnitLanes, ir.f64(0.0));
@@ -172,7 +175,7 @@ void mlir::tp::emitUnitStep(
       Value i = ir.addi(lanes.getInductionVar(), ir.idx(l));
       llvm::append_range(
           next,
-          rule.unitSums(ir, s, loadElement(ir, io, i, rule),
+          rule.unitSums(ir, s, loadElement(ir, buffers, i, rule),
                         lanes.getRegionIterArgs().slice(l * kSums, kSums)));
     }
     scf::YieldOp::create(b, ir.loc, next);
@@ -184,30 +187,135 @@ void mlir::tp::emitUnitStep(
     b.setInsertionPointToStart(tail.getBody());
     scf::YieldOp::create(
         b, ir.loc,
-        rule.unitSums(ir, s, loadElement(ir, io, tail.getInductionVar(), rule),
+        rule.unitSums(ir, s,
+                      loadElement(ir, buffers, tail.getInductionVar(), rule),
                       tail.getRegionIterArgs()));
   }
   SmallVector<Value> sums(tail.getResults());
   for (int64_t l = 1; l < kUnitLanes; ++l)
     for (unsigned k = 0; k < kSums; ++k)
       sums[k] = ir.addf(sums[k], lanes.getResult(l * kSums + k));
-  // The unit's state (n0, nu) in state buffer 1 at the copy's 2 unit,
-  // 2 unit + 1.
-  Value n0At = ir.addi(base, ir.muli(unit, ir.idx(2)));
+  return sums;
+}
+
+/// `body()` when `cond` (i1).
+static void emitWhen(KernelIR &ir, Value cond, function_ref<void()> body) {
+  auto ifOp = scf::IfOp::create(ir.b, ir.loc, cond, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(ir.b);
+  ir.b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  body();
+}
+
+void mlir::tp::emitSlotUnitSums(KernelIR &ir, const StepRule &rule,
+                                const StepScalars &s,
+                                const StepBuffers &buffers, const UnitCopy &u,
+                                Value slot, Value from, Value to,
+                                Value partials) {
+  using P = arith::CmpIPredicate;
+  OpBuilder &b = ir.b;
+  auto unitAt = [&](Value x) {
+    Value lo = ir.addi(
+        u.base, ir.muli(arith::DivUIOp::create(b, ir.loc, ir.subi(x, u.base),
+                                               u.unitElements),
+                        u.unitElements));
+    return std::make_pair(lo, ir.addi(lo, u.unitElements));
+  };
+  auto store = [&](Value lo, Value hi, int64_t at) {
+    SmallVector<Value> sums =
+        emitSegmentSums(ir, rule, s, buffers, ir.subi(lo, buffers.shift),
+                        ir.subi(hi, buffers.shift));
+    Value first = ir.addi(ir.muli(slot, ir.idx(kSlotUnitSums)), ir.idx(at));
+    for (auto [k, sum] : llvm::enumerate(sums))
+      memref::StoreOp::create(b, ir.loc, sum, partials,
+                              ir.addi(first, ir.idx(k)));
+  };
+  // The head: the unit holding the slot's first element, if it straddles.
+  Value headLo, headHi, tailLo, tailHi;
+  std::tie(headLo, headHi) = unitAt(from);
+  emitWhen(ir,
+           arith::OrIOp::create(b, ir.loc, ir.cmpi(P::ult, headLo, from),
+                                ir.cmpi(P::ugt, headHi, to)),
+           [&] { store(from, ir.mini(headHi, to), 0); });
+  // The tail: a unit starting inside the slot and ending after it.
+  std::tie(tailLo, tailHi) = unitAt(ir.subi(to, ir.idx(1)));
+  emitWhen(ir,
+           arith::AndIOp::create(b, ir.loc, ir.cmpi(P::ugt, tailLo, from),
+                                 ir.cmpi(P::ugt, tailHi, to)),
+           [&] { store(tailLo, to, StepRule::kUnitSums); });
+}
+
+void mlir::tp::emitUnitStep(
+    KernelIR &ir, const StepRule &rule, const StepScalars &s,
+    const StepBuffers &buffers, const UnitCopy &u, Value unit, Value step,
+    Value begin, Value end, const UnitPartials &from,
+    function_ref<void(Value, const StepElement &, const StepElement &)>
+        observe) {
+  OpBuilder &b = ir.b;
+  constexpr unsigned kSums = StepRule::kUnitSums;
+  Type f64 = b.getF64Type();
+  Value lo = ir.addi(u.base, ir.muli(unit, u.unitElements));
+  Value hi = ir.addi(lo, u.unitElements);
+  // The reduction phase, segment by segment: the slots the unit meets.
+  Value slotLo =
+      arith::DivUIOp::create(b, ir.loc, ir.subi(lo, u.base), u.perSlot);
+  Value slotHi = arith::DivUIOp::create(
+      b, ir.loc, ir.subi(ir.subi(hi, ir.idx(1)), u.base), u.perSlot);
+  Value read =
+      arith::AndIOp::create(b, ir.loc, from.fromPartials,
+                            ir.cmpi(arith::CmpIPredicate::ne, slotLo, slotHi));
+  auto segments =
+      scf::ForOp::create(b, ir.loc, slotLo, ir.addi(slotHi, ir.idx(1)),
+                         ir.idx(1), SmallVector<Value>(kSums, ir.f64(0.0)));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(segments.getBody());
+    Value start =
+        ir.addi(u.base, ir.muli(segments.getInductionVar(), u.perSlot));
+    Value segLo = ir.maxi(lo, start);
+    Value segHi = ir.mini(hi, ir.addi(start, u.perSlot));
+    auto ifOp = scf::IfOp::create(b, ir.loc, SmallVector<Type>(kSums, f64),
+                                  read, /*withElseRegion=*/true);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    Value at =
+        ir.addi(ir.muli(ir.addi(u.firstSlot, segments.getInductionVar()),
+                        ir.idx(kSlotUnitSums)),
+                ir.select(ir.cmpi(arith::CmpIPredicate::eq, segLo, start),
+                          ir.idx(0), ir.idx(kSums)));
+    SmallVector<Value> loaded;
+    for (unsigned k = 0; k < kSums; ++k)
+      loaded.push_back(memref::LoadOp::create(b, ir.loc, from.partials,
+                                              ir.addi(at, ir.idx(k))));
+    scf::YieldOp::create(b, ir.loc, loaded);
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(b, ir.loc,
+                         emitSegmentSums(ir, rule, s, buffers,
+                                         ir.subi(segLo, buffers.shift),
+                                         ir.subi(segHi, buffers.shift)));
+    b.setInsertionPointAfter(ifOp);
+    SmallVector<Value> next;
+    for (unsigned k = 0; k < kSums; ++k)
+      next.push_back(
+          ir.addf(segments.getRegionIterArgs()[k], ifOp.getResult(k)));
+    scf::YieldOp::create(b, ir.loc, next);
+  }
+  SmallVector<Value> sums(segments.getResults());
+  // The unit's state (n0, nu) at its first two elements in [begin, end).
+  Value first = ir.maxi(lo, begin);
+  Value n0At = ir.subi(first, buffers.shift);
   Value nuAt = ir.addi(n0At, ir.idx(1));
-  Value count = arith::SIToFPOp::create(b, ir.loc, b.getF64Type(),
-                                        ir.cast(b.getI64Type(), unitElements));
-  Value units = io.buffers[3];
-  UnitScalars u = rule.unitScalars(
-      ir, s, sums, count, memref::LoadOp::create(b, ir.loc, units, n0At),
-      memref::LoadOp::create(b, ir.loc, units, nuAt), step);
-  memref::StoreOp::create(b, ir.loc, u.n0, units, n0At);
-  memref::StoreOp::create(b, ir.loc, u.nu, units, nuAt);
-  // The elementwise phase.
-  ir.loop(lo, hi, [&](Value i) {
-    StepElement before = loadElement(ir, io, i, rule);
-    StepElement after = rule.unitUpdate(ir, s, u, before);
-    storeElement(ir, io, i, after);
+  Value count = arith::SIToFPOp::create(
+      b, ir.loc, f64, ir.cast(b.getI64Type(), u.unitElements));
+  UnitScalars us = rule.unitScalars(
+      ir, s, sums, count,
+      memref::LoadOp::create(b, ir.loc, buffers.buffers[3], n0At),
+      memref::LoadOp::create(b, ir.loc, buffers.buffers[3], nuAt), step);
+  memref::StoreOp::create(b, ir.loc, us.n0, buffers.buffers[3], n0At);
+  memref::StoreOp::create(b, ir.loc, us.nu, buffers.buffers[3], nuAt);
+  // The elementwise phase on the unit's elements in [begin, end).
+  ir.loop(n0At, ir.subi(ir.mini(hi, end), buffers.shift), [&](Value i) {
+    StepElement before = loadElement(ir, buffers, i, rule);
+    StepElement after = rule.unitUpdate(ir, s, us, before);
+    storeElement(ir, buffers, i, after);
     if (observe)
       observe(i, before, after);
   });

@@ -109,17 +109,68 @@ StepScalars copyScalars(KernelIR &ir, const StepRule &rule, TableIR &table,
 /// units and the copy's weight decay (in `s`) is not 0.
 Value isRotational(KernelIR &ir, TableIR &table, Value p, const StepScalars &s);
 
-/// LionAR's step of unit `unit` (index) of the copy starting at `base`:
-/// the reduction phase over its `unitElements` elements (interleaved lanes
-/// in a fixed order), its
-/// scalars and state (n0, nu at elements base + 2 unit, + 1 of state buffer
-/// 1), then the elementwise phase, calling `observe(i, before, after)` for
-/// each element when given. The CPU function and the GPU kernel (one thread
-/// per unit) both use it: the same sums in the same order, the same bits.
+/// LionAR's unit sums per reduction slot
+/// (docs/Distributed.md#lionar-units-that-span-shards): a unit that straddles a
+/// slot start (its elements lie in two or more slots) sums its elements segment
+/// by segment, one segment per slot it meets, each in emitSegmentSums' order,
+/// and adds the segments' sums in slot order. Slot s holds at most two such
+/// segments, each kUnitSums f64 values in the partials vector: the head (from
+/// the slot's first element, of the unit that contains it) at kSlotUnitSums s,
+/// the tail (from the first element of a unit that starts inside the slot and
+/// ends after it) at kSlotUnitSums s + kUnitSums. A shard's bounds are slot
+/// starts, so every segment lies in one shard and the ranks' vectors sum
+/// exactly.
+constexpr int64_t kSlotUnitSums = 2 * StepRule::kUnitSums;
+
+/// Where a unit's sums come from: computed from the buffers, or, for a
+/// unit that straddles a slot start when `fromPartials` (i1) is set, read
+/// from `partials` (memref of kSlotUnitSums f64 per slot, summed over the
+/// ranks).
+struct UnitPartials {
+  Value partials, fromPartials;
+};
+
+/// One tensor copy with units: its first element `base` (flat), elements
+/// per unit, elements per reduction slot and its first slot's number.
+struct UnitCopy {
+  Value base, unitElements, perSlot, firstSlot;
+};
+UnitCopy unitCopy(KernelIR &ir, TableIR &table, Value p, Value copy,
+                  Value base);
+
+/// The rule's kUnitSums f64 sums over buffer elements [lo, hi):
+/// kUnitLanes interleaved accumulators (element lo + i in lane i mod 4, the
+/// last (hi - lo) mod 4 in lane 0), each in element order, then the lanes
+/// in order: independent chains the CPU vectorises, the same order on every
+/// target.
+SmallVector<Value> emitSegmentSums(KernelIR &ir, const StepRule &rule,
+                                   const StepScalars &s,
+                                   const StepBuffers &buffers, Value lo,
+                                   Value hi);
+
+/// The head and tail segment sums of reduction slot `slot` (flat elements
+/// [from, to) of copy `u`) into `partials` (see kSlotUnitSums); the
+/// buffers hold the elements from buffers.shift on. Writes only the
+/// segments that exist (the caller zeroes the vector).
+void emitSlotUnitSums(KernelIR &ir, const StepRule &rule, const StepScalars &s,
+                      const StepBuffers &buffers, const UnitCopy &u, Value slot,
+                      Value from, Value to, Value partials);
+
+/// LionAR's step of unit `unit` (index) of copy `u` on the flat elements
+/// [begin, end) that the buffers hold from buffers.shift on (element e at
+/// e - shift): the unit's sums (per slot segment, from the buffers or from
+/// `sums`), its scalars and state, then the elementwise phase on its
+/// elements in [begin, end), calling `observe(i, before, after)` for each
+/// (i a buffer index) when given. The unit's state (n0, nu) is at its first
+/// two elements in [begin, end) of state buffer 1 (the unit's own first
+/// two in a whole state; a shard that starts inside the unit keeps a
+/// replica at its own first two). The CPU function and the GPU kernel (one
+/// thread per unit) both use it: the same sums in the same order, the same
+/// bits.
 void emitUnitStep(
     KernelIR &ir, const StepRule &rule, const StepScalars &s,
-    const StepBuffers &buffers, Value base, Value unit, Value unitElements,
-    Value step,
+    const StepBuffers &buffers, const UnitCopy &u, Value unit, Value step,
+    Value begin, Value end, const UnitPartials &sums,
     function_ref<void(Value, const StepElement &, const StepElement &)>
         observe = {});
 

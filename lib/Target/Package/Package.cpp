@@ -187,22 +187,29 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
        "void muir_generated_init(float *, int64_t, int64_t, int64_t, "
        "int64_t);\n"
        "void muir_generated_step(float *, const float *, float *, float *, "
-       "int64_t, float, float);\n"
+       "int64_t, float, float, const double *);\n"
        "void muir_generated_step_rows(float *, const float *, float *, "
        "float *, int64_t, float, float, int64_t, int64_t, "
-       "const muir_tensor_row_t *);\n"
+       "const muir_tensor_row_t *, const double *, int64_t);\n"
        "void muir_generated_step_telemetry(float *, const float *, float *, "
        "float *, int64_t, float, float, int64_t, int64_t, "
-       "const muir_tensor_row_t *, double *);\n"
+       "const muir_tensor_row_t *, const double *, int64_t, double *);\n"
        "void muir_generated_reduce(const float *, double *, int64_t, "
-       "int64_t, int64_t);\n";
+       "int64_t, int64_t);\n"
+       "void muir_generated_reduce_units(float *, const float *, float *, "
+       "float *, int64_t, float, float, const muir_tensor_row_t *, double *, "
+       "int64_t, int64_t, int64_t);\n"
+       "/* Passed for LionAR's unit partials where a step has none (never "
+       "read). */\n"
+       "static const double kNoUnitPartials[1] = {0.0};\n";
   if (bf16)
     s += "void muir_generated_step_bf16(float *, const uint16_t *, float *, "
          "float *, uint16_t *, int64_t, float, float, int64_t, int64_t, "
-         "const muir_tensor_row_t *, int64_t);\n"
+         "const muir_tensor_row_t *, const double *, int64_t, int64_t);\n"
          "void muir_generated_step_telemetry_bf16(float *, const uint16_t *, "
          "float *, float *, uint16_t *, int64_t, float, float, int64_t, "
-         "int64_t, const muir_tensor_row_t *, double *, int64_t);\n"
+         "int64_t, const muir_tensor_row_t *, const double *, int64_t, "
+         "double *, int64_t);\n"
          "void muir_generated_reduce_bf16(const uint16_t *, double *, "
          "int64_t, int64_t, int64_t);\n";
   s += "\n";
@@ -290,30 +297,35 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
   s +=
       llvm::formatv(
           "  muir_generated_step(params, grads, {0}, step, lr_factor, "
-          "grad_scale);\n}\n\n"
+          "grad_scale, kNoUnitPartials);\n}\n\n"
           "void muir_kernel_step_rows(float *params, const float *grads,\n"
           "                           float *const *states, int64_t step,\n"
           "                           float lr_factor, float grad_scale,\n"
           "                           const muir_tensor_row_t *rows) {{\n"
           "  muir_generated_step_rows(params, grads, {0}, step, lr_factor, "
-          "grad_scale, 0, {1}, rows);\n}\n\n"
+          "grad_scale, 0, {1}, rows, kNoUnitPartials, 0);\n}\n\n"
           "void muir_kernel_step_shard(float *params, const float *grads,\n"
           "                            float *const *states, int64_t step,\n"
           "                            float lr_factor, float grad_scale,\n"
           "                            const muir_tensor_row_t *rows,\n"
-          "                            int64_t begin, int64_t end) {{\n"
+          "                            int64_t begin, int64_t end,\n"
+          "                            const double *unit_partials) {{\n"
           "  muir_generated_step_rows(params, grads, {0}, step, lr_factor, "
-          "grad_scale, begin, end, rows);\n}\n\n"
+          "grad_scale, begin, end, rows,\n"
+          "                           unit_partials ? unit_partials : "
+          "kNoUnitPartials, unit_partials != 0);\n}\n\n"
           "void muir_kernel_step_telemetry(float *params, const float *grads,\n"
           "                                float *const *states, int64_t "
           "step,\n"
           "                                float lr_factor, float grad_scale,\n"
           "                                const muir_tensor_row_t *rows,\n"
           "                                double *partials, int64_t begin,\n"
-          "                                int64_t end) {{\n"
+          "                                int64_t end,\n"
+          "                                const double *unit_partials) {{\n"
           "  muir_generated_step_telemetry(params, grads, {0}, step, "
-          "lr_factor, "
-          "grad_scale, begin, end, rows, partials);\n}\n\n"
+          "lr_factor, grad_scale, begin, end, rows,\n"
+          "                                unit_partials ? unit_partials : "
+          "kNoUnitPartials, unit_partials != 0, partials);\n}\n\n"
           "void muir_kernel_reduce(const float *grads, double *partials,\n"
           "                        int64_t slot_begin, int64_t slot_end) {{\n"
           "  muir_generated_reduce(grads, partials, slot_begin, slot_end, 0);\n"
@@ -323,7 +335,19 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
           "                              int64_t first, int64_t slot_begin,\n"
           "                              int64_t slot_end) {{\n"
           "  muir_generated_reduce(grads, partials, slot_begin, slot_end, "
-          "first);\n}\n",
+          "first);\n}\n\n"
+          "void muir_kernel_reduce_units(float *params, const float *grads,\n"
+          "                              float *const *states, int64_t step,\n"
+          "                              float lr_factor, float grad_scale,\n"
+          "                              const muir_tensor_row_t *rows,\n"
+          "                              double *unit_partials, int64_t "
+          "first,\n"
+          "                              int64_t slot_begin, int64_t "
+          "slot_end) {{\n"
+          "  muir_generated_reduce_units(params, grads, {0}, step, lr_factor, "
+          "grad_scale, rows,\n"
+          "                              unit_partials, first, slot_begin, "
+          "slot_end);\n}\n",
           stateArgs, elements)
           .str();
   if (bf16)
@@ -339,7 +363,8 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
             "                           uint64_t seed, int64_t begin,\n"
             "                           int64_t end) {{\n"
             "  muir_generated_step_bf16(params, grads, {0}, params_bf16, step, "
-            "lr_factor, grad_scale, begin, end, rows, (int64_t)seed);\n}\n\n"
+            "lr_factor, grad_scale, begin, end, rows, kNoUnitPartials, 0, "
+            "(int64_t)seed);\n}\n\n"
             "void muir_kernel_step_telemetry_bf16(\n"
             "    float *params, const uint16_t *grads, float *const *states,\n"
             "    uint16_t *params_bf16, int64_t step, float lr_factor,\n"
@@ -348,7 +373,7 @@ static std::string tableSource(ModelOp model, ArrayRef<Entry> entries,
             "    uint64_t seed, int64_t begin, int64_t end) {{\n"
             "  muir_generated_step_telemetry_bf16(params, grads, {0}, "
             "params_bf16, step, lr_factor, grad_scale, begin, end, rows, "
-            "partials, (int64_t)seed);\n}\n\n"
+            "kNoUnitPartials, 0, partials, (int64_t)seed);\n}\n\n"
             "void muir_kernel_reduce_bf16(const uint16_t *grads, double "
             "*partials,\n"
             "                             int64_t first, int64_t slot_begin,\n"
@@ -868,7 +893,7 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
        "void muir_kernel_step_telemetry(float *params, const float *grads, "
        "float *const *states, int64_t step, float lr_factor, float "
        "grad_scale, const muir_tensor_row_t *rows, double *partials, "
-       "int64_t begin, int64_t end)"},
+       "int64_t begin, int64_t end, const double *unit_partials)"},
       {"reduce", "void muir_kernel_reduce(const float *grads, double "
                  "*partials, int64_t slot_begin, int64_t slot_end)"},
       {"init_shard", "void muir_kernel_init_shard(float *params, uint64_t "
@@ -877,9 +902,14 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
        "void muir_kernel_step_shard(float *params, const float *grads, "
        "float *const *states, int64_t step, float lr_factor, float "
        "grad_scale, const muir_tensor_row_t *rows, int64_t begin, int64_t "
-       "end)"},
+       "end, const double *unit_partials)"},
       {"reduce_shard",
        "void muir_kernel_reduce_shard(const float *grads, double *partials, "
+       "int64_t first, int64_t slot_begin, int64_t slot_end)"},
+      {"reduce_units",
+       "void muir_kernel_reduce_units(float *params, const float *grads, "
+       "float *const *states, int64_t step, float lr_factor, float "
+       "grad_scale, const muir_tensor_row_t *rows, double *unit_partials, "
        "int64_t first, int64_t slot_begin, int64_t slot_end)"}};
   if (bf16) {
     kernelsEntry["step_bf16"] =
@@ -909,16 +939,24 @@ LogicalResult mlir::tp::writePackage(ModuleOp module, StringRef dir,
     kernelsEntry["cuda_step"] =
         "muir_step_kernel(float *params, const float *grads, float *state0, "
         "float *state1, int64_t step, float lr_factor, float grad_scale, "
-        "int64_t first, int64_t chunk_begin, int64_t chunk_end)";
+        "int64_t first, int64_t chunk_begin, int64_t chunk_end, int64_t end, "
+        "const double *unit_partials, int64_t from_unit_partials)";
     kernelsEntry["cuda_reduce"] =
         "muir_reduce_kernel(const float *grads, double *partials, int64_t "
         "first, int64_t slot_begin), one block per slot";
+    if (table->units > 0)
+      kernelsEntry["cuda_reduce_units"] =
+          "muir_reduce_units_kernel(float *params, const float *grads, float "
+          "*state0, float *state1, int64_t step, float lr_factor, float "
+          "grad_scale, double *unit_partials, int64_t first, int64_t "
+          "slot_begin, int64_t slot_end), one thread per slot";
     if (bf16) {
       kernelsEntry["cuda_step_bf16"] =
           "muir_step_bf16_kernel(float *params, const uint16_t *grads, float "
           "*state0, float *state1, uint16_t *params_bf16, int64_t step, float "
           "lr_factor, float grad_scale, uint64_t seed, int64_t first, int64_t "
-          "chunk_begin, int64_t chunk_end)";
+          "chunk_begin, int64_t chunk_end, int64_t end, const double "
+          "*unit_partials, int64_t from_unit_partials)";
       kernelsEntry["cuda_reduce_bf16"] =
           "muir_reduce_bf16_kernel(const uint16_t *grads, double *partials, "
           "int64_t first, int64_t slot_begin), one block per slot";

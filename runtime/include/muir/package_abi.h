@@ -163,8 +163,9 @@ typedef struct {
   /** LionAR's rotational units (docs/Optimizers.md): elements per unit (a
    *  row of a rank >= 2 tensor, or the whole copy; 0 when the parameter has
    *  none) and the units of the parameters before this one (over all
-   *  copies). Unit r of copy c keeps its state (n0, nu) in state buffer 1 at
-   *  the copy's elements 2r and 2r + 1. */
+   *  copies). A unit keeps its state (n0, nu) in state buffer 1 at its own
+   *  first two elements; a shard that starts inside a unit keeps a replica
+   *  at the shard's first two (docs/Distributed.md). */
   int64_t unit_elements, first_unit;
 } muir_kernel_param_t;
 
@@ -248,15 +249,43 @@ void muir_kernel_step_rows(float *params, const float *grads,
                            float *const *states, int64_t step, float lr_factor,
                            float grad_scale, const muir_tensor_row_t *rows);
 
+/** LionAR's unit partial sums: per reduction slot, MUIR_SLOT_UNIT_SUMS
+ *  float64 values, the five sums (sum u, sum u w, sum u^2, sum w, sum w^2)
+ *  of the slot's head segment (from the slot's first element, of a unit
+ *  that straddles a slot start) then of its tail segment (from the first
+ *  element of a unit that starts inside the slot and ends after it); 0
+ *  where there is none. A straddling unit's sums are its segments' in slot
+ *  order (docs/Distributed.md). */
+#define MUIR_SLOT_UNIT_SUMS 10
+
 /** muir_kernel_step_rows on a shard: the buffers hold elements [begin,
  *  end) of the flat buffers (element e at index e - begin), and only those
  *  are stepped, each with its whole tensor's constants. The runtime passes
  *  slot boundaries (runtime.h, muir_state_create_shard); the CPU kernel
- *  takes any 0 <= begin <= end <= buffer_elements. */
+ *  takes any 0 <= begin <= end <= buffer_elements for a package without
+ *  units. With `unit_partials` (MUIR_SLOT_UNIT_SUMS x num_slots, the
+ *  ranks' muir_kernel_reduce_units summed) a LionAR unit that straddles a
+ *  slot start takes its sums from them, so a shard may cut it; NULL: every
+ *  unit is summed from the buffers, which must then hold every unit they
+ *  touch whole. */
 void muir_kernel_step_shard(float *params, const float *grads,
                             float *const *states, int64_t step, float lr_factor,
                             float grad_scale, const muir_tensor_row_t *rows,
-                            int64_t begin, int64_t end);
+                            int64_t begin, int64_t end,
+                            const double *unit_partials);
+
+/** LionAR's reduction phase across shards: the unit partial sums (see
+ *  MUIR_SLOT_UNIT_SUMS) of reduction slots [slot_begin, slot_end) of the
+ *  rotating copies, with the gradients scaled by `grad_scale` (the step's;
+ *  the other arguments as for the step), the buffers holding the elements
+ *  from `first` on. Writes only the segments that exist: the caller zeroes
+ *  `unit_partials` first. Nothing for a package without units. */
+void muir_kernel_reduce_units(float *params, const float *grads,
+                              float *const *states, int64_t step,
+                              float lr_factor, float grad_scale,
+                              const muir_tensor_row_t *rows,
+                              double *unit_partials, int64_t first,
+                              int64_t slot_begin, int64_t slot_end);
 
 /** muir_kernel_step_shard that also writes the step's telemetry: for every
  *  reduction slot s, partials[4s..4s+3] = the float64 sums over the slot's
@@ -274,7 +303,8 @@ void muir_kernel_step_telemetry(float *params, const float *grads,
                                 float *const *states, int64_t step,
                                 float lr_factor, float grad_scale,
                                 const muir_tensor_row_t *rows, double *partials,
-                                int64_t begin, int64_t end);
+                                int64_t begin, int64_t end,
+                                const double *unit_partials);
 
 /** The reduction phase: partials[s] = the sum of the squared gradients of
  *  slot s (float64), for slot_begin <= s < slot_end (0 <= slot_begin <=

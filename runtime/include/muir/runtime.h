@@ -176,11 +176,25 @@ MUIR_API muir_status_t muir_package_find_param(const muir_package_t *package,
  *  muir_state_create_shard), the one nearest to r * buffer_elements / ranks
  *  (the lower on a tie), so the shards are as even as the reduction slots
  *  allow (a shard may be empty when there are more ranks than slots). The
- *  same package and `ranks` give the same bounds on every rank.
+ *  same package and `ranks` give the same bounds on every rank. A bound
+ *  that would leave one element of a LionAR unit on one side is never
+ *  picked (every shard keeps a unit's state in the first two elements it
+ *  holds of it).
  *  Errors: MUIR_ERROR_ARGUMENT (NULL, ranks < 1), MUIR_ERROR_MEMORY. */
 MUIR_API muir_status_t muir_package_plan_shards(const muir_package_t *package,
                                                 int64_t ranks,
                                                 int64_t *out_bounds);
+
+/** The LionAR unit (a row, or a whole tensor copy with units=tensor) that
+ *  holds flat element `element`: its elements [*out_begin, *out_end), or
+ *  [0, 0) when the element's tensor has no units. A shard whose begin lies
+ *  strictly inside a unit keeps the unit's state (n0, nu) at its own first
+ *  two elements of state buffer 1, the unit itself at its first two: a
+ *  checkpoint loaded at another number of ranks copies it there.
+ *  Errors: MUIR_ERROR_ARGUMENT (NULL, an element outside the buffers). */
+MUIR_API muir_status_t muir_package_unit_at(const muir_package_t *package,
+                                            int64_t element, int64_t *out_begin,
+                                            int64_t *out_end);
 
 /*===----------------------------------------------------------------------===*
  * Devices
@@ -492,13 +506,20 @@ MUIR_API muir_status_t muir_state_unit_telemetry(
  * slot's sum comes from one rank and the others add zeros, so the summed
  * partials, the norm, the clip factor and the skip decision have exactly
  * the single-process bits for every number of ranks.
+ *
+ * LionAR's units may span shards: their sums come from a second round,
+ * muir_state_reduce_units after the gradients' partials are summed (the
+ * clip factor scales the gradients its sums read), whose unit partials the
+ * trainer sums over the ranks too. Each segment of a unit in one slot has
+ * one owner, so the units' sums also have the single-process bits.
  *===----------------------------------------------------------------------===*/
 
 /** Writes the lengths of the partial-sum vectors: `*out_step` doubles for
- *  muir_state_reduce / muir_state_step_sharded (the squared gradients of
- *  every reduction slot: num_slots; per-row sums of an optimizer that
- *  needs them follow in the same vector), `*out_telemetry` for the
- *  telemetry partials (4 num_slots). Either pointer may be NULL.
+ *  muir_state_reduce / muir_state_reduce_units / muir_state_step_sharded
+ *  (the squared gradients of every reduction slot, num_slots, then for a
+ *  package with LionAR units MUIR_SLOT_UNIT_SUMS per slot, package_abi.h),
+ *  `*out_telemetry` for the telemetry partials (4 num_slots). Either
+ *  pointer may be NULL.
  *  Errors: MUIR_ERROR_ARGUMENT (NULL package). */
 MUIR_API muir_status_t muir_package_partials(const muir_package_t *package,
                                              int64_t *out_step,
@@ -506,15 +527,35 @@ MUIR_API muir_status_t muir_package_partials(const muir_package_t *package,
 
 /** The reduction phase over the state's gradients: writes the `count`
  *  (muir_package_partials' out_step) partial sums of this state's
- *  elements, zeros for the slots outside a shard.
+ *  elements, zeros for the slots outside a shard and for the units' part.
  *  Errors: MUIR_ERROR_ARGUMENT (NULL, a wrong count), MUIR_ERROR_CUDA. */
 MUIR_API muir_status_t muir_state_reduce(muir_state_t *state,
                                          double *out_partials, int64_t count);
 
+/** LionAR's reduction phase across ranks: `partials` (`count` doubles,
+ *  muir_package_partials' out_step) holds the gradients' partials summed
+ *  over the ranks (zeros without guards); from them come the step's clip
+ *  factor and skip decision, as muir_state_step_sharded will find them
+ *  with the same `guards`. Writes the units' part of `partials` (after the
+ *  num_slots gradient partials): this state's segment sums with the
+ *  gradients scaled by that factor, zeros outside its slots (all zeros
+ *  when the step will be skipped). The trainer then sums that part over
+ *  the ranks and passes the whole vector to muir_state_step_sharded.
+ *  Errors: those of muir_state_step_guarded's arguments;
+ *  MUIR_ERROR_ARGUMENT (NULL partials, a wrong count, a package without
+ *  units), MUIR_ERROR_FORMAT (a library without muir_kernel_reduce_units),
+ *  MUIR_ERROR_CUDA. */
+MUIR_API muir_status_t muir_state_reduce_units(muir_state_t *state,
+                                               int64_t step, float lr_factor,
+                                               const muir_step_guards_t *guards,
+                                               double *partials, int64_t count);
+
 /** muir_state_step_guarded on the state's elements with the reduction
  *  phase's results given: `partials` (`count` doubles) is the sum over all
  *  ranks of their muir_state_reduce outputs, from which the global norm,
- *  the clip factor and the skip decision come (the same on every rank).
+ *  the clip factor and the skip decision come (the same on every rank),
+ *  and for LionAR the units' part summed from muir_state_reduce_units (a
+ *  shard of a package with units steps only this way).
  *  With `out_telemetry_partials` (room for `telemetry_count` doubles,
  *  muir_package_partials' out_telemetry) it runs the telemetry step and
  *  writes this state's telemetry partials (zeros outside its elements, NaN

@@ -22,18 +22,23 @@
 // The entry points over the 48-element flat buffers: init(params, seed,
 // element range, the element the buffer starts at), the step (params, grads,
 // two AdamW states; step, lr factor, grad scale), with an element range
-// [begin, end) and the table's rows or with its telemetry, the whole-buffer
-// step calling the ranged one over [0, 48), and the reduction over a slot
-// range into one f64 per slot from grads that start at a given element.
+// [begin, end), the table's rows and LionAR's unit partials (10 per slot,
+// and whether to read them) or with its telemetry, the whole-buffer step
+// calling the ranged one over [0, 48) without unit partials, the reduction
+// over a slot range into one f64 per slot from grads that start at a given
+// element, and LionAR's unit reduction (empty without units).
 // CHECK: func.func @muir_generated_init(%{{.*}}: memref<48xf32>, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64)
-// CHECK: func.func @muir_generated_step_rows(%{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: i64, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: memref<3x6xf64>)
+// CHECK: func.func @muir_generated_step_rows(%{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: i64, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: memref<3x6xf64>, %{{.*}}: memref<30xf64>, %{{.*}}: i64)
 // CHECK: func.func @muir_generated_step_telemetry(
-// CHECK: func.func @muir_generated_step(%{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: i64, %{{.*}}: f32, %{{.*}}: f32)
+// CHECK: func.func @muir_generated_step(%{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: i64, %{{.*}}: f32, %{{.*}}: f32, %[[UNITS:.*]]: memref<30xf64>)
 // CHECK-NEXT: %[[BEGIN:.*]] = arith.constant 0 : i64
 // CHECK-NEXT: %[[END:.*]] = arith.constant 48 : i64
 // CHECK-NEXT: %[[ROWS:.*]] = memref.get_global @muir_tensor_rows : memref<3x6xf64>
-// CHECK-NEXT: call @muir_generated_step_rows({{.*}}, %[[BEGIN]], %[[END]], %[[ROWS]])
+// CHECK-NEXT: %[[NO:.*]] = arith.constant 0 : i64
+// CHECK-NEXT: call @muir_generated_step_rows({{.*}}, %[[BEGIN]], %[[END]], %[[ROWS]], %[[UNITS]], %[[NO]])
 // CHECK: func.func @muir_generated_reduce(%{{.*}}: memref<48xf32>, %{{.*}}: memref<3xf64>, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64)
+// CHECK: func.func @muir_generated_reduce_units(
+// CHECK-NEXT: return
 // CHECK-NOT: gpu.module
 // GPU: gpu.module
 // GPU-NOT: bf16
@@ -42,7 +47,7 @@
 // bits) that write the params' bf16 copy: the rounding stream's key is the
 // seed (the last argument), its counter's words 2 and 3 the step with the
 // top bit set (init's word 3 is 0); a gradient is widened by a shift.
-// BF16: func.func @muir_generated_step_bf16(%[[P:.*]]: memref<48xf32>, %[[G:.*]]: memref<48xi16>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %[[COPY:.*]]: memref<48xi16>, %[[STEP:.*]]: i64, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: memref<3x6xf64>, %[[SEED:.*]]: i64)
+// BF16: func.func @muir_generated_step_bf16(%[[P:.*]]: memref<48xf32>, %[[G:.*]]: memref<48xi16>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %[[COPY:.*]]: memref<48xi16>, %[[STEP:.*]]: i64, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: memref<3x6xf64>, %{{.*}}: memref<30xf64>, %{{.*}}: i64, %[[SEED:[a-z0-9]+]]: i64)
 // BF16: arith.trunci %[[SEED]] : i64 to i32
 // BF16: arith.trunci %[[STEP]] : i64 to i32
 // BF16: %[[HI:.*]] = arith.trunci %{{.*}} : i64 to i32

@@ -21,13 +21,17 @@
 # - init: the same bits for the full range and for shards [begin, end),
 #   elements outside the shard untouched (ln, cos and sin are PortableMath's
 #   fma/div polynomials in both kernels: the GPU computes the same bits).
-# - shards (docs/Distributed.md): for three models, three shards at slot
-#   boundaries, one cutting through a tensor: 10 steps of the package's
-#   muir_kernel_step_shard and of the emulated GPU step on shard-sized
-#   buffers (element e at e - begin, the shard's chunks only) equal the
-#   whole step's elements of the shard bit for bit, and init into a
-#   shard's buffer (muir_kernel_init_shard, the emulated init with `first`)
-#   equals the whole init's elements.
+# - shards (docs/Distributed.md): for five models, three shards at slot
+#   boundaries, one cutting through a tensor (through a LionAR unit, per row
+#   and per tensor): 10 steps of the package's muir_kernel_step_shard and of
+#   the emulated GPU step on shard-sized buffers (element e at e - begin,
+#   the shard's chunks only) equal the whole step's elements of the shard
+#   bit for bit (LionAR: each shard's unit partials from
+#   muir_kernel_reduce_units and the emulated muir_reduce_units_kernel are
+#   the same bits, summed they step the cut units; each unit's n0 and nu
+#   the whole step's, replicated where a shard starts inside a unit), and
+#   init into a shard's buffer (muir_kernel_init_shard, the emulated init
+#   with `first`) equals the whole init's elements.
 #
 # The models are the GPT-2 and Llama examples shrunk as in kernels.py (and
 # the MLP with uniform and trunc_normal weights), with
@@ -97,8 +101,9 @@ def launch_config(elements):
 
 
 EMULATED = ["muir_init_kernel_emulated", "muir_step_kernel_emulated",
-            "muir_generated_init", "muir_generated_step",
-            "muir_step_bf16_kernel_emulated", "muir_reduce_bf16_kernel_emulated"]
+            "muir_reduce_units_kernel_emulated", "muir_generated_init",
+            "muir_generated_step", "muir_step_bf16_kernel_emulated",
+            "muir_reduce_bf16_kernel_emulated"]
 
 
 def build(model, scheme, optimizer, name, extra, precision="fp32"):
@@ -116,7 +121,12 @@ def build(model, scheme, optimizer, name, extra, precision="fp32"):
                                      ctypes.c_int64, ctypes.c_float, ctypes.c_float]
     cpu.muir_kernel_step_shard.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                                            ctypes.c_int64, ctypes.c_float, ctypes.c_float,
-                                           ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64]
+                                           ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
+                                           ctypes.c_void_p]
+    cpu.muir_kernel_reduce_units.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                                             ctypes.c_int64, ctypes.c_float, ctypes.c_float,
+                                             ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
+                                             ctypes.c_int64, ctypes.c_int64]
     cpu.muir_kernel_init_shard.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int64,
                                            ctypes.c_int64, ctypes.c_int64]
     manifest = json.load(open(f"{out}/manifest.json"))
@@ -140,16 +150,24 @@ def build(model, scheme, optimizer, name, extra, precision="fp32"):
     i64, f32, vp = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
     emu.muir_init_kernel_emulated.argtypes = [vp, ctypes.c_uint64, i64, i64, i64, i64, i64]
     emu.muir_step_kernel_emulated.argtypes = [vp, vp, vp, vp, i64, f32, f32, i64, i64, i64,
-                                              i64, i64]
+                                              i64, vp, i64, i64, i64]
+    if manifest["kernel_table"]["units"]:
+        emu.muir_reduce_units_kernel_emulated.argtypes = [vp, vp, vp, vp, i64, f32, f32, vp, i64,
+                                                          i64, i64, i64, i64]
     emu.muir_generated_init.argtypes = [vp, ctypes.c_uint64, i64, i64, i64]
-    emu.muir_generated_step.argtypes = [vp, vp, vp, vp, i64, f32, f32]
+    emu.muir_generated_step.argtypes = [vp, vp, vp, vp, i64, f32, f32, vp]
     if precision == "bf16":
         cpu.muir_kernel_step_bf16.argtypes = [vp, vp, vp, vp, i64, f32, f32, vp, ctypes.c_uint64,
                                               i64, i64]
         emu.muir_step_bf16_kernel_emulated.argtypes = [vp, vp, vp, vp, vp, i64, f32, f32,
-                                                       ctypes.c_uint64, i64, i64, i64, i64, i64]
+                                                       ctypes.c_uint64, i64, i64, i64, i64, vp, i64,
+                                                       i64, i64]
         emu.muir_reduce_bf16_kernel_emulated.argtypes = [vp, vp, i64, i64, i64, i64]
     return cpu, emu, manifest
+
+
+# Where a step takes no unit partials (never read).
+NO_UNITS = np.zeros(1, np.float64)
 
 
 def same(a, b):
@@ -219,9 +237,10 @@ def run(model, scheme, optimizer, name, extra={}, shard_steps=False):
             scale = 0.37 if t % 3 == 0 else 1.0
             cpu.muir_kernel_step(ptr(P[0]), ptr(G), states, t, lr_factor, scale)
             emu.muir_step_kernel_emulated(ptr(P[1]), ptr(G), ptr(S[1][0]), ptr(S[1][1]),
-                                          t, lr_factor, scale, 0, 0, chunks, grid, block)
+                                          t, lr_factor, scale, 0, 0, chunks, n, ptr(NO_UNITS), 0,
+                                          grid, block)
             emu.muir_generated_step(ptr(P[2]), ptr(G), ptr(S[2][0]), ptr(S[2][1]), t,
-                                    lr_factor, scale)
+                                    lr_factor, scale, ptr(NO_UNITS))
             for k, what in ((1, "emulated GPU step"), (2, "muir-opt's CPU step")):
                 for label, a, b in [("params", P[0], P[k])] + \
                         [(f"state{j}", S[0][j], S[k][j]) for j in range(nstates)]:
@@ -249,23 +268,49 @@ def slot_starts(manifest):
     return starts
 
 
+def unit_cut(manifest, element):
+    """How far into a LionAR unit `element` lies (0 at a unit's start or
+    outside units), and the unit's length."""
+    for p in manifest["kernel_table"]["params"]:
+        u = p["unit_elements"]
+        for c in range(p["copies"]):
+            base = p["offset"] + c * p["stride"]
+            if u and base <= element < base + p["numel"]:
+                return (element - base) % u, u
+    return 0, 0
+
+
 def run_shards(cpu, emu, manifest, name, start):
-    """Shards at slot boundaries, at least one inside a tensor: the package's
+    """Shards at slot boundaries, at least one inside a tensor (inside a
+    LionAR unit where the model has them): the package's
     muir_kernel_step_shard and the emulated GPU step on shard-sized buffers
     (element e at e - begin, the shard's chunks only) equal the whole step's
-    elements of the shard, bit for bit; init into a shard's buffer too."""
+    elements of the shard, bit for bit; LionAR's unit partials of each shard
+    (muir_kernel_reduce_units and the emulated kernel) are the same bits and
+    their sum steps the units that span shards; init into a shard's buffer
+    too."""
     n = manifest["layout"]["buffer_elements"]
     nstates = manifest["layout"]["num_states"]
     chunks = manifest["kernel_table"]["chunks"]
+    slots = manifest["kernel_table"]["slots"]
+    has_units = manifest["kernel_table"]["units"] > 0
     starts = slot_starts(manifest)
-    inside = [i for i, (e, _) in enumerate(starts)
-              if not any(e == p["offset"] + c * p["stride"]
+    # A bound may not leave one element of a unit on one side (runtime.h).
+    usable = [i for i, (e, _) in enumerate(starts)
+              if (lambda cut: cut[0] not in (1, cut[1] - 1))(unit_cut(manifest, e))]
+    inside = [i for i in usable
+              if not any(starts[i][0] == p["offset"] + c * p["stride"]
                          for p in manifest["kernel_table"]["params"] for c in range(p["copies"]))]
-    check(f"{name}: some slot starts inside a tensor copy", len(inside) > 0)
+    if has_units:
+        inside = [i for i in inside if unit_cut(manifest, starts[i][0])[0] > 0]
+    check(f"{name}: some slot starts inside a tensor copy{' and a unit' if has_units else ''}",
+          len(inside) > 0)
     cut = inside[len(inside) // 2]
+    last = [i for i in usable if i > cut][-2]
     bounds = [(0, starts[cut][0], 0, starts[cut][1]),
-              (starts[cut][0], starts[-3][0], starts[cut][1], starts[-3][1]),
-              (starts[-3][0], n, starts[-3][1], chunks)]
+              (starts[cut][0], starts[last][0], starts[cut][1], starts[last][1]),
+              (starts[last][0], n, starts[last][1], chunks)]
+    slot_bounds = [(0, cut), (cut, last), (last, slots)]
     rows = ctypes.addressof(ctypes.c_double.in_dll(cpu, "muir_tensor_rows"))
     P = start.copy()
     S = [np.zeros(n, np.float32) for _ in range(2)]
@@ -281,16 +326,45 @@ def run_shards(cpu, emu, manifest, name, start):
         G = rng.standard_normal(n).astype(np.float32) * np.float32(0.01)
         lr_factor, scale = 0.75, (0.5 if t % 2 else 1.0)
         cpu.muir_kernel_step(ptr(P), ptr(G), full_states, t, lr_factor, scale)
+        units = [np.zeros(10 * slots) for _ in range(2)]  # CPU, emulated
+        for (begin, end, cb, ce, SP, SS), (sb, se) in zip(shard, slot_bounds):
+            if not has_units:
+                break
+            g = G[begin:end].copy()
+            mine = [np.zeros(10 * slots) for _ in range(2)]
+            states = (ctypes.c_void_p * 2)(*[s.ctypes.data for s in SS[0]])
+            cpu.muir_kernel_reduce_units(ptr(SP[0]), ptr(g), states, t, lr_factor, scale, rows,
+                                         ptr(mine[0]), begin, sb, se)
+            emu.muir_reduce_units_kernel_emulated(ptr(SP[1]), ptr(g), ptr(SS[1][0]),
+                                                  ptr(SS[1][1]), t, lr_factor, scale,
+                                                  ptr(mine[1]), begin, sb, se, 3, 96)
+            if bad is None and not np.array_equal(mine[0].view(np.uint64),
+                                                  mine[1].view(np.uint64)):
+                bad = f"unit partials of [{begin}, {end}) at step {t}: emulated GPU differs"
+            for k in range(2):
+                units[k] += mine[k]
+        if has_units:
+            check(f"{name}: step {t}: the unit partials are not all zero",
+                  np.count_nonzero(units[0]) > 0)
         for begin, end, cb, ce, SP, SS in shard:
             g = G[begin:end].copy()
             states = (ctypes.c_void_p * 2)(*[s.ctypes.data for s in SS[0]])
             cpu.muir_kernel_step_shard(ptr(SP[0]), ptr(g), states, t, lr_factor, scale, rows,
-                                       begin, end)
+                                       begin, end, ptr(units[0]) if has_units else None)
             emu.muir_step_kernel_emulated(ptr(SP[1]), ptr(g), ptr(SS[1][0]), ptr(SS[1][1]), t,
-                                          lr_factor, scale, begin, cb, ce, 3, 96)
+                                          lr_factor, scale, begin, cb, ce, end, ptr(units[1]),
+                                          int(has_units), 3, 96)
             for k, what in ((0, "muir_kernel_step_shard"), (1, "emulated GPU step")):
                 pairs = [("params", P[begin:end], SP[k])] + \
                     [(f"state{j}", S[j][begin:end], SS[k][j]) for j in range(nstates)]
+                if has_units:
+                    # A shard that starts inside a unit keeps a replica of
+                    # the unit's state (n0, nu) at its own first two.
+                    into, _ = unit_cut(manifest, begin)
+                    want = S[1][begin:end].copy()
+                    if into:
+                        want[0:2] = S[1][begin - into:begin - into + 2]
+                    pairs[-1] = ("the units' state", want, SS[k][1])
                 for label, a, b in pairs:
                     if bad is None and not same(a, b):
                         bad = (f"{what} on [{begin}, {end}): {label} at step {t}: "
@@ -346,7 +420,7 @@ def run_bf16(model, scheme, optimizer, name, extra={}):
                                       rows, seed, 0, n)
             emu.muir_step_bf16_kernel_emulated(ptr(P[1]), ptr(G), ptr(S[1][0]), ptr(S[1][1]),
                                                ptr(C[1]), t, lr_factor, scale, seed, 0, 0, chunks,
-                                               grid, block)
+                                               n, ptr(NO_UNITS), 0, grid, block)
             pairs = [("params", P[0], P[1]), ("bf16 copy", C[0].view(np.int16).astype(np.int32),
                                               C[1].view(np.int16).astype(np.int32))]
             pairs += [(f"state{j}", S[0][j], S[1][j]) for j in range(nstates)]
@@ -413,9 +487,9 @@ if PART == "fp32":
     run(GPT, "completep", "lion-a:recipe", "gpt-lion-a-recipe")
     run(LLAMA, "completedp", "lion:recipe,beta=0.95", "llama-lion-recipe",
         {"batch": 512, "base-batch": 256, "tokens": 4e9, "base-tokens": 1e9})
-    run(GPT, "completep", "lion-ar", "gpt-lion-ar")
+    run(GPT, "completep", "lion-ar", "gpt-lion-ar", shard_steps=True)
     run(LLAMA, "completedp", "lion-ar:recipe,units=tensor", "llama-lion-ar-tensor",
-        {"batch": 512, "base-batch": 256, "tokens": 4e9, "base-tokens": 1e9})
+        {"batch": 512, "base-batch": 256, "tokens": 4e9, "base-tokens": 1e9}, shard_steps=True)
 if PART == "bf16":
     run_bf16(GPT, "completep", "adamw", "gpt-adamw-bf16")
     run_bf16(LLAMA, "completep", "lion:recipe", "llama-lion-recipe-bf16")

@@ -174,9 +174,10 @@ def run(model, scheme, spec, name, extra=(), steps=100):
             continue
         w = got.astype(np.float64).reshape(ref.w.shape)
         n = w.shape[1]
-        unit_state = copies(st.states[1][pname], info)[c].reshape(-1)
-        n0 = unit_state[0:2 * w.shape[0]:2].astype(np.float64)[:, None]
-        nu = unit_state[1:2 * w.shape[0]:2].astype(np.float64)[:, None]
+        # A unit's state (n0, nu) is at its own first two elements.
+        unit_state = copies(st.states[1][pname], info)[c].reshape(w.shape)
+        n0 = unit_state[:, 0:1].astype(np.float64)
+        nu = unit_state[:, 1:2].astype(np.float64)
         rows += w.shape[0]
         d = float(np.max(np.linalg.norm(w - ref.w, axis=1, keepdims=True) / ref.n0))
         check(f"{name}: {pname}[{c}] against REQ's update, {d:.1e} of n0", d <= 5e-6)

@@ -18,9 +18,16 @@
 #   one whole state's guarded step, with the same norm, clip factor and skip
 #   decision, and muir_package_combine_telemetry gives its telemetry bit for
 #   bit;
-# - every error of the shard API with its message, in C through ctypes
-#   (LionAR's packages refuse shards: its per-unit sums do not span them
-#   yet).
+# - LionAR per row (GPT-2) and units=tensor (Llama) at 2 and 3 shards whose
+#   bounds cut units: 8 guarded steps (the first records n0; clipping, an
+#   inf skipped, telemetry) through muir_state_reduce, the summed partials,
+#   muir_state_reduce_units, the summed unit partials and
+#   muir_state_step_sharded leave params, momentum and every unit's (n0,
+#   nu) bit-identical to one whole state, each cut unit's state replicated
+#   at the shard's first two elements; the planner never leaves one element
+#   of a unit on one side of a bound (rows of 4095) and creating such a
+#   shard is an error;
+# - every error of the shard API with its message, in C through ctypes.
 import ctypes
 import os
 import subprocess
@@ -40,10 +47,10 @@ check = Checks()
 HP = ["--lr=3e-3", "--weight-decay=0.1", "--eps=1e-8", "--beta1=0.9", "--beta2=0.95"]
 
 
-def package(model, optimizer, name):
+def package(model, optimizer, name, *flags):
     out = f"{TMP}/{name}"
     subprocess.run([f"{TOOLS}/muirc", "package", model, "--scheme=completep",
-                    f"--optimizer={optimizer}", "--no-gpu", "-o", out, *HP],
+                    f"--optimizer={optimizer}", "--no-gpu", "-o", out, *HP, *flags],
                    check=True, capture_output=True, timeout=120)
     return muir.Package(out)
 
@@ -264,13 +271,163 @@ except muir.Error as error:
     check(f"a shard has no per-parameter views: {error}",
           "has no per-parameter views" in str(error))
 
-# LionAR's per-unit sums do not span shards yet: its packages run unsharded.
+# ---- LionAR: units that span shards -----------------------------------------
+
+
+def unit_replicas(pkg, begin, end, whole_state1):
+    """What a shard [begin, end) holds in state buffer 1: the whole state's
+    (every unit's n0, nu at its own first two elements), with a replica of
+    the unit its begin cuts at its own first two."""
+    want = whole_state1[begin:end].copy()
+    if begin < end:
+        lo, hi = pkg.unit_at(begin)
+        if lo < begin:
+            want[0:2] = whole_state1[lo:lo + 2]
+    return want
+
+
+def cut_units(pkg, plan):
+    """The units that a bound of `plan` cuts: (bound, unit begin, unit end)."""
+    return [(b, *pkg.unit_at(b)) for b, _ in plan[1:]
+            if b < pkg.buffer_elements and pkg.unit_at(b)[0] < b]
+
+
+def step_units(pkg, name, ranks, adopt):
+    """One whole state and `ranks` LionAR shard states through 8 guarded
+    steps (the first records n0): gradient partials summed, the units'
+    partials (muir_state_reduce_units) summed, then the sharded step."""
+    n, slots = pkg.buffer_elements, pkg.num_slots
+    plan = pkg.plan_shards(ranks)
+    cuts = cut_units(pkg, plan)
+    whole = pkg.state()
+    whole.init(seed=5)
+    shards = []
+    for begin, end in plan:
+        if adopt:
+            bufs = [muir.aligned_zeros(end - begin, pkg.alignment) for _ in range(2 + pkg.num_states)]
+            st = pkg.adopt(bufs[0], bufs[1], bufs[2:], shard=(begin, end))
+        else:
+            st = pkg.state(shard=(begin, end))
+        st.init(seed=5)
+        shards.append(st)
+    rng = np.random.default_rng(8)
+    bad = None
+    for t in range(1, 9):
+        grads = (rng.standard_normal(n) * 0.05).astype(np.float32)
+        if t == 6:
+            grads[n // 3] = np.inf
+        whole.flat_grads[...] = grads
+        telemetry = t % 2 == 1
+        guards = dict(lr_factor=0.7, max_grad_norm=0.5, skip_nonfinite=True)
+        want = whole.step(t, telemetry=telemetry, **guards)
+        partials = np.zeros(pkg.step_partials)
+        for st, (begin, end) in zip(shards, plan):
+            st.flat_grads[...] = grads[begin:end]
+            partials += st.reduce()
+        units = np.zeros(pkg.step_partials - slots)
+        for st in shards:
+            units += st.reduce_units(t, partials.copy(), **guards)[slots:]
+        partials[slots:] = units
+        sums = np.zeros(pkg.telemetry_partials)
+        for st in shards:
+            got = st.step_sharded(t, partials, telemetry=telemetry, **guards)
+            if telemetry:
+                got, mine = got
+                sums += mine
+            if (got.grad_norm, got.grad_scale, got.skipped) != \
+                    (want.grad_norm, want.grad_scale, want.skipped) and \
+                    not (np.isnan(got.grad_norm) and np.isnan(want.grad_norm)):
+                bad = bad or f"step {t}: report {got} against {want}"
+        check(f"{name} x{ranks} step {t}: the units' partials are not all zero",
+              want.skipped or np.count_nonzero(units) > 0)
+        if telemetry and not want.skipped:
+            if pkg.combine_telemetry(sums) != want.telemetry:
+                bad = bad or f"step {t}: telemetry differs"
+        for st, (begin, end) in zip(shards, plan):
+            for w in (0, 2):
+                if not same(st._flat[w], whole._flat[w][begin:end]):
+                    bad = bad or f"step {t}: buffer {w} of [{begin}, {end}) differs"
+            if not same(st._flat[3], unit_replicas(pkg, begin, end, whole._flat[3])):
+                bad = bad or f"step {t}: the units' state of [{begin}, {end}) differs"
+        check(f"{name} x{ranks} step {t}: skipped exactly at the inf", want.skipped == (t == 6))
+    check(f"{name} x{ranks}{' adopted' if adopt else ''}: 8 sharded LionAR steps equal the "
+          f"whole state's (params, momentum, every unit's n0 and nu, norms, telemetry): {bad}",
+          bad is None)
+    print(f"{name}: {ranks} shards {plan} cutting units {cuts}: "
+          f"{'bit-identical' if bad is None else bad}")
+    return cuts
+
+
 lion_ar = package(shrink(SRC, TMP, "gpt2", GPT2_DIMS), "lion-ar", "gpt-lion-ar")
-lplan = lion_ar.plan_shards(2)
-expect("LionAR: no shards", lib.muir_state_create_shard(
-    lion_ar._handle, 0, lplan[1][0], lion_ar.buffer_elements, ctypes.byref(handle)), ARG,
-    "rotational units, whose per-unit sums do not span shards yet: it runs unsharded only")
-check("LionAR: a whole state still works", lion_ar.state().shard == (0, lion_ar.buffer_elements))
+lion_ar_tensor = package(shrink(SRC, TMP, "llama", LLAMA_DIMS), "lion-ar:units=tensor",
+                         "llama-lion-ar-tensor")
+for pkg_, name_ in ((lion_ar, "gpt lion-ar"), (lion_ar_tensor, "llama lion-ar units=tensor")):
+    check(f"{name_}: step partials = slots + 10 per slot",
+          pkg_.step_partials == 11 * pkg_.num_slots)
+    cuts_ = step_units(pkg_, name_, 2, adopt=False) + step_units(pkg_, name_, 3, adopt=True)
+    check(f"{name_}: a planned bound cuts a unit: {cuts_}", len(cuts_) > 0)
+
+# A bound one element from a unit's edge: never planned, refused.
+odd = package(shrink(SRC, TMP, "gpt2", dict(GPT2_DIMS, d_ff="width<base 4095, size 4095>")),
+              "lion-ar", "gpt-lion-ar-4095")
+near = [start for start in slot_starts(odd)
+        if (lambda u: u[0] < start < u[1] and min(start - u[0], u[1] - start) < 2)(
+            odd.unit_at(start))]
+check(f"4095-wide rows: slot starts one element from a unit's edge: {near[:3]}", len(near) > 0)
+for ranks in (2, 3, 5, 8):
+    oplan = odd.plan_shards(ranks)
+    check(f"4095-wide rows: the plan of {ranks} avoids them: {oplan}",
+          not any(b in near for b, _ in oplan))
+expect("create: a bound one element into a unit", lib.muir_state_create_shard(
+    odd._handle, 0, near[0], odd.buffer_elements, ctypes.byref(handle)), ARG,
+    f"the shard's begin {near[0]} cuts the LionAR unit",
+    "leaving one element on one side", "muir_package_plan_shards avoids such bounds")
+
+bf16_lion_ar = package(shrink(SRC, TMP, "gpt2", GPT2_DIMS), "lion-ar", "gpt-lion-ar-bf16",
+                       "--precision=bf16")
+expect("LionAR bf16: no shards yet", lib.muir_state_create_shard(
+    bf16_lion_ar._handle, 0, bf16_lion_ar.plan_shards(2)[1][0], bf16_lion_ar.buffer_elements,
+    ctypes.byref(handle)), ARG, "is bf16 and has", "LionAR units",
+    "its shards do not take the units' partial sums yet")
+bf16_whole = bf16_lion_ar.state()
+expect("reduce_units: a bf16 package", lib.muir_state_reduce_units(
+    bf16_whole._handle, 1, 1.0, None, np.zeros(bf16_lion_ar.step_partials).ctypes.data,
+    bf16_lion_ar.step_partials), ARG, "is bf16, whose LionAR units run unsharded")
+lst = lion_ar.state(shard=lion_ar.plan_shards(2)[1])
+lpartials = np.zeros(lion_ar.step_partials)
+expect("LionAR: a plain step on a shard", lib.muir_state_step(lst._handle, 1, 1.0), ARG,
+       "its LionAR units need the unit partial sums of every shard",
+       "muir_state_reduce_units, muir_state_step_sharded")
+lst.step_sharded(1, lpartials, telemetry=True)
+rows_name, (_, per_copy) = next(iter(lion_ar.rotational_units.items()))
+rows_info = lion_ar.params_info[rows_name]
+unit_entries = (_ffi.StepTelemetry * (rows_info.copies * per_copy))()
+expect("LionAR: per-unit telemetry of a shard", lib.muir_state_unit_telemetry(
+    lst._handle, rows_info.index, unit_entries, rows_info.copies * per_copy), ARG,
+    "was not a telemetry step on the CPU of a whole state",
+    "a shard's units may lie in other shards too")
+expect("reduce_units: a package without units", lib.muir_state_reduce_units(
+    st._handle, 1, 1.0, None, partials.ctypes.data, pkg.step_partials), ARG,
+    "muir_state_reduce_units: package", "has no LionAR units")
+expect("reduce_units: wrong count", lib.muir_state_reduce_units(
+    lst._handle, 1, 1.0, None, lpartials.ctypes.data, lion_ar.num_slots), ARG,
+    f"{lion_ar.num_slots} partial sums given", f"has {lion_ar.step_partials}")
+expect("reduce_units: NULL", lib.muir_state_reduce_units(
+    lst._handle, 1, 1.0, None, None, lion_ar.step_partials), ARG,
+    "muir_state_reduce_units: partials is NULL")
+expect("reduce_units: step 0", lib.muir_state_reduce_units(
+    lst._handle, 0, 1.0, None, lpartials.ctypes.data, lion_ar.step_partials), ARG,
+    "step 0 given")
+expect("sharded: the slots' partials only", lib.muir_state_step_sharded(
+    lst._handle, 1, 1.0, None, lpartials.ctypes.data, lion_ar.num_slots, None, None, 0), ARG,
+    f"{lion_ar.num_slots} partial sums given", f"has {lion_ar.step_partials}")
+lo_, hi_ = i64(), i64()
+expect("unit_at: outside", lib.muir_package_unit_at(
+    lion_ar._handle, lion_ar.buffer_elements, ctypes.byref(lo_), ctypes.byref(hi_)), ARG,
+    f"element {lion_ar.buffer_elements} is outside the buffers")
+expect("unit_at: NULL", lib.muir_package_unit_at(lion_ar._handle, 0, None, ctypes.byref(hi_)),
+       ARG, "out_begin is NULL")
+check("unit_at: no units in an AdamW package", gpt.unit_at(mid) == (0, 0))
 
 # A library without the shard kernels (the runtime's test fixture).
 fixture = muir.Package(FIXTURE)

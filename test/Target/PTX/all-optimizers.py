@@ -5,12 +5,12 @@
 # (full size: GPT-2 small, a 16-layer Llama; CompleteP, muP Table 8 for
 # the SGD family), assembled by ptxas -v for
 # sm_80 and sm_90: each of muir_init_kernel, muir_step_kernel and
-# muir_reduce_kernel and muir_telemetry_kernel is there, with no spill store
-# or load and no stack
-# frame, and the step kernel keeps its 128-bit loads and stores. The bf16
-# packages of AdamW, Lion with the recipe and LionAR (precision=bf16) add
-# muir_step_bf16_kernel and muir_reduce_bf16_kernel, checked the same way
-# (the bf16 step's 64-bit gradient loads and copy stores too), in a lit
+# muir_reduce_kernel and muir_telemetry_kernel (and LionAR's
+# muir_reduce_units_kernel) is there, with no spill store or load and no
+# stack frame, and the step kernel keeps its 128-bit loads and stores. The
+# bf16 packages of AdamW, Lion with the recipe and LionAR (precision=bf16)
+# add muir_step_bf16_kernel and muir_reduce_bf16_kernel, checked the same
+# way (the bf16 step's 64-bit gradient loads and copy stores too), in a lit
 # test of their own (all-optimizers-bf16.test) so that each stays quick.
 # Prints the
 # registers of each kernel (docs/Performance.md has the table). The PTX comes
@@ -20,11 +20,11 @@
 # CHECK: llama adam-atan2: sm_80
 # CHECK: llama lion:recipe: sm_80
 # CHECK: llama lion-a: sm_80
-# CHECK: llama lion-ar:recipe,units=tensor: sm_80
-# CHECK: 0 spills in 208 kernels
+# CHECK: llama lion-ar:recipe,units=tensor: sm_80 {{.*}} reduce_units {{[0-9]+}}
+# CHECK: 0 spills in 216 kernels
 # BF16: gpt2 adamw bf16: sm_80 init {{[0-9]+}} step {{[0-9]+}} reduce {{[0-9]+}} telemetry {{[0-9]+}} step_bf16 {{[0-9]+}} reduce_bf16 {{[0-9]+}}, sm_90
 # BF16: llama lion-ar bf16: sm_80
-# BF16: 0 spills in 72 kernels
+# BF16: 0 spills in 76 kernels
 import os
 import re
 import subprocess
@@ -43,6 +43,12 @@ KERNELS = ["muir_init_kernel", "muir_step_kernel", "muir_reduce_kernel",
 BF16_KERNELS = ["muir_step_bf16_kernel", "muir_reduce_bf16_kernel"]
 VARIANTS = ([(o, "fp32") for o in OPTIMIZERS] if PART == "fp32" else
             [(o, "bf16") for o in ("adamw", "lion:recipe", "lion-ar")])
+
+
+def kernels_of(optimizer):
+    """The kernels of a package with `optimizer`: LionAR's add its units'
+    reduction across shards."""
+    return KERNELS + (["muir_reduce_units_kernel"] if optimizer.startswith("lion-ar") else [])
 
 
 def ptx_of(mlir):
@@ -73,9 +79,9 @@ for card, (target, base) in CARDS.items():
         step = text.split(".entry muir_step_kernel(")[1].split(".entry")[0]
         if "ld.global.v4" not in step or "st.global.v4" not in step:
             failures.append(f"{card} {name}: the step kernel lost its 128-bit accesses")
-        kernel_names = KERNELS
+        kernel_names = kernels_of(optimizer)
         if precision == "bf16":
-            kernel_names = KERNELS + BF16_KERNELS
+            kernel_names += BF16_KERNELS
             step = text.split(".entry muir_step_bf16_kernel(")[1].split(".entry")[0]
             # 4 bf16 gradients in one 64-bit load, the 4 copies in one
             # 64-bit store (two packed words), the f32 buffers 128-bit.

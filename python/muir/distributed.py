@@ -41,8 +41,10 @@ import torch
 import torch.distributed as dist
 
 import muir
+from muir.torch import BoundOptimizer
 
-__all__ = ["DistributedError", "ShardedState", "ZeroOptimizer"]
+__all__ = ["DistributedError", "ShardedState", "ZeroOptimizer",
+           "default_backend"]
 
 _FORMAT = "muir-sharded-checkpoint"
 
@@ -53,6 +55,14 @@ class DistributedError(muir.Error, RuntimeError):
 
     def __init__(self, message, status=muir.Status.ERROR_ARGUMENT):
         super().__init__(status, message)
+
+
+def default_backend():
+    """The torch.distributed backend for muir's sharded steps on this
+    machine: "nccl" where CUDA and NCCL are available (one GPU per rank,
+    ShardedState over CUDA tensors), else "gloo" (CPU tensors)."""
+    return "nccl" if torch.cuda.is_available() and \
+        dist.is_nccl_available() else "gloo"
 
 
 def _agree(group, error, what):
@@ -110,10 +120,15 @@ class ShardedState:
             raise DistributedError("ShardedState: params on %s, grads on %s"
                                    % (params.device, grads.device))
         self.device = params.device
+        # NCCL reduces CUDA tensors only; gloo's CUDA collectives lack the
+        # reduce the step needs.
+        backend = dist.get_backend(group)
+        wants = "nccl" if self.device.type == "cuda" else "gloo"
         # Every rank must run the same package with the same world size.
         mine = {"hash": package.package_hash, "model": package.model,
                 "world_size": self.world_size, "expected": world_size,
-                "rank": self.rank, "device": self.device.type}
+                "rank": self.rank, "device": self.device.type,
+                "backend": backend}
         views = [None] * self.world_size
         dist.all_gather_object(views, mine, group=group)
         for r, v in enumerate(views):
@@ -133,6 +148,12 @@ class ShardedState:
                     "world size %d (expects %s, is rank %d), the process "
                     "group has %d ranks" % (r, v["world_size"], v["expected"],
                                             v["rank"], self.world_size))
+            if v["backend"] != wants:
+                raise DistributedError(
+                    "ShardedState: rank %d's process group has backend %s, "
+                    "but %s tensors need %s (muir.distributed."
+                    "default_backend)" % (r, v["backend"],
+                                          self.device.type.upper(), wants))
             if v["device"] != self.device.type:
                 raise DistributedError(
                     "ShardedState: rank %d keeps its buffers on %s, rank %d "
@@ -416,7 +437,7 @@ class ShardedState:
         return meta["extra"]
 
 
-class ZeroOptimizer(torch.optim.Optimizer):
+class ZeroOptimizer(BoundOptimizer):
     """muir.torch.Optimizer sharded over torch.distributed (ZeRO-1) for a
     module bound by muir.torch.bind on every rank: torch's optimizer API,
     the package's fused shard step, one param group whose ``lr`` is the
@@ -427,39 +448,25 @@ class ZeroOptimizer(torch.optim.Optimizer):
 
     def __init__(self, model, lr=1.0, group=None, world_size=None,
                  max_grad_norm=None, skip_nonfinite=False, average=True):
-        from .torch import binding_of
-        binding = binding_of(model)
-        super().__init__(binding.params, dict(lr=float(lr)))
-        self.binding = binding
+        super().__init__(model, lr)
+        binding = self.binding
+        # Over the binding's params and grads only: the binding allocates
+        # no whole-size optimizer state unless something else asks for it.
         self.shards = ShardedState(
-            binding.package, torch.from_numpy(binding.flat[0]),
-            torch.from_numpy(binding.flat[1]), group=group,
+            binding.package, torch.from_numpy(binding.flat_params),
+            torch.from_numpy(binding.flat_grads), group=group,
             world_size=world_size, average=average)
         self.max_grad_norm = max_grad_norm
         self.skip_nonfinite = skip_nonfinite
-        self.t = 0
         self.report = None
 
     def init(self, seed=0):
         self.shards.init(seed)
 
-    def zero_grad(self, set_to_none=False):
-        self.binding.check_grads()
-        self.binding.flat[1].fill(0.0)
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        self.binding.check_grads()
-        self.t += 1
+    def _step(self, t, lr_factor):
         self.report = self.shards.step(
-            self.t, self.param_groups[0]["lr"],
-            max_grad_norm=self.max_grad_norm,
+            t, lr_factor, max_grad_norm=self.max_grad_norm,
             skip_nonfinite=self.skip_nonfinite)
-        return loss
 
     def save(self, directory):
         """A sharded checkpoint of the params, optimizer states, step count

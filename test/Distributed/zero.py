@@ -14,19 +14,26 @@
 #   by 20 Adam steps (the ranks' gradients are summed in another order and
 #   averaged; measured 2.3e-6 and 1.0e-5 of max |w|, allowed 5e-5); the
 #   global norms agree to 4e-8 and the clip factor applies on the same
-#   steps.
+#   steps;
+# - rank 0's host memory (tracemalloc: numpy's buffers) through bind, the
+#   optimizer and 20 steps stays below params, grads and its shard of the
+#   states plus 3/4 of the whole states it no longer allocates.
 #
 # RUN: rm -rf %t && mkdir -p %t
 # RUN: %python %s %t | FileCheck %s
 # CHECK: plan of 2: [0, {{[0-9]+}}) [{{[0-9]+}}, {{[0-9]+}}) cuts through
 # CHECK: plan of 3:
 # CHECK: reference: 20 steps, {{[0-9]+}} clipped
+# CHECK: 1 ranks: rank 0's host memory peak {{.*}}: ok
 # CHECK: 1 ranks: init bit-identical, params equal on every rank, max |diff| {{.*}}: ok
+# CHECK: 2 ranks: rank 0's host memory peak {{.*}}: ok
 # CHECK: 2 ranks: init bit-identical, params equal on every rank, max |diff| {{.*}}: ok
+# CHECK: 3 ranks: rank 0's host memory peak {{.*}}: ok
 # CHECK: 3 ranks: init bit-identical, params equal on every rank, max |diff| {{.*}}: ok
 import math
 import os
 import sys
+import tracemalloc
 
 import numpy as np
 
@@ -44,10 +51,14 @@ def lr_factor(t):
 
 def worker(tmp, rank, world, scenario):
     join(tmp, rank, world, scenario)
+    # Host memory of bind, the optimizer and the steps (numpy's buffers are
+    # traced): the binding allocates no whole-size optimizer state.
+    tracemalloc.start()
     model = bound_model(tmp, os.path.join(tmp, "pkg-completep"))
     opt = ZeroOptimizer(model, max_grad_norm=CLIP)
     opt.init(SEED)
-    flat = mt.binding_of(model).flat
+    binding = mt.binding_of(model)
+    flat = [binding.flat_params, binding.flat_grads]
     out = os.path.join(tmp, "w%d-r%d" % (world, rank))
     np.save(out + "-init.npy", flat[0])
     per = BATCH // world
@@ -59,6 +70,8 @@ def worker(tmp, rank, world, scenario):
         opt.param_groups[0]["lr"] = lr_factor(t)
         opt.step()
         reports.append((opt.report.grad_norm, opt.report.grad_scale))
+    np.save(out + "-peak.npy", np.array(tracemalloc.get_traced_memory()[1]))
+    tracemalloc.stop()
     np.save(out + "-final.npy", flat[0])
     np.save(out + "-reports.npy", np.array(reports))
     np.save(out + "-states.npy", np.stack([s.numpy() for s in opt.shards.states]))
@@ -126,6 +139,18 @@ def main(tmp):
         good = (same_init and same_final and worst < 5e-5 and state_worst < 1e-4
                 and norms < 1e-5 and clipped_alike)
         ok &= good
+        # Rank 0's host memory: params and grads (whole) and its shard of the
+        # two states; the whole states it no longer allocates would add
+        # 8 n bytes.
+        n = pkg.buffer_elements
+        peak = int(np.load(os.path.join(tmp, "w%d-r0-peak.npy" % world)))
+        needed = 4 * (2 * n + 2 * (plan[0][1] - plan[0][0]))
+        lean = peak < needed + 6 * n
+        ok &= lean
+        print("%d ranks: rank 0's host memory peak %.2f MB: params and grads %.2f MB, its "
+              "shard of the states %.2f MB (whole states not allocated: %.2f MB): %s" % (
+                  world, peak / 1e6, 8 * n / 1e6, (needed - 8 * n) / 1e6, 8 * n / 1e6,
+                  "ok" if lean else "FAIL"))
         print("%d ranks: init %s, params %s on every rank, max |diff| %.2g of max |w|, "
               "states %.2g, norms %.2g, clipped on the same steps: %s: %s" % (
                   world, "bit-identical" if same_init else "DIFFERS",

@@ -30,10 +30,11 @@ from dataclasses import dataclass
 
 from . import _trace
 from ._trace import TraceError
-from ._binding import Binding, Optimizer, bind, binding_of, init_
+from ._binding import Binding, BoundOptimizer, Optimizer, bind, binding_of, init_
 
 __all__ = ["ImportError_", "Imported", "export_graph", "import_model",
-           "package", "bind", "binding_of", "init_", "Optimizer", "Binding"]
+           "package", "bind", "binding_of", "init_", "Optimizer", "BoundOptimizer",
+           "Binding"]
 
 
 class ImportError_(Exception):

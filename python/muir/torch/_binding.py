@@ -108,11 +108,16 @@ class Binding:
         self.package = package
         self.import_binding = binding
         n = package.buffer_elements
-        self.flat = [muir.aligned_zeros(n, package.alignment)
-                     for _ in range(2 + package.num_states)]
-        self.state = package.adopt(self.flat[0], self.flat[1], self.flat[2:])
-        flat_params = torch.from_numpy(self.flat[0])
-        flat_grads = torch.from_numpy(self.flat[1])
+        # The params and grads the module uses; the optimizer's whole-size
+        # states (and the State over them) at their first use: a sharded
+        # optimizer (muir.distributed.ZeroOptimizer) keeps shard-sized
+        # states of its own.
+        self.flat_params = muir.aligned_zeros(n, package.alignment)
+        self.flat_grads = muir.aligned_zeros(n, package.alignment)
+        self._states = None
+        self._state = None
+        flat_params = torch.from_numpy(self.flat_params)
+        flat_grads = torch.from_numpy(self.flat_grads)
         # Parameter -> every name it has; each unique one is bound once.
         names = _trace.param_names(model)
         objects = {id(p): p for _, p in _trace._all_named(model,
@@ -277,6 +282,25 @@ class Binding:
 
     # -- buffers -------------------------------------------------------------
 
+    @property
+    def flat(self):
+        """[params, grads, *optimizer states]: the whole flat buffers (numpy
+        views); the states are allocated at the first use."""
+        if self._states is None:
+            self._states = [muir.aligned_zeros(self.package.buffer_elements,
+                                               self.package.alignment)
+                            for _ in range(self.package.num_states)]
+        return [self.flat_params, self.flat_grads, *self._states]
+
+    @property
+    def state(self):
+        """The muir.State over the whole flat buffers (created, with the
+        optimizer states, at the first use)."""
+        if self._state is None:
+            flat = self.flat
+            self._state = self.package.adopt(flat[0], flat[1], flat[2:])
+        return self._state
+
     def check_grads(self):
         """Each bound parameter's .grad is still its view of the grads
         buffer (model.zero_grad(set_to_none=True) drops it: put it back,
@@ -309,11 +333,49 @@ def bind(model, package, imported):
 
 def init_(model, seed=0):
     """Initialises every bound parameter of `model` as the package's scheme
-    prescribes, from `seed` (muir_state_init)."""
+    prescribes, from `seed` (muir_state_init; with a sharded optimizer use
+    its init, which allocates no whole-size state)."""
     binding_of(model).state.init(seed)
 
 
-class Optimizer(torch.optim.Optimizer):
+class BoundOptimizer(torch.optim.Optimizer):
+    """What muir's optimizers over a bound module share: torch's API, one
+    param group of every bound parameter whose ``lr`` (1.0 by default)
+    multiplies every learning rate compiled into the package, the step
+    count ``t``, gradients zeroed in the flat grads buffer. Subclasses step
+    in ``_step(t, lr_factor)``."""
+
+    def __init__(self, model, lr=1.0):
+        binding = binding_of(model)
+        if not isinstance(lr, numbers.Real) or not 0.0 <= lr < float("inf"):
+            raise BindError("%s: lr must be a finite, non-negative number, "
+                            "not %r" % (type(self).__name__, lr))
+        super().__init__(binding.params, dict(lr=float(lr)))
+        self.binding = binding
+        self.t = 0
+
+    def zero_grad(self, set_to_none=False):
+        """Zeroes the flat grads buffer (the gradients stay its views,
+        whatever `set_to_none` says)."""
+        self.binding.check_grads()
+        self.binding.flat_grads.fill(0.0)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        self.binding.check_grads()
+        self.t += 1
+        self._step(self.t, self.param_groups[0]["lr"])
+        return loss
+
+    def _step(self, t, lr_factor):
+        raise NotImplementedError
+
+
+class Optimizer(BoundOptimizer):
     """The package's fused optimizer step with torch's API.
 
     A new Optimizer zeroes the package's optimizer state (AdamW's m and
@@ -325,34 +387,14 @@ class Optimizer(torch.optim.Optimizer):
     package."""
 
     def __init__(self, model, lr=1.0):
-        binding = binding_of(model)
-        if not isinstance(lr, numbers.Real) or not 0.0 <= lr < float("inf"):
-            raise BindError("Optimizer: lr must be a finite, non-negative "
-                            "number, not %r" % (lr,))
-        super().__init__(binding.params, dict(lr=float(lr)))
-        self.binding = binding
+        super().__init__(model, lr)
         # A new optimizer starts from zero state (a sweep re-inits the model
         # with init_ and makes a new Optimizer per run).
-        for state in binding.flat[2:]:
+        for state in self.binding.flat[2:]:
             state.fill(0.0)
-        self.t = 0
 
-    def zero_grad(self, set_to_none=False):
-        """Zeroes the flat grads buffer (the gradients stay its views,
-        whatever `set_to_none` says)."""
-        self.binding.check_grads()
-        self.binding.flat[1].fill(0.0)
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        self.binding.check_grads()
-        self.t += 1
-        self.binding.state.step(self.t, self.param_groups[0]["lr"])
-        return loss
+    def _step(self, t, lr_factor):
+        self.binding.state.step(t, lr_factor)
 
     def state_dict(self):
         package = self.binding.package

@@ -19,6 +19,13 @@ per element of the whole model (the norm's read, the scaling's read and
 write). Step times are wall-clock medians (the machine is shared: read the
 ratios).
 
+The same GPT packaged with LionAR (per-row units, clipping on) runs the same
+ZeroOptimizer step: compute 20 B per element of the shard (reads p, g, m,
+writes p, m; a rotating row's sums read it once more from cache), the
+reduction 4 B, averaging 8 B at 2+ ranks; its communication adds the second
+all-reduce, of the units' partial sums (80 B per reduction slot, the
+payload printed), to the gradients' reduce and the params' broadcast.
+
     MUIRC=build/bin/muirc PYTHONPATH=python python3 bench/distributed_bench.py [--quick]
 """
 import argparse
@@ -95,7 +102,7 @@ def worker(args, rank, world):
         mt.bind(model, muir.Package(os.path.join(args.tmp, "pkg")), json.load(f))
     opt = ZeroOptimizer(model, max_grad_norm=CLIP)
     opt.init(0)
-    flat = mt.binding_of(model).flat
+    flat = [mt.binding_of(model).flat_params, mt.binding_of(model).flat_grads]
     grads = (rng.standard_normal(flat[1].size) * 1e-2).astype(np.float32)
 
     def muir_step():
@@ -104,6 +111,21 @@ def worker(args, rank, world):
     muir_sent, muir_time = measure(muir_step, args.steps, rank, world)
     shard = opt.shards.end - opt.shards.begin
     elements = flat[0].size
+
+    # muir, LionAR per row: the same step with the units' second round.
+    model = GPT(config(args, args.width, args.layers))
+    with open(os.path.join(args.tmp, "binding.json")) as f:
+        mt.bind(model, muir.Package(os.path.join(args.tmp, "pkg-lion-ar")), json.load(f))
+    lion = ZeroOptimizer(model, max_grad_norm=CLIP)
+    lion.init(0)
+    lion_grads = mt.binding_of(model).flat_grads
+
+    def lion_step():
+        lion_grads[...] = grads
+        lion.step()
+    lion_sent, lion_time = measure(lion_step, args.steps, rank, world)
+    lion_shard = lion.shards.end - lion.shards.begin
+    lion_units = 8 * (lion.shards.package.step_partials - lion.shards.package.num_slots)
 
     # torch: the same GPT unbound, ZeroRedundancyOptimizer(AdamW).
     model = GPT(config(args, args.width, args.layers))
@@ -132,7 +154,9 @@ def worker(args, rank, world):
         print(json.dumps({"world": world, "elements": elements, "torch_elements": total,
                           "muir_shard": shard, "torch_shard": owned,
                           "muir_sent": muir_sent, "torch_sent": torch_sent,
-                          "muir_time": muir_time, "torch_time": torch_time}))
+                          "muir_time": muir_time, "torch_time": torch_time,
+                          "lion_shard": lion_shard, "lion_sent": lion_sent,
+                          "lion_time": lion_time, "lion_units": lion_units}))
     dist.barrier()
     dist.destroy_process_group()
 
@@ -161,6 +185,8 @@ def main():
     with open(os.path.join(tmp, "binding.json"), "w") as f:
         json.dump(imported.binding, f)
     mt.package(imported, os.path.join(tmp, "pkg"), "completep", **HP)
+    mt.package(imported, os.path.join(tmp, "pkg-lion-ar"), "completep", optimizer="lion-ar",
+               **HP)
     flags = ["--width", str(args.width), "--layers", str(args.layers), "--vocab",
              str(args.vocab), "--steps", str(args.steps)]
     rows = []
@@ -197,6 +223,19 @@ def main():
             r["torch_shard"] / 1e6, torch_compute / 1e6, r["torch_sent"] / 1e6,
             "%.2f" % (r["muir_sent"] / r["torch_sent"]) if r["torch_sent"] else "-",
             r["muir_time"] * 1e3, r["torch_time"] * 1e3))
+
+    print()
+    print("LionAR (per row), the same GPT and guards:")
+    print()
+    print("| ranks | muir shard | compute B/rank/step | sent B/rank/step | units' partials "
+          "all-reduced B | step ms |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        w = r["world"]
+        compute = (20 + 4 + (8 if w > 1 else 0)) * r["lion_shard"]
+        print("| %d | %.2fM | %.1f MB | %.1f MB | %.2f MB | %.0f |" % (
+            w, r["lion_shard"] / 1e6, compute / 1e6, r["lion_sent"] / 1e6,
+            r["lion_units"] / 1e6, r["lion_time"] * 1e3))
 
 
 if __name__ == "__main__":

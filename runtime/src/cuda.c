@@ -309,21 +309,31 @@ static muir_status_t loadModule(muir_state_t *state) {
   return status;
 }
 
+/** Kernel `name` of the state's module into `*out` (0 if it fails), with
+ *  the state's context current. */
+static muir_status_t getKernel(const muir_state_t *state, const char *name,
+                               CUfunction *out) {
+  CUresult result = cu.moduleGetFunction(out, state->cuda->module, name);
+  if (result == CUDA_SUCCESS)
+    return MUIR_OK;
+  *out = 0;
+  return result == CUDA_ERROR_NOT_FOUND
+             ? muir_set_error(MUIR_ERROR_FORMAT,
+                              "package '%s': its CUDA module has no kernel %s",
+                              state->package->dir, name)
+             : cudaFailure(result, "package '%s': cuModuleGetFunction %s",
+                           state->package->dir, name);
+}
+
 static muir_status_t getKernels(muir_state_t *state) {
   struct muir_cuda_state *cs = state->cuda;
   static const char *const names[] = {"muir_init_kernel", "muir_step_kernel",
                                       "muir_reduce_kernel"};
   CUfunction *slots[] = {&cs->initKernel, &cs->stepKernel, &cs->reduceKernel};
   for (int i = 0; i < 3; ++i) {
-    CUresult result = cu.moduleGetFunction(slots[i], cs->module, names[i]);
-    if (result != CUDA_SUCCESS)
-      return result == CUDA_ERROR_NOT_FOUND
-                 ? muir_set_error(MUIR_ERROR_FORMAT,
-                                  "package '%s': its CUDA module has no "
-                                  "kernel %s",
-                                  state->package->dir, names[i])
-                 : cudaFailure(result, "package '%s': cuModuleGetFunction %s",
-                               state->package->dir, names[i]);
+    muir_status_t status = getKernel(state, names[i], slots[i]);
+    if (status != MUIR_OK)
+      return status;
   }
   return MUIR_OK;
 }
@@ -575,19 +585,11 @@ muir_status_t muir_cuda_reduce_units(muir_state_t *state, int64_t step,
     muir_status_t status = enter(state);
     if (status != MUIR_OK)
       return status;
-    CUresult result = cu.moduleGetFunction(&cs->reduceUnitsKernel, cs->module,
-                                           "muir_reduce_units_kernel");
+    status =
+        getKernel(state, "muir_reduce_units_kernel", &cs->reduceUnitsKernel);
     leave();
-    if (result != CUDA_SUCCESS) {
-      cs->reduceUnitsKernel = 0;
-      return result == CUDA_ERROR_NOT_FOUND
-                 ? muir_set_error(MUIR_ERROR_FORMAT,
-                                  "package '%s': its CUDA module has no "
-                                  "kernel muir_reduce_units_kernel",
-                                  state->package->dir)
-                 : cudaFailure(result, "package '%s': cuModuleGetFunction %s",
-                               state->package->dir, "muir_reduce_units_kernel");
-    }
+    if (status != MUIR_OK)
+      return status;
   }
   int64_t count = muir_unit_partials(state->package->info);
   // `units` is zeroed: so is the device's copy before the kernel.
@@ -660,17 +662,12 @@ static muir_status_t setUpTelemetry(muir_state_t *state) {
   struct muir_cuda_state *cs = state->cuda;
   if (cs->before)
     return MUIR_OK;
-  CUresult result = cu.moduleGetFunction(&cs->telemetryKernel, cs->module,
-                                         "muir_telemetry_kernel");
-  if (result != CUDA_SUCCESS)
-    return result == CUDA_ERROR_NOT_FOUND
-               ? muir_set_error(MUIR_ERROR_FORMAT,
-                                "package '%s': its CUDA module has no "
-                                "kernel muir_telemetry_kernel",
-                                state->package->dir)
-               : cudaFailure(result, "package '%s': cuModuleGetFunction %s",
-                             state->package->dir, "muir_telemetry_kernel");
+  muir_status_t status =
+      getKernel(state, "muir_telemetry_kernel", &cs->telemetryKernel);
+  if (status != MUIR_OK)
+    return status;
   size_t bytes = (size_t)state->elements * sizeof(float);
+  CUresult result;
   if ((result = cu.memAlloc(&cs->before, bytes)) != CUDA_SUCCESS) {
     cs->before = 0;
     return cudaFailure(result,

@@ -74,6 +74,13 @@ private:
     });
   }
 
+  /// lo <= x < hi (signed index values).
+  Value within(Value x, Value lo, Value hi) {
+    return arith::AndIOp::create(b, ir.loc,
+                                 ir.cmpi(arith::CmpIPredicate::sge, x, lo),
+                                 ir.cmpi(arith::CmpIPredicate::slt, x, hi));
+  }
+
   /// [lo, hi) clipped to [begin, end) and shifted by -begin: the indices of
   /// a shard's buffers, an empty range (lo == hi) when they do not meet.
   std::pair<Value, Value> clip(Value lo, Value hi, Value begin, Value end) {
@@ -326,11 +333,9 @@ private:
         b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
         UnitCopy u = unitCopy(ir, table, p, c, base);
         forEachSlot(table, p, c, base, [&](Value slot, Value from, Value to) {
-          Value inRange = arith::AndIOp::create(
-              b, ir.loc, ir.cmpi(arith::CmpIPredicate::sge, slot, slotBegin),
-              ir.cmpi(arith::CmpIPredicate::slt, slot, slotEnd));
-          auto when = scf::IfOp::create(b, ir.loc, inRange,
-                                        /*withElseRegion=*/false);
+          auto when =
+              scf::IfOp::create(b, ir.loc, within(slot, slotBegin, slotEnd),
+                                /*withElseRegion=*/false);
           OpBuilder::InsertionGuard inner(b);
           b.setInsertionPoint(when.thenBlock()->getTerminator());
           emitSlotUnitSums(ir, rule, s, buffers, u, slot, from, to, units);
@@ -432,11 +437,9 @@ private:
     forEachCopy(table, [&](Value p, Value c, Value base) {
       forEachSlot(table, p, c, base, [&](Value slot, Value from, Value to) {
         Value lo = ir.subi(from, first), hi = ir.subi(to, first);
-        Value inRange = arith::AndIOp::create(
-            b, ir.loc, ir.cmpi(arith::CmpIPredicate::sge, slot, slotBegin),
-            ir.cmpi(arith::CmpIPredicate::slt, slot, slotEnd));
-        auto ifOp = scf::IfOp::create(b, ir.loc, inRange,
-                                      /*withElseRegion=*/false);
+        auto ifOp =
+            scf::IfOp::create(b, ir.loc, within(slot, slotBegin, slotEnd),
+                              /*withElseRegion=*/false);
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
         Value vectorEnd =

@@ -93,10 +93,31 @@ def check_plan(pkg, name):
     check(f"{name}: some planned bound cuts through a tensor", cuts > 0)
 
 
+def unit_replicas(pkg, begin, end, whole_state1):
+    """What a shard [begin, end) holds in state buffer 1: the whole state's
+    (every unit's n0, nu at its own first two elements), with a replica of
+    the unit its begin cuts at its own first two."""
+    want = whole_state1[begin:end].copy()
+    if begin < end:
+        lo, hi = pkg.unit_at(begin)
+        if lo < begin:
+            want[0:2] = whole_state1[lo:lo + 2]
+    return want
+
+
+def cut_units(pkg, plan):
+    """The units that a bound of `plan` cuts: (bound, unit begin, unit end)."""
+    return [(b, *pkg.unit_at(b)) for b, _ in plan[1:]
+            if b < pkg.buffer_elements and pkg.unit_at(b)[0] < b]
+
+
 def step_all(pkg, name, ranks, adopt):
-    """One whole state and `ranks` shard states through 8 guarded steps."""
-    n = pkg.buffer_elements
+    """One whole state and `ranks` shard states through 8 guarded steps
+    (LionAR: the first records n0; the units' partials summed as a second
+    round). Returns the units that the plan's bounds cut."""
+    n, slots = pkg.buffer_elements, pkg.num_slots
     plan = pkg.plan_shards(ranks)
+    cuts = cut_units(pkg, plan)
     whole = pkg.state()
     whole.init(seed=11)
     shards = []
@@ -126,6 +147,13 @@ def step_all(pkg, name, ranks, adopt):
             partials += st.reduce()
         check(f"{name} x{ranks} step {t}: the summed partials are the whole state's",
               same(partials, whole.reduce()))
+        if pkg.num_units:
+            units = np.zeros(pkg.step_partials - slots)
+            for st in shards:
+                units += st.reduce_units(t, partials.copy(), **guards)[slots:]
+            partials[slots:] = units
+            check(f"{name} x{ranks} step {t}: the units' partials are not all zero",
+                  want.skipped or np.count_nonzero(units) > 0)
         sums = np.zeros(pkg.telemetry_partials)
         for st in shards:
             got = st.step_sharded(t, partials, telemetry=telemetry, **guards)
@@ -142,15 +170,19 @@ def step_all(pkg, name, ranks, adopt):
                 bad = bad or f"step {t}: telemetry differs"
         for st, (begin, end) in zip(shards, plan):
             for w in range(2 + pkg.num_states):
-                if w != 1 and not same(st._flat[w], whole._flat[w][begin:end]):
+                want_w = whole._flat[w][begin:end]
+                if pkg.num_units and w == 3:  # the units' state, replicas too
+                    want_w = unit_replicas(pkg, begin, end, whole._flat[3])
+                if w != 1 and not same(st._flat[w], want_w):
                     bad = bad or f"step {t}: buffer {w} of [{begin}, {end}) differs"
         check(f"{name} x{ranks} step {t}: clipped ({want.grad_scale})",
               want.skipped or want.grad_scale < 1.0)
         check(f"{name} x{ranks} step {t}: skipped exactly at the NaN", want.skipped == (t == 5))
     check(f"{name} x{ranks}{' adopted' if adopt else ''}: 8 sharded steps equal the whole "
           f"state's: {bad}", bad is None)
-    print(f"{name}: {ranks} shards {plan}{' (adopted)' if adopt else ''}: "
-          f"{'bit-identical' if bad is None else bad}")
+    print(f"{name}: {ranks} shards {plan}{' (adopted)' if adopt else ''} cutting units "
+          f"{cuts}: {'bit-identical' if bad is None else bad}")
+    return cuts
 
 
 gpt = package(shrink(SRC, TMP, "gpt2", GPT2_DIMS), "adamw", "gpt")
@@ -274,97 +306,13 @@ except muir.Error as error:
 # ---- LionAR: units that span shards -----------------------------------------
 
 
-def unit_replicas(pkg, begin, end, whole_state1):
-    """What a shard [begin, end) holds in state buffer 1: the whole state's
-    (every unit's n0, nu at its own first two elements), with a replica of
-    the unit its begin cuts at its own first two."""
-    want = whole_state1[begin:end].copy()
-    if begin < end:
-        lo, hi = pkg.unit_at(begin)
-        if lo < begin:
-            want[0:2] = whole_state1[lo:lo + 2]
-    return want
-
-
-def cut_units(pkg, plan):
-    """The units that a bound of `plan` cuts: (bound, unit begin, unit end)."""
-    return [(b, *pkg.unit_at(b)) for b, _ in plan[1:]
-            if b < pkg.buffer_elements and pkg.unit_at(b)[0] < b]
-
-
-def step_units(pkg, name, ranks, adopt):
-    """One whole state and `ranks` LionAR shard states through 8 guarded
-    steps (the first records n0): gradient partials summed, the units'
-    partials (muir_state_reduce_units) summed, then the sharded step."""
-    n, slots = pkg.buffer_elements, pkg.num_slots
-    plan = pkg.plan_shards(ranks)
-    cuts = cut_units(pkg, plan)
-    whole = pkg.state()
-    whole.init(seed=5)
-    shards = []
-    for begin, end in plan:
-        if adopt:
-            bufs = [muir.aligned_zeros(end - begin, pkg.alignment) for _ in range(2 + pkg.num_states)]
-            st = pkg.adopt(bufs[0], bufs[1], bufs[2:], shard=(begin, end))
-        else:
-            st = pkg.state(shard=(begin, end))
-        st.init(seed=5)
-        shards.append(st)
-    rng = np.random.default_rng(8)
-    bad = None
-    for t in range(1, 9):
-        grads = (rng.standard_normal(n) * 0.05).astype(np.float32)
-        if t == 6:
-            grads[n // 3] = np.inf
-        whole.flat_grads[...] = grads
-        telemetry = t % 2 == 1
-        guards = dict(lr_factor=0.7, max_grad_norm=0.5, skip_nonfinite=True)
-        want = whole.step(t, telemetry=telemetry, **guards)
-        partials = np.zeros(pkg.step_partials)
-        for st, (begin, end) in zip(shards, plan):
-            st.flat_grads[...] = grads[begin:end]
-            partials += st.reduce()
-        units = np.zeros(pkg.step_partials - slots)
-        for st in shards:
-            units += st.reduce_units(t, partials.copy(), **guards)[slots:]
-        partials[slots:] = units
-        sums = np.zeros(pkg.telemetry_partials)
-        for st in shards:
-            got = st.step_sharded(t, partials, telemetry=telemetry, **guards)
-            if telemetry:
-                got, mine = got
-                sums += mine
-            if (got.grad_norm, got.grad_scale, got.skipped) != \
-                    (want.grad_norm, want.grad_scale, want.skipped) and \
-                    not (np.isnan(got.grad_norm) and np.isnan(want.grad_norm)):
-                bad = bad or f"step {t}: report {got} against {want}"
-        check(f"{name} x{ranks} step {t}: the units' partials are not all zero",
-              want.skipped or np.count_nonzero(units) > 0)
-        if telemetry and not want.skipped:
-            if pkg.combine_telemetry(sums) != want.telemetry:
-                bad = bad or f"step {t}: telemetry differs"
-        for st, (begin, end) in zip(shards, plan):
-            for w in (0, 2):
-                if not same(st._flat[w], whole._flat[w][begin:end]):
-                    bad = bad or f"step {t}: buffer {w} of [{begin}, {end}) differs"
-            if not same(st._flat[3], unit_replicas(pkg, begin, end, whole._flat[3])):
-                bad = bad or f"step {t}: the units' state of [{begin}, {end}) differs"
-        check(f"{name} x{ranks} step {t}: skipped exactly at the inf", want.skipped == (t == 6))
-    check(f"{name} x{ranks}{' adopted' if adopt else ''}: 8 sharded LionAR steps equal the "
-          f"whole state's (params, momentum, every unit's n0 and nu, norms, telemetry): {bad}",
-          bad is None)
-    print(f"{name}: {ranks} shards {plan} cutting units {cuts}: "
-          f"{'bit-identical' if bad is None else bad}")
-    return cuts
-
-
 lion_ar = package(shrink(SRC, TMP, "gpt2", GPT2_DIMS), "lion-ar", "gpt-lion-ar")
 lion_ar_tensor = package(shrink(SRC, TMP, "llama", LLAMA_DIMS), "lion-ar:units=tensor",
                          "llama-lion-ar-tensor")
 for pkg_, name_ in ((lion_ar, "gpt lion-ar"), (lion_ar_tensor, "llama lion-ar units=tensor")):
     check(f"{name_}: step partials = slots + 10 per slot",
           pkg_.step_partials == 11 * pkg_.num_slots)
-    cuts_ = step_units(pkg_, name_, 2, adopt=False) + step_units(pkg_, name_, 3, adopt=True)
+    cuts_ = step_all(pkg_, name_, 2, adopt=False) + step_all(pkg_, name_, 3, adopt=True)
     check(f"{name_}: a planned bound cuts a unit: {cuts_}", len(cuts_) > 0)
 
 # A bound one element from a unit's edge: never planned, refused.

@@ -526,6 +526,13 @@ muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
                 args);
 }
 
+/** The device pointers a step kernel takes: params, grads, state0, state1
+ *  (0 where the optimizer has fewer states). */
+static void stepPointers(const muir_state_t *state, CUdeviceptr out[4]) {
+  for (int32_t i = 0; i < 4; ++i)
+    out[i] = i < state->num_buffers ? devicePointer(state->buffers[i]) : 0;
+}
+
 /** Copies `count` doubles between the host and the device (one of them
  *  NULL), with the state's context current. */
 static muir_status_t copyDoubles(const muir_state_t *state, CUdeviceptr device,
@@ -559,18 +566,13 @@ muir_status_t muir_cuda_step(muir_state_t *state, int64_t step, float lr_factor,
   // (never read: from_units is 0).
   CUdeviceptr unitPartials = cs->units ? cs->units : cs->partials;
   int64_t fromUnits = units != NULL, end = state->shard.end;
-  int32_t numStates = state->num_buffers - 2;
-  CUdeviceptr params = devicePointer(state->buffers[MUIR_BUFFER_PARAMS]);
-  CUdeviceptr grads = devicePointer(state->buffers[MUIR_BUFFER_GRADS]);
-  CUdeviceptr state0 =
-      numStates > 0 ? devicePointer(state->buffers[MUIR_BUFFER_STATE0]) : 0;
-  CUdeviceptr state1 =
-      numStates > 1 ? devicePointer(state->buffers[MUIR_BUFFER_STATE0 + 1]) : 0;
+  CUdeviceptr p[4]; /* params, grads, state0, state1 */
+  stepPointers(state, p);
   // A shard's buffers start at its first element; its chunks lie inside it.
   int64_t first = state->shard.begin;
   int64_t chunkBegin = state->shard.chunk_begin,
           chunkEnd = state->shard.chunk_end;
-  void *args[] = {&params,    &grads,        &state0,   &state1,     &step,
+  void *args[] = {&p[0],      &p[1],         &p[2],     &p[3],       &step,
                   &lr_factor, &grad_scale,   &first,    &chunkBegin, &chunkEnd,
                   &end,       &unitPartials, &fromUnits};
   return launch(state, state->cuda->stepKernel, "muir_step_kernel",
@@ -596,18 +598,13 @@ muir_status_t muir_cuda_reduce_units(muir_state_t *state, int64_t step,
   muir_status_t status = copyDoubles(state, cs->units, NULL, units, count);
   if (status != MUIR_OK)
     return status;
-  int32_t numStates = state->num_buffers - 2;
-  CUdeviceptr params = devicePointer(state->buffers[MUIR_BUFFER_PARAMS]);
-  CUdeviceptr grads = devicePointer(state->buffers[MUIR_BUFFER_GRADS]);
-  CUdeviceptr state0 =
-      numStates > 0 ? devicePointer(state->buffers[MUIR_BUFFER_STATE0]) : 0;
-  CUdeviceptr state1 =
-      numStates > 1 ? devicePointer(state->buffers[MUIR_BUFFER_STATE0 + 1]) : 0;
+  CUdeviceptr p[4]; /* params, grads, state0, state1 */
+  stepPointers(state, p);
   int64_t first = state->shard.begin, slotBegin = state->shard.slot_begin,
           slotEnd = state->shard.slot_end;
-  void *args[] = {&params, &grads,     &state0,     &state1,
-                  &step,   &lr_factor, &grad_scale, &cs->units,
-                  &first,  &slotBegin, &slotEnd};
+  void *args[] = {&p[0],  &p[1],      &p[2],       &p[3],
+                  &step,  &lr_factor, &grad_scale, &cs->units,
+                  &first, &slotBegin, &slotEnd};
   // One thread per slot of the shard.
   int64_t slots = slotEnd - slotBegin;
   int64_t blocks =

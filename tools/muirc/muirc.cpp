@@ -187,8 +187,10 @@ int main(int argc, char **argv) {
       "  muirc report (--card t.json [--base-card b.json] | model.mlir)\n"
       "        [--scheme S --optimizer O --alpha A --lr ... --format F]\n"
       "      parametrize, instantiate and print every weight's scaling\n"
-      "  muirc package (same options as report) -o DIR\n"
-      "      write the kernel package: manifest, header, CPU library\n");
+      "  muirc package (the model and options of report, but --format)\n"
+      "        [--precision P --alignment B --cpu NAME --no-gpu] -o DIR\n"
+      "      write the kernel package: manifest, header, CPU library (and\n"
+      "      PTX and cubins where ptxas is found)\n");
   DialectRegistry registry;
   muir::registerAllDialects(registry);
   MLIRContext context(registry);

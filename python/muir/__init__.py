@@ -277,7 +277,7 @@ class StepReport:
     #: copy (a tuple of one for a parameter that is not repeated); NaN
     #: entries when the step was skipped. None otherwise.
     telemetry: dict = None
-    #: LionAR's per-row telemetry, with ``step(telemetry=True)`` on the CPU:
+    #: LionAR's per-row telemetry, with ``step(telemetry=True)`` (CPU or CUDA):
     #: name -> float64 array (copies, units per copy, 4) of each rotational
     #: unit's (param_norm, param_norm_after, update_norm, angle), NaN for a
     #: unit that did not rotate (muir_state_unit_telemetry). None otherwise.
@@ -982,8 +982,8 @@ class State:
         With ``telemetry=True`` the step kernel's telemetry
         variant also measures every tensor copy's update, and the
         StepReport's `telemetry` maps each parameter name to a tuple of
-        Telemetry, one per copy (muir_state_step_telemetry); for LionAR on
-        the CPU its `unit_telemetry` holds each rotational unit's."""
+        Telemetry, one per copy (muir_state_step_telemetry); for LionAR
+        its `unit_telemetry` holds each rotational unit's."""
         t, factor = _step_arguments(t, lr_factor, "step")
         if max_grad_norm is not None or skip_nonfinite or telemetry:
             guards = _guards(max_grad_norm, skip_nonfinite, "step")
@@ -1015,9 +1015,9 @@ class State:
 
     def _unit_telemetry(self):
         """name -> (copies, units, 4) of LionAR's per-unit telemetry after a
-        CPU telemetry step; None without units or on CUDA."""
+        telemetry step (CPU or CUDA); None without units."""
         units = self.package.rotational_units
-        if not units or self.device != "cpu":
+        if not units:
             return None
         out = {}
         for name, (_, per_copy) in units.items():

@@ -181,9 +181,10 @@ struct muir_cuda_state {
   CUmodule module;
   CUfunction initKernel, stepKernel, reduceKernel;
   /* Looked up at the first telemetry step (0 until then), with the copy of
-   * the params before the step it reads. */
-  CUfunction telemetryKernel;
-  CUdeviceptr before;
+   * the params before the step it reads; LionAR: the per-unit telemetry
+   * kernel and its sums (4 doubles per unit). */
+  CUfunction telemetryKernel, unitTelemetryKernel;
+  CUdeviceptr before, unitSums;
   /* What cuMemAlloc returned for each owned buffer (0 if none). */
   CUdeviceptr allocations[2 + MUIR_MAX_STATES];
   /* The module's copy of the kernel table's rows (MUIR_TENSOR_ROWS_SYMBOL)
@@ -479,6 +480,8 @@ void muir_cuda_state_release(muir_state_t *state) {
       cu.memFree(cs->units);
     if (cs->before)
       cu.memFree(cs->before);
+    if (cs->unitSums)
+      cu.memFree(cs->unitSums);
     if (cs->module)
       cu.moduleUnload(cs->module);
     leave();
@@ -579,6 +582,18 @@ muir_status_t muir_cuda_step(muir_state_t *state, int64_t step, float lr_factor,
                 state->elements, args);
 }
 
+/** Blocks of MUIR_CUDA_BLOCK_THREADS for one thread per item (a kernel
+ *  with a grid-stride loop over `items`). */
+static muir_launch_config_t threadPerItem(int64_t items) {
+  int64_t blocks =
+      (items + MUIR_CUDA_BLOCK_THREADS - 1) / MUIR_CUDA_BLOCK_THREADS;
+  return (muir_launch_config_t){(uint32_t)(blocks < 1 ? 1
+                                           : blocks > MUIR_CUDA_MAX_GRID
+                                               ? MUIR_CUDA_MAX_GRID
+                                               : blocks),
+                                MUIR_CUDA_BLOCK_THREADS};
+}
+
 muir_status_t muir_cuda_reduce_units(muir_state_t *state, int64_t step,
                                      float lr_factor, float grad_scale,
                                      double *units) {
@@ -606,16 +621,8 @@ muir_status_t muir_cuda_reduce_units(muir_state_t *state, int64_t step,
                   &step,  &lr_factor, &grad_scale, &cs->units,
                   &first, &slotBegin, &slotEnd};
   // One thread per slot of the shard.
-  int64_t slots = slotEnd - slotBegin;
-  int64_t blocks =
-      (slots + MUIR_CUDA_BLOCK_THREADS - 1) / MUIR_CUDA_BLOCK_THREADS;
-  muir_launch_config_t config = {(uint32_t)(blocks < 1 ? 1
-                                            : blocks > MUIR_CUDA_MAX_GRID
-                                                ? MUIR_CUDA_MAX_GRID
-                                                : blocks),
-                                 MUIR_CUDA_BLOCK_THREADS};
   status = launchOn(state, cs->reduceUnitsKernel, "muir_reduce_units_kernel",
-                    config, args);
+                    threadPerItem(slotEnd - slotBegin), args);
   if (status != MUIR_OK)
     return status;
   return copyDoubles(state, cs->units, units, NULL, count);
@@ -653,26 +660,61 @@ muir_status_t muir_cuda_reduce(muir_state_t *state) {
   return status;
 }
 
-/** The telemetry kernel and the buffer for the params before the step, at
- *  the first telemetry step. */
+/** cuMemAlloc of `bytes` into `*out` for the telemetry (0 if it fails). */
+static muir_status_t allocateTelemetry(const muir_state_t *state,
+                                       CUdeviceptr *out, size_t bytes) {
+  CUresult result = cu.memAlloc(out, bytes);
+  if (result == CUDA_SUCCESS)
+    return MUIR_OK;
+  *out = 0;
+  return cudaFailure(result,
+                     "cuMemAlloc of %zu bytes for the telemetry on CUDA "
+                     "device %d",
+                     bytes, state->device - MUIR_DEVICE_CUDA);
+}
+
+/** The telemetry kernel and the buffer for the params before the step, and
+ *  for LionAR the per-unit telemetry kernel and its sums, at the first
+ *  telemetry step. */
 static muir_status_t setUpTelemetry(muir_state_t *state) {
   struct muir_cuda_state *cs = state->cuda;
-  if (cs->before)
+  int64_t units = state->package->info->num_units;
+  if (cs->before && (units == 0 || cs->unitSums))
     return MUIR_OK;
   muir_status_t status =
       getKernel(state, "muir_telemetry_kernel", &cs->telemetryKernel);
+  if (status == MUIR_OK && units > 0)
+    status = getKernel(state, "muir_unit_telemetry_kernel",
+                       &cs->unitTelemetryKernel);
+  if (status == MUIR_OK && !cs->before)
+    status = allocateTelemetry(state, &cs->before,
+                               (size_t)state->elements * sizeof(float));
+  if (status == MUIR_OK && units > 0)
+    status = allocateTelemetry(state, &cs->unitSums,
+                               4 * (size_t)units * sizeof(double));
+  return status;
+}
+
+/** LionAR's per-unit telemetry after a telemetry step: the sums of the
+ *  units that meet the state's range (muir_unit_telemetry_kernel, one
+ *  thread per unit, from the params before and after the step) into
+ *  state->partials after the slots'; the others keep what the caller put
+ *  there. */
+static muir_status_t unitTelemetry(muir_state_t *state, CUdeviceptr params) {
+  struct muir_cuda_state *cs = state->cuda;
+  int64_t units = state->package->info->num_units;
+  double *sums = state->partials + 4 * state->package->info->num_slots;
+  muir_status_t status =
+      copyDoubles(state, cs->unitSums, NULL, sums, 4 * units);
   if (status != MUIR_OK)
     return status;
-  size_t bytes = (size_t)state->elements * sizeof(float);
-  CUresult result;
-  if ((result = cu.memAlloc(&cs->before, bytes)) != CUDA_SUCCESS) {
-    cs->before = 0;
-    return cudaFailure(result,
-                       "cuMemAlloc of %zu bytes for the telemetry on CUDA "
-                       "device %d",
-                       bytes, state->device - MUIR_DEVICE_CUDA);
-  }
-  return MUIR_OK;
+  int64_t first = state->shard.begin, end = state->shard.end;
+  void *args[] = {&cs->before, &params, &cs->unitSums, &first, &end};
+  status = launchOn(state, cs->unitTelemetryKernel,
+                    "muir_unit_telemetry_kernel", threadPerItem(units), args);
+  if (status != MUIR_OK)
+    return status;
+  return copyDoubles(state, cs->unitSums, sums, NULL, 4 * units);
 }
 
 muir_status_t muir_cuda_step_telemetry(muir_state_t *state, int64_t step,
@@ -721,6 +763,8 @@ muir_status_t muir_cuda_step_telemetry(muir_state_t *state, int64_t step,
                          "device %d",
                          4 * slots, state->device - MUIR_DEVICE_CUDA);
   leave();
+  if (status == MUIR_OK && state->package->info->num_units > 0)
+    status = unitTelemetry(state, params);
   return status;
 }
 

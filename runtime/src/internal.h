@@ -109,8 +109,9 @@ struct muir_state {
    * grads and the params' bf16 copy, and the rounding seed of its steps. */
   uint16_t *bf16_grads, *bf16_params;
   uint64_t rounding_seed;
-  /* Whether the last step was a CPU telemetry step: partials then hold
-   * LionAR's per-unit sums after the slots' (4 per unit). */
+  /* Whether the last step was a telemetry step of a whole state (CPU or
+   * CUDA): partials then hold LionAR's per-unit sums after the slots' (4
+   * per unit). */
   bool unit_telemetry;
   /* The state's copy of the kernels' rows (num_tensor_rows, at least one):
    * the compiled-in constants with this state's multipliers applied. */
@@ -187,7 +188,9 @@ muir_status_t muir_cuda_reduce_units(muir_state_t *state, int64_t step,
  *  state->partials. */
 muir_status_t muir_cuda_reduce(muir_state_t *state);
 /** The step, with the telemetry kernel's four sums per slot (from a copy of
- *  the params before the step) copied to state->partials. */
+ *  the params before the step) copied to state->partials, and LionAR's
+ *  four per unit after them (muir_unit_telemetry_kernel; units that do not
+ *  rotate or lie outside the state keep what state->partials held). */
 muir_status_t muir_cuda_step_telemetry(muir_state_t *state, int64_t step,
                                        float lr_factor, float grad_scale,
                                        const double *units);

@@ -820,13 +820,13 @@ static muir_status_t runStep(muir_state_t *state, int64_t step, float lr_factor,
   }
   applyGuards(guards, &report);
   // LionAR's per-unit sums follow the slots' (a unit lies in a tensor, so
-  // there is a slot); the CPU step writes those of the units that rotate,
-  // the others stay NaN. A shard's are the sums over its part of each
-  // unit: per-unit telemetry is a whole state's.
+  // there is a slot); the step (CPU or CUDA) writes those of the units that
+  // rotate, the others stay NaN. A shard's are the sums over its part of
+  // each unit: per-unit telemetry is a whole state's.
   int64_t unitCount = telemetry ? info->num_units : 0;
   for (int64_t i = 0; i < 4 * unitCount; ++i)
     state->partials[4 * info->num_slots + i] = NAN;
-  state->unit_telemetry = telemetry && !state->cuda && !isShard(state);
+  state->unit_telemetry = telemetry && !isShard(state);
   if (report.skipped) {
     for (int64_t i = 0; telemetry && i < 4 * info->num_slots; ++i)
       state->partials[i] = NAN;
@@ -1229,9 +1229,9 @@ muir_status_t muir_state_unit_telemetry(const muir_state_t *state,
   if (!state->unit_telemetry)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "%s: the state's last step was not a telemetry step "
-                          "on the CPU of a whole state (per-unit telemetry: "
-                          "muir_state_step_telemetry on a CPU state; a shard's "
-                          "units may lie in other shards too)",
+                          "of a whole state (per-unit telemetry: "
+                          "muir_state_step_telemetry; a shard's units may lie "
+                          "in other shards too)",
                           caller);
   const double *sums = state->partials + 4 * (info->num_slots + e->first_unit);
   for (int64_t u = 0; u < units; ++u)

@@ -60,8 +60,10 @@ public:
       buildReduce(gpuModule, "muir_reduce_bf16_kernel", /*bf16=*/true);
       buildStep(gpuModule, "muir_step_bf16_kernel", /*bf16=*/true);
     }
-    if (plan.rule.hasUnits())
+    if (plan.rule.hasUnits()) {
       buildReduceUnits(gpuModule);
+      buildUnitTelemetry(gpuModule);
+    }
   }
 
 private:
@@ -340,16 +342,19 @@ private:
     gpu::ReturnOp::create(b, ir.loc);
   }
 
-  /// LionAR's units, one per thread over the whole grid (grid-stride):
-  /// emitUnitStep, the CPU's reduction and elementwise phases in the same
-  /// order, so the same bits. A unit's entry comes from a binary search of
-  /// first_unit, its copy and place from one 32-bit division; a unit
-  /// outside [first, end) is skipped. Copies without weight decay took the
-  /// plain update in the chunk loop.
-  void buildUnitLoop(TableIR &table, const StepBuffers &buffers, Value stepF,
-                     Value lrFactor, Value gradScale, Value first, Value end,
-                     const UnitPartials &units) {
-    const StepRule &rule = plan.rule;
+  /// A LionAR unit: its parameter entry `p`, its copy, the copy's first
+  /// element `base`, its number over the table and `r` within the copy, and
+  /// its elements [lo, hi).
+  struct Unit {
+    Value p, copy, base, number, r, lo, hi;
+  };
+
+  /// `body(unit)` for every LionAR unit that meets the flat elements
+  /// [first, end), one per thread over the whole grid (grid-stride): the
+  /// entry from a binary search of first_unit, the copy and place from one
+  /// 32-bit division.
+  void forEachUnit(TableIR &table, Value first, Value end,
+                   function_ref<void(const Unit &)> body) {
     Value threads = ir.muli(gridDim(), blockDim());
     Value mine = ir.addi(ir.muli(blockId(), blockDim()), threadId());
     ir.loop(mine, ir.idx(plan.table.units), threads, [&](Value unit) {
@@ -363,19 +368,97 @@ private:
       Value base = ir.addi(table.param(p, KernelParam::kOffset),
                            ir.muli(copy, table.param(p, KernelParam::kStride)));
       Value lo = ir.addi(base, ir.muli(r, unitElements));
+      Value hi = ir.addi(lo, unitElements);
       Value meets = arith::AndIOp::create(
-          b, ir.loc,
-          ir.cmpi(arith::CmpIPredicate::sgt, ir.addi(lo, unitElements), first),
+          b, ir.loc, ir.cmpi(arith::CmpIPredicate::sgt, hi, first),
           ir.cmpi(arith::CmpIPredicate::slt, lo, end));
-      when(meets, [&] {
-        StepScalars s = copyScalars(ir, rule, table, table.rowOf(p, copy),
-                                    stepF, lrFactor, gradScale);
-        when(s.hasWeightDecay, [&] {
-          emitUnitStep(ir, rule, s, buffers, unitCopy(ir, table, p, copy, base),
-                       r, stepF, first, end, units);
-        });
+      when(meets, [&] { body({p, copy, base, unit, r, lo, hi}); });
+    });
+  }
+
+  /// LionAR's units, one per thread (forEachUnit): emitUnitStep, the CPU's
+  /// reduction and elementwise phases in the same order, so the same bits.
+  /// Copies without weight decay took the plain update in the chunk loop.
+  void buildUnitLoop(TableIR &table, const StepBuffers &buffers, Value stepF,
+                     Value lrFactor, Value gradScale, Value first, Value end,
+                     const UnitPartials &units) {
+    const StepRule &rule = plan.rule;
+    forEachUnit(table, first, end, [&](const Unit &u) {
+      StepScalars s = copyScalars(ir, rule, table, table.rowOf(u.p, u.copy),
+                                  stepF, lrFactor, gradScale);
+      when(s.hasWeightDecay, [&] {
+        emitUnitStep(ir, rule, s, buffers,
+                     unitCopy(ir, table, u.p, u.copy, u.base), u.r, stepF,
+                     first, end, units);
       });
     });
+  }
+
+  /// w^2, w'^2, d^2 and w d (f64) of one element, d = w' - w, from w and w'
+  /// (f32): the telemetry's terms.
+  SmallVector<Value> telemetryTerms(Value before, Value after) {
+    Value w = ir.toF64(before), w2 = ir.toF64(after);
+    Value d = ir.subf(w2, w);
+    return {ir.mulf(w, w), ir.mulf(w2, w2), ir.mulf(d, d), ir.mulf(w, d)};
+  }
+
+  /// The per-unit telemetry sums (4 f64 per rotational unit, unit u's at 4
+  /// u).
+  MemRefType unitTelemetryType() {
+    return MemRefType::get({4 * std::max<int64_t>(plan.table.units, 1)},
+                           b.getF64Type());
+  }
+
+  /// @muir_unit_telemetry_kernel(%before, %after, %sums, %first, %end):
+  /// LionAR's per-row telemetry on CUDA. For every unit of a rotating copy
+  /// (units and weight decay) that meets the flat elements [first, end),
+  /// sums[4u .. 4u + 3] = the sums of w^2, w'^2, d^2 and w d (f64, d = w' -
+  /// w) over its elements there, w from %before and w' from %after (element
+  /// e at [e - first]), added in element order from 0: the sums
+  /// muir_kernel_step_telemetry adds as its units go, the same bits. One
+  /// thread per unit (forEachUnit); other units' sums are left alone.
+  void buildUnitTelemetry(gpu::GPUModuleOp gpuModule) {
+    Type i64 = b.getI64Type();
+    MemRefType buffer = bufferType(b.getContext(), plan);
+    gpu::GPUFuncOp fn =
+        startKernel(gpuModule, "muir_unit_telemetry_kernel",
+                    {buffer, buffer, unitTelemetryType(), i64, i64});
+    Type index = b.getIndexType();
+    Value before = fn.getArgument(0), after = fn.getArgument(1);
+    Value sums = fn.getArgument(2);
+    Value first = ir.cast(index, fn.getArgument(3));
+    Value end = ir.cast(index, fn.getArgument(4));
+    TableIR table(ir, plan.table);
+    forEachUnit(table, first, end, [&](const Unit &u) {
+      Value decay =
+          table.row(table.rowOf(u.p, u.copy), TensorRow::kWeightDecay);
+      StepScalars s;
+      s.hasWeightDecay = ir.cmpf(arith::CmpFPredicate::UNE, decay, ir.f64(0.0));
+      when(isRotational(ir, table, u.p, s), [&] {
+        Value zero = ir.f64(0.0);
+        auto loop =
+            scf::ForOp::create(b, ir.loc, ir.subi(ir.maxi(u.lo, first), first),
+                               ir.subi(ir.mini(u.hi, end), first), ir.idx(1),
+                               ValueRange{zero, zero, zero, zero});
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(loop.getBody());
+          Value i = loop.getInductionVar();
+          SmallVector<Value> terms =
+              telemetryTerms(memref::LoadOp::create(b, ir.loc, before, i),
+                             memref::LoadOp::create(b, ir.loc, after, i));
+          SmallVector<Value> next;
+          for (unsigned k = 0; k < 4; ++k)
+            next.push_back(ir.addf(loop.getRegionIterArgs()[k], terms[k]));
+          scf::YieldOp::create(b, ir.loc, next);
+        }
+        Value at = ir.muli(u.number, ir.idx(4));
+        for (unsigned k = 0; k < 4; ++k)
+          memref::StoreOp::create(b, ir.loc, loop.getResult(k), sums,
+                                  ir.addi(at, ir.idx(k)));
+      });
+    });
+    gpu::ReturnOp::create(b, ir.loc);
   }
 
   /// @muir_reduce_units_kernel(%params, %grads, %state0, %state1, %step,
@@ -533,13 +616,11 @@ private:
   /// muir_kernel_step_telemetry's) into partials[4 slot .. 4 slot + 3] from
   /// the params before and after a step (element e at [e - first]).
   void buildTelemetry(gpu::GPUModuleOp gpuModule) {
-    buildSlotReduction(
-        gpuModule, "muir_telemetry_kernel", 2, 4,
-        /*bf16=*/false, [&](ArrayRef<Value> x) -> SmallVector<Value> {
-          Value w = ir.toF64(x[0]), w2 = ir.toF64(x[1]);
-          Value d = ir.subf(w2, w);
-          return {ir.mulf(w, w), ir.mulf(w2, w2), ir.mulf(d, d), ir.mulf(w, d)};
-        });
+    buildSlotReduction(gpuModule, "muir_telemetry_kernel", 2, 4,
+                       /*bf16=*/false,
+                       [&](ArrayRef<Value> x) -> SmallVector<Value> {
+                         return telemetryTerms(x[0], x[1]);
+                       });
   }
 
   /// `@name(%inputs x buffers, %partials, %first, %slot_begin)`: block q

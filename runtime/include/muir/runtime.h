@@ -482,13 +482,15 @@ MUIR_API muir_status_t muir_state_step_telemetry(
     muir_step_telemetry_t *out_telemetry, int64_t entries);
 
 /** LionAR's per-row telemetry (docs/Optimizers.md): after a
- *  muir_state_step_telemetry on a CPU state, the telemetry of every
+ *  muir_state_step_telemetry on a whole state (CPU or CUDA: there the
+ *  muir_unit_telemetry_kernel, the same sums), the telemetry of every
  *  rotational unit of parameter `param` (a row, or a whole copy with
  *  units=tensor): `entries` = copies x units per copy, copy-major. A unit
  *  that did not rotate (its copy has no weight decay) and every unit of a
  *  skipped step have NaN entries.
  *  Errors: MUIR_ERROR_ARGUMENT (NULL, no such parameter, a tied one, one
- *  without units, a wrong `entries`, no CPU telemetry step before). */
+ *  without units, a wrong `entries`, no telemetry step of a whole state
+ *  before). */
 MUIR_API muir_status_t muir_state_unit_telemetry(
     const muir_state_t *state, int64_t param,
     muir_step_telemetry_t *out_telemetry, int64_t entries);

@@ -18,6 +18,11 @@
 #   bits in params and every state, at the
 #   runtime's launch configuration (muir_launch_config) and at tiny grids
 #   (3 x 32, 5 x 96) that make every block loop over many chunks;
+# - LionAR's per-unit telemetry (muir_unit_telemetry_kernel, from the
+#   params before and after a step) equals the sums the package's
+#   muir_kernel_step_telemetry adds per unit, bit for bit, over 5 steps at
+#   three launch shapes, and over a range that cuts units each unit's part
+#   equals a sequential float64 sum in Python;
 # - init: the same bits for the full range and for shards [begin, end),
 #   elements outside the shard untouched (ln, cos and sin are PortableMath's
 #   fma/div polynomials in both kernels: the GPU computes the same bits).
@@ -101,7 +106,8 @@ def launch_config(elements):
 
 
 EMULATED = ["muir_init_kernel_emulated", "muir_step_kernel_emulated",
-            "muir_reduce_units_kernel_emulated", "muir_generated_init",
+            "muir_reduce_units_kernel_emulated", "muir_unit_telemetry_kernel_emulated",
+            "muir_generated_init",
             "muir_generated_step", "muir_step_bf16_kernel_emulated",
             "muir_reduce_bf16_kernel_emulated"]
 
@@ -154,6 +160,9 @@ def build(model, scheme, optimizer, name, extra, precision="fp32"):
     if manifest["kernel_table"]["units"]:
         emu.muir_reduce_units_kernel_emulated.argtypes = [vp, vp, vp, vp, i64, f32, f32, vp, i64,
                                                           i64, i64, i64, i64]
+        emu.muir_unit_telemetry_kernel_emulated.argtypes = [vp, vp, vp, i64, i64, i64, i64]
+        cpu.muir_kernel_step_telemetry.argtypes = [vp, vp, vp, i64, f32, f32, vp, vp, i64, i64,
+                                                   vp]
     emu.muir_generated_init.argtypes = [vp, ctypes.c_uint64, i64, i64, i64]
     emu.muir_generated_step.argtypes = [vp, vp, vp, vp, i64, f32, f32, vp]
     if precision == "bf16":
@@ -251,8 +260,79 @@ def run(model, scheme, optimizer, name, extra={}, shard_steps=False):
         if nstates < 2:
             check(f"{name}: the emulated step leaves state1 alone", not S[1][1].any())
         print(f"{name}: 20 steps at {grid} x {block}: {'bit-identical' if bad is None else bad}")
+    if manifest["kernel_table"]["units"]:
+        run_unit_telemetry(cpu, emu, manifest, name, start, [real, (3, 32), (5, 96)])
     if shard_steps:
         run_shards(cpu, emu, manifest, name, start)
+
+
+def run_unit_telemetry(cpu, emu, manifest, name, start, configs):
+    """LionAR's per-unit telemetry on CUDA (muir_unit_telemetry_kernel,
+    from the params before and after the step) against the package's
+    muir_kernel_step_telemetry, which adds each unit's sums as its units
+    go: the same four float64 sums per unit in the same order, bit for bit
+    (the units of copies that do not rotate untouched by both: NaN here),
+    at the launch configurations of the step; and over a range [first, end)
+    of the buffer (a shard's buffers) the sums of each unit's elements in
+    it, those of a unit outside untouched, against a sequential float64
+    sum in Python."""
+    n = manifest["layout"]["buffer_elements"]
+    slots = manifest["kernel_table"]["slots"]
+    units = manifest["kernel_table"]["units"]
+    rows = ctypes.addressof(ctypes.c_double.in_dll(cpu, "muir_tensor_rows"))
+    P = start.copy()
+    S = [np.zeros(n, np.float32) for _ in range(2)]
+    states = (ctypes.c_void_p * 2)(*[s.ctypes.data for s in S])
+    rng = np.random.default_rng(11)
+    bad, rotating = None, 0
+    for t in range(1, 6):
+        G = rng.standard_normal(n).astype(np.float32) * np.float32(0.01)
+        before = P.copy()
+        partials = np.full(4 * (slots + units), np.nan)
+        cpu.muir_kernel_step_telemetry(ptr(P), ptr(G), states, t, 0.8, 1.0, rows,
+                                       ptr(partials), 0, n, None)
+        want = partials[4 * slots:]
+        rotating = int(np.count_nonzero(~np.isnan(want[0::4])))
+        for grid, block in configs:
+            got = np.full(4 * units, np.nan)
+            emu.muir_unit_telemetry_kernel_emulated(ptr(before), ptr(P), ptr(got), 0, n, grid,
+                                                    block)
+            if bad is None and not np.array_equal(want.view(np.uint64), got.view(np.uint64)):
+                diff = np.flatnonzero(want.view(np.uint64) != got.view(np.uint64))
+                bad = (f"step {t} at {grid} x {block}: {len(diff)} sums differ, first at "
+                       f"{diff[0]}: {want[diff[0]]!r} vs {got[diff[0]]!r}")
+    check(f"{name}: emulated per-unit telemetry is the CPU's: {bad}", bad is None)
+    check(f"{name}: some units rotate ({rotating} of {units})", rotating > 0)
+    # A range that starts and ends inside units: each unit's part in it.
+    first, end = n // 3 + 5, 2 * n // 3 + 3
+    got = np.full(4 * units, np.nan)
+    emu.muir_unit_telemetry_kernel_emulated(ptr(before[first:end].copy()), ptr(P[first:end].copy()),
+                                            ptr(got), first, end, 3, 32)
+    ref = np.full(4 * units, np.nan)
+    for e in manifest["kernel_table"]["params"]:
+        u = e["unit_elements"]
+        if not u:
+            continue
+        for c in range(e["copies"]):
+            base = e["offset"] + c * e["stride"]
+            for r in range(e["numel"] // u):
+                lo, hi = base + r * u, base + (r + 1) * u
+                k = e["first_unit"] + c * (e["numel"] // u) + r
+                if hi <= first or lo >= end or np.isnan(want[4 * k]):
+                    continue
+                sums = [0.0] * 4
+                for i in range(max(lo, first), min(hi, end)):
+                    w, w2 = float(before[i]), float(P[i])
+                    d = w2 - w
+                    for j, term in enumerate((w * w, w2 * w2, d * d, w * d)):
+                        sums[j] += term
+                ref[4 * k:4 * k + 4] = sums
+    check(f"{name}: emulated per-unit telemetry over [{first}, {end}) is each unit's part",
+          np.array_equal(ref.view(np.uint64), got.view(np.uint64)))
+    check(f"{name}: [{first}, {end}) meets some units and not others",
+          0 < np.count_nonzero(~np.isnan(ref)) < np.count_nonzero(~np.isnan(want)))
+    print(f"{name}: per-unit telemetry of {rotating} rotating units, 5 steps: "
+          f"{'bit-identical' if bad is None else bad}")
 
 
 def slot_starts(manifest):

@@ -352,7 +352,7 @@ rows_info = lion_ar.params_info[rows_name]
 unit_entries = (_ffi.StepTelemetry * (rows_info.copies * per_copy))()
 expect("LionAR: per-unit telemetry of a shard", lib.muir_state_unit_telemetry(
     lst._handle, rows_info.index, unit_entries, rows_info.copies * per_copy), ARG,
-    "was not a telemetry step on the CPU of a whole state",
+    "was not a telemetry step of a whole state",
     "a shard's units may lie in other shards too")
 expect("reduce_units: a package without units", lib.muir_state_reduce_units(
     st._handle, 1, 1.0, None, partials.ctypes.data, pkg.step_partials), ARG,

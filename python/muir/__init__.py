@@ -312,17 +312,23 @@ def from_bf16(bits):
     return (bits.astype(np.uint32) << np.uint32(16)).view(np.float32)
 
 
-def aligned_zeros(elements, alignment=64):
-    """A zeroed float32 numpy array of `elements` whose data starts at a
-    multiple of `alignment` bytes (a power of two; for Package.adopt)."""
+def aligned_zeros(elements, alignment=64, dtype=np.float32):
+    """A zeroed numpy array of `elements` float32 values (or, with
+    ``dtype=np.uint16``, bfloat16 bits) whose data starts at a multiple of
+    `alignment` bytes (a power of two; for Package.adopt)."""
     elements = _integer(elements, "aligned_zeros: elements", (0, _INT64[1]))
     alignment = _integer(alignment, "aligned_zeros: alignment",
                          (4, 1 << 30))
     if alignment & (alignment - 1):
         raise ArgumentError("aligned_zeros: alignment %d is not a power of "
                             "two" % alignment)
-    raw = np.zeros(elements + alignment // 4, dtype=np.float32)
-    skip = (-raw.ctypes.data % alignment) // 4
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.uint16):
+        raise ArgumentError("aligned_zeros: dtype %s is not float32 or "
+                            "uint16 (bfloat16 bits)" % dtype)
+    size = dtype.itemsize
+    raw = np.zeros(elements + alignment // size, dtype=dtype)
+    skip = (-raw.ctypes.data % alignment) // size
     return raw[skip:skip + elements]
 
 
@@ -557,11 +563,12 @@ class Package:
             self._handle, partials.ctypes.data, partials.size, entries, count))
         return _telemetry_by_name(layout, entries)
 
-    def _adopted_pointer(self, buffer, label, device, elements):
+    def _adopted_pointer(self, buffer, label, device, elements,
+                         dtype=np.float32):
         """The address of one adopted buffer, checked for what the runtime
-        cannot see: on the CPU a writable, C-contiguous, 1-D float32 numpy
-        array of buffer_elements, aligned to the package; on CUDA an integer
-        device address."""
+        cannot see: on the CPU a writable, C-contiguous, 1-D numpy array of
+        `dtype` (float32, or uint16 for bfloat16 bits) and buffer_elements,
+        aligned to the package; on CUDA an integer device address."""
         what = "adopt: %s" % label
         if device != 0:
             if isinstance(buffer, np.ndarray):
@@ -574,9 +581,11 @@ class Package:
             raise ArgumentError(
                 "%s must be a numpy float32 array on the CPU, not %s (an "
                 "address cannot be checked)" % (what, type(buffer).__name__))
-        if buffer.dtype != np.float32:
-            raise ArgumentError("%s has dtype %s, not float32"
-                                % (what, buffer.dtype))
+        if buffer.dtype != dtype:
+            raise ArgumentError("%s has dtype %s, not %s%s"
+                                % (what, buffer.dtype, np.dtype(dtype).name,
+                                   " (bfloat16 bits: muir.to_bf16 makes "
+                                   "them)" if dtype == np.uint16 else ""))
         if buffer.ndim != 1 or not buffer.flags.c_contiguous:
             raise ArgumentError("%s must be 1-D and contiguous, not shape %s "
                                 "with strides %s"
@@ -595,15 +604,27 @@ class Package:
                                 % (what, buffer.ctypes.data, self.alignment))
         return buffer.ctypes.data
 
-    def adopt(self, params, grads, states=(), device="cpu", shard=None):
+    def adopt(self, params, grads, states=(), device="cpu", shard=None,
+              params_bf16=None):
         """A State over buffers the caller owns: numpy float32 arrays on the
         CPU (see aligned_zeros), or device addresses (ints, e.g. a torch
         tensor's data_ptr()) on CUDA; `states` is a list or tuple of exactly
         num_states of them. The arrays are kept alive by the State. With
         `shard` = (begin, end) each buffer holds that range of the flat
-        buffers (muir_state_adopt_shard)."""
+        buffers. A bf16 package's grads and `params_bf16` (its params copy,
+        required there and refused elsewhere) hold bfloat16 bits: uint16
+        arrays on the CPU (muir_state_adopt_buffers)."""
         device = _parse_device(device)
         begin, end = self._shard(shard, "adopt")
+        bf16 = self.precision == "bf16"
+        if bf16 and params_bf16 is None:
+            raise ArgumentError("adopt: package '%s' is bf16: its params copy "
+                                "(params_bf16, bfloat16 bits) is needed too"
+                                % self.path)
+        if not bf16 and params_bf16 is not None:
+            raise ArgumentError("adopt: package '%s' is %s: it has no bf16 "
+                                "copy of the params to adopt"
+                                % (self.path, self.precision))
         if not isinstance(states, (list, tuple)):
             raise ArgumentError("adopt: states must be a list or tuple of %d "
                                 "buffers, not %s"
@@ -616,20 +637,27 @@ class Package:
         buffers = [params, grads] + list(states)
         labels = ["params", "grads"] + ["states[%d]" % k
                                         for k in range(len(states))]
-        pointers = [self._adopted_pointer(b, label, device, end - begin)
-                    for b, label in zip(buffers, labels)]
+        sizes = [4, 2 if bf16 else 4] + [4] * len(states)
+        if bf16:
+            buffers.append(params_bf16)
+            labels.append("params_bf16")
+            sizes.append(2)
+        pointers = [self._adopted_pointer(
+            b, label, device, end - begin,
+            np.uint16 if size == 2 else np.float32)
+            for b, label, size in zip(buffers, labels, sizes)]
         if device == 0:
             for i in range(len(buffers)):
                 for j in range(i):
                     if np.may_share_memory(buffers[i], buffers[j]):
                         raise ArgumentError("adopt: %s and %s share memory"
                                             % (labels[j], labels[i]))
-        state_array = (ctypes.c_void_p * max(1, len(buffers) - 2))(
-            *pointers[2:])
+        described = (_ffi.Buffer * len(buffers))(
+            *[_ffi.Buffer(p, end - begin, size)
+              for p, size in zip(pointers, sizes)])
         handle = ctypes.c_void_p()
-        _check(self._lib.muir_state_adopt_shard(
-            self._handle, device, begin, end, pointers[0], pointers[1],
-            state_array if len(buffers) > 2 else None, end - begin,
+        _check(self._lib.muir_state_adopt_buffers(
+            self._handle, device, begin, end, described, len(buffers),
             ctypes.byref(handle)))
         return State(self, handle, keep=tuple(buffers))
 
@@ -670,6 +698,17 @@ def _float32_values(values, label, shape=None):
     return converted
 
 
+def _bf16_bits(values, label):
+    """`values` as an array of bfloat16 bits: uint16 only (float values
+    would be stored as bits silently)."""
+    bits = np.asarray(values)
+    if bits.dtype != np.uint16:
+        raise ArgumentError("%s: a bf16 buffer takes bfloat16 bits as uint16 "
+                            "(muir.to_bf16 rounds float32 to them), not %s"
+                            % (label, bits.dtype))
+    return bits
+
+
 class _Views(Mapping):
     """name -> writable numpy view of one buffer. Assigning copies into the
     view: ``views[name] = array`` is ``views[name][...] = array`` except that
@@ -690,12 +729,7 @@ class _Views(Mapping):
         view = self[name]
         label = "%s[%r]" % (self._label, name)
         if view.dtype == np.uint16:
-            bits = np.asarray(value)
-            if bits.dtype != np.uint16:
-                raise ArgumentError(
-                    "%s: a bf16 buffer takes bfloat16 bits as uint16 "
-                    "(muir.to_bf16 rounds float32 to them), not %s"
-                    % (label, bits.dtype))
+            bits = _bf16_bits(value, label)
             if bits.ndim != 0 and bits.shape != view.shape:
                 raise ArgumentError("%s has shape %s; cannot assign shape %s"
                                     % (label, view.shape, bits.shape))
@@ -925,7 +959,8 @@ class State:
 
     def copy_to_host(self, which, begin=0, count=None):
         """Elements [begin, begin + count) of buffer `which`, as a new
-        numpy array (any device)."""
+        numpy array (any device): float32, or uint16 bfloat16 bits for a
+        bf16 package's grads and params copy."""
         which = self._which(which, "copy_to_host")
         begin = _integer(begin, "copy_to_host: begin", _INT64)
         if count is None:
@@ -935,20 +970,32 @@ class State:
             raise ArgumentError(
                 "copy_to_host: elements [%d, %d + %d) are outside the buffer "
                 "of %d elements" % (begin, begin, count, self.elements))
-        out = np.empty(count, dtype=np.float32)
-        _check(self._lib.muir_state_copy_to_host(
-            self._handle, which, begin, count, out.ctypes.data))
+        if self._buffer(which, "copy_to_host")[1] == 4:
+            out = np.empty(count, dtype=np.float32)
+            _check(self._lib.muir_state_copy_to_host(
+                self._handle, which, begin, count, out.ctypes.data))
+        else:
+            out = np.empty(count, dtype=np.uint16)
+            _check(self._lib.muir_state_copy_bytes_to_host(
+                self._handle, which, begin, count, 2, out.ctypes.data))
         return out
 
     def copy_from_host(self, which, values, begin=0):
-        """Writes `values` (real numbers, stored as float32) into buffer
-        `which` from `begin`."""
+        """Writes `values` (real numbers, stored as float32; for a bf16
+        package's grads and params copy, uint16 bfloat16 bits, which
+        muir.to_bf16 makes) into buffer `which` from `begin`."""
         which = self._which(which, "copy_from_host")
         begin = _integer(begin, "copy_from_host: begin", _INT64)
+        if self._buffer(which, "copy_from_host")[1] == 4:
+            values = np.ascontiguousarray(
+                _float32_values(values, "copy_from_host: values")).ravel()
+            _check(self._lib.muir_state_copy_from_host(
+                self._handle, which, begin, values.size, values.ctypes.data))
+            return
         values = np.ascontiguousarray(
-            _float32_values(values, "copy_from_host: values")).ravel()
-        _check(self._lib.muir_state_copy_from_host(
-            self._handle, which, begin, values.size, values.ctypes.data))
+            _bf16_bits(values, "copy_from_host: values")).ravel()
+        _check(self._lib.muir_state_copy_bytes_from_host(
+            self._handle, which, begin, values.size, 2, values.ctypes.data))
 
     def init(self, seed=0):
         """Initialises every parameter from `seed`, an integer in [0, 2**64)

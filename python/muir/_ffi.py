@@ -55,6 +55,15 @@ class KernelParam(ctypes.Structure):
         "first_unit")]
 
 
+class Buffer(ctypes.Structure):
+    """muir_buffer_t: one buffer for muir_state_adopt_buffers."""
+    _fields_ = [
+        ("data", ctypes.c_void_p),
+        ("elements", ctypes.c_int64),
+        ("element_size", ctypes.c_int32),
+    ]
+
+
 class TensorRow(ctypes.Structure):
     """muir_tensor_row_t: the constants of a tensor copy."""
     _fields_ = [(name, ctypes.c_double) for name in (
@@ -168,6 +177,12 @@ _PROTOTYPES = {
     "muir_state_copy_from_host": (_status, [_handle, ctypes.c_int32,
                                             ctypes.c_int64, ctypes.c_int64,
                                             ctypes.c_void_p]),
+    "muir_state_copy_bytes_to_host": (_status, [
+        _handle, ctypes.c_int32, ctypes.c_int64, ctypes.c_int64,
+        ctypes.c_int32, ctypes.c_void_p]),
+    "muir_state_copy_bytes_from_host": (_status, [
+        _handle, ctypes.c_int32, ctypes.c_int64, ctypes.c_int64,
+        ctypes.c_int32, ctypes.c_void_p]),
     "muir_state_init": (_status, [_handle, ctypes.c_uint64]),
     "muir_state_init_range": (_status, [_handle, ctypes.c_uint64,
                                         ctypes.c_int64, ctypes.c_int64]),
@@ -193,6 +208,9 @@ _PROTOTYPES = {
         _handle, ctypes.c_int32, ctypes.c_int64, ctypes.c_int64,
         ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
         ctypes.c_int64, ctypes.POINTER(_handle)]),
+    "muir_state_adopt_buffers": (_status, [
+        _handle, ctypes.c_int32, ctypes.c_int64, ctypes.c_int64,
+        ctypes.POINTER(Buffer), ctypes.c_int32, ctypes.POINTER(_handle)]),
     "muir_state_shard": (_status, [_handle, ctypes.POINTER(ctypes.c_int64),
                                    ctypes.POINTER(ctypes.c_int64)]),
     "muir_package_partials": (_status, [_handle,

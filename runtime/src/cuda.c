@@ -21,6 +21,11 @@
  * cuCtxSynchronize: a call returns when its kernel has finished, and a fault
  * comes back as MUIR_ERROR_CUDA from the call that caused it.
  *
+ * A bf16 package (MUIR_PRECISION_BF16) steps with muir_step_bf16_kernel and
+ * reduces with muir_reduce_bf16_kernel over its 2-byte grads and params
+ * copy; its init runs the fp32 init kernel and rounds the copy on the host
+ * (the PTX has no rounding kernel; init runs once).
+ *
  * Tested here against test/Runtime/Inputs/mock_cuda.c, a host-memory stand-in
  * for libcuda.so.1; not yet run on a GPU.
  *
@@ -185,8 +190,9 @@ struct muir_cuda_state {
    * kernel and its sums (4 doubles per unit). */
   CUfunction telemetryKernel, unitTelemetryKernel;
   CUdeviceptr before, unitSums;
-  /* What cuMemAlloc returned for each owned buffer (0 if none). */
-  CUdeviceptr allocations[2 + MUIR_MAX_STATES];
+  /* What cuMemAlloc returned for each owned buffer (0 if none): params,
+   * grads, the states, then a bf16 package's params copy. */
+  CUdeviceptr allocations[3 + MUIR_MAX_STATES];
   /* The module's copy of the kernel table's rows (MUIR_TENSOR_ROWS_SYMBOL)
    * and the reduction phase's partial sums (num_slots doubles; four per
    * slot for the telemetry). */
@@ -198,8 +204,12 @@ struct muir_cuda_state {
   CUfunction reduceUnitsKernel;
 };
 
-static CUdeviceptr devicePointer(const float *p) {
+static CUdeviceptr devicePointer(const void *p) {
   return (CUdeviceptr)(uintptr_t)p;
+}
+
+static bool isBf16(const muir_state_t *state) {
+  return state->package->info->precision == MUIR_PRECISION_BF16;
 }
 
 /** Makes the state's context current; pair with `leave`. */
@@ -326,10 +336,18 @@ static muir_status_t getKernel(const muir_state_t *state, const char *name,
                            state->package->dir, name);
 }
 
+/** The step's and the reduction's kernel names (a bf16 package's own). */
+static const char *stepKernelName(const muir_state_t *state) {
+  return isBf16(state) ? "muir_step_bf16_kernel" : "muir_step_kernel";
+}
+static const char *reduceKernelName(const muir_state_t *state) {
+  return isBf16(state) ? "muir_reduce_bf16_kernel" : "muir_reduce_kernel";
+}
+
 static muir_status_t getKernels(muir_state_t *state) {
   struct muir_cuda_state *cs = state->cuda;
-  static const char *const names[] = {"muir_init_kernel", "muir_step_kernel",
-                                      "muir_reduce_kernel"};
+  const char *const names[] = {"muir_init_kernel", stepKernelName(state),
+                               reduceKernelName(state)};
   CUfunction *slots[] = {&cs->initKernel, &cs->stepKernel, &cs->reduceKernel};
   for (int i = 0; i < 3; ++i) {
     muir_status_t status = getKernel(state, names[i], slots[i]);
@@ -389,22 +407,28 @@ static muir_status_t setUpTable(muir_state_t *state) {
   return MUIR_OK;
 }
 
+/** Allocates and zeroes the state's buffers: params, grads and the states,
+ *  and a bf16 package's params copy after them (its grads and copy 2 bytes
+ *  per element, in bf16_grads and bf16_params). */
 static muir_status_t allocateBuffers(muir_state_t *state) {
   struct muir_cuda_state *cs = state->cuda;
   size_t align = (size_t)state->package->info->alignment;
-  size_t bytes = (size_t)state->elements * sizeof(float);
-  if (bytes == 0)
-    bytes = sizeof(float);
+  bool bf16 = isBf16(state);
   // cuMemAlloc aligns to at least 256 bytes; ask for slack beyond that.
   size_t slack = align > 256 ? align : 0;
-  for (int32_t i = 0; i < state->num_buffers; ++i) {
+  for (int32_t i = 0; i < state->num_buffers + bf16; ++i) {
+    bool half = bf16 && (i == MUIR_BUFFER_GRADS || i == state->num_buffers);
+    size_t bytes = (size_t)state->elements * (half ? 2 : sizeof(float));
+    if (bytes == 0)
+      bytes = sizeof(float);
     CUresult result = cu.memAlloc(&cs->allocations[i], bytes + slack);
     if (result != CUDA_SUCCESS) {
       cs->allocations[i] = 0;
       return cudaFailure(result,
                          "cuMemAlloc of buffer %d (%zu bytes) on CUDA device "
                          "%d for package '%s'",
-                         i, bytes + slack, state->device - MUIR_DEVICE_CUDA,
+                         i < state->num_buffers ? i : MUIR_BUFFER_PARAMS_BF16,
+                         bytes + slack, state->device - MUIR_DEVICE_CUDA,
                          state->package->dir);
     }
     result = cu.memsetD8(cs->allocations[i], 0, bytes + slack);
@@ -412,7 +436,13 @@ static muir_status_t allocateBuffers(muir_state_t *state) {
       return cudaFailure(result, "cuMemsetD8 of buffer %d", i);
     CUdeviceptr aligned =
         (cs->allocations[i] + align - 1) & ~(CUdeviceptr)(align - 1);
-    state->buffers[i] = (float *)(uintptr_t)aligned;
+    void *p = (void *)(uintptr_t)aligned;
+    if (i == state->num_buffers)
+      state->bf16_params = p;
+    else if (half)
+      state->bf16_grads = p;
+    else
+      state->buffers[i] = p;
   }
   return MUIR_OK;
 }
@@ -471,7 +501,7 @@ muir_status_t muir_cuda_state_create(muir_state_t *state, bool adopt) {
 void muir_cuda_state_release(muir_state_t *state) {
   struct muir_cuda_state *cs = state->cuda;
   if (cu.ctxPushCurrent(cs->context) == CUDA_SUCCESS) {
-    for (int32_t i = 0; i < state->num_buffers; ++i)
+    for (int32_t i = 0; i < 3 + MUIR_MAX_STATES; ++i)
       if (cs->allocations[i])
         cu.memFree(cs->allocations[i]);
     if (cs->partials)
@@ -520,20 +550,72 @@ static muir_status_t launch(const muir_state_t *state, CUfunction kernel,
   return launchOn(state, kernel, name, config, args);
 }
 
+/** Elements of the params a bf16 init rounds on the host at a time. */
+#define MUIR_ROUNDING_BLOCK ((int64_t)1 << 20)
+
+/** A bf16 state's copy of params [begin, end) (state elements), rounded to
+ *  nearest on the host, MUIR_ROUNDING_BLOCK elements at a time. */
+static muir_status_t roundCopy(muir_state_t *state, int64_t begin,
+                               int64_t end) {
+  int64_t block =
+      end - begin < MUIR_ROUNDING_BLOCK ? end - begin : MUIR_ROUNDING_BLOCK;
+  float *values = malloc((size_t)block * sizeof(float));
+  uint16_t *bits = malloc((size_t)block * sizeof(uint16_t));
+  muir_status_t status = MUIR_OK;
+  if (!values || !bits)
+    status = muir_set_error(MUIR_ERROR_MEMORY,
+                            "out of memory for the bf16 copy's rounding at "
+                            "init (%" PRId64 " elements)",
+                            block);
+  if (status == MUIR_OK)
+    status = enter(state);
+  if (status == MUIR_OK) {
+    CUdeviceptr params = devicePointer(state->buffers[MUIR_BUFFER_PARAMS]);
+    CUdeviceptr copy = devicePointer(state->bf16_params);
+    for (int64_t at = begin; at < end && status == MUIR_OK; at += block) {
+      int64_t n = end - at < block ? end - at : block;
+      CUresult result =
+          cu.memcpyDtoH(values, params + (CUdeviceptr)at * sizeof(float),
+                        (size_t)n * sizeof(float));
+      if (result == CUDA_SUCCESS) {
+        muir_round_bf16_nearest(values, bits, n);
+        result = cu.memcpyHtoD(copy + (CUdeviceptr)at * sizeof(uint16_t), bits,
+                               (size_t)n * sizeof(uint16_t));
+      }
+      if (result != CUDA_SUCCESS)
+        status = cudaFailure(result,
+                             "rounding the bf16 copy of params [%" PRId64
+                             ", %" PRId64 ") at init on CUDA device %d",
+                             at, at + n, state->device - MUIR_DEVICE_CUDA);
+    }
+    leave();
+  }
+  free(values);
+  free(bits);
+  return status;
+}
+
 muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
                              int64_t end) {
   CUdeviceptr params = devicePointer(state->buffers[MUIR_BUFFER_PARAMS]);
   int64_t first = state->shard.begin;
   void *args[] = {&params, &seed, &begin, &end, &first};
-  return launch(state, state->cuda->initKernel, "muir_init_kernel", end - begin,
-                args);
+  muir_status_t status = launch(state, state->cuda->initKernel,
+                                "muir_init_kernel", end - begin, args);
+  if (status == MUIR_OK && isBf16(state))
+    status = roundCopy(state, begin - first, end - first);
+  return status;
 }
 
-/** The device pointers a step kernel takes: params, grads, state0, state1
- *  (0 where the optimizer has fewer states). */
+/** The device pointers a step kernel takes: params, grads (a bf16
+ *  package's 2-byte ones), state0, state1 (0 where the optimizer has fewer
+ *  states). */
 static void stepPointers(const muir_state_t *state, CUdeviceptr out[4]) {
+  int32_t size;
   for (int32_t i = 0; i < 4; ++i)
-    out[i] = i < state->num_buffers ? devicePointer(state->buffers[i]) : 0;
+    out[i] = i < state->num_buffers
+                 ? devicePointer(muir_buffer_data(state, i, &size))
+                 : 0;
 }
 
 /** Copies `count` doubles between the host and the device (one of them
@@ -575,6 +657,18 @@ muir_status_t muir_cuda_step(muir_state_t *state, int64_t step, float lr_factor,
   int64_t first = state->shard.begin;
   int64_t chunkBegin = state->shard.chunk_begin,
           chunkEnd = state->shard.chunk_end;
+  if (isBf16(state)) {
+    // GPUKernels.cpp's muir_step_bf16_kernel: the copy after the states,
+    // the rounding seed after the scalars.
+    CUdeviceptr copy = devicePointer(state->bf16_params);
+    uint64_t seed = state->rounding_seed;
+    void *args[] = {&p[0], &p[1],         &p[2],       &p[3],
+                    &copy, &step,         &lr_factor,  &grad_scale,
+                    &seed, &first,        &chunkBegin, &chunkEnd,
+                    &end,  &unitPartials, &fromUnits};
+    return launch(state, cs->stepKernel, "muir_step_bf16_kernel",
+                  state->elements, args);
+  }
   void *args[] = {&p[0],      &p[1],         &p[2],     &p[3],       &step,
                   &lr_factor, &grad_scale,   &first,    &chunkBegin, &chunkEnd,
                   &end,       &unitPartials, &fromUnits};
@@ -637,12 +731,14 @@ muir_status_t muir_cuda_reduce(muir_state_t *state) {
          (size_t)state->package->info->num_slots * sizeof(double));
   if (slots == 0)
     return MUIR_OK;
-  CUdeviceptr grads = devicePointer(state->buffers[MUIR_BUFFER_GRADS]);
+  int32_t size;
+  CUdeviceptr grads =
+      devicePointer(muir_buffer_data(state, MUIR_BUFFER_GRADS, &size));
   void *args[] = {&grads, &cs->partials, &first, &slotBegin};
   // One block per slot (at most INT32_MAX: checked at open).
   muir_launch_config_t config = {(uint32_t)slots, MUIR_CUDA_BLOCK_THREADS};
   muir_status_t status =
-      launchOn(state, cs->reduceKernel, "muir_reduce_kernel", config, args);
+      launchOn(state, cs->reduceKernel, reduceKernelName(state), config, args);
   if (status != MUIR_OK)
     return status;
   if ((status = enter(state)) != MUIR_OK)
@@ -784,13 +880,15 @@ muir_status_t muir_cuda_write_rows(muir_state_t *state, int64_t first,
 }
 
 muir_status_t muir_cuda_copy(const muir_state_t *state, int32_t which,
-                             int64_t begin, int64_t count, float *to_host,
-                             const float *from_host) {
+                             int64_t begin, int64_t count, void *to_host,
+                             const void *from_host) {
   muir_status_t status = enter(state);
   if (status != MUIR_OK)
     return status;
-  CUdeviceptr at = devicePointer(state->buffers[which] + begin);
-  size_t bytes = (size_t)count * sizeof(float);
+  int32_t size;
+  CUdeviceptr at = devicePointer(muir_buffer_data(state, which, &size)) +
+                   (CUdeviceptr)begin * (CUdeviceptr)size;
+  size_t bytes = (size_t)count * (size_t)size;
   CUresult result = to_host ? cu.memcpyDtoH(to_host, at, bytes)
                             : cu.memcpyHtoD(at, from_host, bytes);
   if (result != CUDA_SUCCESS)
@@ -852,8 +950,8 @@ muir_status_t muir_cuda_write_rows(muir_state_t *state, int64_t first,
 }
 
 muir_status_t muir_cuda_copy(const muir_state_t *state, int32_t which,
-                             int64_t begin, int64_t count, float *to_host,
-                             const float *from_host) {
+                             int64_t begin, int64_t count, void *to_host,
+                             const void *from_host) {
   (void)state, (void)which, (void)begin, (void)count, (void)to_host,
       (void)from_host;
   return muir_set_error(MUIR_ERROR_NO_DEVICE, "no CUDA support");

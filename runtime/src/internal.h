@@ -162,17 +162,34 @@ muir_status_t muir_shard_locate(const muir_package_t *package, int64_t begin,
  *  sharded step's partials (0 for a package without units). */
 int64_t muir_unit_partials(const muir_package_info_t *info);
 
+/*===- state.c ------------------------------------------------------------===*/
+
+/** The address of buffer `which` of the state (MUIR_BUFFER_*, checked by
+ *  the caller; a device pointer on CUDA) and its bytes per element (2 for
+ *  a bf16 package's grads and params copy, else 4). */
+void *muir_buffer_data(const muir_state_t *state, int32_t which,
+                       int32_t *out_element_size);
+
+/** The bf16 copy of `count` float32 values, rounded to nearest even (init's
+ *  rounding); a NaN becomes a quiet NaN of its sign, infinities stay. */
+void muir_round_bf16_nearest(const float *from, uint16_t *to, int64_t count);
+
 /*===- cuda.c -------------------------------------------------------------===*/
 
 /** Sets up `state` (package, device, num_buffers, elements filled in) on its
- *  CUDA device: context and module, then either allocates and zeroes the
- *  buffers (`adopt` false) or checks the adopted ones already in
- *  state->buffers. */
+ *  CUDA device: context and module (a bf16 package's step and reduction are
+ *  its bf16 kernels), then either allocates and zeroes the buffers (`adopt`
+ *  false; a bf16 package's grads and params copy in bf16_grads and
+ *  bf16_params, 2 bytes per element) or takes the adopted ones already in
+ *  the state. */
 muir_status_t muir_cuda_state_create(muir_state_t *state, bool adopt);
 
 /** Frees what muir_cuda_state_create set up (and owned buffers). */
 void muir_cuda_state_release(muir_state_t *state);
 
+/** The init kernel over [begin, end); a bf16 state's copy of those params
+ *  rounded to nearest on the host (muir_round_bf16_nearest), as the CPU
+ *  does. */
 muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
                              int64_t end);
 /** The step; `units` (MUIR_SLOT_UNIT_SUMS num_slots on the host, or NULL)
@@ -198,8 +215,10 @@ muir_status_t muir_cuda_step_telemetry(muir_state_t *state, int64_t step,
  *  table. */
 muir_status_t muir_cuda_write_rows(muir_state_t *state, int64_t first,
                                    int64_t count);
+/** Copies elements [begin, begin + count) of buffer `which` (of its
+ *  element size) to `to_host`, or from `from_host` (the other NULL). */
 muir_status_t muir_cuda_copy(const muir_state_t *state, int32_t which,
-                             int64_t begin, int64_t count, float *to_host,
-                             const float *from_host);
+                             int64_t begin, int64_t count, void *to_host,
+                             const void *from_host);
 
 #endif /* MUIR_RUNTIME_INTERNAL_H */

@@ -51,6 +51,15 @@ static bool isBf16(const muir_package_t *package) {
   return package->info->precision == MUIR_PRECISION_BF16;
 }
 
+/** Bytes per element of buffer `which` in a state of `package`: 2 for a
+ *  bf16 package's grads and params copy, else 4. */
+static int32_t elementSize(const muir_package_t *package, int32_t which) {
+  return isBf16(package) && (which == MUIR_BUFFER_GRADS ||
+                             which == MUIR_BUFFER_PARAMS_BF16)
+             ? 2
+             : 4;
+}
+
 static bool isShard(const muir_state_t *state) {
   return state->shard.begin != 0 ||
          state->shard.end != state->package->info->buffer_elements;
@@ -90,12 +99,6 @@ static muir_status_t newState(muir_package_t *package, muir_device_t device,
                           "spans shards needs",
                           caller, package->dir, info->optimizer_spec,
                           info->num_units);
-  if (isBf16(package) && isCuda(device))
-    return muir_set_error(MUIR_ERROR_ARGUMENT,
-                          "%s: package '%s' is bf16, which the runtime runs "
-                          "on the CPU only for now (its CUDA kernels are in "
-                          "kernels.ptx, not launched yet)",
-                          caller, package->dir);
   muir_state_t *state = calloc(1, sizeof(*state));
   if (!state)
     return muir_set_error(MUIR_ERROR_MEMORY, "%s: out of memory", caller);
@@ -192,9 +195,9 @@ static muir_status_t createState(muir_package_t *package, muir_device_t device,
     for (int32_t i = 0; i < state->num_buffers + bf16 && status == MUIR_OK;
          ++i) {
       int32_t which = i < state->num_buffers ? i : MUIR_BUFFER_PARAMS_BF16;
-      bool half = bf16 && (which == MUIR_BUFFER_GRADS ||
-                           which == MUIR_BUFFER_PARAMS_BF16);
-      size_t bytes = (size_t)state->elements * (half ? 2 : sizeof(float));
+      bool half = elementSize(package, which) == 2;
+      size_t bytes =
+          (size_t)state->elements * (size_t)elementSize(package, which);
       // aligned_alloc wants a multiple of the alignment, and never 0 bytes.
       bytes = (bytes + align - 1) / align * align;
       if (bytes == 0)
@@ -241,11 +244,101 @@ muir_status_t muir_state_create_shard(muir_package_t *package,
                      out_state);
 }
 
+/** Creates a state over the caller's `buffers` (params, grads, the states,
+ *  a bf16 package's params copy), each checked: its element size, its
+ *  length (the shard [begin, end)), its alignment, no buffer twice. */
 static muir_status_t adoptState(muir_package_t *package, muir_device_t device,
-                                int64_t begin, int64_t end, float *params,
-                                float *grads, float *const *states,
-                                int64_t elements, const char *caller,
-                                muir_state_t **out_state) {
+                                int64_t begin, int64_t end,
+                                const muir_buffer_t *buffers, int32_t count,
+                                const char *caller, muir_state_t **out_state) {
+  if (!package || !out_state || !buffers)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
+                          !package     ? "package"
+                          : !out_state ? "out_state"
+                                       : "buffers");
+  const muir_package_info_t *info = package->info;
+  muir_shard_t shard;
+  muir_status_t status = shardOf(package, begin, end, caller, &shard);
+  if (status != MUIR_OK)
+    return status;
+  bool bf16 = isBf16(package);
+  int32_t expected = 2 + info->num_states + bf16;
+  if (count != expected)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: %d buffers given, but package '%s' (%s, %s) "
+                          "needs %d: params, grads, %d optimizer state%s%s",
+                          caller, count, package->dir, info->optimizer_spec,
+                          bf16 ? "bf16" : "fp32", expected, info->num_states,
+                          info->num_states == 1 ? "" : "s",
+                          bf16 ? " and the bf16 copy of the params" : "");
+  // buffers[i] is buffer `which`: the copy comes after the states.
+  int32_t copyAt = 2 + info->num_states;
+  for (int32_t i = 0; i < count; ++i) {
+    int32_t which = i < copyAt ? i : MUIR_BUFFER_PARAMS_BF16;
+    label_t label = bufferLabel(which);
+    const muir_buffer_t *b = &buffers[i];
+    if (!b->data)
+      return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: the %s buffer is NULL",
+                            caller, label.text);
+    int32_t size = elementSize(package, which);
+    if (b->element_size != size)
+      return muir_set_error(MUIR_ERROR_ARGUMENT,
+                            "%s: the %s buffer has %d-byte elements, but "
+                            "package '%s' (%s) needs %d-byte ones (%s)",
+                            caller, label.text, b->element_size, package->dir,
+                            bf16 ? "bf16" : "fp32", size,
+                            size == 2 ? "bfloat16 bits" : "float32");
+    if (b->elements != end - begin)
+      return muir_set_error(
+          MUIR_ERROR_SIZE,
+          "%s: the %s buffer holds %" PRId64
+          " elements, but package '%s' (model '%s') needs %" PRId64
+          " elements per buffer%s",
+          caller, label.text, b->elements, package->dir, info->model,
+          end - begin,
+          end - begin == info->buffer_elements ? "" : " (the shard)");
+    if ((uintptr_t)b->data % (uintptr_t)info->alignment != 0)
+      return muir_set_error(MUIR_ERROR_ARGUMENT,
+                            "%s: the %s buffer at %p is not aligned to the "
+                            "package's %" PRId64 " bytes",
+                            caller, label.text, b->data, info->alignment);
+    for (int32_t j = 0; j < i; ++j)
+      if (buffers[j].data == b->data)
+        return muir_set_error(
+            MUIR_ERROR_ARGUMENT,
+            "%s: the %s and %s buffers are the same memory %p", caller,
+            bufferLabel(j < copyAt ? j : MUIR_BUFFER_PARAMS_BF16).text,
+            label.text, b->data);
+  }
+  muir_state_t *state;
+  status = newState(package, device, &shard, caller, &state);
+  if (status != MUIR_OK)
+    return status;
+  for (int32_t i = 0; i < state->num_buffers; ++i)
+    if (bf16 && i == MUIR_BUFFER_GRADS)
+      state->bf16_grads = buffers[i].data;
+    else
+      state->buffers[i] = buffers[i].data;
+  if (bf16)
+    state->bf16_params = buffers[copyAt].data;
+  if (isCuda(device)) {
+    status = muir_cuda_state_create(state, /*adopt=*/true);
+    if (status != MUIR_OK) {
+      muir_state_release(state);
+      return status;
+    }
+  }
+  *out_state = state;
+  return MUIR_OK;
+}
+
+/** muir_state_adopt(_shard)'s float32 buffers as adoptState's, after their
+ *  own checks. */
+static muir_status_t adoptFloats(muir_package_t *package, muir_device_t device,
+                                 int64_t begin, int64_t end, float *params,
+                                 float *grads, float *const *states,
+                                 int64_t elements, const char *caller,
+                                 muir_state_t **out_state) {
   if (!package || !out_state)
     return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
                           !package ? "package" : "out_state");
@@ -253,8 +346,8 @@ static muir_status_t adoptState(muir_package_t *package, muir_device_t device,
   if (isBf16(package))
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "%s: package '%s' is bf16, whose grads and params "
-                          "copy are 2-byte buffers that adoption does not "
-                          "take yet; use muir_state_create",
+                          "copy are 2-byte buffers: adopt them with "
+                          "muir_state_adopt_buffers",
                           caller, package->dir);
   if (info->num_states > 0 && !states)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
@@ -273,42 +366,12 @@ static muir_status_t adoptState(muir_package_t *package, muir_device_t device,
         "needs %" PRId64 " elements per buffer%s",
         caller, elements, package->dir, info->model, end - begin,
         end - begin == info->buffer_elements ? "" : " (the shard)");
-  float *buffers[2 + MUIR_MAX_STATES] = {params, grads};
+  muir_buffer_t buffers[2 + MUIR_MAX_STATES] = {{params, elements, 4},
+                                                {grads, elements, 4}};
   for (int32_t k = 0; k < info->num_states; ++k)
-    buffers[2 + k] = states[k];
-  int32_t count = 2 + info->num_states;
-  for (int32_t i = 0; i < count; ++i) {
-    if (!buffers[i])
-      return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: the %s buffer is NULL",
-                            caller, bufferLabel(i).text);
-    if ((uintptr_t)buffers[i] % (uintptr_t)info->alignment != 0)
-      return muir_set_error(MUIR_ERROR_ARGUMENT,
-                            "%s: the %s buffer at %p is not aligned to the "
-                            "package's %" PRId64 " bytes",
-                            caller, bufferLabel(i).text, (void *)buffers[i],
-                            info->alignment);
-    for (int32_t j = 0; j < i; ++j)
-      if (buffers[j] == buffers[i])
-        return muir_set_error(MUIR_ERROR_ARGUMENT,
-                              "%s: the %s and %s buffers are the same memory "
-                              "%p",
-                              caller, bufferLabel(j).text, bufferLabel(i).text,
-                              (void *)buffers[i]);
-  }
-  muir_state_t *state;
-  status = newState(package, device, &shard, caller, &state);
-  if (status != MUIR_OK)
-    return status;
-  memcpy(state->buffers, buffers, sizeof(buffers));
-  if (isCuda(device)) {
-    status = muir_cuda_state_create(state, /*adopt=*/true);
-    if (status != MUIR_OK) {
-      muir_state_release(state);
-      return status;
-    }
-  }
-  *out_state = state;
-  return MUIR_OK;
+    buffers[2 + k] = (muir_buffer_t){states[k], elements, 4};
+  return adoptState(package, device, begin, end, buffers, 2 + info->num_states,
+                    caller, out_state);
 }
 
 muir_status_t muir_state_adopt(muir_package_t *package, muir_device_t device,
@@ -316,9 +379,9 @@ muir_status_t muir_state_adopt(muir_package_t *package, muir_device_t device,
                                float *const *states, int64_t elements,
                                muir_state_t **out_state) {
   muir_clear_error();
-  return adoptState(package, device, 0,
-                    package ? package->info->buffer_elements : 0, params, grads,
-                    states, elements, "muir_state_adopt", out_state);
+  return adoptFloats(package, device, 0,
+                     package ? package->info->buffer_elements : 0, params,
+                     grads, states, elements, "muir_state_adopt", out_state);
 }
 
 muir_status_t muir_state_adopt_shard(muir_package_t *package,
@@ -327,8 +390,16 @@ muir_status_t muir_state_adopt_shard(muir_package_t *package,
                                      float *const *states, int64_t elements,
                                      muir_state_t **out_state) {
   muir_clear_error();
-  return adoptState(package, device, begin, end, params, grads, states,
-                    elements, "muir_state_adopt_shard", out_state);
+  return adoptFloats(package, device, begin, end, params, grads, states,
+                     elements, "muir_state_adopt_shard", out_state);
+}
+
+muir_status_t muir_state_adopt_buffers(
+    muir_package_t *package, muir_device_t device, int64_t begin, int64_t end,
+    const muir_buffer_t *buffers, int32_t count, muir_state_t **out_state) {
+  muir_clear_error();
+  return adoptState(package, device, begin, end, buffers, count,
+                    "muir_state_adopt_buffers", out_state);
 }
 
 muir_status_t muir_state_shard(const muir_state_t *state, int64_t *out_begin,
@@ -353,8 +424,7 @@ muir_device_t muir_state_device(const muir_state_t *state) {
 
 /** Whether buffer `which` of the state holds 2-byte bf16 values. */
 static bool isHalf(const muir_state_t *state, int32_t which) {
-  return isBf16(state->package) &&
-         (which == MUIR_BUFFER_GRADS || which == MUIR_BUFFER_PARAMS_BF16);
+  return elementSize(state->package, which) == 2;
 }
 
 /** Refuses float access to a bf16 buffer. */
@@ -414,15 +484,19 @@ muir_status_t muir_state_buffer_bytes(const muir_state_t *state, int32_t which,
   muir_status_t status = checkWhich(state, which, "muir_state_buffer_bytes");
   if (status != MUIR_OK)
     return status;
-  if (which == MUIR_BUFFER_PARAMS_BF16)
-    *out_data = state->bf16_params;
-  else if (which == MUIR_BUFFER_GRADS && state->bf16_grads)
-    *out_data = state->bf16_grads;
-  else
-    *out_data = state->buffers[which];
+  *out_data = muir_buffer_data(state, which, out_element_size);
   *out_elements = state->elements;
-  *out_element_size = isHalf(state, which) ? 2 : 4;
   return MUIR_OK;
+}
+
+void *muir_buffer_data(const muir_state_t *state, int32_t which,
+                       int32_t *out_element_size) {
+  *out_element_size = isHalf(state, which) ? 2 : 4;
+  if (which == MUIR_BUFFER_PARAMS_BF16)
+    return state->bf16_params;
+  if (which == MUIR_BUFFER_GRADS && isBf16(state->package))
+    return state->bf16_grads;
+  return state->buffers[which];
 }
 
 muir_status_t muir_state_set_rounding_seed(muir_state_t *state, uint64_t seed) {
@@ -471,18 +545,28 @@ muir_status_t muir_package_bytes_per_param(const muir_package_t *package,
   return MUIR_OK;
 }
 
-/** Checks the arguments of a copy between host memory and buffer `which`. */
+/** Checks the arguments of a copy between host memory and buffer `which`
+ *  of `elementSize` bytes per element (0: float copies, which refuse a
+ *  2-byte buffer). */
 static muir_status_t checkCopy(const muir_state_t *state, int32_t which,
-                               int64_t begin, int64_t count, const void *host,
+                               int64_t begin, int64_t count,
+                               int32_t elementSize, const void *host,
                                const char *caller) {
   if (!state || !host)
     return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
                           !state ? "state" : "host");
   muir_status_t status = checkWhich(state, which, caller);
-  if (status == MUIR_OK)
+  if (status == MUIR_OK && elementSize == 0)
     status = checkFloat(state, which, caller);
   if (status != MUIR_OK)
     return status;
+  int32_t size = isHalf(state, which) ? 2 : 4;
+  if (elementSize != 0 && elementSize != size)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: the %s buffer of package '%s' holds %d-byte "
+                          "elements, but element_size %d was given",
+                          caller, bufferLabel(which).text, state->package->dir,
+                          size, elementSize);
   if (begin < 0 || count < 0 || begin > state->elements ||
       count > state->elements - begin)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
@@ -493,38 +577,67 @@ static muir_status_t checkCopy(const muir_state_t *state, int32_t which,
   return MUIR_OK;
 }
 
+/** A checked copy between host memory and buffer `which` (`elementSize` as
+ *  for checkCopy), on any device. */
+static muir_status_t copyBuffer(const muir_state_t *state, int32_t which,
+                                int64_t begin, int64_t count,
+                                int32_t elementSize, void *to_host,
+                                const void *from_host, const char *caller) {
+  muir_status_t status =
+      checkCopy(state, which, begin, count, elementSize,
+                to_host ? (const void *)to_host : from_host, caller);
+  if (status != MUIR_OK || count == 0)
+    return status;
+  if (state->cuda)
+    return muir_cuda_copy(state, which, begin, count, to_host, from_host);
+  int32_t size;
+  char *data = (char *)muir_buffer_data(state, which, &size) + begin * size;
+  size_t bytes = (size_t)count * (size_t)size;
+  if (to_host)
+    memmove(to_host, data, bytes);
+  else
+    memmove(data, from_host, bytes);
+  return MUIR_OK;
+}
+
 muir_status_t muir_state_copy_to_host(const muir_state_t *state, int32_t which,
                                       int64_t begin, int64_t count,
                                       float *host) {
   muir_clear_error();
-  muir_status_t status =
-      checkCopy(state, which, begin, count, host, "muir_state_copy_to_host");
-  if (status != MUIR_OK || count == 0)
-    return status;
-  if (state->cuda)
-    return muir_cuda_copy(state, which, begin, count, host, NULL);
-  memmove(host, state->buffers[which] + begin, (size_t)count * sizeof(float));
-  return MUIR_OK;
+  return copyBuffer(state, which, begin, count, 0, host, NULL,
+                    "muir_state_copy_to_host");
 }
 
 muir_status_t muir_state_copy_from_host(muir_state_t *state, int32_t which,
                                         int64_t begin, int64_t count,
                                         const float *host) {
   muir_clear_error();
-  muir_status_t status =
-      checkCopy(state, which, begin, count, host, "muir_state_copy_from_host");
-  if (status != MUIR_OK || count == 0)
-    return status;
-  if (state->cuda)
-    return muir_cuda_copy(state, which, begin, count, NULL, host);
-  memmove(state->buffers[which] + begin, host, (size_t)count * sizeof(float));
-  return MUIR_OK;
+  return copyBuffer(state, which, begin, count, 0, NULL, host,
+                    "muir_state_copy_from_host");
 }
 
-/** The bf16 copy of `count` float32 values, rounded to nearest even (init's
- *  rounding: deterministic, so the copy is the params' nearest bf16); a NaN
- *  becomes a quiet NaN of its sign, infinities stay. */
-static void roundToNearestBf16(const float *from, uint16_t *to, int64_t count) {
+muir_status_t muir_state_copy_bytes_to_host(const muir_state_t *state,
+                                            int32_t which, int64_t begin,
+                                            int64_t count, int32_t element_size,
+                                            void *host) {
+  muir_clear_error();
+  return copyBuffer(state, which, begin, count, element_size, host, NULL,
+                    "muir_state_copy_bytes_to_host");
+}
+
+muir_status_t muir_state_copy_bytes_from_host(muir_state_t *state,
+                                              int32_t which, int64_t begin,
+                                              int64_t count,
+                                              int32_t element_size,
+                                              const void *host) {
+  muir_clear_error();
+  return copyBuffer(state, which, begin, count, element_size, NULL, host,
+                    "muir_state_copy_bytes_from_host");
+}
+
+/** Init's rounding of the bf16 copy (internal.h): deterministic, so the
+ *  copy is the params' nearest bf16. */
+void muir_round_bf16_nearest(const float *from, uint16_t *to, int64_t count) {
   for (int64_t i = 0; i < count; ++i) {
     uint32_t bits;
     memcpy(&bits, &from[i], sizeof(bits));
@@ -549,6 +662,8 @@ muir_status_t muir_state_init_range(muir_state_t *state, uint64_t seed,
                           begin, end, state->shard.begin, state->shard.end);
   if (begin == end)
     return MUIR_OK;
+  if (state->bf16_params)
+    state->rounding_seed = seed;
   if (state->cuda)
     return muir_cuda_init(state, seed, begin, end);
   if (isShard(state))
@@ -558,9 +673,8 @@ muir_status_t muir_state_init_range(muir_state_t *state, uint64_t seed,
     state->package->init(state->buffers[MUIR_BUFFER_PARAMS], seed, begin, end);
   if (state->bf16_params) {
     int64_t at = begin - state->shard.begin;
-    roundToNearestBf16(state->buffers[MUIR_BUFFER_PARAMS] + at,
-                       state->bf16_params + at, end - begin);
-    state->rounding_seed = seed;
+    muir_round_bf16_nearest(state->buffers[MUIR_BUFFER_PARAMS] + at,
+                            state->bf16_params + at, end - begin);
   }
   return MUIR_OK;
 }

@@ -269,9 +269,10 @@ MUIR_API muir_status_t muir_state_create(muir_package_t *package,
  *  multiple of the package's alignment; `states` points to num_states
  *  buffers (NULL when num_states is 0). Nothing is zeroed: optimizer states
  *  must be zero before the first step. The buffers must outlive the state.
+ *  A bf16 package's 2-byte buffers need muir_state_adopt_buffers.
  *
  *  Errors: MUIR_ERROR_SIZE (wrong `elements`), MUIR_ERROR_ARGUMENT (NULL or
- *  misaligned buffer, the same buffer twice), and those of
+ *  misaligned buffer, the same buffer twice, a bf16 package), and those of
  *  muir_state_create. */
 MUIR_API muir_status_t muir_state_adopt(muir_package_t *package,
                                         muir_device_t device, float *params,
@@ -306,6 +307,31 @@ MUIR_API muir_status_t muir_state_adopt_shard(
     muir_package_t *package, muir_device_t device, int64_t begin, int64_t end,
     float *params, float *grads, float *const *states, int64_t elements,
     muir_state_t **out_state);
+
+/** One buffer a caller hands to muir_state_adopt_buffers: its address (a
+ *  device pointer on CUDA), its length in elements and its bytes per
+ *  element (4: float32; 2: bfloat16 bits, the top half of a float32). */
+typedef struct {
+  void *data;
+  int64_t elements;
+  int32_t element_size;
+} muir_buffer_t;
+
+/** muir_state_adopt_shard for buffers of either element size, so a bf16
+ *  package's state can take a trainer's bf16 gradients and bf16 params
+ *  copy: `buffers` holds `count` buffers in the order params, grads, state
+ *  0 .. num_states - 1, then, for a bf16 package, its params copy
+ *  (MUIR_BUFFER_PARAMS_BF16). Each holds end - begin elements ([0,
+ *  buffer_elements): a whole state) of its element size: 2 for a bf16
+ *  package's grads and copy, 4 for every other buffer; each starts at a
+ *  multiple of the package's alignment. As for muir_state_adopt, nothing is
+ *  zeroed and the buffers must outlive the state.
+ *  Errors: MUIR_ERROR_SIZE (a buffer's elements), MUIR_ERROR_ARGUMENT (the
+ *  count, an element size, NULL, misaligned, the same buffer twice), and
+ *  those of muir_state_adopt_shard. */
+MUIR_API muir_status_t muir_state_adopt_buffers(
+    muir_package_t *package, muir_device_t device, int64_t begin, int64_t end,
+    const muir_buffer_t *buffers, int32_t count, muir_state_t **out_state);
 
 /** Writes the elements of the flat buffers the state holds: [0,
  *  buffer_elements) unless it is a shard. Errors: MUIR_ERROR_ARGUMENT. */
@@ -374,6 +400,20 @@ MUIR_API muir_status_t muir_state_copy_from_host(muir_state_t *state,
                                                  int32_t which, int64_t begin,
                                                  int64_t count,
                                                  const float *host);
+
+/** The copies for a buffer of any element size (muir_state_buffer_bytes):
+ *  `count` elements of `element_size` bytes, which must be the buffer's (2
+ *  for a bf16 package's grads and MUIR_BUFFER_PARAMS_BF16, 4 for the
+ *  others), between elements [begin, begin + count) of buffer `which` and
+ *  `host`, on any device.
+ *  Errors: MUIR_ERROR_ARGUMENT (`which` out of range, NULL, another element
+ *  size, elements outside the buffer), MUIR_ERROR_CUDA. */
+MUIR_API muir_status_t muir_state_copy_bytes_to_host(
+    const muir_state_t *state, int32_t which, int64_t begin, int64_t count,
+    int32_t element_size, void *host);
+MUIR_API muir_status_t muir_state_copy_bytes_from_host(
+    muir_state_t *state, int32_t which, int64_t begin, int64_t count,
+    int32_t element_size, const void *host);
 
 /** Writes the initial values of every parameter, from `seed`. The values
  *  depend only on (seed, parameter, element), so they are the same on every

@@ -30,8 +30,13 @@
 #   partials summed over them are the whole state bit for bit;
 # - telemetry: the telemetry step is the plain step bit for bit, its
 #   per-copy norms and angle the master weights' against numpy;
+# - adopted buffers (the caller's float32 and uint16 arrays), whole and a
+#   shard: the created states' bytes through init and guarded steps, in
+#   the caller's memory; copies to and from the host of uint16 bits;
 # - bad input: --precision=fp16, float access to a bf16 buffer (C and
-#   Python), adoption and CUDA states of a bf16 package,
+#   Python), adoption of a bf16 package without its copy, with float32
+#   grads or copy, or through the float32 muir_state_adopt, a copy for an
+#   fp32 package,
 #   the rounding seed of an fp32 state, a manifest whose precision is not
 #   the table's: each a clear error.
 import ctypes
@@ -376,6 +381,55 @@ check("the bf16 telemetry step is the plain bf16 step, bit for bit (master, copy
                                      [b.flat_params, b.flat_params_bf16, *b.flat_states])))
 print(f"bf16 telemetry within {worst:.1e} of numpy; the plain step's bits")
 
+# ---- Adopted buffers ------------------------------------------------------------
+# A state over the caller's arrays (float32 master and states, uint16 grads
+# and copy; muir_state_adopt_buffers), whole and as the first of two
+# shards, through init and guarded steps: the created states' bytes, in the
+# caller's memory.
+def adopted(n):
+    return ([muir.aligned_zeros(n), muir.aligned_zeros(n, dtype=np.uint16)]
+            + [muir.aligned_zeros(n) for _ in range(pkg.num_states)]
+            + [muir.aligned_zeros(n, dtype=np.uint16)])
+
+
+first = pkg.plan_shards(2)[0]
+mine, mine_shard = adopted(pkg.buffer_elements), adopted(first[1] - first[0])
+pairs = [(pkg.state(), pkg.adopt(mine[0], mine[1], mine[2:-1], params_bf16=mine[-1])),
+         (pkg.state(shard=first), pkg.adopt(mine_shard[0], mine_shard[1], mine_shard[2:-1],
+                                            shard=first, params_bf16=mine_shard[-1]))]
+rng = np.random.default_rng(14)
+for created, adopt in pairs:
+    created.init(seed=15)
+    adopt.init(seed=15)
+for t in range(1, 5):
+    g = random_bf16(rng, pkg.buffer_elements, 10 ** rng.uniform(-3, -1.5))
+    partials = None
+    for created, adopt in pairs:
+        lo, hi = created.shard
+        created.flat_grads[...] = g[lo:hi]
+        adopt.copy_from_host(muir.BUFFER_GRADS, g[lo:hi])
+        if created.shard == (0, pkg.buffer_elements):
+            for x in (created, adopt):
+                x.step(t, max_grad_norm=1.0, skip_nonfinite=True)
+        else:  # a shard steps with its own partials (the only shard here)
+            for x in (created, adopt):
+                x.step_sharded(t, x.reduce(), max_grad_norm=1.0)
+for (created, adopt), buffers in zip(pairs, (mine, mine_shard)):
+    got = [adopt.flat_params, adopt.flat_grads, *adopt.flat_states, adopt.flat_params_bf16]
+    want = [created.flat_params, created.flat_grads, *created.flat_states, created.flat_params_bf16]
+    check(f"adopted bf16 buffers {adopt.shard}: every buffer the created state's bytes, in the caller's arrays",
+          all(same(x, y) for x, y in zip(got, want))
+          and all(np.shares_memory(x, b) for x, b in zip(got, buffers))
+          and not same(want[-1], np.zeros_like(want[-1])))
+# The copies of a 2-byte buffer move bfloat16 bits (any device).
+st = pairs[0][0]
+check("copy_to_host of the grads and the copy: their uint16 bits",
+      same(st.copy_to_host(muir.BUFFER_GRADS), st.flat_grads)
+      and same(st.copy_to_host(muir.BUFFER_PARAMS_BF16, 5, 7), st.flat_params_bf16[5:12]))
+bits = random_bf16(rng, 9, 1.0)
+st.copy_from_host(muir.BUFFER_PARAMS_BF16, bits, begin=3)
+check("copy_from_host of uint16 bits into the copy", same(st.flat_params_bf16[3:12], bits))
+
 # ---- Bad input --------------------------------------------------------------------
 run_muirc = subprocess.run([f"{TOOLS}/muirc", "package", GPT, "--precision=fp16", "--no-gpu", "-o",
                             f"{TMP}/fp16"], capture_output=True, text=True, timeout=60)
@@ -404,8 +458,8 @@ for which, label in ((1, "grads"), (muir.BUFFER_PARAMS_BF16, "params_bf16")):
     check(f"C: muir_state_buffer({label}) of a bf16 state: {message}",
           status == muir.Status.ERROR_ARGUMENT and f"the {label} buffer" in message
           and "bf16" in message and "muir_state_buffer_bytes" in message)
-    expect(f"copy_to_host({label})", lambda: st.copy_to_host(which), "bf16", label)
-    expect(f"copy_from_host({label})", lambda: st.copy_from_host(which, [1.0]), "bf16", label)
+    expect(f"copy_from_host({label}) of floats", lambda: st.copy_from_host(which, [1.0]),
+           "bfloat16 bits as uint16", "float64")
 name = next(iter(pkg.params_info))
 expect("float32 values into a bf16 grad", lambda: st.grads.__setitem__(name, np.zeros(st.grads[name].shape, f)),
        "bfloat16 bits as uint16", "float32")
@@ -414,15 +468,32 @@ before = st.flat_grads.copy()
 st.grads[name] = np.full(st.grads[name].shape, 0x3F80, np.uint16)
 check("uint16 bits into a bf16 grad by name", np.all(st.grads[name] == 0x3F80)
       and np.count_nonzero(st.flat_grads != before) > 0)
-f32 = muir.aligned_zeros(pkg.buffer_elements)
-expect("adopting buffers for a bf16 package",
-       lambda: pkg.adopt(f32, muir.aligned_zeros(pkg.buffer_elements),
-                         [muir.aligned_zeros(pkg.buffer_elements) for _ in range(pkg.num_states)]),
-       "is bf16", "muir_state_create")
-expect("a CUDA state of a bf16 package", lambda: pkg.state("cuda"), "is bf16", "CPU only")
+mine = adopted(pkg.buffer_elements)
+expect("adopting a bf16 package without its params copy",
+       lambda: pkg.adopt(mine[0], mine[1], mine[2:-1]), "is bf16", "params_bf16")
+expect("adopting float32 grads for a bf16 package",
+       lambda: pkg.adopt(mine[0], mine[0].copy(), mine[2:-1], params_bf16=mine[-1]),
+       "grads has dtype float32, not uint16", "muir.to_bf16")
+expect("adopting a float32 params copy",
+       lambda: pkg.adopt(mine[0], mine[1], mine[2:-1], params_bf16=mine[2]),
+       "params_bf16 has dtype float32, not uint16")
+lib.muir_state_adopt.argtypes = [ctypes.c_void_p, ctypes.c_int32] + [ctypes.c_void_p] * 3 + [
+    ctypes.c_int64, ctypes.c_void_p]
+states = (ctypes.c_void_p * pkg.num_states)(*[b.ctypes.data for b in mine[2:-1]])
+handle = ctypes.c_void_p()
+status = lib.muir_state_adopt(pkg._handle, 0, mine[0].ctypes.data, mine[1].ctypes.data, states,
+                              pkg.buffer_elements, ctypes.byref(handle))
+message = lib.muir_last_error().decode()
+check(f"C: muir_state_adopt of a bf16 package: {message}",
+      status == muir.Status.ERROR_ARGUMENT and "is bf16" in message
+      and "muir_state_adopt_buffers" in message)
 twin = package(GPT, "adamw", "gpt2-adamw-fp32-twin", "fp32").state()
 expect("the rounding seed of an fp32 state", lambda: twin.rounding_seed, "fp32", "rounds nothing")
 expect("params_bf16 of an fp32 state", lambda: twin.params_bf16, "fp32", "no bf16 copy")
+f32 = [muir.aligned_zeros(pkg.buffer_elements) for _ in range(3 + pkg.num_states)]
+expect("adopting a params copy for an fp32 package",
+       lambda: twin.package.adopt(f32[0], f32[1], f32[2:-1], params_bf16=f32[-1]),
+       "is fp32", "no bf16 copy")
 
 # A manifest that says fp32 over a bf16 library (files of two builds).
 bad = f"{TMP}/mismatch"

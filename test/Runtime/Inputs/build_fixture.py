@@ -5,8 +5,9 @@ library reports.
 
     build_fixture.py CC RUNTIME_INCLUDE [--no-manifest] [cc flags] -o DIR/libmuir_kernels.so
 
--DFIXTURE_ABI=N and -DFIXTURE_HASH='"..."' reach the manifest too; other
-flags (the FIXTURE_* variants) go to the compiler only.
+-DFIXTURE_ABI=N, -DFIXTURE_HASH='"..."' and -DFIXTURE_BF16 (precision
+bf16) reach the manifest too; other flags (the FIXTURE_* variants) go to
+the compiler only.
 """
 
 import json
@@ -38,6 +39,8 @@ if manifest:
     with open(os.path.join(HERE, "fixture_manifest.json")) as f:
         text = f.read()
     text = text.replace("@FIXTURE_HASH@", package_hash)
+    if "-DFIXTURE_BF16" in args:
+        text = text.replace('"precision": "fp32"', '"precision": "bf16"')
     if abi is not None:
         text = re.sub(r'"abi_version": \d+', '"abi_version": %d' % abi, text)
     with open(os.path.join(os.path.dirname(out), "manifest.json"), "w") as f:

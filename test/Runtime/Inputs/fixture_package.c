@@ -29,6 +29,12 @@
  *   FIXTURE_OMIT_STEP    do not export muir_kernel_step (nor the other
  *                        step and reduce entry points)
  *   FIXTURE_CORRUPT=K    break the table (see the FIXTURE_CORRUPT cases below)
+ *   FIXTURE_BF16         a bf16 package (MUIR_PRECISION_BF16): bf16 grads
+ *                        and params copy, exporting the bf16 kernels
+ *                        (muir_kernel_step_bf16, muir_kernel_reduce_bf16,
+ *                        muir_kernel_step_telemetry_bf16) over the same
+ *                        AdamW; the copy rounded stochastically with
+ *                        package_abi.h's Philox4x32-10 bits
  *
  * Forward multipliers: blocks.w 1 in both blocks, unembed.weight 1/3, one
  * residual branch (0.5, 0.25 per block) and one attention (scale 1/4).
@@ -200,6 +206,8 @@ static const muir_tensor_row_t fixtureRows[] = {
 #define PRECISION 7 /* no such precision */
 #elif FIXTURE_CORRUPT == 34
 #define PRECISION MUIR_PRECISION_BF16 /* without the bf16 kernels */
+#elif defined(FIXTURE_BF16)
+#define PRECISION MUIR_PRECISION_BF16
 #else
 #define PRECISION MUIR_PRECISION_FP32
 #endif
@@ -295,6 +303,22 @@ static double fixturePow(double base, int64_t n) {
   return result;
 }
 
+/** AdamW on flat element `i` of parameter `p` with gradient `g` (scaled):
+ *  fixtureStepElement's update. */
+static void fixtureAdamW(int p, int64_t i, float g, float *param, float *m,
+                         float *v, int64_t step, float lrFactor,
+                         const muir_tensor_row_t *rows) {
+  const fixture_constants_t *k = &constants[p];
+  float lr = (float)rows[p].lr * lrFactor;
+  float w = param[i] * (1.0f - lr * (float)rows[p].weight_decay);
+  m[i] = k->beta1 * m[i] + (1.0f - k->beta1) * g;
+  v[i] = k->beta2 * v[i] + (1.0f - k->beta2) * g * g;
+  float bc1 = (float)(1.0 - fixturePow(k->beta1, step));
+  float bc2 = (float)(1.0 - fixturePow(k->beta2, step));
+  float denom = __builtin_sqrtf(v[i]) / __builtin_sqrtf(bc2) + k->eps;
+  param[i] = w - (lr / bc1) * (m[i] / denom);
+}
+
 /** AdamW on flat element `i` (PyTorch's torch.optim.AdamW, bias correction
  *  on): decoupled decay, then the Adam update, with the learning rate and
  *  weight decay of `rows` (a state's overrides). Padding is left alone. */
@@ -304,18 +328,66 @@ fixtureStepElement(int64_t i, float *param, const float *grads, float *m,
                    const muir_tensor_row_t *rows) {
   int64_t element;
   int p = fixtureParamAt(i, &element);
+  if (p >= 0)
+    fixtureAdamW(p, i, grads[i] * gradScale, param, m, v, step, lrFactor,
+                 rows);
+}
+
+/** The float32 whose top half is bf16 `bits`. */
+static float fixtureWiden(uint16_t bits) {
+  uint32_t word = (uint32_t)bits << 16;
+  float x;
+  __builtin_memcpy(&x, &word, sizeof(x));
+  return x;
+}
+
+/** Philox4x32-10 (Salmon et al., SC 2011; Random123's known answers are
+ *  checked in cuda-bf16.c) of `counter` under `key`, in place. */
+static void fixturePhilox(uint32_t counter[4], uint32_t key0, uint32_t key1) {
+  for (int round = 0; round < 10; ++round) {
+    uint64_t a = (uint64_t)0xD2511F53u * counter[0];
+    uint64_t b = (uint64_t)0xCD9E8D57u * counter[2];
+    uint32_t next[4] = {(uint32_t)(b >> 32) ^ counter[1] ^ key0, (uint32_t)b,
+                        (uint32_t)(a >> 32) ^ counter[3] ^ key1, (uint32_t)a};
+    for (int j = 0; j < 4; ++j)
+      counter[j] = next[j];
+    key0 += 0x9E3779B9u;
+    key1 += 0xBB67AE85u;
+  }
+}
+
+/** Element i's copy of `x` at `step`, rounded stochastically as
+ *  package_abi.h says (muir_kernel_step_bf16): the bits plus the low 16 bits
+ *  of word i mod 4 of Philox((i/4, step, 2^31), seed), truncated. */
+static uint16_t fixtureRoundBf16(float x, uint64_t seed, int64_t step,
+                                 int64_t i) {
+  uint64_t group = (uint64_t)i / 4;
+  uint32_t counter[4] = {(uint32_t)group, (uint32_t)(group >> 32),
+                         (uint32_t)step,
+                         (uint32_t)((uint64_t)step >> 32) | 0x80000000u};
+  fixturePhilox(counter, (uint32_t)seed, (uint32_t)(seed >> 32));
+  uint32_t bits;
+  __builtin_memcpy(&bits, &x, sizeof(bits));
+  if ((bits & 0x7fffffffu) > 0x7f800000u)
+    return (uint16_t)((bits >> 16) | 0x40u);
+  return (uint16_t)((bits + (counter[i % 4] & 0xffffu)) >> 16);
+}
+
+/** The bf16 step on flat element `i`: AdamW from the widened bf16 gradient,
+ *  then the copy of the new weight, rounded stochastically. Padding is left
+ *  alone. */
+__attribute__((unused)) static void
+fixtureStepBf16Element(int64_t i, float *param, const uint16_t *grads,
+                       float *m, float *v, uint16_t *copy, int64_t step,
+                       float lrFactor, float gradScale,
+                       const muir_tensor_row_t *rows, uint64_t seed) {
+  int64_t element;
+  int p = fixtureParamAt(i, &element);
   if (p < 0)
     return;
-  const fixture_constants_t *k = &constants[p];
-  float lr = (float)rows[p].lr * lrFactor;
-  float g = grads[i] * gradScale;
-  float w = param[i] * (1.0f - lr * (float)rows[p].weight_decay);
-  m[i] = k->beta1 * m[i] + (1.0f - k->beta1) * g;
-  v[i] = k->beta2 * v[i] + (1.0f - k->beta2) * g * g;
-  float bc1 = (float)(1.0 - fixturePow(k->beta1, step));
-  float bc2 = (float)(1.0 - fixturePow(k->beta2, step));
-  float denom = __builtin_sqrtf(v[i]) / __builtin_sqrtf(bc2) + k->eps;
-  param[i] = w - (lr / bc1) * (m[i] / denom);
+  fixtureAdamW(p, i, fixtureWiden(grads[i]) * gradScale, param, m, v, step,
+               lrFactor, rows);
+  copy[i] = fixtureRoundBf16(param[i], seed, step, i);
 }
 
 /** The reduction phase's slot `q` (one per tensor copy, in table order):
@@ -327,6 +399,19 @@ __attribute__((unused)) static double fixtureReduceSlot(int64_t q,
   double sum = 0.0;
   for (int64_t i = begin; i < end; ++i)
     sum += (double)grads[i] * (double)grads[i];
+  return sum;
+}
+
+/** fixtureReduceSlot over bf16 gradients (widened). */
+__attribute__((unused)) static double
+fixtureReduceSlotBf16(int64_t q, const uint16_t *grads) {
+  int64_t begin = q < 2 ? q * BLOCKS_STRIDE : EMBED_OFFSET;
+  int64_t end = begin + (q < 2 ? BLOCKS_NUMEL : 6);
+  double sum = 0.0;
+  for (int64_t i = begin; i < end; ++i) {
+    double g = fixtureWiden(grads[i]);
+    sum += g * g;
+  }
   return sum;
 }
 
@@ -383,6 +468,44 @@ void muir_kernel_reduce(const float *grads, double *partials,
                         int64_t slot_begin, int64_t slot_end) {
   for (int64_t q = slot_begin; q < slot_end; ++q)
     partials[q] = fixtureReduceSlot(q, grads);
+}
+#endif
+
+#ifdef FIXTURE_BF16
+/* The bf16 kernels, whole buffers only (begin 0, end FIXTURE_ELEMENTS: the
+ * fixture has no shard kernels, so the runtime makes no shard of it). */
+void muir_kernel_step_bf16(float *params, const uint16_t *grads,
+                           float *const *states, uint16_t *params_bf16,
+                           int64_t step, float lr_factor, float grad_scale,
+                           const muir_tensor_row_t *rows, uint64_t seed,
+                           int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i)
+    fixtureStepBf16Element(i, params, grads, states[0], states[1], params_bf16,
+                           step, lr_factor, grad_scale, rows, seed);
+}
+
+void muir_kernel_step_telemetry_bf16(float *params, const uint16_t *grads,
+                                     float *const *states,
+                                     uint16_t *params_bf16, int64_t step,
+                                     float lr_factor, float grad_scale,
+                                     const muir_tensor_row_t *rows,
+                                     double *partials, uint64_t seed,
+                                     int64_t begin, int64_t end) {
+  float before[FIXTURE_ELEMENTS];
+  for (int64_t i = 0; i < FIXTURE_ELEMENTS; ++i)
+    before[i] = params[i];
+  muir_kernel_step_bf16(params, grads, states, params_bf16, step, lr_factor,
+                        grad_scale, rows, seed, begin, end);
+  for (int64_t q = 0; q < NUM_SLOTS; ++q)
+    fixtureTelemetrySlot(q, before, params, partials + 4 * q);
+}
+
+void muir_kernel_reduce_bf16(const uint16_t *grads, double *partials,
+                             int64_t first, int64_t slot_begin,
+                             int64_t slot_end) {
+  (void)first;
+  for (int64_t q = slot_begin; q < slot_end; ++q)
+    partials[q] = fixtureReduceSlotBf16(q, grads);
 }
 #endif
 

@@ -16,13 +16,18 @@
  * Module images are recognised by their text: "MOCK-CUBIN ..." is a good
  * cubin, "MOCK-BAD ..." an image the driver rejects, anything containing
  * ".version" is PTX (with "MOCK-JIT-ERROR" it fails to JIT and writes a log;
- * with "MOCK-NO-STEP" it lacks muir_step_kernel). Every module holds its own
- * copy of the fixture's table rows (muir_tensor_rows, cuModuleGetGlobal),
- * which its step kernel reads.
+ * with "MOCK-NO-STEP" it lacks muir_step_kernel, with "MOCK-NO-BF16" the bf16
+ * kernels). Every module holds its own copy of the fixture's table rows
+ * (muir_tensor_rows, cuModuleGetGlobal), which its step kernels read.
+ *
+ * The bf16 kernels (muir_step_bf16_kernel, muir_reduce_bf16_kernel) run the
+ * fixture's bf16 math (FIXTURE_BF16) with GPUKernels.cpp's argument lists.
  *
  * Environment: MOCK_CUDA_DEVICES (default 1; 0 makes cuInit fail),
  * MOCK_CUDA_CC (compute capability, default 90), MOCK_CUDA_FAIL (the name of
- * one entry point that fails: cuMemAlloc_v2, cuLaunchKernel, cuCtxSynchronize).
+ * one entry point that fails: cuMemAlloc_v2, cuLaunchKernel, cuCtxSynchronize,
+ * cuMemcpyDtoH_v2), MOCK_CUDA_FAIL_AT (with it, only that entry's N-th call,
+ * counting from 1, fails).
  * Events go to stderr as "mock-cuda: ..."; at exit it reports what is still
  * allocated, retained or pushed.
  *
@@ -53,7 +58,10 @@ typedef enum {
   KERNEL_INIT,
   KERNEL_STEP,
   KERNEL_REDUCE,
-  KERNEL_TELEMETRY
+  KERNEL_TELEMETRY,
+  KERNEL_STEP_BF16,
+  KERNEL_REDUCE_BF16,
+  MOCK_KERNELS
 } mock_kernel_t;
 struct mock_module;
 typedef struct {
@@ -62,8 +70,8 @@ typedef struct {
   struct mock_module *module;
 } mock_function_t;
 typedef struct mock_module {
-  int hasStep;
-  mock_function_t functions[4];
+  int hasStep, hasBf16;
+  mock_function_t functions[MOCK_KERNELS];
   muir_tensor_row_t rows[FIXTURE_NUM_ROWS]; /* the module's global */
 } mock_module_t;
 
@@ -77,7 +85,11 @@ static int env(const char *name, int fallback) {
 
 static int failing(const char *entry) {
   const char *name = getenv("MOCK_CUDA_FAIL");
-  return name && strcmp(name, entry) == 0;
+  if (!name || strcmp(name, entry) != 0)
+    return 0;
+  static int calls; /* of the failing entry point */
+  int at = env("MOCK_CUDA_FAIL_AT", 0);
+  return at == 0 || ++calls == at;
 }
 
 static int devices(void) { return env("MOCK_CUDA_DEVICES", 1); }
@@ -248,10 +260,11 @@ CUresult CUDAAPI cuModuleLoadDataEx(CUmodule *module, const void *image,
     return CUDA_ERROR_OUT_OF_MEMORY;
   mock_module_t *m = calloc(1, sizeof(*m));
   m->hasStep = strstr(text, "MOCK-NO-STEP") == NULL;
-  static const char *const names[] = {"muir_init_kernel", "muir_step_kernel",
-                                      "muir_reduce_kernel",
-                                      "muir_telemetry_kernel"};
-  for (int k = 0; k < 4; ++k)
+  m->hasBf16 = strstr(text, "MOCK-NO-BF16") == NULL;
+  static const char *const names[] = {
+      "muir_init_kernel",      "muir_step_kernel",      "muir_reduce_kernel",
+      "muir_telemetry_kernel", "muir_step_bf16_kernel", "muir_reduce_bf16_kernel"};
+  for (int k = 0; k < MOCK_KERNELS; ++k)
     m->functions[k] = (mock_function_t){names[k], (mock_kernel_t)k, m};
   memcpy(m->rows, fixtureRows, sizeof(m->rows));
   modules[slot] = m;
@@ -270,9 +283,10 @@ CUresult CUDAAPI cuModuleUnload(CUmodule module) {
 CUresult CUDAAPI cuModuleGetFunction(CUfunction *function, CUmodule module,
                                      const char *name) {
   mock_module_t *m = (mock_module_t *)module;
-  for (int k = 0; k < 4; ++k) {
+  for (int k = 0; k < MOCK_KERNELS; ++k) {
     if (strcmp(name, m->functions[k].name) != 0 ||
-        (k == KERNEL_STEP && !m->hasStep))
+        (k == KERNEL_STEP && !m->hasStep) ||
+        ((k == KERNEL_STEP_BF16 || k == KERNEL_REDUCE_BF16) && !m->hasBf16))
       continue;
     *function = (CUfunction)&m->functions[k];
     return CUDA_SUCCESS;
@@ -342,6 +356,8 @@ CUresult CUDAAPI cuMemcpyHtoD_v2(CUdeviceptr to, const void *from,
 CUresult CUDAAPI cuMemcpyDtoH_v2(void *to, CUdeviceptr from, size_t bytes) {
   if (mock.depth == 0)
     return CUDA_ERROR_INVALID_CONTEXT;
+  if (failing("cuMemcpyDtoH_v2"))
+    return CUDA_ERROR_ILLEGAL_ADDRESS;
   if (findAllocation(from, bytes) < 0)
     return CUDA_ERROR_INVALID_VALUE;
   memcpy(to, (const void *)(uintptr_t)from, bytes);
@@ -361,6 +377,13 @@ CUresult CUDAAPI cuMemcpyDtoD_v2(CUdeviceptr to, CUdeviceptr from,
 static float *devicePointer(CUdeviceptr p) {
   return findAllocation(p, FIXTURE_ELEMENTS * sizeof(float)) >= 0
              ? (float *)(uintptr_t)p
+             : NULL;
+}
+
+/** A bf16 buffer's device pointer (2 bytes per element), or NULL. */
+static uint16_t *halfPointer(CUdeviceptr p) {
+  return findAllocation(p, FIXTURE_ELEMENTS * sizeof(uint16_t)) >= 0
+             ? (uint16_t *)(uintptr_t)p
              : NULL;
 }
 
@@ -415,15 +438,54 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridX,
                              gradScale, function->module->rows);
     return CUDA_SUCCESS;
   }
-  if (function->kind == KERNEL_REDUCE) {
-    const float *grads = devicePointer(*(CUdeviceptr *)args[0]);
+  if (function->kind == KERNEL_STEP_BF16) {
+    // params, grads (bf16), state0, state1, copy (bf16), step, lr_factor,
+    // grad_scale, seed, first, chunk_begin, chunk_end, end, units,
+    // from_units.
+    float *p[4];
+    for (int k = 0; k < 4; ++k)
+      p[k] = k == 1 ? NULL : devicePointer(*(CUdeviceptr *)args[k]);
+    uint16_t *grads = halfPointer(*(CUdeviceptr *)args[1]);
+    uint16_t *copy = halfPointer(*(CUdeviceptr *)args[4]);
+    int64_t step = *(int64_t *)args[5];
+    float lrFactor = *(float *)args[6];
+    float gradScale = *(float *)args[7];
+    uint64_t seed = *(uint64_t *)args[8];
+    int64_t first = *(int64_t *)args[9], end = *(int64_t *)args[12];
+    int64_t fromUnits = *(int64_t *)args[14];
+    fprintf(stderr,
+            "mock-cuda: launch %s grid %u block %u step %lld lr %g scale %g "
+            "seed %llu\n",
+            function->name, gridX, blockX, (long long)step, (double)lrFactor,
+            (double)gradScale, (unsigned long long)seed);
+    if (!p[0] || !grads || !p[2] || !p[3] || !copy)
+      return CUDA_ERROR_ILLEGAL_ADDRESS;
+    // The fixture has no shards nor LionAR units.
+    if (first != 0 || end != FIXTURE_ELEMENTS || fromUnits != 0)
+      return CUDA_ERROR_INVALID_VALUE;
+    for (int64_t b = 0; b < gridX; ++b)
+      for (int64_t t = 0; t < blockX; ++t)
+        for (int64_t i = b * blockX + t; i < FIXTURE_ELEMENTS; i += threads)
+          fixtureStepBf16Element(i, p[0], grads, p[2], p[3], copy, step,
+                                 lrFactor, gradScale, function->module->rows,
+                                 seed);
+    return CUDA_SUCCESS;
+  }
+  if (function->kind == KERNEL_REDUCE || function->kind == KERNEL_REDUCE_BF16) {
+    // The bf16 reduction's grads are bf16 bits.
+    int bf16 = function->kind == KERNEL_REDUCE_BF16;
+    CUdeviceptr at = *(CUdeviceptr *)args[0];
+    const float *grads = bf16 ? NULL : devicePointer(at);
+    const uint16_t *halves = bf16 ? halfPointer(at) : NULL;
     CUdeviceptr partials = *(CUdeviceptr *)args[1];
     fprintf(stderr, "mock-cuda: launch %s grid %u block %u\n", function->name,
             gridX, blockX);
-    if (!grads || findAllocation(partials, gridX * sizeof(double)) < 0)
+    if ((!grads && !halves) ||
+        findAllocation(partials, gridX * sizeof(double)) < 0)
       return CUDA_ERROR_ILLEGAL_ADDRESS;
     for (int64_t q = 0; q < gridX; ++q) // one block per slot
-      ((double *)(uintptr_t)partials)[q] = fixtureReduceSlot(q, grads);
+      ((double *)(uintptr_t)partials)[q] =
+          bf16 ? fixtureReduceSlotBf16(q, halves) : fixtureReduceSlot(q, grads);
     return CUDA_SUCCESS;
   }
   if (function->kind == KERNEL_TELEMETRY) {

@@ -563,6 +563,20 @@ class Package:
             self._handle, partials.ctypes.data, partials.size, entries, count))
         return _telemetry_by_name(layout, entries)
 
+    def combine_unit_telemetry(self, partials):
+        """LionAR's per-row telemetry of a sharded step: parameter name ->
+        float64 array (copies, units per copy, 4) of each rotational unit's
+        (param_norm, param_norm_after, update_norm, angle) from the
+        telemetry partials summed over the ranks, as
+        StepReport.unit_telemetry (muir_package_unit_telemetry); None
+        without units."""
+        partials = np.ascontiguousarray(partials, dtype=np.float64).ravel()
+        return _unit_telemetry_of(
+            self, lambda index, entries, count:
+            self._lib.muir_package_unit_telemetry(
+                self._handle, partials.ctypes.data, partials.size, index,
+                entries, count))
+
     def _adopted_pointer(self, buffer, label, device, elements,
                          dtype=np.float32):
         """The address of one adopted buffer, checked for what the runtime
@@ -660,6 +674,25 @@ class Package:
             self._handle, device, begin, end, described, len(buffers),
             ctypes.byref(handle)))
         return State(self, handle, keep=tuple(buffers))
+
+
+def _unit_telemetry_of(package, call):
+    """name -> float64 array (copies, units per copy, 4) of every parameter
+    with rotational units, each from `call(index, entries, count)` (a C
+    function filling `count` muir_step_telemetry_t); None without units."""
+    units = package.rotational_units
+    if not units:
+        return None
+    out = {}
+    for name, (_, per_copy) in units.items():
+        info = package.params_info[name]
+        count = info.copies * per_copy
+        entries = (_ffi.StepTelemetry * count)()
+        _check(call(info.index, entries, count))
+        out[name] = np.array(
+            [(e.param_norm, e.param_norm_after, e.update_norm, e.angle)
+             for e in entries]).reshape(info.copies, per_copy, 4)
+    return out
 
 
 def _telemetry_by_name(layout, entries):
@@ -1063,20 +1096,10 @@ class State:
     def _unit_telemetry(self):
         """name -> (copies, units, 4) of LionAR's per-unit telemetry after a
         telemetry step (CPU or CUDA); None without units."""
-        units = self.package.rotational_units
-        if not units:
-            return None
-        out = {}
-        for name, (_, per_copy) in units.items():
-            info = self.package.params_info[name]
-            count = info.copies * per_copy
-            entries = (_ffi.StepTelemetry * count)()
-            _check(self._lib.muir_state_unit_telemetry(
-                self._handle, info.index, entries, count))
-            out[name] = np.array(
-                [(e.param_norm, e.param_norm_after, e.update_norm, e.angle)
-                 for e in entries]).reshape(info.copies, per_copy, 4)
-        return out
+        return _unit_telemetry_of(
+            self.package, lambda index, entries, count:
+            self._lib.muir_state_unit_telemetry(self._handle, index, entries,
+                                                count))
 
     def reduce(self):
         """The reduction phase's partial sums of this state's gradients
@@ -1115,7 +1138,8 @@ class State:
         norm, the clip factor and the skip decision come from them. Returns
         a StepReport; with ``telemetry=True`` (CPU) also this state's
         telemetry partials (float64): ``(report, partials)``; sum those over
-        the ranks and pass them to Package.combine_telemetry."""
+        the ranks and pass them to Package.combine_telemetry (and for
+        LionAR's per-row telemetry to Package.combine_unit_telemetry)."""
         t, factor = _step_arguments(t, lr_factor, "step_sharded")
         guards = _guards(max_grad_norm, skip_nonfinite, "step_sharded")
         partials = np.ascontiguousarray(partials, dtype=np.float64).ravel()

@@ -231,6 +231,9 @@ _PROTOTYPES = {
     "muir_package_combine_telemetry": (_status, [
         _handle, ctypes.c_void_p, ctypes.c_int64,
         ctypes.POINTER(StepTelemetry), ctypes.c_int64]),
+    "muir_package_unit_telemetry": (_status, [
+        _handle, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
+        ctypes.POINTER(StepTelemetry), ctypes.c_int64]),
     "muir_state_set_optimizer_multipliers": (_status, [_handle, ctypes.c_int64,
                                              ctypes.c_double,
                                              ctypes.c_double]),

@@ -268,8 +268,10 @@ class ShardedState:
                 summed = self._all_reduce(mine)
                 by_name = (self.package.combine_telemetry(summed)
                            if not result.skipped else None)
+                by_unit = (self.package.combine_unit_telemetry(summed)
+                           if not result.skipped else None)
                 result = muir.StepReport(result.grad_norm, result.grad_scale,
-                                         result.skipped, by_name)
+                                         result.skipped, by_name, by_unit)
             report = result if guarded else None
         else:
             self.state.step(t, lr_factor)

@@ -817,6 +817,12 @@ static int64_t telemetryEntries(const muir_package_info_t *info) {
   return n;
 }
 
+/** Telemetry partial sums of a sharded step: four per slot, then four per
+ *  LionAR unit. */
+static int64_t telemetryPartials(const muir_package_info_t *info) {
+  return 4 * (info->num_slots + info->num_units);
+}
+
 /** The telemetry from the four sums (w^2, w'^2, d^2, w d). */
 static muir_step_telemetry_t telemetryOf(const double sums[4]) {
   muir_step_telemetry_t t;
@@ -850,6 +856,28 @@ static void combineTelemetry(const muir_package_info_t *info,
         for (int j = 0; j < 4; ++j)
           sums[j] += partials[4 * s + j];
       *out++ = telemetryOf(sums);
+    }
+  }
+}
+
+/** The per-unit telemetry sums before a telemetry step (after the slots'
+ *  in state->partials): 0 for the units of copies that rotate (units and
+ *  weight decay), which the step adds to where they meet the state's range
+ *  (so the ranks' vectors sum to the units' sums), NaN for the others. */
+static void resetUnitTelemetry(muir_state_t *state) {
+  const muir_package_info_t *info = state->package->info;
+  double *sums = state->partials + 4 * info->num_slots;
+  for (int64_t k = 0; k < info->num_kernel_params; ++k) {
+    const muir_kernel_param_t *e = &info->kernel_params[k];
+    if (e->unit_elements == 0)
+      continue;
+    int64_t perCopy = e->numel / e->unit_elements;
+    for (int64_t c = 0; c < e->copies; ++c) {
+      bool rotates =
+          state->rows[e->first_row + c * e->row_stride].weight_decay != 0.0;
+      double *at = sums + 4 * (e->first_unit + c * perCopy);
+      for (int64_t i = 0; i < 4 * perCopy; ++i)
+        at[i] = rotates ? 0.0 : NAN;
     }
   }
 }
@@ -934,15 +962,14 @@ static muir_status_t runStep(muir_state_t *state, int64_t step, float lr_factor,
   }
   applyGuards(guards, &report);
   // LionAR's per-unit sums follow the slots' (a unit lies in a tensor, so
-  // there is a slot); the step (CPU or CUDA) writes those of the units that
-  // rotate, the others stay NaN. A shard's are the sums over its part of
-  // each unit: per-unit telemetry is a whole state's.
-  int64_t unitCount = telemetry ? info->num_units : 0;
-  for (int64_t i = 0; i < 4 * unitCount; ++i)
-    state->partials[4 * info->num_slots + i] = NAN;
+  // there is a slot): the step (CPU or CUDA) writes those of the rotating
+  // units that meet the state's range, the sums over its part of each.
+  if (telemetry)
+    resetUnitTelemetry(state);
   state->unit_telemetry = telemetry && !isShard(state);
   if (report.skipped) {
-    for (int64_t i = 0; telemetry && i < 4 * info->num_slots; ++i)
+    int64_t sums = 4 * (info->num_slots + info->num_units);
+    for (int64_t i = 0; telemetry && i < sums; ++i)
       state->partials[i] = NAN;
   } else {
     float *const *buffers = state->buffers;
@@ -1055,7 +1082,7 @@ muir_status_t muir_package_partials(const muir_package_t *package,
   if (out_step)
     *out_step = package->info->num_slots + muir_unit_partials(package->info);
   if (out_telemetry)
-    *out_telemetry = 4 * package->info->num_slots;
+    *out_telemetry = telemetryPartials(package->info);
   return MUIR_OK;
 }
 
@@ -1158,13 +1185,14 @@ muir_status_t muir_state_step_sharded(muir_state_t *state, int64_t step,
                           "%s: %" PRId64 " partial sums given, but package "
                           "'%s' has %" PRId64,
                           caller, count, state->package->dir, slots + units);
+  int64_t telemetrySums = telemetryPartials(state->package->info);
   if (out_telemetry_partials) {
-    if (telemetry_count != 4 * slots)
+    if (telemetry_count != telemetrySums)
       return muir_set_error(MUIR_ERROR_ARGUMENT,
                             "%s: room for %" PRId64 " telemetry partial sums "
                             "given, but package '%s' has %" PRId64,
                             caller, telemetry_count, state->package->dir,
-                            4 * slots);
+                            telemetrySums);
     if ((status = checkTelemetry(state, caller)) != MUIR_OK)
       return status;
   }
@@ -1174,9 +1202,9 @@ muir_status_t muir_state_step_sharded(muir_state_t *state, int64_t step,
                    out_telemetry_partials != NULL);
   if (status != MUIR_OK)
     return status;
-  if (out_telemetry_partials && slots > 0)
+  if (out_telemetry_partials && telemetrySums > 0)
     memcpy(out_telemetry_partials, state->partials,
-           (size_t)(4 * slots) * sizeof(double));
+           (size_t)telemetrySums * sizeof(double));
   if (out_report)
     *out_report = report;
   return MUIR_OK;
@@ -1193,11 +1221,11 @@ muir_status_t muir_package_combine_telemetry(
                           : !partials ? "partials"
                                       : "out_telemetry");
   const muir_package_info_t *info = package->info;
-  if (count != 4 * info->num_slots)
+  if (count != telemetryPartials(info))
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "%s: %" PRId64 " telemetry partial sums given, but "
                           "package '%s' has %" PRId64,
-                          caller, count, package->dir, 4 * info->num_slots);
+                          caller, count, package->dir, telemetryPartials(info));
   int64_t expected = telemetryEntries(info);
   if (entries != expected)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
@@ -1232,16 +1260,18 @@ muir_status_t muir_state_step(muir_state_t *state, int64_t step,
   return muir_state_step_with_norm(state, step, lr_factor, NULL);
 }
 
-/** The kernel table entry of parameter `param`, after the argument checks
- *  of the multiplier calls; NULL (with the error set) if there is none. */
+/** The kernel table entry of parameter `param` of `package`, after the
+ *  argument checks of the multiplier calls; NULL (with the error set) if
+ *  there is none. */
 static const muir_kernel_param_t *
-kernelEntry(const muir_state_t *state, int64_t param, const char *caller) {
-  const muir_package_info_t *info = state->package->info;
+packageKernelEntry(const muir_package_t *package, int64_t param,
+                   const char *caller) {
+  const muir_package_info_t *info = package->info;
   if (param < 0 || param >= info->num_params) {
     muir_set_error(MUIR_ERROR_ARGUMENT,
                    "%s: no parameter %" PRId64 " (package '%s' has %" PRId64
                    ")",
-                   caller, param, state->package->dir, info->num_params);
+                   caller, param, package->dir, info->num_params);
     return NULL;
   }
   for (int64_t k = 0; k < info->num_kernel_params; ++k)
@@ -1254,6 +1284,12 @@ kernelEntry(const muir_state_t *state, int64_t param, const char *caller) {
                  caller, p->name, p->tied_to ? p->tied_to : "?",
                  p->tied_to ? p->tied_to : "?");
   return NULL;
+}
+
+/** packageKernelEntry of the state's package. */
+static const muir_kernel_param_t *
+kernelEntry(const muir_state_t *state, int64_t param, const char *caller) {
+  return packageKernelEntry(state->package, param, caller);
 }
 
 muir_status_t
@@ -1314,6 +1350,33 @@ muir_status_t muir_state_get_optimizer_multipliers(const muir_state_t *state,
   return MUIR_OK;
 }
 
+/** Checks that parameter `param` of `package` has rotational units and
+ *  `entries` is their count, then writes their telemetry from the four
+ *  sums per unit after the slots' in `partials`. */
+static muir_status_t unitTelemetry(const muir_package_t *package,
+                                   const muir_kernel_param_t *e, int64_t param,
+                                   const double *partials,
+                                   muir_step_telemetry_t *out_telemetry,
+                                   int64_t entries, const char *caller) {
+  const muir_package_info_t *info = package->info;
+  const char *name = info->params[param].name;
+  if (e->unit_elements == 0)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: parameter '%s' of package '%s' (%s) has no "
+                          "rotational units",
+                          caller, name, package->dir, info->optimizer_spec);
+  int64_t units = e->copies * (e->numel / e->unit_elements);
+  if (entries != units)
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: room for %" PRId64 " entries given, but "
+                          "parameter '%s' has %" PRId64 " units",
+                          caller, entries, name, units);
+  const double *sums = partials + 4 * (info->num_slots + e->first_unit);
+  for (int64_t u = 0; u < units; ++u)
+    out_telemetry[u] = telemetryOf(sums + 4 * u);
+  return MUIR_OK;
+}
+
 muir_status_t muir_state_unit_telemetry(const muir_state_t *state,
                                         int64_t param,
                                         muir_step_telemetry_t *out_telemetry,
@@ -1326,31 +1389,41 @@ muir_status_t muir_state_unit_telemetry(const muir_state_t *state,
   const muir_kernel_param_t *e = kernelEntry(state, param, caller);
   if (!e)
     return MUIR_ERROR_ARGUMENT;
-  const muir_package_info_t *info = state->package->info;
-  const char *name = info->params[param].name;
-  if (e->unit_elements == 0)
-    return muir_set_error(MUIR_ERROR_ARGUMENT,
-                          "%s: parameter '%s' of package '%s' (%s) has no "
-                          "rotational units",
-                          caller, name, state->package->dir,
-                          info->optimizer_spec);
-  int64_t units = e->copies * (e->numel / e->unit_elements);
-  if (entries != units)
-    return muir_set_error(MUIR_ERROR_ARGUMENT,
-                          "%s: room for %" PRId64 " entries given, but "
-                          "parameter '%s' has %" PRId64 " units",
-                          caller, entries, name, units);
-  if (!state->unit_telemetry)
+  if (e->unit_elements != 0 && !state->unit_telemetry)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "%s: the state's last step was not a telemetry step "
                           "of a whole state (per-unit telemetry: "
                           "muir_state_step_telemetry; a shard's units may lie "
-                          "in other shards too)",
+                          "in other shards too: muir_package_unit_telemetry "
+                          "of the ranks' summed telemetry partials)",
                           caller);
-  const double *sums = state->partials + 4 * (info->num_slots + e->first_unit);
-  for (int64_t u = 0; u < units; ++u)
-    out_telemetry[u] = telemetryOf(sums + 4 * u);
-  return MUIR_OK;
+  return unitTelemetry(state->package, e, param, state->partials, out_telemetry,
+                       entries, caller);
+}
+
+muir_status_t muir_package_unit_telemetry(const muir_package_t *package,
+                                          const double *partials, int64_t count,
+                                          int64_t param,
+                                          muir_step_telemetry_t *out_telemetry,
+                                          int64_t entries) {
+  muir_clear_error();
+  const char *caller = "muir_package_unit_telemetry";
+  if (!package || !partials || !out_telemetry)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
+                          !package    ? "package"
+                          : !partials ? "partials"
+                                      : "out_telemetry");
+  const muir_package_info_t *info = package->info;
+  if (count != telemetryPartials(info))
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: %" PRId64 " telemetry partial sums given, but "
+                          "package '%s' has %" PRId64,
+                          caller, count, package->dir, telemetryPartials(info));
+  const muir_kernel_param_t *e = packageKernelEntry(package, param, caller);
+  if (!e)
+    return MUIR_ERROR_ARGUMENT;
+  return unitTelemetry(package, e, param, partials, out_telemetry, entries,
+                       caller);
 }
 
 muir_status_t muir_launch_config(int64_t elements,

@@ -16,6 +16,10 @@
 #   float32 rounding (the only difference from one process: the ranks sum
 #   them in another order; Lion's sign then flips where the momentum is
 #   ~0, so the 20-step params are compared given the same gradients).
+# - the last step's per-unit telemetry (muir_package_unit_telemetry of the
+#   ranks' summed telemetry partials, StepReport.unit_telemetry) is the same
+#   on every rank and one process's: equal for every unit no bound cuts,
+#   within 1e-10 for a cut one.
 #
 # RUN: rm -rf %t && mkdir -p %t
 # RUN: %python %s %t | FileCheck %s
@@ -63,9 +67,15 @@ def worker(tmp, rank, world, scenario):
             opt.zero_grad()
             model(x[mine], y[mine])[1].backward()
             opt.param_groups[0]["lr"] = lr_factor(t)
-            opt.step()
+            if t < STEPS:
+                opt.step()
+                report = opt.report
+            else:  # the last step with telemetry, through the sharded state
+                report = opt.shards.step(t, lr_factor(t), max_grad_norm=CLIP, telemetry=True)
+                np.savez(os.path.join(tmp, "%s-w%d-r%d-units.npz" % (name, world, rank)),
+                         **report.unit_telemetry)
             grads.append(flat[1][begin:end].copy())  # this rank's reduced shard
-            reports.append((opt.report.grad_norm, opt.report.grad_scale))
+            reports.append((report.grad_norm, report.grad_scale))
         out = os.path.join(tmp, "%s-w%d-r%d" % (name, world, rank))
         np.save(out + "-final.npy", flat[0])
         np.save(out + "-grads.npy", np.stack(grads))
@@ -114,8 +124,29 @@ def main(tmp):
             want_reports = []
             for t in range(1, STEPS + 1):
                 st.flat_grads[...] = grads[t - 1]
-                rep = st.step(t, lr_factor(t), max_grad_norm=CLIP)
+                rep = st.step(t, lr_factor(t), max_grad_norm=CLIP, telemetry=t == STEPS)
                 want_reports.append((rep.grad_norm, rep.grad_scale))
+            # The last step's per-unit telemetry, the ranks' partials summed:
+            # every rank's the same; the whole state's for the units no bound
+            # cuts, within 1e-10 for a cut one (its parts' sums added).
+            units = [np.load(os.path.join(tmp, "%s-w%d-r%d-units.npz" % (name, world, r)))
+                     for r in range(world)]
+            cut = {int(c.split("[")[1].split(",")[0]) for c in cut_units(pkg, plan)}
+            telemetry_ok = all(sorted(u.files) == sorted(rep.unit_telemetry) for u in units)
+            for pname, want in rep.unit_telemetry.items():
+                info = pkg.params_info[pname]
+                per = pkg.rotational_units[pname][0]
+                telemetry_ok &= all(np.array_equal(u[pname], units[0][pname], equal_nan=True)
+                                    for u in units)
+                got = units[0][pname]
+                for c in range(want.shape[0]):
+                    for r in range(want.shape[1]):
+                        if info.offset + c * info.stride + r * per in cut:
+                            telemetry_ok &= bool(np.allclose(got[c, r], want[c, r], rtol=1e-10,
+                                                             atol=0, equal_nan=True))
+                        else:
+                            telemetry_ok &= bool(np.array_equal(got[c, r], want[c, r],
+                                                                equal_nan=True))
             equal = all(same(f, finals[0]) for f in finals)
             exact = same(finals[0], st.flat_params) and all(
                 np.array_equal(np.asarray(rp), np.array(want_reports)) for rp in reports)
@@ -123,13 +154,15 @@ def main(tmp):
                 exact &= same(s[0], st.flat_states[0][begin:end])
                 exact &= same(s[1], replicated(pkg, begin, end, st.flat_states[1]))
             rounding = np.abs(grads[0] - g1).max() / np.abs(g1).max()
-            good = equal and exact and rounding < 1e-5
+            good = equal and exact and rounding < 1e-5 and telemetry_ok
             ok &= good
             print("%d ranks: %s: params %s on every rank, %s to one process given the "
                   "reduced gradients (params, momentum, units' n0 and nu, norms): the "
-                  "reduced gradients of step 1 within %.2g of one process's: %s" % (
+                  "reduced gradients of step 1 within %.2g of one process's; per-unit "
+                  "telemetry %s: %s" % (
                       world, name, "equal" if equal else "NOT equal",
                       "bit-identical" if exact else "NOT bit-identical", rounding,
+                      "as one process's" if telemetry_ok else "DIFFERS",
                       "ok" if good else "FAIL"))
     sys.exit(0 if ok else 1)
 

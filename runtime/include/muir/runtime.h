@@ -560,7 +560,8 @@ MUIR_API muir_status_t muir_state_unit_telemetry(
  *  muir_state_reduce / muir_state_reduce_units / muir_state_step_sharded
  *  (the squared gradients of every reduction slot, num_slots, then for a
  *  package with LionAR units MUIR_SLOT_UNIT_SUMS per slot, package_abi.h),
- *  `*out_telemetry` for the telemetry partials (4 num_slots). Either
+ *  `*out_telemetry` for the telemetry partials (4 num_slots, then 4 per
+ *  LionAR unit: muir_package_unit_telemetry). Either
  *  pointer may be NULL.
  *  Errors: MUIR_ERROR_ARGUMENT (NULL package). */
 MUIR_API muir_status_t muir_package_partials(const muir_package_t *package,
@@ -601,9 +602,10 @@ MUIR_API muir_status_t muir_state_reduce_units(muir_state_t *state,
  *  With `out_telemetry_partials` (room for `telemetry_count` doubles,
  *  muir_package_partials' out_telemetry) it runs the telemetry step and
  *  writes this state's telemetry partials (zeros outside its elements, NaN
- *  on a skipped step): sum them over the ranks and pass the sum to
- *  muir_package_combine_telemetry. CPU only with telemetry, as
- *  muir_state_step_telemetry. Nothing runs if an argument is bad.
+ *  on a skipped step and for the units of copies that do not rotate): sum
+ *  them over the ranks and pass the sum to muir_package_combine_telemetry
+ *  (and for LionAR's units to muir_package_unit_telemetry). CPU only with
+ * telemetry, as muir_state_step_telemetry. Nothing runs if an argument is bad.
  *  Errors: those of muir_state_step_guarded; MUIR_ERROR_ARGUMENT for NULL
  *  partials or a wrong count; MUIR_ERROR_FORMAT for a package library
  *  without the shard kernels. */
@@ -614,11 +616,26 @@ MUIR_API muir_status_t muir_state_step_sharded(
     int64_t telemetry_count);
 
 /** The step telemetry of every parameter copy (as muir_state_step_telemetry
- *  writes it) from summed telemetry partials (`count` doubles).
+ *  writes it) from summed telemetry partials (`count` doubles,
+ *  muir_package_partials' out_telemetry).
  *  Errors: MUIR_ERROR_ARGUMENT (NULL, wrong `count` or `entries`). */
 MUIR_API muir_status_t muir_package_combine_telemetry(
     const muir_package_t *package, const double *partials, int64_t count,
     muir_step_telemetry_t *out_telemetry, int64_t entries);
+
+/** LionAR's per-row telemetry of a sharded step: from the telemetry partial
+ *  sums of muir_state_step_sharded summed over the ranks (`count` =
+ *  muir_package_partials' telemetry count), the telemetry of every
+ *  rotational unit of parameter `param`, as muir_state_unit_telemetry
+ *  (copy-major; NaN for a unit that did not rotate or a skipped step). Each
+ *  rank adds its part of a unit: a unit that a shard bound cuts gets the sum
+ *  of its parts' sums, the whole state's to rounding (another order); the
+ *  others the whole state's bits.
+ *  Errors: MUIR_ERROR_ARGUMENT (NULL, a wrong `count`, no such parameter, a
+ *  tied one, one without units, a wrong `entries`). */
+MUIR_API muir_status_t muir_package_unit_telemetry(
+    const muir_package_t *package, const double *partials, int64_t count,
+    int64_t param, muir_step_telemetry_t *out_telemetry, int64_t entries);
 
 /** Per-tensor overrides without recompiling (per-module sweeps): from the
  *  next step on, parameter `param` (an index into info->params; every copy

@@ -24,7 +24,10 @@
 #   muir_state_reduce_units, the summed unit partials and
 #   muir_state_step_sharded leave params, momentum and every unit's (n0,
 #   nu) bit-identical to one whole state, each cut unit's state replicated
-#   at the shard's first two elements; the planner never leaves one element
+#   at the shard's first two elements; the per-unit telemetry from the
+#   ranks' summed telemetry partials (muir_package_unit_telemetry) is the
+#   whole state's for every unit no bound cuts and within 1e-10 for a cut
+#   one (its parts' sums added); the planner never leaves one element
 #   of a unit on one side of a bound (rows of 4095) and creating such a
 #   shard is an error;
 # - every error of the shard API with its message, in C through ctypes.
@@ -111,6 +114,31 @@ def cut_units(pkg, plan):
             if b < pkg.buffer_elements and pkg.unit_at(b)[0] < b]
 
 
+def unit_telemetry_differs(pkg, cuts, got, want):
+    """LionAR's per-unit telemetry combined from the ranks' telemetry
+    partials (Package.combine_unit_telemetry) against the whole state's:
+    equal for every unit that no bound cuts (NaN where it does not rotate),
+    within 1e-10 for a cut one (the sums of its parts added: another order
+    than the whole state's). Returns (what differs or None, the rotating
+    cut units compared)."""
+    cut = {lo for _, lo, _ in cuts}
+    compared = 0
+    for name, (u, per_copy) in pkg.rotational_units.items():
+        info = pkg.params_info[name]
+        for c in range(info.copies):
+            for r in range(per_copy):
+                a, b = got[name][c, r], want[name][c, r]
+                if info.offset + c * info.stride + r * u in cut:
+                    ok = np.allclose(a, b, rtol=1e-10, atol=0) or \
+                        (np.isnan(a).all() and np.isnan(b).all())
+                    compared += int(not np.isnan(b).all())
+                else:
+                    ok = np.array_equal(a, b, equal_nan=True)
+                if not ok:
+                    return f"{name}[{c}] unit {r}: {a} against {b}", compared
+    return None, compared
+
+
 def step_all(pkg, name, ranks, adopt):
     """One whole state and `ranks` shard states through 8 guarded steps
     (LionAR: the first records n0; the units' partials summed as a second
@@ -133,6 +161,7 @@ def step_all(pkg, name, ranks, adopt):
         shards.append(st)
     rng = np.random.default_rng(3)
     bad = None
+    cut_units_seen = 0
     for t in range(1, 9):
         grads = (rng.standard_normal(n) * 0.05).astype(np.float32)
         if t == 5:
@@ -168,6 +197,11 @@ def step_all(pkg, name, ranks, adopt):
             combined = pkg.combine_telemetry(sums)
             if combined != want.telemetry:
                 bad = bad or f"step {t}: telemetry differs"
+        if telemetry and not want.skipped and pkg.num_units:
+            differs, compared = unit_telemetry_differs(
+                pkg, cuts, pkg.combine_unit_telemetry(sums), want.unit_telemetry)
+            bad = bad or (differs and f"step {t}: per-unit telemetry: {differs}")
+            cut_units_seen += compared
         for st, (begin, end) in zip(shards, plan):
             for w in range(2 + pkg.num_states):
                 want_w = whole._flat[w][begin:end]
@@ -180,6 +214,9 @@ def step_all(pkg, name, ranks, adopt):
         check(f"{name} x{ranks} step {t}: skipped exactly at the NaN", want.skipped == (t == 5))
     check(f"{name} x{ranks}{' adopted' if adopt else ''}: 8 sharded steps equal the whole "
           f"state's: {bad}", bad is None)
+    if pkg.num_units and cuts:
+        check(f"{name} x{ranks}: the per-unit telemetry of cut units was compared "
+              f"({cut_units_seen})", cut_units_seen > 0)
     print(f"{name}: {ranks} shards {plan}{' (adopted)' if adopt else ''} cutting units "
           f"{cuts}: {'bit-identical' if bad is None else bad}")
     return cuts
@@ -354,6 +391,28 @@ expect("LionAR: per-unit telemetry of a shard", lib.muir_state_unit_telemetry(
     lst._handle, rows_info.index, unit_entries, rows_info.copies * per_copy), ARG,
     "was not a telemetry step of a whole state",
     "a shard's units may lie in other shards too")
+ltele = np.zeros(lion_ar.telemetry_partials)
+check("LionAR: the telemetry partials hold 4 per slot and 4 per unit",
+      lion_ar.telemetry_partials == 4 * (lion_ar.num_slots + lion_ar.num_units))
+plain_info = next(p for p in lion_ar.params_info.values()
+                  if p.tied_to is None and p.name not in lion_ar.rotational_units)
+for what, args, fragments in [
+        ("NULL partials", (lion_ar._handle, None, ltele.size, rows_info.index, unit_entries,
+                           rows_info.copies * per_copy), ["partials is NULL"]),
+        ("a wrong count", (lion_ar._handle, ltele.ctypes.data, 4 * lion_ar.num_slots,
+                           rows_info.index, unit_entries, rows_info.copies * per_copy),
+         [f"{4 * lion_ar.num_slots} telemetry partial sums given",
+          f"has {lion_ar.telemetry_partials}"]),
+        ("no such parameter", (lion_ar._handle, ltele.ctypes.data, ltele.size, 10 ** 6,
+                               unit_entries, 1), ["no parameter 1000000"]),
+        ("a parameter without units", (lion_ar._handle, ltele.ctypes.data, ltele.size,
+                                       plain_info.index, unit_entries, 1),
+         [f"parameter '{plain_info.name}'", "has no rotational units"]),
+        ("a wrong entry count", (lion_ar._handle, ltele.ctypes.data, ltele.size,
+                                 rows_info.index, unit_entries, 1),
+         ["room for 1 entries given", f"has {rows_info.copies * per_copy} units"])]:
+    expect(f"unit telemetry of partials: {what}", lib.muir_package_unit_telemetry(*args), ARG,
+           "muir_package_unit_telemetry", *fragments)
 expect("reduce_units: a package without units", lib.muir_state_reduce_units(
     st._handle, 1, 1.0, None, partials.ctypes.data, pkg.step_partials), ARG,
     "muir_state_reduce_units: package", "has no LionAR units")

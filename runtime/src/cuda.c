@@ -521,15 +521,34 @@ void muir_cuda_state_release(muir_state_t *state) {
   state->cuda = NULL;
 }
 
-/** Launches `kernel` on `config` and waits for it. */
+/** Most arguments a kernel takes (muir_step_bf16_kernel: 15). */
+#define MUIR_MAX_KERNEL_ARGS 16
+
+/** An argument array and its length, for launchOn and launch (an array of
+ *  more than MUIR_MAX_KERNEL_ARGS does not compile: a negative size). */
+#define ARGUMENTS(args)                                                        \
+  (args), sizeof(args) / sizeof((args)[0]) +                                   \
+              0 * sizeof(char[sizeof(args) / sizeof((args)[0]) <=              \
+                                      MUIR_MAX_KERNEL_ARGS                     \
+                                  ? 1                                          \
+                                  : -1])
+
+/** Launches `kernel` on `config` with the `count` arguments `args` and
+ *  waits for it. The driver gets them NULL-terminated: it reads only the
+ *  kernel's declared parameters, and a stand-in can count them
+ *  (test/Runtime/Inputs/mock_cuda.c checks them against a real PTX's
+ *  signatures). */
 static muir_status_t launchOn(const muir_state_t *state, CUfunction kernel,
                               const char *name, muir_launch_config_t config,
-                              void **args) {
+                              void *const *args, size_t count) {
+  void *terminated[MUIR_MAX_KERNEL_ARGS + 1];
+  memcpy(terminated, args, count * sizeof(void *));
+  terminated[count] = NULL;
   muir_status_t status = enter(state);
   if (status != MUIR_OK)
     return status;
   CUresult result = cu.launchKernel(kernel, config.grid_x, 1, 1, config.block_x,
-                                    1, 1, 0, NULL, args, NULL);
+                                    1, 1, 0, NULL, terminated, NULL);
   if (result != CUDA_SUCCESS)
     status = cudaFailure(result, "launching %s (%u blocks of %u threads)", name,
                          config.grid_x, config.block_x);
@@ -542,12 +561,13 @@ static muir_status_t launchOn(const muir_state_t *state, CUfunction kernel,
 /** Launches `kernel` over `elements` elements (muir_launch_config) and
  *  waits for it. */
 static muir_status_t launch(const muir_state_t *state, CUfunction kernel,
-                            const char *name, int64_t elements, void **args) {
+                            const char *name, int64_t elements,
+                            void *const *args, size_t count) {
   muir_launch_config_t config;
   muir_status_t status = muir_launch_config(elements, &config);
   if (status != MUIR_OK)
     return status;
-  return launchOn(state, kernel, name, config, args);
+  return launchOn(state, kernel, name, config, args, count);
 }
 
 /** Elements of the params a bf16 init rounds on the host at a time. */
@@ -600,8 +620,9 @@ muir_status_t muir_cuda_init(muir_state_t *state, uint64_t seed, int64_t begin,
   CUdeviceptr params = devicePointer(state->buffers[MUIR_BUFFER_PARAMS]);
   int64_t first = state->shard.begin;
   void *args[] = {&params, &seed, &begin, &end, &first};
-  muir_status_t status = launch(state, state->cuda->initKernel,
-                                "muir_init_kernel", end - begin, args);
+  muir_status_t status =
+      launch(state, state->cuda->initKernel, "muir_init_kernel", end - begin,
+             ARGUMENTS(args));
   if (status == MUIR_OK && isBf16(state))
     status = roundCopy(state, begin - first, end - first);
   return status;
@@ -667,13 +688,13 @@ muir_status_t muir_cuda_step(muir_state_t *state, int64_t step, float lr_factor,
                     &seed, &first,        &chunkBegin, &chunkEnd,
                     &end,  &unitPartials, &fromUnits};
     return launch(state, cs->stepKernel, "muir_step_bf16_kernel",
-                  state->elements, args);
+                  state->elements, ARGUMENTS(args));
   }
   void *args[] = {&p[0],      &p[1],         &p[2],     &p[3],       &step,
                   &lr_factor, &grad_scale,   &first,    &chunkBegin, &chunkEnd,
                   &end,       &unitPartials, &fromUnits};
   return launch(state, state->cuda->stepKernel, "muir_step_kernel",
-                state->elements, args);
+                state->elements, ARGUMENTS(args));
 }
 
 /** Blocks of MUIR_CUDA_BLOCK_THREADS for one thread per item (a kernel
@@ -716,7 +737,7 @@ muir_status_t muir_cuda_reduce_units(muir_state_t *state, int64_t step,
                   &first, &slotBegin, &slotEnd};
   // One thread per slot of the shard.
   status = launchOn(state, cs->reduceUnitsKernel, "muir_reduce_units_kernel",
-                    threadPerItem(slotEnd - slotBegin), args);
+                    threadPerItem(slotEnd - slotBegin), ARGUMENTS(args));
   if (status != MUIR_OK)
     return status;
   return copyDoubles(state, cs->units, units, NULL, count);
@@ -738,7 +759,8 @@ muir_status_t muir_cuda_reduce(muir_state_t *state) {
   // One block per slot (at most INT32_MAX: checked at open).
   muir_launch_config_t config = {(uint32_t)slots, MUIR_CUDA_BLOCK_THREADS};
   muir_status_t status =
-      launchOn(state, cs->reduceKernel, reduceKernelName(state), config, args);
+      launchOn(state, cs->reduceKernel, reduceKernelName(state), config,
+               ARGUMENTS(args));
   if (status != MUIR_OK)
     return status;
   if ((status = enter(state)) != MUIR_OK)
@@ -806,8 +828,9 @@ static muir_status_t unitTelemetry(muir_state_t *state, CUdeviceptr params) {
     return status;
   int64_t first = state->shard.begin, end = state->shard.end;
   void *args[] = {&cs->before, &params, &cs->unitSums, &first, &end};
-  status = launchOn(state, cs->unitTelemetryKernel,
-                    "muir_unit_telemetry_kernel", threadPerItem(units), args);
+  status =
+      launchOn(state, cs->unitTelemetryKernel, "muir_unit_telemetry_kernel",
+               threadPerItem(units), ARGUMENTS(args));
   if (status != MUIR_OK)
     return status;
   return copyDoubles(state, cs->unitSums, sums, NULL, 4 * units);
@@ -844,7 +867,7 @@ muir_status_t muir_cuda_step_telemetry(muir_state_t *state, int64_t step,
   void *args[] = {&cs->before, &params, &cs->partials, &first, &slotBegin};
   muir_launch_config_t config = {(uint32_t)slots, MUIR_CUDA_BLOCK_THREADS};
   status = launchOn(state, cs->telemetryKernel, "muir_telemetry_kernel", config,
-                    args);
+                    ARGUMENTS(args));
   if (status != MUIR_OK)
     return status;
   if ((status = enter(state)) != MUIR_OK)

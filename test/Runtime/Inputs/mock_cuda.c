@@ -23,6 +23,14 @@
  * The bf16 kernels (muir_step_bf16_kernel, muir_reduce_bf16_kernel) run the
  * fixture's bf16 math (FIXTURE_BF16) with GPUKernels.cpp's argument lists.
  *
+ * A real package's PTX (text with `.entry` signatures, from muirc package)
+ * loads as a module of those kernels, whose table rows have the size its
+ * muir_tensor_rows declares: a launch of one runs nothing but checks the
+ * arguments against the signature (the runtime NULL-terminates its
+ * argument arrays: their count must be the declared one, and every `.ptr`
+ * parameter must be NULL or device memory), so the runtime's argument
+ * lists can be checked against the compiler's kernels without a GPU.
+ *
  * Environment: MOCK_CUDA_DEVICES (default 1; 0 makes cuInit fail),
  * MOCK_CUDA_CC (compute capability, default 90), MOCK_CUDA_FAIL (the name of
  * one entry point that fails: cuMemAlloc_v2, cuLaunchKernel, cuCtxSynchronize,
@@ -61,18 +69,29 @@ typedef enum {
   KERNEL_TELEMETRY,
   KERNEL_STEP_BF16,
   KERNEL_REDUCE_BF16,
-  MOCK_KERNELS
+  MOCK_KERNELS,
+  KERNEL_PTX /* a real PTX's kernel: its arguments checked, nothing run */
 } mock_kernel_t;
 struct mock_module;
+#define MOCK_MAX_PARAMS 32
 typedef struct {
   const char *name;
   mock_kernel_t kind;
   struct mock_module *module;
+  /* KERNEL_PTX: its declared parameters, 'p' (.ptr), 'f' (.f32) or 'u'. */
+  int params;
+  char kinds[MOCK_MAX_PARAMS];
 } mock_function_t;
 typedef struct mock_module {
   int hasStep, hasBf16;
   mock_function_t functions[MOCK_KERNELS];
-  muir_tensor_row_t rows[FIXTURE_NUM_ROWS]; /* the module's global */
+  /* A real PTX's kernels (NULL for the fixture's stand-in text). */
+  mock_function_t *entries;
+  int numEntries;
+  /* The module's global muir_tensor_rows (the fixture's rows, or as many
+   * bytes as a real PTX declares). */
+  muir_tensor_row_t *rows;
+  size_t rowBytes;
 } mock_module_t;
 
 #define MOCK_MAX_MODULES 16
@@ -113,7 +132,7 @@ static int findAllocation(CUdeviceptr p, size_t bytes) {
   for (int i = 0; i < MOCK_MAX_MODULES; ++i) {
     CUdeviceptr base = modules[i] ? (CUdeviceptr)(uintptr_t)modules[i]->rows
                                   : 0;
-    if (base && p >= base && p + bytes <= base + sizeof(modules[i]->rows))
+    if (base && p >= base && p + bytes <= base + modules[i]->rowBytes)
       return MOCK_MAX_ALLOCATIONS;
   }
   return -1;
@@ -144,6 +163,9 @@ CUresult CUDAAPI cuGetErrorName(CUresult error, const char **pStr) {
     return CUDA_SUCCESS;
   case CUDA_ERROR_ILLEGAL_ADDRESS:
     *pStr = "CUDA_ERROR_ILLEGAL_ADDRESS";
+    return CUDA_SUCCESS;
+  case CUDA_ERROR_INVALID_VALUE:
+    *pStr = "CUDA_ERROR_INVALID_VALUE";
     return CUDA_SUCCESS;
   default:
     *pStr = "CUDA_ERROR_MOCK";
@@ -223,6 +245,49 @@ CUresult CUDAAPI cuCtxSynchronize(void) {
                                      : CUDA_SUCCESS;
 }
 
+static void freeModule(mock_module_t *m) {
+  for (int k = 0; k < m->numEntries; ++k)
+    free((char *)m->entries[k].name);
+  free(m->entries);
+  free(m->rows);
+  free(m);
+}
+
+/** A real PTX's kernels: every `.entry NAME(` with its `.param` lines up to
+ *  the closing parenthesis; and its muir_tensor_rows[BYTES]. */
+static CUresult parseEntries(mock_module_t *m, const char *text) {
+  int count = 0;
+  for (const char *p = strstr(text, ".entry "); p; p = strstr(p + 1, ".entry "))
+    ++count;
+  m->entries = calloc((size_t)count, sizeof(mock_function_t));
+  for (const char *p = strstr(text, ".entry "); p; p = strstr(p + 1, ".entry ")) {
+    mock_function_t *f = &m->entries[m->numEntries++];
+    const char *name = p + strlen(".entry ");
+    size_t length = strcspn(name, "( \n");
+    char *copy = malloc(length + 1);
+    memcpy(copy, name, length);
+    copy[length] = '\0';
+    *f = (mock_function_t){copy, KERNEL_PTX, m, 0, ""};
+    const char *close = strchr(name, ')');
+    for (const char *q = strstr(name, ".param"); q && close && q < close;
+         q = strstr(q + 1, ".param")) {
+      size_t line = strcspn(q, "\n");
+      if (f->params == MOCK_MAX_PARAMS)
+        return CUDA_ERROR_INVALID_PTX;
+      const char *ptr = strstr(q, ".ptr"), *f32 = strstr(q, ".f32");
+      f->kinds[f->params++] = ptr && ptr < q + line   ? 'p'
+                              : f32 && f32 < q + line ? 'f'
+                                                      : 'u';
+    }
+  }
+  const char *rows = strstr(text, MUIR_TENSOR_ROWS_SYMBOL "[");
+  if (!rows)
+    return CUDA_ERROR_INVALID_PTX;
+  m->rowBytes = strtoul(rows + strlen(MUIR_TENSOR_ROWS_SYMBOL "["), NULL, 10);
+  m->rows = calloc(1, m->rowBytes ? m->rowBytes : 1);
+  return CUDA_SUCCESS;
+}
+
 CUresult CUDAAPI cuModuleLoadDataEx(CUmodule *module, const void *image,
                                     unsigned int numOptions,
                                     CUjit_option *options,
@@ -265,8 +330,16 @@ CUresult CUDAAPI cuModuleLoadDataEx(CUmodule *module, const void *image,
       "muir_init_kernel",      "muir_step_kernel",      "muir_reduce_kernel",
       "muir_telemetry_kernel", "muir_step_bf16_kernel", "muir_reduce_bf16_kernel"};
   for (int k = 0; k < MOCK_KERNELS; ++k)
-    m->functions[k] = (mock_function_t){names[k], (mock_kernel_t)k, m};
-  memcpy(m->rows, fixtureRows, sizeof(m->rows));
+    m->functions[k] = (mock_function_t){names[k], (mock_kernel_t)k, m, 0, ""};
+  if (strstr(text, ".entry ") && parseEntries(m, text) != CUDA_SUCCESS) {
+    freeModule(m);
+    return CUDA_ERROR_INVALID_PTX;
+  }
+  if (!m->entries) {
+    m->rowBytes = sizeof(fixtureRows);
+    m->rows = malloc(m->rowBytes);
+    memcpy(m->rows, fixtureRows, m->rowBytes);
+  }
   modules[slot] = m;
   *module = (CUmodule)m;
   return CUDA_SUCCESS;
@@ -276,14 +349,19 @@ CUresult CUDAAPI cuModuleUnload(CUmodule module) {
   for (int i = 0; i < MOCK_MAX_MODULES; ++i)
     if (modules[i] == (mock_module_t *)module)
       modules[i] = NULL;
-  free(module);
+  freeModule((mock_module_t *)module);
   return CUDA_SUCCESS;
 }
 
 CUresult CUDAAPI cuModuleGetFunction(CUfunction *function, CUmodule module,
                                      const char *name) {
   mock_module_t *m = (mock_module_t *)module;
-  for (int k = 0; k < MOCK_KERNELS; ++k) {
+  for (int k = 0; k < m->numEntries; ++k)
+    if (strcmp(name, m->entries[k].name) == 0) {
+      *function = (CUfunction)&m->entries[k];
+      return CUDA_SUCCESS;
+    }
+  for (int k = 0; k < MOCK_KERNELS && !m->entries; ++k) {
     if (strcmp(name, m->functions[k].name) != 0 ||
         (k == KERNEL_STEP && !m->hasStep) ||
         ((k == KERNEL_STEP_BF16 || k == KERNEL_REDUCE_BF16) && !m->hasBf16))
@@ -300,7 +378,7 @@ CUresult CUDAAPI cuModuleGetGlobal_v2(CUdeviceptr *pointer, size_t *bytes,
   if (strcmp(name, MUIR_TENSOR_ROWS_SYMBOL) != 0)
     return CUDA_ERROR_NOT_FOUND;
   *pointer = (CUdeviceptr)(uintptr_t)m->rows;
-  *bytes = sizeof(m->rows);
+  *bytes = m->rowBytes;
   return CUDA_SUCCESS;
 }
 
@@ -401,6 +479,33 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridX,
     return CUDA_ERROR_INVALID_VALUE;
   const mock_function_t *function = (const mock_function_t *)f;
   int64_t threads = (int64_t)gridX * blockX;
+  if (function->kind == KERNEL_PTX) {
+    int given = 0;
+    while (given <= MOCK_MAX_PARAMS && args[given])
+      ++given;
+    if (given != function->params) {
+      fprintf(stderr,
+              "mock-cuda: ptx launch %s: %d arguments given, but the PTX "
+              "declares %d\n",
+              function->name, given, function->params);
+      return CUDA_ERROR_INVALID_VALUE;
+    }
+    for (int k = 0; k < given; ++k) {
+      CUdeviceptr p = *(CUdeviceptr *)args[k];
+      if (function->kinds[k] == 'p' && p && findAllocation(p, 1) < 0) {
+        fprintf(stderr,
+                "mock-cuda: ptx launch %s: argument %d, a pointer, is %#llx: "
+                "not device memory\n",
+                function->name, k, (unsigned long long)p);
+        return CUDA_ERROR_INVALID_VALUE;
+      }
+    }
+    fprintf(stderr,
+            "mock-cuda: ptx launch %s: %d arguments as declared, grid %u "
+            "block %u\n",
+            function->name, given, gridX, blockX);
+    return CUDA_SUCCESS;
+  }
   if (function->kind == KERNEL_INIT) {
     float *params = devicePointer(*(CUdeviceptr *)args[0]);
     uint64_t seed = *(uint64_t *)args[1];

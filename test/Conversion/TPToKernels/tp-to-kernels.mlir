@@ -37,6 +37,25 @@
 // CHECK-NEXT: %[[NO:.*]] = arith.constant 0 : i64
 // CHECK-NEXT: call @muir_generated_step_rows({{.*}}, %[[BEGIN]], %[[END]], %[[ROWS]], %[[UNITS]], %[[NO]])
 // CHECK: func.func @muir_generated_reduce(%{{.*}}: memref<48xf32>, %{{.*}}: memref<3xf64>, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64)
+// The reduction loops over the slots of its range alone (no test of every
+// slot of the table), finds each slot's entry by a binary search of
+// first_slot (field 6), reads the slot as 8 streams of 8 f64 lanes, the
+// rest in 8 more lanes, and sums the lanes in order.
+// CHECK-NOT: scf.if
+// CHECK: scf.for %[[SLOT:[a-z0-9]+]] = %{{.*}} to %{{.*}} step
+// CHECK-NOT: scf.if
+// CHECK: %[[FIELD:.*]] = arith.constant 6 : index
+// CHECK-NEXT: memref.load %{{.*}}[%{{.*}}, %[[FIELD]]] : memref<2x15xi64>
+// CHECK-NEXT: arith.index_cast
+// CHECK-NEXT: arith.cmpi ule, %{{.*}}, %[[SLOT]] : index
+// CHECK: scf.for {{.*}} -> (vector<8xf64>, vector<8xf64>, vector<8xf64>, vector<8xf64>, vector<8xf64>, vector<8xf64>, vector<8xf64>, vector<8xf64>) {
+// CHECK-COUNT-8: vector.load %{{.*}} : memref<48xf32>, vector<8xf32>
+// CHECK-NOT: vector.load
+// CHECK: scf.yield
+// CHECK: scf.for {{.*}} -> (vector<8xf64>) {
+// CHECK-COUNT-9: vector.reduction <add>
+// CHECK: scf.for {{.*}} -> (f64) {
+// CHECK: memref.store %{{.*}}, %{{.*}}[%[[SLOT]]] : memref<3xf64>
 // CHECK: func.func @muir_generated_reduce_units(
 // CHECK-NEXT: return
 // CHECK-NOT: gpu.module
@@ -64,7 +83,7 @@
 // BF16: func.func @muir_generated_step_telemetry_bf16(%{{.*}}: memref<48xf32>, %{{.*}}: memref<48xi16>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xi16>, %{{.*}}: i64, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: memref<3x6xf64>, %{{.*}}: memref<12xf64>, %{{.*}}: i64)
 // BF16: func.func @muir_generated_step(
 // BF16: func.func @muir_generated_reduce_bf16(%{{.*}}: memref<48xi16>, %{{.*}}: memref<3xf64>, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64)
-// BF16: vector.load %{{.*}} : memref<48xi16>, vector<16xi16>
+// BF16: vector.load %{{.*}} : memref<48xi16>, vector<8xi16>
 // BF16: gpu.func @muir_reduce_bf16_kernel(%{{.*}}: memref<48xi16>, %{{.*}}: memref<3xf64>, %{{.*}}: i64, %{{.*}}: i64)
 // BF16: gpu.func @muir_step_bf16_kernel(%{{.*}}: memref<48xf32>, %{{.*}}: memref<48xi16>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xi16>, %{{.*}}: i64, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64)
 // BF16: vector.load %{{.*}} : memref<48xi16>, vector<4xi16>

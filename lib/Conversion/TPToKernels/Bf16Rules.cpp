@@ -7,6 +7,7 @@
 
 #include "Bf16Rules.h"
 #include "InitRules.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::tp;
@@ -55,6 +56,47 @@ Value RoundingStream::bitsOf(KernelIR &ir, Value e) const {
     word = ir.select(ir.cmpi(arith::CmpIPredicate::eq, lane, ir.i32(l)), w[l],
                      word);
   return arith::AndIOp::create(ir.b, ir.loc, word, ir.i32(0xFFFF));
+}
+
+Value RoundingStream::blockBits(KernelIR &ir, Value first,
+                                int64_t groups) const {
+  OpBuilder &b = ir.b;
+  Type i64 = b.getI64Type();
+  auto words = VectorType::get({groups}, b.getI32Type());
+  auto wide = VectorType::get({groups}, i64);
+  // The groups' numbers, split into the counter's words 0 and 1.
+  SmallVector<int64_t> iota = llvm::to_vector(llvm::seq<int64_t>(0, groups));
+  Value g =
+      ir.addi(vector::BroadcastOp::create(b, ir.loc, wide, ir.cast(i64, first)),
+              arith::ConstantOp::create(
+                  b, ir.loc, DenseElementsAttr::get(wide, ArrayRef(iota))));
+  Value g0 = arith::TruncIOp::create(b, ir.loc, words, g);
+  Value g1 = arith::TruncIOp::create(
+      b, ir.loc, words,
+      arith::ShRUIOp::create(
+          b, ir.loc, g,
+          arith::ConstantOp::create(
+              b, ir.loc,
+              DenseElementsAttr::get(wide, b.getI64IntegerAttr(32)))));
+  auto lanes = [&](Value x) -> Value {
+    return vector::BroadcastOp::create(b, ir.loc, words, x);
+  };
+  SmallVector<Value, 4> w =
+      emitPhilox(ir, {g0, g1, lanes(t0), lanes(t1)}, lanes(k0), lanes(k1));
+  // Element 4j + l takes word l of group j: interleave the words in pairs
+  // (w0 w1 ..., w2 w3 ...), then the pairs.
+  SmallVector<int64_t> pairs, quads;
+  for (int64_t j = 0; j < groups; ++j) {
+    llvm::append_range(pairs, ArrayRef<int64_t>{j, groups + j});
+    llvm::append_range(quads,
+                       ArrayRef<int64_t>{2 * j, 2 * j + 1, 2 * groups + 2 * j,
+                                         2 * groups + 2 * j + 1});
+  }
+  Value low = vector::ShuffleOp::create(b, ir.loc, w[0], w[1], pairs);
+  Value high = vector::ShuffleOp::create(b, ir.loc, w[2], w[3], pairs);
+  Value all = vector::ShuffleOp::create(b, ir.loc, low, high, quads);
+  return arith::AndIOp::create(b, ir.loc, all,
+                               splat(ir, all.getType(), 0xFFFF));
 }
 
 Value mlir::tp::emitStochasticBf16(KernelIR &ir, Value x, Value r) {

@@ -44,6 +44,13 @@ struct RoundingStream {
   /// The 16 rounding bits (i32 in [0, 65536)) of flat-buffer element `e`
   /// (index): its group's word e mod 4, low half.
   Value bitsOf(KernelIR &ir, Value e) const;
+
+  /// The rounding bits of the 4 `groups` elements of groups [first, first +
+  /// groups) (`first` an index), in element order: vector<4 groups x i32>,
+  /// lane 4j + l bitsOf(4 (first + j) + l). One Philox call per group, the
+  /// calls in vector lanes (vector<groups x i32> words; the CPU's bf16
+  /// step, which LLVM does not vectorise across groups by itself).
+  Value blockBits(KernelIR &ir, Value first, int64_t groups) const;
 };
 
 /// `x` (f32) rounded to bf16 (i16 bits) stochastically with the rounding

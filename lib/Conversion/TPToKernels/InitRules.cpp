@@ -8,31 +8,77 @@
 #include "InitRules.h"
 #include "PortableMath.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include <cmath>
 
 using namespace mlir;
 using namespace mlir::tp;
+
+/// The 64-bit product m x (i32 values, or vectors of an even number of
+/// i32): {low, high} words. For a vector, the high words come from pairs of
+/// lanes multiplied in i64 (each lane zero-extended in place, the even and
+/// the odd lanes in two products: the shape of x86's 32 x 32 -> 64
+/// vpmuludq, where widening the whole vector and narrowing it back cost
+/// half as much again; which half of a pair is the even lane does not
+/// matter, both are rebuilt in place), the low words from an i32 multiply
+/// (LLVM turned the pairs' low halves into a slow 64-bit vpmullq).
+static std::pair<Value, Value> wideProduct(KernelIR &ir, uint32_t m, Value x) {
+  OpBuilder &b = ir.b;
+  auto vec = dyn_cast<VectorType>(x.getType());
+  Value mv =
+      vec ? Value(arith::ConstantOp::create(
+                b, ir.loc,
+                DenseElementsAttr::get(vec, b.getI32IntegerAttr(int32_t(m)))))
+          : ir.i32(int64_t(m));
+  if (!vec || vec.getNumElements() % 2 != 0) {
+    auto p = arith::MulUIExtendedOp::create(b, ir.loc, mv, x);
+    return {p.getLow(), p.getHigh()};
+  }
+  auto pairs = VectorType::get({vec.getNumElements() / 2}, b.getI64Type());
+  auto c64 = [&](uint64_t v) -> Value {
+    return arith::ConstantOp::create(
+        b, ir.loc,
+        DenseElementsAttr::get(pairs, b.getI64IntegerAttr(int64_t(v))));
+  };
+  Value shift = c64(32), mw = c64(m);
+  Value xp = vector::BitCastOp::create(b, ir.loc, pairs, x);
+  Value lowLanes =
+      ir.muli(arith::AndIOp::create(b, ir.loc, xp, c64(0xFFFFFFFFu)), mw);
+  Value highLanes = ir.muli(arith::ShRUIOp::create(b, ir.loc, xp, shift), mw);
+  Value hi = arith::OrIOp::create(
+      b, ir.loc, arith::ShRUIOp::create(b, ir.loc, lowLanes, shift),
+      arith::AndIOp::create(b, ir.loc, highLanes, c64(0xFFFFFFFF00000000u)));
+  return {ir.muli(x, mv), vector::BitCastOp::create(b, ir.loc, vec, hi)};
+}
 
 SmallVector<Value, 4> mlir::tp::emitPhilox(KernelIR &ir,
                                            SmallVector<Value, 4> ctr, Value k0,
                                            Value k1) {
   OpBuilder &b = ir.b;
   Location loc = ir.loc;
-  auto c32 = [&](uint32_t v) { return ir.i32(int64_t(v)); };
-  Value m0 = c32(0xD2511F53), m1 = c32(0xCD9E8D57);
+  // Constants of the words' type: i32, or a splat for a vector of
+  // counters (the CPU's bf16 step computes many groups at once).
+  Type type = ctr[0].getType();
+  auto c32 = [&](uint32_t v) -> Value {
+    auto vec = dyn_cast<VectorType>(type);
+    if (!vec)
+      return ir.i32(int64_t(v));
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vec, b.getI32IntegerAttr(int32_t(v))));
+  };
   Value w0 = c32(0x9E3779B9), w1 = c32(0xBB67AE85);
   for (int round = 0; round < 10; ++round) {
     if (round > 0) {
       k0 = ir.addi(k0, w0);
       k1 = ir.addi(k1, w1);
     }
-    auto p0 = arith::MulUIExtendedOp::create(b, loc, m0, ctr[0]);
-    auto p1 = arith::MulUIExtendedOp::create(b, loc, m1, ctr[2]);
+    auto [lo0, hi0] = wideProduct(ir, 0xD2511F53, ctr[0]);
+    auto [lo1, hi1] = wideProduct(ir, 0xCD9E8D57, ctr[2]);
     Value x0 = arith::XOrIOp::create(
-        b, loc, arith::XOrIOp::create(b, loc, p1.getHigh(), ctr[1]), k0);
+        b, loc, arith::XOrIOp::create(b, loc, hi1, ctr[1]), k0);
     Value x2 = arith::XOrIOp::create(
-        b, loc, arith::XOrIOp::create(b, loc, p0.getHigh(), ctr[3]), k1);
-    ctr = {x0, p1.getLow(), x2, p0.getLow()};
+        b, loc, arith::XOrIOp::create(b, loc, hi0, ctr[3]), k1);
+    ctr = {x0, lo1, x2, lo0};
   }
   return ctr;
 }

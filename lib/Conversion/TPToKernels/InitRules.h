@@ -25,7 +25,8 @@
 namespace mlir::tp {
 
 /// Philox4x32-10 (Salmon et al., SC'11; Random123) on four counter words
-/// and two key words (i32 values).
+/// and two key words (i32 values, or vectors of i32 of one shape: one
+/// independent call per lane).
 SmallVector<Value, 4> emitPhilox(KernelIR &ir, SmallVector<Value, 4> ctr,
                                  Value k0, Value k1);
 

@@ -322,14 +322,15 @@ void mlir::tp::emitUnitStep(
 }
 
 void mlir::tp::storeElement(KernelIR &ir, const StepBuffers &io, Value i,
-                            const StepElement &e) {
+                            const StepElement &e, Value bits) {
   ArrayRef<Value> buffers = io.buffers;
   memref::StoreOp::create(ir.b, ir.loc, e.p, buffers[0], i);
   if (io.bf16())
     memref::StoreOp::create(
         ir.b, ir.loc,
         emitStochasticBf16(ir, e.p,
-                           io.rounding.bitsOf(ir, ir.addi(i, io.shift))),
+                           bits ? bits
+                                : io.rounding.bitsOf(ir, ir.addi(i, io.shift))),
         io.copy, i);
   if (e.s0)
     memref::StoreOp::create(ir.b, ir.loc, e.s0, buffers[2], i);

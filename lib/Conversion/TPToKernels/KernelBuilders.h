@@ -96,9 +96,10 @@ StepElement loadElement(KernelIR &ir, const StepBuffers &buffers, Value i,
                         const StepRule &rule);
 
 /// Stores the updated values of element `i`, and in a bf16 package the
-/// params' bf16 copy, stochastically rounded.
+/// params' bf16 copy, stochastically rounded with `bits` (the element's
+/// rounding bits when the caller has them, else its own Philox call).
 void storeElement(KernelIR &ir, const StepBuffers &buffers, Value i,
-                  const StepElement &e);
+                  const StepElement &e, Value bits = {});
 
 /// The step scalars of table row `row`, with beta^t from `step` (f64) where
 /// the rule uses it and the kernel's gradient scale.

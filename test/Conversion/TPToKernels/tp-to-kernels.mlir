@@ -1,6 +1,7 @@
 // RUN: muir-opt %s --convert-tp-to-kernels | FileCheck %s
 // RUN: muir-opt %s --convert-tp-to-kernels=gpu=true | FileCheck %s --check-prefix=GPU
 // RUN: muir-opt %s --convert-tp-to-kernels="gpu=true precision=bf16" | FileCheck %s --check-prefix=BF16
+// RUN: muir-opt %s --convert-tp-to-kernels=precision=bf16 | FileCheck %s --check-prefix=CPU16
 // RUN: not muir-opt %s --convert-tp-to-kernels=precision=fp16 2>&1 | FileCheck %s --check-prefix=PRECISION
 
 // convert-tp-to-kernels on an instantiated, laid-out model written by hand:
@@ -88,6 +89,34 @@
 // BF16: gpu.func @muir_step_bf16_kernel(%{{.*}}: memref<48xf32>, %{{.*}}: memref<48xi16>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xf32>, %{{.*}}: memref<48xi16>, %{{.*}}: i64, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64)
 // BF16: vector.load %{{.*}} : memref<48xi16>, vector<4xi16>
 // BF16: vector.store %{{.*}} : memref<48xi16>, vector<4xi16>
+// The CPU's bf16 step takes the rounding bits of 64 4-element groups at a
+// time: the elements before the first 4-aligned one with one Philox call
+// each (i32), then blocks of 256 elements whose 64 calls run in the lanes of
+// vector<64xi32> words (the 32 x 32 -> 64 products' high words from pairs
+// of lanes in i64, the low words from an i32 multiply), interleaved so that
+// element 4j + l takes word l of group j, staged on the stack for the
+// block's element loop; then the rest one by one.
+// CPU16-LABEL: func.func @muir_generated_step_bf16(
+// CPU16: %[[STAGE:.*]] = memref.alloca() : memref<256xi32>
+// CPU16: %[[ALIGNED:.*]] = arith.andi %{{.*}}, %c-4{{.*}} : index
+// CPU16: scf.for
+// CPU16: arith.mului_extended %{{.*}}, %{{.*}} : i32
+// CPU16: scf.for %[[BLOCK:[a-z0-9]+]] = %{{.*}} to %{{.*}} step %c256
+// CPU16: vector.broadcast %{{.*}} : i64 to vector<64xi64>
+// CPU16: vector.bitcast %{{.*}} : vector<64xi32> to vector<32xi64>
+// CPU16: arith.muli %{{.*}}, %{{.*}} : vector<32xi64>
+// CPU16: arith.muli %{{.*}}, %{{.*}} : vector<64xi32>
+// CPU16-NOT: arith.mului_extended
+// CPU16: vector.shuffle %{{.*}}, %{{.*}} [0, 64, 1, 65, 2, 66,
+// CPU16: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 128, 129, 2, 3, 130, 131,
+// CPU16: vector.store %{{.*}}, %[[STAGE]][%{{.*}}] : memref<256xi32>, vector<256xi32>
+// CPU16: scf.for %[[J:[a-z0-9]+]] = %{{.*}} to %{{.*}} step
+// CPU16-NEXT: memref.load %[[STAGE]][%[[J]]] : memref<256xi32>
+// CPU16: arith.cmpf uno
+// CPU16: scf.for
+// CPU16: arith.mului_extended %{{.*}}, %{{.*}} : i32
+// CPU16: func.func @muir_generated_step_telemetry_bf16(
+// CPU16: memref.alloca() : memref<256xi32>
 // PRECISION: convert-tp-to-kernels: precision 'fp16' is not fp32 or bf16
 tp.model @kernels attributes {tp.buffer = #tp.buffer<elements = 48, alignment = 64>, tp.parametrization = #tp.parametrization<scheme = mup, optimizer = adamw, alpha = 1, steps = <1>, bias_correction1 = true>} {
   tp.dim @b = fixed<2>

@@ -13,7 +13,9 @@ the step moves (params read and written, grads read, each state read and
 written, plus one more read of the grads for a guard's reduction phase), GB/s
 at the median time, and two ratios taken within each round: against a C copy
 loop that moves the same bytes (-O3 -march=native: the bandwidth bound), and
-against plain AdamW (the issue's target for the guards: <= 1.15x).
+against plain AdamW (the issue's target for the guards: <= 1.15x). A second
+table times the guards' reduction phase alone (muir_state_grad_norm, on
+$MUIR_NUM_THREADS threads like the guarded steps) against each plain step.
 
 bf16 packages (--precision=bf16: bf16 grads read, a bf16 copy of the params
 written with stochastic rounding, float32 master weights and states) of the
@@ -103,6 +105,7 @@ copy.copy_like_bf16.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, 
                                 ctypes.c_void_p, ctypes.c_int64]
 
 rows = []
+norms = []
 base = None
 for spec, precision in VARIANTS:
     out = f"{tmp}/{spec.replace(':', '_').replace('=', '_').replace(',', '_')}-{precision}"
@@ -131,6 +134,8 @@ for spec, precision in VARIANTS:
         return run
 
     fns = {g: step(kw) for g, kw in GUARDS.items()}
+    # The guards' reduction phase alone (muir_state_grad_norm).
+    fns["norm"] = st.grad_norm
     # The copy bound of the plain step and of a guarded one (one more read).
     if bf16:
         g16, c16 = st.flat_grads.ctypes.data, st.flat_params_bf16.ctypes.data
@@ -166,6 +171,9 @@ for spec, precision in VARIANTS:
             ratio(g, "plain") if base is None else ratio(g, "adamw"))
         rows.append((spec, precision, g, nbytes, nbytes * n / med(times[g]) / 1e9,
                      ratio(g, bound), vs_adamw))
+    gbytes = 2 if bf16 else 4
+    norms.append((spec, precision, gbytes, gbytes * n / med(times["norm"]) / 1e9,
+                  med(times["norm"]) * 1e3, ratio("norm", "plain")))
     if base is None:
         base = spec
 
@@ -175,3 +183,8 @@ print("| optimizer | precision | guard | bytes/param | GB/s | x copy bound | x p
 print("| --- | --- | --- | --- | --- | --- | --- |")
 for spec, precision, g, nbytes, gbs, vs_copy, vs_adamw in rows:
     print(f"| `{spec}` | {precision} | {g} | {nbytes} | {gbs:.1f} | {vs_copy:.2f} | {vs_adamw:.2f} |")
+print("\nThe reduction phase alone (muir_state_grad_norm: one read of the grads), against the plain step:\n")
+print("| optimizer | precision | bytes/param | GB/s | ms | x plain step |")
+print("| --- | --- | --- | --- | --- | --- |")
+for spec, precision, nbytes, gbs, ms, vs_plain in norms:
+    print(f"| `{spec}` | {precision} | {nbytes} | {gbs:.1f} | {ms:.2f} | {vs_plain:.2f} |")

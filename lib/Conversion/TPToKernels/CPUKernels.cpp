@@ -395,24 +395,6 @@ private:
     });
   }
 
-  /// `scf.for` over [lo, hi) by `step` carrying `init`: `body(i, args)`
-  /// returns the next values; returns the final ones.
-  SmallVector<Value>
-  forLoop(Value lo, Value hi, Value step, ValueRange init,
-          function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    auto loop = scf::ForOp::create(b, ir.loc, lo, hi, step, init);
-    OpBuilder::InsertionGuard guard(b);
-    if (init.empty()) // the builder added an empty scf.yield
-      b.setInsertionPoint(loop.getBody()->getTerminator());
-    else
-      b.setInsertionPointToStart(loop.getBody());
-    SmallVector<Value> next =
-        body(loop.getInductionVar(), loop.getRegionIterArgs());
-    if (!init.empty())
-      scf::YieldOp::create(b, ir.loc, next);
-    return loop.getResults();
-  }
-
   /// Groups of 4 elements whose rounding bits a bf16 step computes at once
   /// (one Philox call per group, the calls in vector lanes): the ten
   /// rounds are a chain of dependent multiplies, and the block's element
@@ -436,11 +418,11 @@ private:
               function_ref<SmallVector<Value>(Value, Value, ValueRange)> body) {
     Value one = ir.idx(1);
     if (!buffers.bf16())
-      return forLoop(lo, hi, one, init, [&](Value i, ValueRange args) {
+      return ir.loop(lo, hi, one, init, [&](Value i, ValueRange args) {
         return body(i, Value(), args);
       });
     auto oneByOne = [&](Value from, Value to, ValueRange args) {
-      return forLoop(from, to, one, args, [&](Value i, ValueRange args) {
+      return ir.loop(from, to, one, args, [&](Value i, ValueRange args) {
         return body(i, buffers.rounding.bitsOf(ir, ir.addi(i, buffers.shift)),
                     args);
       });
@@ -459,7 +441,7 @@ private:
                                                 ir.idx(block)),
                          ir.idx(block)));
     SmallVector<Value> args = oneByOne(lo, headEnd, init);
-    args = forLoop(
+    args = ir.loop(
         headEnd, blocksEnd, ir.idx(block), args,
         [&](Value start, ValueRange args) {
           Value group = arith::ShRUIOp::create(b, ir.loc, ir.addi(start, shift),
@@ -467,7 +449,7 @@ private:
           vector::StoreOp::create(
               b, ir.loc, buffers.rounding.blockBits(ir, group, kRoundingGroups),
               stage, ir.idx(0));
-          return forLoop(ir.idx(0), ir.idx(block), one, args,
+          return ir.loop(ir.idx(0), ir.idx(block), one, args,
                          [&](Value j, ValueRange args) {
                            Value bits =
                                memref::LoadOp::create(b, ir.loc, stage, j);
@@ -550,7 +532,7 @@ private:
       SmallVector<Value> starts;
       for (int64_t k = 0; k < kStreams; ++k)
         starts.push_back(ir.addi(lo, ir.muli(ir.idx(k), share)));
-      SmallVector<Value> streams = forLoop(
+      SmallVector<Value> streams = ir.loop(
           ir.idx(0), share, ir.idx(kLanes), SmallVector<Value>(kStreams, zeros),
           [&](Value i, ValueRange sums) {
             SmallVector<Value> next;
@@ -563,7 +545,7 @@ private:
           rest, ir.muli(arith::DivUIOp::create(b, ir.loc, ir.subi(hi, rest),
                                                ir.idx(kLanes)),
                         ir.idx(kLanes)));
-      streams.push_back(forLoop(rest, vectorEnd, ir.idx(kLanes), {zeros},
+      streams.push_back(ir.loop(rest, vectorEnd, ir.idx(kLanes), {zeros},
                                 [&](Value i, ValueRange sums) {
                                   return SmallVector<Value>{
                                       ir.addf(sums[0], squares(i))};
@@ -572,7 +554,7 @@ private:
       for (Value v : streams)
         sum = vector::ReductionOp::create(b, ir.loc, vector::CombiningKind::ADD,
                                           v, sum);
-      sum = forLoop(
+      sum = ir.loop(
           vectorEnd, hi, ir.idx(1), {sum}, [&](Value i, ValueRange sums) {
             Value g =
                 ir.toF64(widen(memref::LoadOp::create(b, ir.loc, grads, i)));

@@ -137,21 +137,10 @@ private:
 
   /// `body(c, iterArgs)` over this block's chunks among [lo, hi)
   /// (grid-stride), carrying `init`; returns the final values.
-  ValueRange
+  SmallVector<Value>
   chunkLoop(Value lo, Value hi, ValueRange init,
             function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    auto loop = scf::ForOp::create(b, ir.loc, ir.addi(lo, blockId()), hi,
-                                   gridDim(), init);
-    OpBuilder::InsertionGuard guard(b);
-    if (init.empty()) // the builder added an empty scf.yield
-      b.setInsertionPoint(loop.getBody()->getTerminator());
-    else
-      b.setInsertionPointToStart(loop.getBody());
-    SmallVector<Value> next =
-        body(loop.getInductionVar(), loop.getRegionIterArgs());
-    if (!init.empty())
-      scf::YieldOp::create(b, ir.loc, next);
-    return loop.getResults();
+    return ir.loop(ir.addi(lo, blockId()), hi, gridDim(), init, body);
   }
 
   /// beta^t, recomputed only when beta differs from the previous chunk's

@@ -91,6 +91,23 @@ struct KernelIR {
     b.setInsertionPointToStart(forOp.getBody());
     body(forOp.getInductionVar());
   }
+  /// ... carrying `init`: `body(i, args)` returns the next values; returns
+  /// the final ones.
+  SmallVector<Value>
+  loop(Value lo, Value hi, Value step, ValueRange init,
+       function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto forOp = scf::ForOp::create(b, loc, lo, hi, step, init);
+    OpBuilder::InsertionGuard guard(b);
+    if (init.empty()) // the builder added an empty scf.yield
+      b.setInsertionPoint(forOp.getBody()->getTerminator());
+    else
+      b.setInsertionPointToStart(forOp.getBody());
+    SmallVector<Value> next =
+        body(forOp.getInductionVar(), forOp.getRegionIterArgs());
+    if (!init.empty())
+      scf::YieldOp::create(b, loc, next);
+    return forOp.getResults();
+  }
 };
 
 } // namespace mlir::tp

@@ -7,11 +7,13 @@
 # cuda.c's argument lists fails here without a GPU; it runs nothing. Every
 # kernel the runtime launches is launched at least once: init, the step and
 # its guards' reduction (each precision's), the telemetry (LionAR's
-# per-unit one too) and LionAR's units' reduction across shards. A PTX whose
-# bf16 step declares one parameter more fails the launch.
+# per-unit one too) and LionAR's units' reduction across shards. The test
+# fixture's real kernels (Inputs/fixture_kernels_nvptx.c, fp32 and bf16,
+# which cuda-gpu.test runs on a GPU) take the same lists. A PTX whose bf16
+# step declares one parameter more fails the launch.
 #
 # REQUIRES: cuda-headers, ptxas
-# RUN: rm -rf %t && mkdir -p %t
+# RUN: rm -rf %t && mkdir -p %t/fixture %t/fixture-bf16
 # RUN: %muir_cc -std=c11 -O1 -shared -fPIC -I%muir_rt_include -I%muir_src/test/Runtime/Inputs -I%cuda_include %muir_src/test/Runtime/Inputs/mock_cuda.c -lm -o %t/libcuda-mock.so
 # RUN: muirc package %muir_src/examples/mlp.mlir --optimizer=adamw --precision=bf16 -o %t/adamw-bf16 > /dev/null
 # RUN: muirc package %muir_src/examples/mlp.mlir --optimizer=lion-ar -o %t/lion-ar > /dev/null
@@ -19,7 +21,11 @@
 # RUN: muirc package %muir_src/examples/mlp.mlir --scheme=mup --optimizer=sgd -o %t/sgd > /dev/null
 # RUN: rm -f %t/*/kernels.sm_*.cubin
 # RUN: cp -r %t/adamw-bf16 %t/drift && sed -i -e 's/^\(.*\)muir_step_bf16_kernel_param_14$/\1muir_step_bf16_kernel_param_14,\n\1muir_step_bf16_kernel_param_15/' %t/drift/kernels.ptx
-# RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so %python %s %t 2>&1 | FileCheck %s
+# RUN: %muir_build_fixture -o %t/fixture/libmuir_kernels.so
+# RUN: %muir_cc --target=nvptx64-nvidia-cuda -march=sm_80 -O2 -ffreestanding -ffp-contract=off -I%muir_rt_include -I%muir_src/test/Runtime/Inputs -S %muir_src/test/Runtime/Inputs/fixture_kernels_nvptx.c -o %t/fixture/kernels.ptx
+# RUN: %muir_build_fixture -DFIXTURE_BF16 -o %t/fixture-bf16/libmuir_kernels.so
+# RUN: %muir_cc --target=nvptx64-nvidia-cuda -march=sm_80 -O2 -ffreestanding -ffp-contract=off -I%muir_rt_include -I%muir_src/test/Runtime/Inputs -DFIXTURE_BF16 -S %muir_src/test/Runtime/Inputs/fixture_kernels_nvptx.c -o %t/fixture-bf16/kernels.ptx
+# RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so %python %s %t adamw-bf16 lion-ar lion-ar-bf16 sgd fixture fixture-bf16 2>&1 | FileCheck %s
 #
 # CHECK: adamw-bf16:
 # CHECK-DAG: ptx launch muir_init_kernel: 5 arguments as declared,
@@ -40,6 +46,17 @@
 # CHECK: sgd:
 # CHECK-DAG: ptx launch muir_step_kernel: 13 arguments as declared,
 # CHECK: sgd: launched as the PTX declares
+# CHECK: fixture:
+# CHECK-DAG: ptx launch muir_init_kernel: 5 arguments as declared,
+# CHECK-DAG: ptx launch muir_reduce_kernel: 4 arguments as declared,
+# CHECK-DAG: ptx launch muir_step_kernel: 13 arguments as declared,
+# CHECK-DAG: ptx launch muir_telemetry_kernel: 5 arguments as declared,
+# CHECK: fixture: launched as the PTX declares
+# CHECK: fixture-bf16:
+# CHECK-DAG: ptx launch muir_reduce_bf16_kernel: 4 arguments as declared,
+# CHECK-DAG: ptx launch muir_step_bf16_kernel: 15 arguments as declared,
+# CHECK-DAG: ptx launch muir_telemetry_kernel: 5 arguments as declared,
+# CHECK: fixture-bf16: launched as the PTX declares
 # CHECK: mock-cuda: ptx launch muir_step_bf16_kernel: 15 arguments given, but the PTX declares 16
 # CHECK-NEXT: drift: ERROR_CUDA: launching muir_step_bf16_kernel ({{[0-9]+}} blocks of 256 threads): CUDA_ERROR_INVALID_VALUE (mock driver error)
 # CHECK: mock-cuda: at exit: 0 allocations, 0 contexts retained, depth 0
@@ -51,7 +68,7 @@ import numpy as np
 import muir
 
 root = sys.argv[1]
-for name in ("adamw-bf16", "lion-ar", "lion-ar-bf16", "sgd"):
+for name in sys.argv[2:]:
     print(f"{name}:", flush=True)
     pkg = muir.Package(f"{root}/{name}")
     st = pkg.state("cuda")

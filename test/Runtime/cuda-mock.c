@@ -1,8 +1,9 @@
 // The CUDA path against a mock driver (Inputs/mock_cuda.c, host memory):
 // module selection (exact cubin, a lower minor of the same major, PTX JIT
 // after a rejected cubin), launches that match the CPU kernels bit for bit,
-// adopted device buffers, host copies, and every CUDA error with its status
-// and message. Nothing is left allocated, retained or pushed at exit.
+// adopted device buffers, host copies, LionAR's per-unit telemetry (the
+// fixture's units variant), and every CUDA error with its status and
+// message. Nothing is left allocated, retained or pushed at exit.
 //
 // REQUIRES: cuda-headers
 // RUN: rm -rf %t && mkdir -p %t/ptx %t/cubin %t/minor %t/badcubin %t/badonly %t/none %t/jit %t/nostep
@@ -41,6 +42,24 @@
 // FALLBACK: mock-cuda: rejected image 'MOCK-BAD sm_90'
 // FALLBACK-NEXT: mock-cuda: loaded ptx '.version 8.0 // TEST FIXTURE kernels.ptx'
 // FALLBACK: created, adopted and CPU states agree
+//
+// LionAR's per-unit telemetry on a CUDA state (the fixture's units variant:
+// blocks.w's 8 rows are units): muir_unit_telemetry_kernel launched after
+// the slots' telemetry, one thread per unit over the whole state, and
+// muir_state_unit_telemetry's numbers from the params before and after.
+// RUN: mkdir -p %t/units && %muir_build_fixture -DFIXTURE_UNITS -o %t/units/libmuir_kernels.so
+// RUN: echo ".version 8.0 // TEST FIXTURE kernels.ptx" > %t/units/kernels.ptx
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so %t/cuda units %t/units 2>&1 | FileCheck %s --check-prefix=UNITS
+// UNITS: mock-cuda: launch muir_telemetry_kernel grid 3 block 256
+// UNITS-NEXT: mock-cuda: launch muir_unit_telemetry_kernel grid 1 block 256 range [0, 48)
+// UNITS: per-unit telemetry of 8 units from the params before and after
+// UNITS: mock-cuda: launch muir_unit_telemetry_kernel grid 1 block 256 range [0, 48)
+// UNITS: no weight decay: every unit NaN
+// UNITS: mock-cuda: at exit: 0 allocations, 0 contexts retained, depth 0
+// A failed launch of the unit kernel (the fifth launch) fails the telemetry
+// step with its name.
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so MOCK_CUDA_FAIL=cuLaunchKernel MOCK_CUDA_FAIL_AT=5 not %t/cuda units %t/units 2>&1 | FileCheck %s --check-prefix=UNITLAUNCH
+// UNITLAUNCH: muir_state_step_telemetry(state, 2, {{.*}}): cuda: launching muir_unit_telemetry_kernel (1 blocks of 256 threads): CUDA_ERROR_LAUNCH_FAILED (mock driver error)
 //
 // Packages without usable kernels.
 // RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so not %t/cuda create %t/none 2>&1 | FileCheck %s --check-prefix=NONE
@@ -87,6 +106,7 @@
 #include <string.h>
 
 #define ELEMENTS 48
+#define FIXTURE_UNIT_COUNT 8 /* fixture_package.c's FIXTURE_UNITS */
 
 typedef CUresult (*alloc_fn_t)(CUdeviceptr *, size_t);
 typedef CUresult (*free_fn_t)(CUdeviceptr);
@@ -236,12 +256,82 @@ static int runMode(const char *dir) {
   return 0;
 }
 
+/* The telemetry the runtime documents for four sums (w^2, w'^2, d^2, w d):
+ * the norms and atan2 of d's parts across and along w. */
+static muir_step_telemetry_t expectedTelemetry(const double s[4]) {
+  double along = s[3] / sqrt(s[0]), across = s[2] - along * along;
+  return (muir_step_telemetry_t){
+      sqrt(s[0]), sqrt(s[1]), sqrt(s[2]),
+      atan2(sqrt(across > 0.0 ? across : 0.0), sqrt(s[0]) + along)};
+}
+
+/* LionAR's per-unit telemetry on a CUDA state of the fixture's units
+ * variant (blocks.w's rows). */
+static int unitsMode(const char *dir) {
+  muir_package_t *package = NULL;
+  CHECK_OK(muir_package_open(dir, &package));
+  muir_state_t *state = NULL;
+  CHECK_OK(muir_state_create(package, MUIR_DEVICE_CUDA, &state));
+  CHECK_OK(muir_state_init(state, 42));
+  float grads[ELEMENTS], before[ELEMENTS], after[ELEMENTS];
+  for (int64_t i = 0; i < ELEMENTS; ++i)
+    grads[i] = (float)((i * 5 + 2) % 9) - 4.0f;
+  CHECK_OK(
+      muir_state_copy_from_host(state, MUIR_BUFFER_GRADS, 0, ELEMENTS, grads));
+  muir_step_telemetry_t units[FIXTURE_UNIT_COUNT], copies[3];
+  // Not after a plain step.
+  CHECK_OK(muir_state_step(state, 1, 1.0f));
+  CHECK(muir_state_unit_telemetry(state, 0, units, FIXTURE_UNIT_COUNT) ==
+            MUIR_ERROR_ARGUMENT &&
+        strstr(muir_last_error(), "not a telemetry step"));
+  CHECK_OK(
+      muir_state_copy_to_host(state, MUIR_BUFFER_PARAMS, 0, ELEMENTS, before));
+  CHECK_OK(muir_state_step_telemetry(state, 2, 1.0f, NULL, NULL, copies, 3));
+  CHECK_OK(
+      muir_state_copy_to_host(state, MUIR_BUFFER_PARAMS, 0, ELEMENTS, after));
+  CHECK_OK(muir_state_unit_telemetry(state, 0, units, FIXTURE_UNIT_COUNT));
+  // Row r of copy c: elements [16 c + 3 r, + 3), summed in order.
+  for (int u = 0; u < FIXTURE_UNIT_COUNT; ++u) {
+    double s[4] = {0.0, 0.0, 0.0, 0.0};
+    for (int64_t i = u / 4 * 16 + u % 4 * 3; i < u / 4 * 16 + u % 4 * 3 + 3;
+         ++i) {
+      double w = before[i], v = after[i], d = v - w;
+      s[0] += w * w, s[1] += v * v, s[2] += d * d, s[3] += w * d;
+    }
+    muir_step_telemetry_t want = expectedTelemetry(s);
+    CHECK(units[u].param_norm == want.param_norm &&
+          units[u].param_norm_after == want.param_norm_after &&
+          units[u].update_norm == want.update_norm &&
+          units[u].angle == want.angle && want.angle > 0.0);
+  }
+  printf("per-unit telemetry of %d units from the params before and after\n",
+         FIXTURE_UNIT_COUNT);
+  // The errors of a CUDA state's call: no units, a wrong count.
+  CHECK(muir_state_unit_telemetry(state, 1, units, 1) == MUIR_ERROR_ARGUMENT &&
+        strstr(muir_last_error(), "has no rotational units"));
+  CHECK(muir_state_unit_telemetry(state, 0, units, 7) == MUIR_ERROR_ARGUMENT &&
+        strstr(muir_last_error(), "room for 7 entries given"));
+  // Without weight decay blocks.w does not rotate: its units stay NaN (the
+  // host's NaN went to the device and back).
+  CHECK_OK(muir_state_set_optimizer_multipliers(state, 0, 1.0, 0.0));
+  CHECK_OK(muir_state_step_telemetry(state, 3, 1.0f, NULL, NULL, copies, 3));
+  CHECK_OK(muir_state_unit_telemetry(state, 0, units, FIXTURE_UNIT_COUNT));
+  for (int u = 0; u < FIXTURE_UNIT_COUNT; ++u)
+    CHECK(isnan(units[u].param_norm) && isnan(units[u].angle));
+  printf("no weight decay: every unit NaN\n");
+  muir_state_release(state);
+  muir_package_release(package);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   CHECK(argc >= 3);
   setvbuf(stdout, NULL, _IONBF, 0);
   const char *mode = argv[1], *dir = argv[2];
   if (strcmp(mode, "run") == 0)
     return runMode(dir);
+  if (strcmp(mode, "units") == 0)
+    return unitsMode(dir);
 
   muir_package_t *package = NULL;
   CHECK_OK(muir_package_open(dir, &package));

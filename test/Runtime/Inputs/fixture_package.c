@@ -35,6 +35,10 @@
  *                        muir_kernel_step_telemetry_bf16) over the same
  *                        AdamW; the copy rounded stochastically with
  *                        package_abi.h's Philox4x32-10 bits
+ *   FIXTURE_UNITS        blocks.w's rows (3 elements, 8 in all) are LionAR
+ *                        rotational units in the table (the step stays
+ *                        AdamW's: the runtime's handling of units, such as
+ *                        the per-unit telemetry on CUDA, is under test)
  *
  * Forward multipliers: blocks.w 1 in both blocks, unembed.weight 1/3, one
  * residual branch (0.5, 0.25 per block) and one attention (scale 1/4).
@@ -230,16 +234,25 @@ static const muir_tensor_row_t fixtureRows[] = {
 #else
 #define NUM_SLOTS 3
 #endif
+/* FIXTURE_UNITS' units: blocks.w's rows, FIXTURE_UNIT_COUNT over both
+ * copies (numbered copy-major). */
+#define FIXTURE_UNIT_ELEMENTS 3
+#define FIXTURE_UNIT_COUNT 8
 #if FIXTURE_CORRUPT == 31
 #define BLOCKS_UNIT_ELEMENTS 5 /* does not divide the 12 elements */
+#define NUM_UNITS 0
+#elif defined(FIXTURE_UNITS)
+#define BLOCKS_UNIT_ELEMENTS FIXTURE_UNIT_ELEMENTS
+#define NUM_UNITS FIXTURE_UNIT_COUNT
 #else
 #define BLOCKS_UNIT_ELEMENTS 0
+#define NUM_UNITS 0
 #endif
 static const muir_kernel_param_t fixtureKernelParams[] = {
     {0, BLOCKS_STRIDE, BLOCKS_NUMEL, 2, 0, 1, 0, 1, 1, 0, MUIR_INIT_NORMAL, 0,
      0, BLOCKS_UNIT_ELEMENTS, 0},
     {KERNEL_EMBED_OFFSET, 6, 6, 1, 2, 1, 2, 1, 1, 1, MUIR_INIT_NORMAL, 1, 0, 0,
-     0},
+     NUM_UNITS},
 };
 
 #define FIXTURE_NUM_ROWS 2
@@ -251,7 +264,7 @@ static const muir_package_info_t info = {
     fixtureResiduals,   1,                   fixtureAttentions,
     2,                  fixtureKernelParams, FIXTURE_NUM_ROWS,
     fixtureRows,        3,                   NUM_SLOTS,
-    OPTIMIZER_SPEC,     0,                   PRECISION,
+    OPTIMIZER_SPEC,     NUM_UNITS,           PRECISION,
 };
 
 /** The untied parameter whose copy holds flat element `i`, or -1 (padding);
@@ -424,6 +437,24 @@ fixtureTelemetrySlot(int64_t q, const float *before, const float *after,
   for (int j = 0; j < 4; ++j)
     sums[j] = 0.0;
   for (int64_t i = begin; i < end; ++i) {
+    double w = before[i], w2 = after[i], d = w2 - w;
+    sums[0] += w * w;
+    sums[1] += w2 * w2;
+    sums[2] += d * d;
+    sums[3] += w * d;
+  }
+}
+
+/** FIXTURE_UNITS: the per-unit telemetry's sums of unit u (row u % 4 of
+ *  blocks.w's copy u / 4), added in element order from 0 as the generated
+ *  kernels do. */
+__attribute__((unused)) static void
+fixtureUnitTelemetry(int64_t u, const float *before, const float *after,
+                     double *sums) {
+  int64_t begin = u / 4 * BLOCKS_STRIDE + u % 4 * FIXTURE_UNIT_ELEMENTS;
+  for (int j = 0; j < 4; ++j)
+    sums[j] = 0.0;
+  for (int64_t i = begin; i < begin + FIXTURE_UNIT_ELEMENTS; ++i) {
     double w = before[i], w2 = after[i], d = w2 - w;
     sums[0] += w * w;
     sums[1] += w2 * w2;

@@ -22,6 +22,8 @@
  *
  * The bf16 kernels (muir_step_bf16_kernel, muir_reduce_bf16_kernel) run the
  * fixture's bf16 math (FIXTURE_BF16) with GPUKernels.cpp's argument lists.
+ * muir_unit_telemetry_kernel sums the rows of blocks.w, FIXTURE_UNITS'
+ * LionAR units (fixtureUnitTelemetry), with GPUKernels.cpp's arguments.
  *
  * A real package's PTX (text with `.entry` signatures, from muirc package)
  * loads as a module of those kernels, whose table rows have the size its
@@ -69,6 +71,7 @@ typedef enum {
   KERNEL_TELEMETRY,
   KERNEL_STEP_BF16,
   KERNEL_REDUCE_BF16,
+  KERNEL_UNIT_TELEMETRY,
   MOCK_KERNELS,
   KERNEL_PTX /* a real PTX's kernel: its arguments checked, nothing run */
 } mock_kernel_t;
@@ -328,7 +331,8 @@ CUresult CUDAAPI cuModuleLoadDataEx(CUmodule *module, const void *image,
   m->hasBf16 = strstr(text, "MOCK-NO-BF16") == NULL;
   static const char *const names[] = {
       "muir_init_kernel",      "muir_step_kernel",      "muir_reduce_kernel",
-      "muir_telemetry_kernel", "muir_step_bf16_kernel", "muir_reduce_bf16_kernel"};
+      "muir_telemetry_kernel", "muir_step_bf16_kernel", "muir_reduce_bf16_kernel",
+      "muir_unit_telemetry_kernel"};
   for (int k = 0; k < MOCK_KERNELS; ++k)
     m->functions[k] = (mock_function_t){names[k], (mock_kernel_t)k, m, 0, ""};
   if (strstr(text, ".entry ") && parseEntries(m, text) != CUDA_SUCCESS) {
@@ -605,6 +609,24 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridX,
     for (int64_t q = 0; q < gridX; ++q) // one block per slot
       fixtureTelemetrySlot(q, before, after,
                            (double *)(uintptr_t)partials + 4 * q);
+    return CUDA_SUCCESS;
+  }
+  if (function->kind == KERNEL_UNIT_TELEMETRY) {
+    // before, after, sums (4 per unit), first, end: FIXTURE_UNITS' units of
+    // a whole state, written where blocks.w's row (row 0) has weight decay.
+    const float *before = devicePointer(*(CUdeviceptr *)args[0]);
+    const float *after = devicePointer(*(CUdeviceptr *)args[1]);
+    CUdeviceptr sums = *(CUdeviceptr *)args[2];
+    int64_t first = *(int64_t *)args[3], end = *(int64_t *)args[4];
+    fprintf(stderr, "mock-cuda: launch %s grid %u block %u range [%lld, %lld)\n",
+            function->name, gridX, blockX, (long long)first, (long long)end);
+    if (!before || !after || first != 0 || end != FIXTURE_ELEMENTS ||
+        findAllocation(sums, 4 * FIXTURE_UNIT_COUNT * sizeof(double)) < 0)
+      return CUDA_ERROR_ILLEGAL_ADDRESS;
+    for (int64_t u = 0; u < FIXTURE_UNIT_COUNT; ++u)
+      if (function->module->rows[0].weight_decay != 0.0)
+        fixtureUnitTelemetry(u, before, after,
+                             (double *)(uintptr_t)sums + 4 * u);
     return CUDA_SUCCESS;
   }
   return CUDA_ERROR_INVALID_HANDLE;

@@ -1210,22 +1210,36 @@ muir_status_t muir_state_step_sharded(muir_state_t *state, int64_t step,
   return MUIR_OK;
 }
 
+/** Checks the arguments of a function of the summed telemetry partials:
+ *  none NULL, `count` the package's telemetry partials. */
+static muir_status_t checkTelemetryPartials(const muir_package_t *package,
+                                            const double *partials,
+                                            int64_t count, const void *out,
+                                            const char *caller) {
+  if (!package || !partials || !out)
+    return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
+                          !package    ? "package"
+                          : !partials ? "partials"
+                                      : "out_telemetry");
+  if (count != telemetryPartials(package->info))
+    return muir_set_error(MUIR_ERROR_ARGUMENT,
+                          "%s: %" PRId64 " telemetry partial sums given, but "
+                          "package '%s' has %" PRId64,
+                          caller, count, package->dir,
+                          telemetryPartials(package->info));
+  return MUIR_OK;
+}
+
 muir_status_t muir_package_combine_telemetry(
     const muir_package_t *package, const double *partials, int64_t count,
     muir_step_telemetry_t *out_telemetry, int64_t entries) {
   muir_clear_error();
   const char *caller = "muir_package_combine_telemetry";
-  if (!package || !partials || !out_telemetry)
-    return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
-                          !package    ? "package"
-                          : !partials ? "partials"
-                                      : "out_telemetry");
+  muir_status_t status =
+      checkTelemetryPartials(package, partials, count, out_telemetry, caller);
+  if (status != MUIR_OK)
+    return status;
   const muir_package_info_t *info = package->info;
-  if (count != telemetryPartials(info))
-    return muir_set_error(MUIR_ERROR_ARGUMENT,
-                          "%s: %" PRId64 " telemetry partial sums given, but "
-                          "package '%s' has %" PRId64,
-                          caller, count, package->dir, telemetryPartials(info));
   int64_t expected = telemetryEntries(info);
   if (entries != expected)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
@@ -1408,17 +1422,10 @@ muir_status_t muir_package_unit_telemetry(const muir_package_t *package,
                                           int64_t entries) {
   muir_clear_error();
   const char *caller = "muir_package_unit_telemetry";
-  if (!package || !partials || !out_telemetry)
-    return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
-                          !package    ? "package"
-                          : !partials ? "partials"
-                                      : "out_telemetry");
-  const muir_package_info_t *info = package->info;
-  if (count != telemetryPartials(info))
-    return muir_set_error(MUIR_ERROR_ARGUMENT,
-                          "%s: %" PRId64 " telemetry partial sums given, but "
-                          "package '%s' has %" PRId64,
-                          caller, count, package->dir, telemetryPartials(info));
+  muir_status_t status =
+      checkTelemetryPartials(package, partials, count, out_telemetry, caller);
+  if (status != MUIR_OK)
+    return status;
   const muir_kernel_param_t *e = packageKernelEntry(package, param, caller);
   if (!e)
     return MUIR_ERROR_ARGUMENT;

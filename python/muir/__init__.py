@@ -593,8 +593,9 @@ class Package:
             return _integer(buffer, what, (1, _UINT64[1]))
         if not isinstance(buffer, np.ndarray):
             raise ArgumentError(
-                "%s must be a numpy float32 array on the CPU, not %s (an "
-                "address cannot be checked)" % (what, type(buffer).__name__))
+                "%s must be a numpy %s array on the CPU, not %s (an "
+                "address cannot be checked)"
+                % (what, np.dtype(dtype).name, type(buffer).__name__))
         if buffer.dtype != dtype:
             raise ArgumentError("%s has dtype %s, not %s%s"
                                 % (what, buffer.dtype, np.dtype(dtype).name,

@@ -10,7 +10,8 @@
 # per-unit one too) and LionAR's units' reduction across shards. The test
 # fixture's real kernels (Inputs/fixture_kernels_nvptx.c, fp32 and bf16,
 # which cuda-gpu.test runs on a GPU) take the same lists. A PTX whose bf16
-# step declares one parameter more fails the launch.
+# step declares one parameter more fails the launch; a CUDA shard of a bf16
+# LionAR package is an error (its units across shards: not yet).
 #
 # REQUIRES: cuda-headers, ptxas
 # RUN: rm -rf %t && mkdir -p %t/fixture %t/fixture-bf16
@@ -42,6 +43,7 @@
 # CHECK: lion-ar-bf16:
 # CHECK-DAG: ptx launch muir_step_bf16_kernel: 15 arguments as declared,
 # CHECK-DAG: ptx launch muir_unit_telemetry_kernel: 5 arguments as declared,
+# CHECK-DAG: lion-ar-bf16 shard: ERROR_ARGUMENT: muir_state_create_shard: package '{{.*}}/lion-ar-bf16' (lion-ar{{.*}}) is bf16 and has {{[0-9]+}} LionAR units: its shards do not take the units' partial sums yet; it runs unsharded
 # CHECK: lion-ar-bf16: launched as the PTX declares
 # CHECK: sgd:
 # CHECK-DAG: ptx launch muir_step_kernel: 13 arguments as declared,
@@ -90,6 +92,13 @@ for name in sys.argv[2:]:
         for sh in shards:
             sh.step_sharded(3, partials)
         del shards, sh
+    elif pkg.num_units:
+        # bf16 LionAR units across shards: not yet, on CUDA as on the CPU.
+        try:
+            pkg.state("cuda", shard=pkg.plan_shards(2)[0])
+            raise AssertionError("a CUDA shard of a bf16 LionAR package")
+        except muir.Error as e:
+            print(f"{name} shard: {e}", flush=True)
     del st
     print(f"{name}: launched as the PTX declares", flush=True)
 

@@ -197,6 +197,7 @@ private:
     Value end = ir.cast(b.getIndexType(), fn.getArgument(n + 4));
     StepBuffers buffers{
         SmallVector<Value, 4>(fn.getArguments().take_front(4)), {}, begin, {}};
+    buffers.vectorLanes = true;
     if (bf16) {
       buffers.copy = fn.getArgument(4);
       buffers.rounding =
@@ -324,6 +325,7 @@ private:
           {},
           first,
           {}};
+      buffers.vectorLanes = true;
       Value slotBegin = ir.cast(b.getIndexType(), fn.getArgument(10));
       Value slotEnd = ir.cast(b.getIndexType(), fn.getArgument(11));
       forEachCopy(table, [&](Value p, Value c, Value base) {

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "KernelBuilders.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "muir/package_abi.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -153,35 +154,93 @@ UnitCopy mlir::tp::unitCopy(KernelIR &ir, TableIR &table, Value p, Value copy,
                   ir.muli(copy, table.param(p, KernelParam::kSlotsPerCopy)))};
 }
 
+/// emitSegmentSums' interleaved accumulators (KernelBuilders.h).
+static constexpr int64_t kUnitLanes = 4;
+
+/// The step scalars of `k` broadcast to vectors of `lanes`.
+static StepScalars broadcast(KernelIR &ir, const StepScalars &k,
+                             int64_t lanes) {
+  StepScalars v = k;
+  for (Value *f :
+       {&v.lr, &v.stepSize, &v.bc2Sqrt, &v.invBc1, &v.vScale, &v.decay,
+        &v.weightDecay, &v.hasWeightDecay, &v.beta1, &v.oneMinusBeta1, &v.beta2,
+        &v.oneMinusBeta2, &v.eps, &v.gradScale, &v.angle})
+    if (*f)
+      *f = vector::BroadcastOp::create(
+          ir.b, ir.loc, VectorType::get({lanes}, f->getType()), *f);
+  return v;
+}
+
+/// emitSegmentSums' lane loop over [lo, laneEnd) (a multiple of kUnitLanes
+/// elements) with the lanes as one vector: the rule's element code on
+/// vector<kUnitLanes> values, each sum a vector<kUnitLanes x f64> whose lane l
+/// adds the same terms in the same order as scalar lane l. Returns the lanes'
+/// sums as the scalar loop does (lane l's at l kUnitSums).
+static SmallVector<Value> emitVectorLaneSums(KernelIR &ir, const StepRule &rule,
+                                             const StepScalars &s,
+                                             const StepBuffers &buffers,
+                                             Value lo, Value laneEnd) {
+  constexpr unsigned kSums = StepRule::kUnitSums;
+  OpBuilder &b = ir.b;
+  KernelIR vir{b, ir.loc, kUnitLanes};
+  StepScalars vs = broadcast(ir, s, kUnitLanes);
+  SmallVector<Value> zeros(kSums, vir.f64(0.0));
+  auto load = [&](Value buffer, Value i) -> Value {
+    auto type = cast<MemRefType>(buffer.getType());
+    return vector::LoadOp::create(
+        b, ir.loc, VectorType::get({kUnitLanes}, type.getElementType()), buffer,
+        i);
+  };
+  SmallVector<Value> vectors = ir.loop(
+      lo, laneEnd, ir.idx(kUnitLanes), zeros, [&](Value i, ValueRange sums) {
+        ArrayRef<Value> io = buffers.buffers;
+        Value g = load(io[1], i);
+        if (buffers.bf16())
+          g = emitBf16ToF32(ir, g);
+        StepElement e{load(io[0], i), g, {}, {}};
+        if (rule.elementStates() > 0)
+          e.s0 = load(io[2], i);
+        if (rule.elementStates() > 1)
+          e.s1 = load(io[3], i);
+        return rule.unitSums(vir, vs, e, sums);
+      });
+  SmallVector<Value> laneSums;
+  for (int64_t l = 0; l < kUnitLanes; ++l)
+    for (Value v : vectors)
+      laneSums.push_back(vector::ExtractOp::create(b, ir.loc, v, l));
+  return laneSums;
+}
+
 SmallVector<Value> mlir::tp::emitSegmentSums(KernelIR &ir, const StepRule &rule,
                                              const StepScalars &s,
                                              const StepBuffers &buffers,
                                              Value lo, Value hi) {
   OpBuilder &b = ir.b;
-  constexpr int64_t kUnitLanes = 4;
   constexpr unsigned kSums = StepRule::kUnitSums;
   Value laneEnd =
       ir.addi(lo, ir.muli(arith::DivUIOp::create(b, ir.loc, ir.subi(hi, lo),
                                                  ir.idx(kUnitLanes)),
                           ir.idx(kUnitLanes)));
-  SmallVector<Value> zeros(kSums * kUnitLanes, ir.f64(0.0));
-  auto lanes =
-      scf::ForOp::create(b, ir.loc, lo, laneEnd, ir.idx(kUnitLanes), zeros);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(lanes.getBody());
-    SmallVector<Value> next;
-    for (int64_t l = 0; l < kUnitLanes; ++l) {
-      Value i = ir.addi(lanes.getInductionVar(), ir.idx(l));
-      llvm::append_range(
-          next,
-          rule.unitSums(ir, s, loadElement(ir, buffers, i, rule),
-                        lanes.getRegionIterArgs().slice(l * kSums, kSums)));
-    }
-    scf::YieldOp::create(b, ir.loc, next);
+  // Lane l's kSums sums at l * kSums.
+  SmallVector<Value> laneSums;
+  if (buffers.vectorLanes) {
+    laneSums = emitVectorLaneSums(ir, rule, s, buffers, lo, laneEnd);
+  } else {
+    SmallVector<Value> zeros(kSums * kUnitLanes, ir.f64(0.0));
+    laneSums = ir.loop(
+        lo, laneEnd, ir.idx(kUnitLanes), zeros, [&](Value at, ValueRange sums) {
+          SmallVector<Value> next;
+          for (int64_t l = 0; l < kUnitLanes; ++l) {
+            Value i = ir.addi(at, ir.idx(l));
+            llvm::append_range(
+                next, rule.unitSums(ir, s, loadElement(ir, buffers, i, rule),
+                                    sums.slice(l * kSums, kSums)));
+          }
+          return next;
+        });
   }
   auto tail = scf::ForOp::create(b, ir.loc, laneEnd, hi, ir.idx(1),
-                                 lanes.getResults().take_front(kSums));
+                                 ArrayRef(laneSums).take_front(kSums));
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(tail.getBody());
@@ -194,7 +253,7 @@ SmallVector<Value> mlir::tp::emitSegmentSums(KernelIR &ir, const StepRule &rule,
   SmallVector<Value> sums(tail.getResults());
   for (int64_t l = 1; l < kUnitLanes; ++l)
     for (unsigned k = 0; k < kSums; ++k)
-      sums[k] = ir.addf(sums[k], lanes.getResult(l * kSums + k));
+      sums[k] = ir.addf(sums[k], laneSums[l * kSums + k]);
   return sums;
 }
 

@@ -45,6 +45,10 @@ struct StepBuffers {
   /// the kernel's first element; the rounding stream's counter).
   Value shift;
   RoundingStream rounding;
+  /// LionAR's unit sums with their 4 lanes as one vector (the CPU: LLVM
+  /// does not vectorise the four scalar lanes), the same arithmetic lane
+  /// by lane; scalar lanes otherwise (a GPU thread).
+  bool vectorLanes = false;
 
   bool bf16() const { return bool(copy); }
 };
@@ -142,8 +146,8 @@ UnitCopy unitCopy(KernelIR &ir, TableIR &table, Value p, Value copy,
 /// The rule's kUnitSums f64 sums over buffer elements [lo, hi):
 /// kUnitLanes interleaved accumulators (element lo + i in lane i mod 4, the
 /// last (hi - lo) mod 4 in lane 0), each in element order, then the lanes
-/// in order: independent chains the CPU vectorises, the same order on every
-/// target.
+/// in order: independent chains, the same order on every target (the CPU
+/// runs the four lanes as one vector: StepBuffers::vectorLanes).
 SmallVector<Value> emitSegmentSums(KernelIR &ir, const StepRule &rule,
                                    const StepScalars &s,
                                    const StepBuffers &buffers, Value lo,

@@ -20,6 +20,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
 
 namespace mlir::tp {
 
@@ -27,14 +28,27 @@ namespace mlir::tp {
 struct KernelIR {
   OpBuilder &b;
   Location loc;
+  /// 0: the floating-point constants and conversions below are scalars;
+  /// else vectors of this many lanes (the CPU's LionAR unit sums run a
+  /// rule's element code on 4 elements at once).
+  int64_t lanes = 0;
+
+  /// `t`, or a vector of `lanes` of it.
+  Type shaped(Type t) const {
+    return lanes ? Type(VectorType::get({lanes}, t)) : t;
+  }
+  Value constant(FloatAttr v) {
+    if (!lanes)
+      return arith::ConstantOp::create(b, loc, v);
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(VectorType::get({lanes}, v.getType()),
+                               Attribute(v)));
+  }
 
   /// `v` rounded once to f32.
-  Value f32(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(v)));
-  }
-  Value f64(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF64FloatAttr(v));
-  }
+  Value f32(double v) { return constant(b.getF32FloatAttr(float(v))); }
+  Value f64(double v) { return constant(b.getF64FloatAttr(v)); }
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value i32(int64_t v) {
     return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
@@ -50,10 +64,10 @@ struct KernelIR {
   Value sqrt(Value x) { return math::SqrtOp::create(b, loc, x); }
   /// An f64 value rounded once to f32 (round to nearest even).
   Value toF32(Value x) {
-    return arith::TruncFOp::create(b, loc, b.getF32Type(), x);
+    return arith::TruncFOp::create(b, loc, shaped(b.getF32Type()), x);
   }
   Value toF64(Value x) {
-    return arith::ExtFOp::create(b, loc, b.getF64Type(), x);
+    return arith::ExtFOp::create(b, loc, shaped(b.getF64Type()), x);
   }
   Value cmpf(arith::CmpFPredicate p, Value x, Value y) {
     return arith::CmpFOp::create(b, loc, p, x, y);

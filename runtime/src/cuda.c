@@ -202,6 +202,9 @@ struct muir_cuda_state {
    * the first muir_state_reduce_units. */
   CUdeviceptr units;
   CUfunction reduceUnitsKernel;
+  /* LionAR's fp32 units kernel (muir_step_units_kernel), looked up at the
+   * first step of a package with units. */
+  CUfunction stepUnitsKernel;
 };
 
 static CUdeviceptr devicePointer(const void *p) {
@@ -658,14 +661,100 @@ static muir_status_t copyDoubles(const muir_state_t *state, CUdeviceptr device,
   return status;
 }
 
+/** Blocks of MUIR_CUDA_BLOCK_THREADS for one thread per item (a kernel
+ *  with a grid-stride loop over `items`). */
+static muir_launch_config_t threadPerItem(int64_t items) {
+  int64_t blocks =
+      (items + MUIR_CUDA_BLOCK_THREADS - 1) / MUIR_CUDA_BLOCK_THREADS;
+  return (muir_launch_config_t){(uint32_t)(blocks < 1 ? 1
+                                           : blocks > MUIR_CUDA_MAX_GRID
+                                               ? MUIR_CUDA_MAX_GRID
+                                               : blocks),
+                                MUIR_CUDA_BLOCK_THREADS};
+}
+
+/** Kernel `name` into `*kernel` unless looked up before. */
+static muir_status_t kernelOnce(const muir_state_t *state, const char *name,
+                                CUfunction *kernel) {
+  if (*kernel)
+    return MUIR_OK;
+  muir_status_t status = enter(state);
+  if (status != MUIR_OK)
+    return status;
+  status = getKernel(state, name, kernel);
+  leave();
+  return status;
+}
+
+/** muir_reduce_units_kernel over the state's slots into the device's unit
+ *  partials (zeroed by the caller), one thread per slot. */
+static muir_status_t launchReduceUnits(muir_state_t *state, int64_t step,
+                                       float lr_factor, float grad_scale) {
+  struct muir_cuda_state *cs = state->cuda;
+  muir_status_t status =
+      kernelOnce(state, "muir_reduce_units_kernel", &cs->reduceUnitsKernel);
+  if (status != MUIR_OK)
+    return status;
+  CUdeviceptr p[4]; /* params, grads, state0, state1 */
+  stepPointers(state, p);
+  int64_t first = state->shard.begin, slotBegin = state->shard.slot_begin,
+          slotEnd = state->shard.slot_end;
+  void *args[] = {&p[0],  &p[1],      &p[2],       &p[3],
+                  &step,  &lr_factor, &grad_scale, &cs->units,
+                  &first, &slotBegin, &slotEnd};
+  return launchOn(state, cs->reduceUnitsKernel, "muir_reduce_units_kernel",
+                  threadPerItem(slotEnd - slotBegin), ARGUMENTS(args));
+}
+
+/** LionAR's fp32 units after the step kernel's chunks
+ *  (muir_step_units_kernel: 4 threads per unit, 64 units per block of
+ *  256), with the device's unit partials for those that straddle a slot
+ *  start. */
+static muir_status_t launchStepUnits(muir_state_t *state, int64_t step,
+                                     float lr_factor, float grad_scale) {
+  struct muir_cuda_state *cs = state->cuda;
+  muir_status_t status =
+      kernelOnce(state, "muir_step_units_kernel", &cs->stepUnitsKernel);
+  if (status != MUIR_OK)
+    return status;
+  CUdeviceptr p[4]; /* params, grads, state0, state1 */
+  stepPointers(state, p);
+  int64_t first = state->shard.begin, end = state->shard.end;
+  void *args[] = {&p[0],      &p[1],       &p[2],  &p[3], &step,
+                  &lr_factor, &grad_scale, &first, &end,  &cs->units};
+  int64_t units = state->package->info->num_units;
+  int64_t perBlock = MUIR_CUDA_BLOCK_THREADS / 4;
+  muir_launch_config_t config = {(uint32_t)((units + perBlock - 1) / perBlock),
+                                 MUIR_CUDA_BLOCK_THREADS};
+  return launchOn(state, cs->stepUnitsKernel, "muir_step_units_kernel", config,
+                  ARGUMENTS(args));
+}
+
 muir_status_t muir_cuda_step(muir_state_t *state, int64_t step, float lr_factor,
                              float grad_scale, const double *units) {
   struct muir_cuda_state *cs = state->cuda;
   int64_t unitCount = muir_unit_partials(state->package->info);
+  // fp32 LionAR: the units' own kernel after the chunks; a whole state's
+  // unit partials (for the units that straddle a slot start) from its own
+  // slots, on the device.
+  bool stepUnits = unitCount > 0 && !isBf16(state);
   if (units) {
     muir_status_t status =
         copyDoubles(state, cs->units, NULL, units, unitCount);
     if (status != MUIR_OK)
+      return status;
+  } else if (stepUnits) {
+    muir_status_t status = enter(state);
+    if (status != MUIR_OK)
+      return status;
+    CUresult result =
+        cu.memsetD8(cs->units, 0, (size_t)unitCount * sizeof(double));
+    leave();
+    if (result != CUDA_SUCCESS)
+      return cudaFailure(result, "zeroing the unit partials on CUDA device %d",
+                         state->device - MUIR_DEVICE_CUDA);
+    if ((status = launchReduceUnits(state, step, lr_factor, grad_scale)) !=
+        MUIR_OK)
       return status;
   }
   // The unit partials' buffer, or any device pointer where there is none
@@ -693,51 +782,23 @@ muir_status_t muir_cuda_step(muir_state_t *state, int64_t step, float lr_factor,
   void *args[] = {&p[0],      &p[1],         &p[2],     &p[3],       &step,
                   &lr_factor, &grad_scale,   &first,    &chunkBegin, &chunkEnd,
                   &end,       &unitPartials, &fromUnits};
-  return launch(state, state->cuda->stepKernel, "muir_step_kernel",
-                state->elements, ARGUMENTS(args));
-}
-
-/** Blocks of MUIR_CUDA_BLOCK_THREADS for one thread per item (a kernel
- *  with a grid-stride loop over `items`). */
-static muir_launch_config_t threadPerItem(int64_t items) {
-  int64_t blocks =
-      (items + MUIR_CUDA_BLOCK_THREADS - 1) / MUIR_CUDA_BLOCK_THREADS;
-  return (muir_launch_config_t){(uint32_t)(blocks < 1 ? 1
-                                           : blocks > MUIR_CUDA_MAX_GRID
-                                               ? MUIR_CUDA_MAX_GRID
-                                               : blocks),
-                                MUIR_CUDA_BLOCK_THREADS};
+  muir_status_t status =
+      launch(state, state->cuda->stepKernel, "muir_step_kernel",
+             state->elements, ARGUMENTS(args));
+  if (status != MUIR_OK || !stepUnits)
+    return status;
+  return launchStepUnits(state, step, lr_factor, grad_scale);
 }
 
 muir_status_t muir_cuda_reduce_units(muir_state_t *state, int64_t step,
                                      float lr_factor, float grad_scale,
                                      double *units) {
   struct muir_cuda_state *cs = state->cuda;
-  if (!cs->reduceUnitsKernel) {
-    muir_status_t status = enter(state);
-    if (status != MUIR_OK)
-      return status;
-    status =
-        getKernel(state, "muir_reduce_units_kernel", &cs->reduceUnitsKernel);
-    leave();
-    if (status != MUIR_OK)
-      return status;
-  }
   int64_t count = muir_unit_partials(state->package->info);
   // `units` is zeroed: so is the device's copy before the kernel.
   muir_status_t status = copyDoubles(state, cs->units, NULL, units, count);
-  if (status != MUIR_OK)
-    return status;
-  CUdeviceptr p[4]; /* params, grads, state0, state1 */
-  stepPointers(state, p);
-  int64_t first = state->shard.begin, slotBegin = state->shard.slot_begin,
-          slotEnd = state->shard.slot_end;
-  void *args[] = {&p[0],  &p[1],      &p[2],       &p[3],
-                  &step,  &lr_factor, &grad_scale, &cs->units,
-                  &first, &slotBegin, &slotEnd};
-  // One thread per slot of the shard.
-  status = launchOn(state, cs->reduceUnitsKernel, "muir_reduce_units_kernel",
-                    threadPerItem(slotEnd - slotBegin), ARGUMENTS(args));
+  if (status == MUIR_OK)
+    status = launchReduceUnits(state, step, lr_factor, grad_scale);
   if (status != MUIR_OK)
     return status;
   return copyDoubles(state, cs->units, units, NULL, count);

@@ -50,15 +50,23 @@
 // RUN: mkdir -p %t/units && %muir_build_fixture -DFIXTURE_UNITS -o %t/units/libmuir_kernels.so
 // RUN: echo ".version 8.0 // TEST FIXTURE kernels.ptx" > %t/units/kernels.ptx
 // RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so %t/cuda units %t/units 2>&1 | FileCheck %s --check-prefix=UNITS
+// A step of a package with units: the units' partials of its slots, the
+// chunks, the units (64 a block).
+// UNITS: mock-cuda: launch muir_reduce_units_kernel grid 1 block 256
+// UNITS-NEXT: mock-cuda: launch muir_step_kernel grid 1 block 256 step 1
+// UNITS-NEXT: mock-cuda: launch muir_step_units_kernel grid 1 block 256
 // UNITS: mock-cuda: launch muir_telemetry_kernel grid 3 block 256
 // UNITS-NEXT: mock-cuda: launch muir_unit_telemetry_kernel grid 1 block 256 range [0, 48)
 // UNITS: per-unit telemetry of 8 units from the params before and after
 // UNITS: mock-cuda: launch muir_unit_telemetry_kernel grid 1 block 256 range [0, 48)
 // UNITS: no weight decay: every unit NaN
 // UNITS: mock-cuda: at exit: 0 allocations, 0 contexts retained, depth 0
-// A failed launch of the unit kernel (the fifth launch) fails the telemetry
-// step with its name.
-// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so MOCK_CUDA_FAIL=cuLaunchKernel MOCK_CUDA_FAIL_AT=5 not %t/cuda units %t/units 2>&1 | FileCheck %s --check-prefix=UNITLAUNCH
+// A failed launch of the units kernel (the fourth) fails the step.
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so MOCK_CUDA_FAIL=cuLaunchKernel MOCK_CUDA_FAIL_AT=4 not %t/cuda units %t/units 2>&1 | FileCheck %s --check-prefix=STEPUNITS
+// STEPUNITS: muir_state_step(state, 1, 1.0f): cuda: launching muir_step_units_kernel (1 blocks of 256 threads): CUDA_ERROR_LAUNCH_FAILED (mock driver error)
+// A failed launch of the unit telemetry kernel (the ninth launch: init,
+// then three per step) fails the telemetry step with its name.
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so MOCK_CUDA_FAIL=cuLaunchKernel MOCK_CUDA_FAIL_AT=9 not %t/cuda units %t/units 2>&1 | FileCheck %s --check-prefix=UNITLAUNCH
 // UNITLAUNCH: muir_state_step_telemetry(state, 2, {{.*}}): cuda: launching muir_unit_telemetry_kernel (1 blocks of 256 threads): CUDA_ERROR_LAUNCH_FAILED (mock driver error)
 //
 // Packages without usable kernels.

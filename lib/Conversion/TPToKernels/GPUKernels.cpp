@@ -19,9 +19,11 @@
 // chunks or slots of the shard, which the runtime computes from the table
 // (a shard's bounds are slot boundaries, so its chunks lie inside it and
 // first is a multiple of 16 elements: the 128-bit accesses stay aligned).
-// LionAR's units run one per thread after the chunks, each on its elements
-// in the shard, with the sums of a unit that straddles a slot start from
-// the ranks' summed partials (@muir_reduce_units_kernel; KernelBuilders.h).
+// LionAR's units run after the chunks, each on its elements in the shard,
+// with the sums of a unit that straddles a slot start from the slots'
+// partials (@muir_reduce_units_kernel, summed over the ranks for shards;
+// KernelBuilders.h): fp32 in @muir_step_units_kernel, 4 threads per unit;
+// bf16 in the step kernel, one thread per unit.
 //
 //===----------------------------------------------------------------------===//
 
@@ -62,6 +64,7 @@ public:
     }
     if (plan.rule.hasUnits()) {
       buildReduceUnits(gpuModule);
+      buildStepUnits(gpuModule);
       buildUnitTelemetry(gpuModule);
     }
   }
@@ -170,14 +173,16 @@ private:
   /// @muir_step_kernel(%params, %grads, %state0, %state1, %step,
   /// %lr_factor, %grad_scale, %first, %chunk_begin, %chunk_end, %end,
   /// %units, %from_units): chunks [chunk_begin, chunk_end), element e at
-  /// index e - first of the buffers, which hold [first, end); LionAR's units
-  /// that meet [first, end) after them (straddling units' sums from %units
-  /// when %from_units is not 0). With `bf16`,
+  /// index e - first of the buffers, which hold [first, end); LionAR's
+  /// rotating copies are @muir_step_units_kernel's (%units and %from_units
+  /// unused). With `bf16`,
   /// @muir_step_bf16_kernel(%params, %grads: i16, %state0, %state1,
   /// %copy: i16, %step, %lr_factor, %grad_scale, %seed, %first,
   /// %chunk_begin, %chunk_end, %end, %units, %from_units): bf16 gradients,
   /// and the params' bf16 copy written with stochastic rounding (one Philox
-  /// call per 4-element group, the CPU's bits).
+  /// call per 4-element group, the CPU's bits); LionAR's units that meet
+  /// [first, end) after the chunks, one thread per unit (straddling units'
+  /// sums from %units when %from_units is not 0).
   void buildStep(gpu::GPUModuleOp gpuModule, StringRef name, bool bf16) {
     Type i64 = b.getI64Type(), f32 = b.getF32Type(), f64 = b.getF64Type();
     MemRefType buffer = bufferType(b.getContext(), plan);
@@ -229,7 +234,8 @@ private:
           StepScalars s = rule.scalars(ir, k, lrFactor, pow1, pow2);
           s.gradScale = gradScale;
           Value end = ir.subi(chunk.end, first);
-          // LionAR: a rotating copy's units are the unit loop's (below).
+          // LionAR: a rotating copy's units are the units kernel's (fp32)
+          // or the unit loop's (bf16, below).
           OpBuilder::InsertionGuard rotating(b);
           if (rule.hasUnits()) {
             auto ifOp = scf::IfOp::create(
@@ -322,7 +328,9 @@ private:
               });
           return next;
         });
-    if (rule.hasUnits())
+    // LionAR: fp32 steps its units in @muir_step_units_kernel; the bf16
+    // step here, one thread per unit.
+    if (rule.hasUnits() && bf16)
       buildUnitLoop(
           table, buffers, stepF, lrFactor, gradScale, first,
           ir.cast(index, fn.getArgument(m + 3)),
@@ -347,22 +355,32 @@ private:
     Value threads = ir.muli(gridDim(), blockDim());
     Value mine = ir.addi(ir.muli(blockId(), blockDim()), threadId());
     ir.loop(mine, ir.idx(plan.table.units), threads, [&](Value unit) {
-      Value p = table.search(unit, KernelParam::kFirstUnit);
-      Value unitElements = table.param(p, KernelParam::kUnitElements);
-      Value perCopy = arith::DivUIOp::create(
-          b, ir.loc, table.param(p, KernelParam::kNumel), unitElements);
-      Value copy, r;
-      std::tie(copy, r) = split(
-          ir.subi(unit, table.param(p, KernelParam::kFirstUnit)), perCopy);
-      Value base = ir.addi(table.param(p, KernelParam::kOffset),
-                           ir.muli(copy, table.param(p, KernelParam::kStride)));
-      Value lo = ir.addi(base, ir.muli(r, unitElements));
-      Value hi = ir.addi(lo, unitElements);
-      Value meets = arith::AndIOp::create(
-          b, ir.loc, ir.cmpi(arith::CmpIPredicate::sgt, hi, first),
-          ir.cmpi(arith::CmpIPredicate::slt, lo, end));
-      when(meets, [&] { body({p, copy, base, unit, r, lo, hi}); });
+      Unit u = locateUnit(table, unit);
+      when(meets(u, first, end), [&] { body(u); });
     });
+  }
+
+  /// Unit `number` (over the table): the entry from a binary search of
+  /// first_unit, the copy and place from one 32-bit division.
+  Unit locateUnit(TableIR &table, Value number) {
+    Value p = table.search(number, KernelParam::kFirstUnit);
+    Value unitElements = table.param(p, KernelParam::kUnitElements);
+    Value perCopy = arith::DivUIOp::create(
+        b, ir.loc, table.param(p, KernelParam::kNumel), unitElements);
+    Value copy, r;
+    std::tie(copy, r) = split(
+        ir.subi(number, table.param(p, KernelParam::kFirstUnit)), perCopy);
+    Value base = ir.addi(table.param(p, KernelParam::kOffset),
+                         ir.muli(copy, table.param(p, KernelParam::kStride)));
+    Value lo = ir.addi(base, ir.muli(r, unitElements));
+    return {p, copy, base, number, r, lo, ir.addi(lo, unitElements)};
+  }
+
+  /// Whether unit `u` meets the flat elements [first, end) (i1).
+  Value meets(const Unit &u, Value first, Value end) {
+    return arith::AndIOp::create(
+        b, ir.loc, ir.cmpi(arith::CmpIPredicate::sgt, u.hi, first),
+        ir.cmpi(arith::CmpIPredicate::slt, u.lo, end));
   }
 
   /// LionAR's units, one per thread (forEachUnit): emitUnitStep, the CPU's
@@ -381,6 +399,155 @@ private:
                      first, end, units);
       });
     });
+  }
+
+  /// A `memref<n x type>` in workgroup memory.
+  MemRefType workgroupType(int64_t n, Type type) {
+    return MemRefType::get({n}, type, MemRefLayoutAttrInterface(),
+                           gpu::AddressSpaceAttr::get(
+                               b.getContext(), gpu::AddressSpace::Workgroup));
+  }
+
+  /// @muir_step_units_kernel(%params, %grads, %state0, %state1, %step,
+  /// %lr_factor, %grad_scale, %first, %end, %units): LionAR's rotating units
+  /// that meet the flat elements [first, end) the buffers hold (element e
+  /// at [e - first]), after muir_step_kernel's chunks, 4 threads per unit
+  /// (the first 256 threads of a block: 64 units; unit blockIdx.x * 64 +
+  /// tid / 4), the CPU's bits with the CPU's order: thread l of a unit sums
+  /// emitSegmentSums' lane l (elements lo + l + 4k, the tail on lane 0) of a
+  /// unit that lies in one reduction slot into workgroup memory; after a
+  /// barrier lane 0 adds ((l0 + l1) + l2) + l3 (a unit that straddles a
+  /// slot start takes its segments from %units, muir_reduce_units_kernel's
+  /// partials, summed over the ranks for a shard), computes the unit's
+  /// scalars and state and puts A, B and the means in workgroup memory;
+  /// after another the four threads update every fourth element of the
+  /// unit. The runtime launches ceil(units / 64) blocks of 256 threads;
+  /// the barriers are at the top level (no loop over units), as the
+  /// emulation needs.
+  void buildStepUnits(gpu::GPUModuleOp gpuModule) {
+    constexpr int64_t kLanes = 4, kGroups = kReduceThreads / kLanes;
+    constexpr unsigned kSums = StepRule::kUnitSums;
+    Type i64 = b.getI64Type(), f32 = b.getF32Type(), f64 = b.getF64Type();
+    MemRefType buffer = bufferType(b.getContext(), plan);
+    gpu::GPUFuncOp fn = startKernel(
+        gpuModule, "muir_step_units_kernel",
+        {buffer, buffer, buffer, buffer, i64, f32, f32, i64, i64, unitsType()},
+        {workgroupType(kSums * kReduceThreads, f64),
+         workgroupType(4 * kGroups, f32)});
+    Type index = b.getIndexType();
+    Value stepF = arith::SIToFPOp::create(b, ir.loc, f64, fn.getArgument(4));
+    Value lrFactor = ir.toF64(fn.getArgument(5));
+    Value first = ir.cast(index, fn.getArgument(7));
+    Value end = ir.cast(index, fn.getArgument(8));
+    StepBuffers buffers{
+        SmallVector<Value, 4>(fn.getArguments().take_front(4)), {}, first, {}};
+    UnitPartials partials{fn.getArgument(9), arith::ConstantIntOp::create(
+                                                 b, ir.loc, b.getI1Type(), 1)};
+    Value lanes = fn.getWorkgroupAttributions()[0];
+    Value scalars = fn.getWorkgroupAttributions()[1];
+    TableIR table(ir, plan.table);
+    const StepRule &rule = plan.rule;
+    using P = arith::CmpIPredicate;
+    Value tid = threadId();
+    Value groups = arith::DivUIOp::create(
+        b, ir.loc, ir.mini(blockDim(), ir.idx(kReduceThreads)), ir.idx(kLanes));
+    Value group = arith::DivUIOp::create(b, ir.loc, tid, ir.idx(kLanes));
+    Value lane = arith::RemUIOp::create(b, ir.loc, tid, ir.idx(kLanes));
+    Value number = ir.addi(ir.muli(blockId(), groups), group);
+    Value active = arith::AndIOp::create(
+        b, ir.loc, ir.cmpi(P::ult, tid, ir.idx(kReduceThreads)),
+        ir.cmpi(P::ult, number, ir.idx(plan.table.units)));
+    // Idle threads look at unit 0: their table loads stay in range.
+    Unit u = locateUnit(table, ir.select(active, number, ir.idx(0)));
+    StepScalars s = copyScalars(ir, rule, table, table.rowOf(u.p, u.copy),
+                                stepF, lrFactor, fn.getArgument(6));
+    Value work = arith::AndIOp::create(
+        b, ir.loc, active,
+        arith::AndIOp::create(b, ir.loc, meets(u, first, end),
+                              isRotational(ir, table, u.p, s)));
+    UnitCopy unit = unitCopy(ir, table, u.p, u.copy, u.base);
+    Value oneSlot = ir.cmpi(
+        P::eq,
+        arith::DivUIOp::create(b, ir.loc, ir.subi(u.lo, u.base), unit.perSlot),
+        arith::DivUIOp::create(b, ir.loc,
+                               ir.subi(ir.subi(u.hi, ir.idx(1)), u.base),
+                               unit.perSlot));
+    // Lane l's sums (emitSegmentSums' lane l): 0 where there is nothing.
+    SmallVector<Value> zeros(kSums, ir.f64(0.0));
+    auto laneIf =
+        scf::IfOp::create(b, ir.loc, SmallVector<Type>(kSums, f64),
+                          arith::AndIOp::create(b, ir.loc, work, oneSlot),
+                          /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(laneIf.elseBlock());
+      scf::YieldOp::create(b, ir.loc, zeros);
+      b.setInsertionPointToStart(laneIf.thenBlock());
+      Value lo = ir.subi(u.lo, first), hi = ir.subi(u.hi, first);
+      Value laneEnd =
+          ir.addi(lo, ir.muli(arith::DivUIOp::create(b, ir.loc, ir.subi(hi, lo),
+                                                     ir.idx(kLanes)),
+                              ir.idx(kLanes)));
+      auto add = [&](Value i, ValueRange sums) {
+        return rule.unitSums(ir, s, loadElement(ir, buffers, i, rule), sums);
+      };
+      SmallVector<Value> chain =
+          ir.loop(ir.addi(lo, lane), laneEnd, ir.idx(kLanes), zeros, add);
+      // The tail: lane 0's, after its chain.
+      auto tail = scf::IfOp::create(b, ir.loc, SmallVector<Type>(kSums, f64),
+                                    ir.cmpi(P::eq, lane, ir.idx(0)), true);
+      b.setInsertionPointToStart(tail.thenBlock());
+      scf::YieldOp::create(b, ir.loc,
+                           ir.loop(laneEnd, hi, ir.idx(1), chain, add));
+      b.setInsertionPointToStart(tail.elseBlock());
+      scf::YieldOp::create(b, ir.loc, chain);
+      b.setInsertionPointAfter(tail);
+      scf::YieldOp::create(b, ir.loc, tail.getResults());
+    }
+    auto laneAt = [&](unsigned k, Value thread) {
+      return ir.addi(ir.idx(int64_t(k) * kReduceThreads), thread);
+    };
+    when(ir.cmpi(P::ult, tid, ir.idx(kReduceThreads)), [&] {
+      for (unsigned k = 0; k < kSums; ++k)
+        memref::StoreOp::create(b, ir.loc, laneIf.getResult(k), lanes,
+                                laneAt(k, tid));
+    });
+    gpu::BarrierOp::create(b, ir.loc);
+    // Lane 0: the unit's sums, scalars and state.
+    when(
+        arith::AndIOp::create(b, ir.loc, work, ir.cmpi(P::eq, lane, ir.idx(0))),
+        [&] {
+          SmallVector<Value> local;
+          for (unsigned k = 0; k < kSums; ++k) {
+            Value sum =
+                memref::LoadOp::create(b, ir.loc, lanes, laneAt(k, tid));
+            for (int64_t l = 1; l < kLanes; ++l)
+              sum = ir.addf(sum, memref::LoadOp::create(
+                                     b, ir.loc, lanes,
+                                     laneAt(k, ir.addi(tid, ir.idx(l)))));
+            local.push_back(sum);
+          }
+          UnitScalars us = emitUnitScalars(ir, rule, s, buffers, unit, u.r,
+                                           stepF, first, partials, local);
+          Value at = ir.muli(group, ir.idx(4));
+          Value values[] = {us.a, us.b, us.mean, us.uMean};
+          for (int64_t j = 0; j < 4; ++j)
+            memref::StoreOp::create(b, ir.loc, values[j], scalars,
+                                    ir.addi(at, ir.idx(j)));
+        });
+    gpu::BarrierOp::create(b, ir.loc);
+    // The unit's four threads: every fourth element each.
+    when(work, [&] {
+      Value at = ir.muli(group, ir.idx(4));
+      SmallVector<Value, 4> v;
+      for (int64_t j = 0; j < 4; ++j)
+        v.push_back(
+            memref::LoadOp::create(b, ir.loc, scalars, ir.addi(at, ir.idx(j))));
+      UnitScalars us{v[0], v[1], v[2], v[3], Value(), Value()};
+      emitUnitElements(ir, rule, s, buffers, unit, u.r, first, end, us, lane,
+                       ir.idx(kLanes));
+    });
+    gpu::ReturnOp::create(b, ir.loc);
   }
 
   /// w^2, w'^2, d^2 and w d (f64) of one element, d = w' - w, from w and w'

@@ -303,12 +303,12 @@ void mlir::tp::emitSlotUnitSums(KernelIR &ir, const StepRule &rule,
            [&] { store(tailLo, to, StepRule::kUnitSums); });
 }
 
-void mlir::tp::emitUnitStep(
-    KernelIR &ir, const StepRule &rule, const StepScalars &s,
-    const StepBuffers &buffers, const UnitCopy &u, Value unit, Value step,
-    Value begin, Value end, const UnitPartials &from,
-    function_ref<void(Value, const StepElement &, const StepElement &)>
-        observe) {
+UnitScalars mlir::tp::emitUnitScalars(KernelIR &ir, const StepRule &rule,
+                                      const StepScalars &s,
+                                      const StepBuffers &buffers,
+                                      const UnitCopy &u, Value unit, Value step,
+                                      Value begin, const UnitPartials &from,
+                                      ArrayRef<Value> localSums) {
   OpBuilder &b = ir.b;
   constexpr unsigned kSums = StepRule::kUnitSums;
   Type f64 = b.getF64Type();
@@ -346,10 +346,13 @@ void mlir::tp::emitUnitStep(
                                               ir.addi(at, ir.idx(k))));
     scf::YieldOp::create(b, ir.loc, loaded);
     b.setInsertionPointToStart(ifOp.elseBlock());
-    scf::YieldOp::create(b, ir.loc,
-                         emitSegmentSums(ir, rule, s, buffers,
-                                         ir.subi(segLo, buffers.shift),
-                                         ir.subi(segHi, buffers.shift)));
+    if (!localSums.empty())
+      scf::YieldOp::create(b, ir.loc, localSums);
+    else
+      scf::YieldOp::create(b, ir.loc,
+                           emitSegmentSums(ir, rule, s, buffers,
+                                           ir.subi(segLo, buffers.shift),
+                                           ir.subi(segHi, buffers.shift)));
     b.setInsertionPointAfter(ifOp);
     SmallVector<Value> next;
     for (unsigned k = 0; k < kSums; ++k)
@@ -359,8 +362,7 @@ void mlir::tp::emitUnitStep(
   }
   SmallVector<Value> sums(segments.getResults());
   // The unit's state (n0, nu) at its first two elements in [begin, end).
-  Value first = ir.maxi(lo, begin);
-  Value n0At = ir.subi(first, buffers.shift);
+  Value n0At = ir.subi(ir.maxi(lo, begin), buffers.shift);
   Value nuAt = ir.addi(n0At, ir.idx(1));
   Value count = arith::SIToFPOp::create(
       b, ir.loc, f64, ir.cast(b.getI64Type(), u.unitElements));
@@ -370,14 +372,38 @@ void mlir::tp::emitUnitStep(
       memref::LoadOp::create(b, ir.loc, buffers.buffers[3], nuAt), step);
   memref::StoreOp::create(b, ir.loc, us.n0, buffers.buffers[3], n0At);
   memref::StoreOp::create(b, ir.loc, us.nu, buffers.buffers[3], nuAt);
-  // The elementwise phase on the unit's elements in [begin, end).
-  ir.loop(n0At, ir.subi(ir.mini(hi, end), buffers.shift), [&](Value i) {
-    StepElement before = loadElement(ir, buffers, i, rule);
-    StepElement after = rule.unitUpdate(ir, s, us, before);
-    storeElement(ir, buffers, i, after);
-    if (observe)
-      observe(i, before, after);
-  });
+  return us;
+}
+
+void mlir::tp::emitUnitElements(
+    KernelIR &ir, const StepRule &rule, const StepScalars &s,
+    const StepBuffers &buffers, const UnitCopy &u, Value unit, Value begin,
+    Value end, const UnitScalars &us, Value offset, Value stride,
+    function_ref<void(Value, const StepElement &, const StepElement &)>
+        observe) {
+  Value lo = ir.addi(u.base, ir.muli(unit, u.unitElements));
+  Value hi = ir.addi(lo, u.unitElements);
+  Value first = ir.subi(ir.maxi(lo, begin), buffers.shift);
+  ir.loop(ir.addi(first, offset), ir.subi(ir.mini(hi, end), buffers.shift),
+          stride, [&](Value i) {
+            StepElement before = loadElement(ir, buffers, i, rule);
+            StepElement after = rule.unitUpdate(ir, s, us, before);
+            storeElement(ir, buffers, i, after);
+            if (observe)
+              observe(i, before, after);
+          });
+}
+
+void mlir::tp::emitUnitStep(
+    KernelIR &ir, const StepRule &rule, const StepScalars &s,
+    const StepBuffers &buffers, const UnitCopy &u, Value unit, Value step,
+    Value begin, Value end, const UnitPartials &from,
+    function_ref<void(Value, const StepElement &, const StepElement &)>
+        observe) {
+  UnitScalars us =
+      emitUnitScalars(ir, rule, s, buffers, u, unit, step, begin, from);
+  emitUnitElements(ir, rule, s, buffers, u, unit, begin, end, us, ir.idx(0),
+                   ir.idx(1), observe);
 }
 
 void mlir::tp::storeElement(KernelIR &ir, const StepBuffers &io, Value i,

@@ -179,6 +179,27 @@ void emitUnitStep(
     function_ref<void(Value, const StepElement &, const StepElement &)>
         observe = {});
 
+/// emitUnitStep's reduction phase and state: the unit's sums, its scalars
+/// (returned) and its new (n0, nu) stored. `localSums`, when given, are the
+/// sums of a unit that lies in one slot, computed by the caller in
+/// emitSegmentSums' order (the GPU's units kernel: lanes on threads), used
+/// instead of emitSegmentSums.
+UnitScalars emitUnitScalars(KernelIR &ir, const StepRule &rule,
+                            const StepScalars &s, const StepBuffers &buffers,
+                            const UnitCopy &u, Value unit, Value step,
+                            Value begin, const UnitPartials &sums,
+                            ArrayRef<Value> localSums = {});
+
+/// emitUnitStep's elementwise phase with the unit's scalars `us`: the
+/// unit's elements in [begin, end) from the `offset`-th on, every
+/// `stride`-th (index values; 0 and 1 for all of them).
+void emitUnitElements(
+    KernelIR &ir, const StepRule &rule, const StepScalars &s,
+    const StepBuffers &buffers, const UnitCopy &u, Value unit, Value begin,
+    Value end, const UnitScalars &us, Value offset, Value stride,
+    function_ref<void(Value, const StepElement &, const StepElement &)>
+        observe = {});
+
 /// `scf.index_switch` on the init kind `kind` (index) over the kinds of the
 /// table, `body(kind)` in each case; other values do nothing.
 void switchOnInit(KernelIR &ir, const KernelTable &table, Value kind,

@@ -8,6 +8,67 @@
 // CHECK-SAME: dense<{{\[}}[0, 32, 32, 1, 0, 1, 0, 1, 1, 0, 0, 0, 0, 8, 0], [32, 16, 8, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 4]]>
 // CHECK: gpu.module @muir_kernels
 
+// LionAR's units kernel: 4 threads per unit (thread t: unit blockIdx * 64
+// + t / 4, lane t mod 4), the first 256 threads of a block; workgroup memory
+// for the lanes' 5 sums (5 x 256 f64) and the units' 4 scalars (4 x 64 f32).
+// CHECK-LABEL: gpu.func @muir_step_units_kernel(
+// CHECK-SAME: %[[P:[a-z0-9]+]]: memref<64xf32>, %{{.*}}: memref<64xf32>, %{{.*}}: memref<64xf32>, %{{.*}}: memref<64xf32>, %{{.*}}: i64, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: i64, %{{.*}}: i64, %[[PARTIALS:[a-z0-9]+]]: memref<20xf64>)
+// CHECK-SAME: workgroup(%[[LANES:[a-z0-9]+]] : memref<1280xf64, #gpu.address_space<workgroup>>, %[[SCALARS:[a-z0-9]+]] : memref<256xf32, #gpu.address_space<workgroup>>) kernel {
+// CHECK: %[[GROUP:.*]] = arith.divui %thread_id_x, %{{.*}} : index
+// CHECK: %[[LANE:.*]] = arith.remui %thread_id_x, %{{.*}} : index
+// A unit that lies in one reduction slot: lane l sums elements lo + l,
+// lo + l + 4, ... below the last multiple of 4, in order (emitSegmentSums'
+// lane l), ...
+// CHECK: %[[ONESLOT:.*]] = arith.cmpi eq, %{{.*}}, %{{.*}} : index
+// CHECK: %[[OWN:.*]] = arith.andi %{{.*}}, %[[ONESLOT]] : i1
+// CHECK-NEXT: %[[SUMS:.*]]:5 = scf.if %[[OWN]] -> (f64, f64, f64, f64, f64) {
+// CHECK: %[[LANEEND:.*]] = arith.addi %[[LO:.*]], %{{.*}} : index
+// CHECK-NEXT: %[[FROM:.*]] = arith.addi %[[LO]], %[[LANE]] : index
+// CHECK-NEXT: %c4{{.*}} = arith.constant 4 : index
+// CHECK-NEXT: %[[CHAIN:.*]]:5 = scf.for %{{.*}} = %[[FROM]] to %[[LANEEND]] step %c4
+// ... and lane 0 the last (n mod 4) after its chain.
+// CHECK: %[[ISZERO:.*]] = arith.cmpi eq, %[[LANE]], %{{.*}} : index
+// CHECK-NEXT: scf.if %[[ISZERO]] -> (f64, f64, f64, f64, f64) {
+// CHECK-NEXT: %c1{{.*}} = arith.constant 1 : index
+// CHECK-NEXT: scf.for %{{.*}} = %[[LANEEND]] to %{{.*}} step %c1{{.*}} iter_args(%{{.*}} = %[[CHAIN]]#0,
+// The five sums of thread t at [256 k + t]; a barrier.
+// CHECK: memref.store %[[SUMS]]#0, %[[LANES]][%{{.*}}]
+// CHECK: memref.store %[[SUMS]]#4, %[[LANES]][%{{.*}}]
+// CHECK-NEXT: }
+// CHECK-NEXT: gpu.barrier
+// Lane 0 adds the four lanes in the CPU's order, ((l0 + l1) + l2) + l3,
+// (sum 0 shown) ...
+// CHECK: scf.if
+// CHECK: %[[L0:.*]] = memref.load %[[LANES]][%{{.*}}]
+// CHECK: %[[T1:.*]] = arith.addi %thread_id_x, %c1{{.*}} : index
+// CHECK: %[[L1:.*]] = memref.load %[[LANES]][%{{.*}}]
+// CHECK-NEXT: %[[S01:.*]] = arith.addf %[[L0]], %[[L1]] : f64
+// CHECK: %[[L2:.*]] = memref.load %[[LANES]][%{{.*}}]
+// CHECK-NEXT: %[[S012:.*]] = arith.addf %[[S01]], %[[L2]] : f64
+// CHECK: %[[L3:.*]] = memref.load %[[LANES]][%{{.*}}]
+// CHECK-NEXT: %[[S0123:.*]] = arith.addf %[[S012]], %[[L3]] : f64
+// ... which a unit in one slot takes and one that straddles a slot start
+// reads from the units' partials, segment by segment from 0 ...
+// CHECK: scf.for %{{.*}} iter_args
+// CHECK: memref.load %[[PARTIALS]][%{{.*}}] : memref<20xf64>
+// CHECK: } else {
+// CHECK-NEXT: scf.yield %[[S0123]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : f64, f64, f64, f64, f64
+// ... then stores the unit's state (n0, nu) and its four scalars; a barrier.
+// CHECK: memref.store %{{.*}}, %[[SCALARS]][%{{.*}}] : memref<256xf32, #gpu.address_space<workgroup>>
+// CHECK: memref.store %{{.*}}, %[[SCALARS]][%{{.*}}] : memref<256xf32, #gpu.address_space<workgroup>>
+// CHECK: memref.store %{{.*}}, %[[SCALARS]][%{{.*}}] : memref<256xf32, #gpu.address_space<workgroup>>
+// CHECK: memref.store %{{.*}}, %[[SCALARS]][%{{.*}}] : memref<256xf32, #gpu.address_space<workgroup>>
+// CHECK-NEXT: }
+// CHECK-NEXT: gpu.barrier
+// The unit's four threads update every fourth element from lane l on.
+// CHECK: memref.load %[[SCALARS]]
+// CHECK: %[[START:.*]] = arith.addi %{{.*}}, %[[LANE]] : index
+// CHECK: scf.for %{{.*}} = %[[START]] to %{{.*}} step %c4
+// CHECK: memref.store %{{.*}}, %[[P]][%{{.*}}] : memref<64xf32>
+// CHECK-NOT: gpu.barrier
+// CHECK: gpu.return
+
+
 // The per-unit telemetry (docs/Optimizers.md, "Step telemetry"): the params
 // before and after a step, 4 f64 per unit, the range [first, end) the
 // buffers hold. One thread per unit over the grid (grid-stride over the 4

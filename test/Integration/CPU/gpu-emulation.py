@@ -13,7 +13,10 @@
 # - step: 20 steps of each optimizer family (AdamW, decoupled AdamW,
 #   SGD-momentum, Lion, Adam-atan2; AdamW without the beta1 correction,
 #   Lion's momentum recipe, LionA and LionAR per row and per tensor, whose
-#   units run one per thread after the chunks) with random gradients, a varying
+#   units run after the chunks in muir_step_units_kernel, 4 threads per
+#   unit, with the units' partials of every slot from
+#   muir_reduce_units_kernel for those that straddle a slot start, as the
+#   runtime launches them) with random gradients, a varying
 #   lr factor and a gradient clip factor on every third step give the same
 #   bits in params and every state, at the
 #   runtime's launch configuration (muir_launch_config) and at tiny grids
@@ -107,6 +110,7 @@ def launch_config(elements):
 
 EMULATED = ["muir_init_kernel_emulated", "muir_step_kernel_emulated",
             "muir_reduce_units_kernel_emulated", "muir_unit_telemetry_kernel_emulated",
+            "muir_step_units_kernel_emulated",
             "muir_generated_init",
             "muir_generated_step", "muir_step_bf16_kernel_emulated",
             "muir_reduce_bf16_kernel_emulated"]
@@ -161,6 +165,8 @@ def build(model, scheme, optimizer, name, extra, precision="fp32"):
         emu.muir_reduce_units_kernel_emulated.argtypes = [vp, vp, vp, vp, i64, f32, f32, vp, i64,
                                                           i64, i64, i64, i64]
         emu.muir_unit_telemetry_kernel_emulated.argtypes = [vp, vp, vp, i64, i64, i64, i64]
+        emu.muir_step_units_kernel_emulated.argtypes = [vp, vp, vp, vp, i64, f32, f32, i64, i64,
+                                                        vp, i64, i64]
         cpu.muir_kernel_step_telemetry.argtypes = [vp, vp, vp, i64, f32, f32, vp, vp, i64, i64,
                                                    vp]
     emu.muir_generated_init.argtypes = [vp, ctypes.c_uint64, i64, i64, i64]
@@ -187,6 +193,35 @@ def first_difference(a, b):
     diff = np.flatnonzero(a.view(np.uint32) != b.view(np.uint32))
     return f"first of {len(diff)} differences at {diff[0]}: {a[diff[0]]!r} vs {b[diff[0]]!r}" \
         if len(diff) else "same"
+
+
+def step_units(emu, manifest, P, G, S, t, lr_factor, scale, first, end, units, block):
+    """LionAR's units after the emulated step kernel's chunks:
+    muir_step_units_kernel with `block` threads a block (4 a unit, up to
+    256) and enough blocks for every unit, `units` the units' partials."""
+    groups = min(block, 256) // 4
+    grid = -(-manifest["kernel_table"]["units"] // groups)
+    emu.muir_step_units_kernel_emulated(ptr(P), ptr(G), ptr(S[0]), ptr(S[1]), t, lr_factor, scale,
+                                        first, end, ptr(units), grid, block)
+
+
+def emulated_step(emu, manifest, P, G, S, t, lr_factor, scale, grid, block):
+    """One whole step of the emulated GPU kernels at `grid` x `block`, as
+    the runtime launches them: for LionAR the units' partials of every slot
+    (muir_reduce_units_kernel, for the units that straddle a slot start),
+    muir_step_kernel's chunks, then muir_step_units_kernel."""
+    n = manifest["layout"]["buffer_elements"]
+    slots = manifest["kernel_table"]["slots"]
+    has_units = manifest["kernel_table"]["units"] > 0
+    units = np.zeros(10 * slots) if has_units else NO_UNITS
+    if has_units:
+        emu.muir_reduce_units_kernel_emulated(ptr(P), ptr(G), ptr(S[0]), ptr(S[1]), t, lr_factor,
+                                              scale, ptr(units), 0, 0, slots, grid, block)
+    emu.muir_step_kernel_emulated(ptr(P), ptr(G), ptr(S[0]), ptr(S[1]), t, lr_factor, scale, 0,
+                                  0, manifest["kernel_table"]["chunks"], n, ptr(units),
+                                  int(has_units), grid, block)
+    if has_units:
+        step_units(emu, manifest, P, G, S, t, lr_factor, scale, 0, n, units, block)
 
 
 def run(model, scheme, optimizer, name, extra={}, shard_steps=False):
@@ -245,9 +280,7 @@ def run(model, scheme, optimizer, name, extra={}, shard_steps=False):
             # A clip factor on every third step (1 on the others).
             scale = 0.37 if t % 3 == 0 else 1.0
             cpu.muir_kernel_step(ptr(P[0]), ptr(G), states, t, lr_factor, scale)
-            emu.muir_step_kernel_emulated(ptr(P[1]), ptr(G), ptr(S[1][0]), ptr(S[1][1]),
-                                          t, lr_factor, scale, 0, 0, chunks, n, ptr(NO_UNITS), 0,
-                                          grid, block)
+            emulated_step(emu, manifest, P[1], G, S[1], t, lr_factor, scale, grid, block)
             emu.muir_generated_step(ptr(P[2]), ptr(G), ptr(S[2][0]), ptr(S[2][1]), t,
                                     lr_factor, scale, ptr(NO_UNITS))
             for k, what in ((1, "emulated GPU step"), (2, "muir-opt's CPU step")):
@@ -434,6 +467,9 @@ def run_shards(cpu, emu, manifest, name, start):
             emu.muir_step_kernel_emulated(ptr(SP[1]), ptr(g), ptr(SS[1][0]), ptr(SS[1][1]), t,
                                           lr_factor, scale, begin, cb, ce, end, ptr(units[1]),
                                           int(has_units), 3, 96)
+            if has_units:
+                step_units(emu, manifest, SP[1], g, SS[1], t, lr_factor, scale, begin, end,
+                           units[1], 96)
             for k, what in ((0, "muir_kernel_step_shard"), (1, "emulated GPU step")):
                 pairs = [("params", P[begin:end], SP[k])] + \
                     [(f"state{j}", S[j][begin:end], SS[k][j]) for j in range(nstates)]

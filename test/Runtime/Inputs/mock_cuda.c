@@ -24,6 +24,9 @@
  * fixture's bf16 math (FIXTURE_BF16) with GPUKernels.cpp's argument lists.
  * muir_unit_telemetry_kernel sums the rows of blocks.w, FIXTURE_UNITS'
  * LionAR units (fixtureUnitTelemetry), with GPUKernels.cpp's arguments.
+ * muir_reduce_units_kernel and muir_step_units_kernel (LionAR's fp32 units
+ * around the step kernel) check their buffers and run nothing: the
+ * fixture's step is AdamW's on every element.
  *
  * A real package's PTX (text with `.entry` signatures, from muirc package)
  * loads as a module of those kernels, whose table rows have the size its
@@ -72,6 +75,8 @@ typedef enum {
   KERNEL_STEP_BF16,
   KERNEL_REDUCE_BF16,
   KERNEL_UNIT_TELEMETRY,
+  KERNEL_REDUCE_UNITS,
+  KERNEL_STEP_UNITS,
   MOCK_KERNELS,
   KERNEL_PTX /* a real PTX's kernel: its arguments checked, nothing run */
 } mock_kernel_t;
@@ -332,7 +337,8 @@ CUresult CUDAAPI cuModuleLoadDataEx(CUmodule *module, const void *image,
   static const char *const names[] = {
       "muir_init_kernel",      "muir_step_kernel",      "muir_reduce_kernel",
       "muir_telemetry_kernel", "muir_step_bf16_kernel", "muir_reduce_bf16_kernel",
-      "muir_unit_telemetry_kernel"};
+      "muir_unit_telemetry_kernel", "muir_reduce_units_kernel",
+      "muir_step_units_kernel"};
   for (int k = 0; k < MOCK_KERNELS; ++k)
     m->functions[k] = (mock_function_t){names[k], (mock_kernel_t)k, m, 0, ""};
   if (strstr(text, ".entry ") && parseEntries(m, text) != CUDA_SUCCESS) {
@@ -609,6 +615,21 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridX,
     for (int64_t q = 0; q < gridX; ++q) // one block per slot
       fixtureTelemetrySlot(q, before, after,
                            (double *)(uintptr_t)partials + 4 * q);
+    return CUDA_SUCCESS;
+  }
+  if (function->kind == KERNEL_REDUCE_UNITS ||
+      function->kind == KERNEL_STEP_UNITS) {
+    // LionAR's units (FIXTURE_UNITS): the fixture's step is AdamW's, which
+    // muir_step_kernel ran on every element; these check their buffers and
+    // the unit partials (argument 7 or 9) and run nothing.
+    int at = function->kind == KERNEL_REDUCE_UNITS ? 7 : 9;
+    fprintf(stderr, "mock-cuda: launch %s grid %u block %u\n", function->name,
+            gridX, blockX);
+    for (int k = 0; k < 4; ++k)
+      if (!devicePointer(*(CUdeviceptr *)args[k]))
+        return CUDA_ERROR_ILLEGAL_ADDRESS;
+    if (findAllocation(*(CUdeviceptr *)args[at], sizeof(double)) < 0)
+      return CUDA_ERROR_ILLEGAL_ADDRESS;
     return CUDA_SUCCESS;
   }
   if (function->kind == KERNEL_UNIT_TELEMETRY) {

@@ -6,7 +6,8 @@
 # the SGD family), assembled by ptxas -v for
 # sm_80 and sm_90: each of muir_init_kernel, muir_step_kernel and
 # muir_reduce_kernel and muir_telemetry_kernel (and LionAR's
-# muir_reduce_units_kernel and muir_unit_telemetry_kernel) is there, with no spill store or load and no
+# muir_reduce_units_kernel, muir_step_units_kernel and
+# muir_unit_telemetry_kernel) is there, with no spill store or load and no
 # stack frame, and the step kernel keeps its 128-bit loads and stores. The
 # bf16 packages of AdamW, Lion with the recipe and LionAR (precision=bf16)
 # add muir_step_bf16_kernel and muir_reduce_bf16_kernel, checked the same
@@ -20,11 +21,11 @@
 # CHECK: llama adam-atan2: sm_80
 # CHECK: llama lion:recipe: sm_80
 # CHECK: llama lion-a: sm_80
-# CHECK: llama lion-ar:recipe,units=tensor: sm_80 {{.*}} reduce_units {{[0-9]+}} unit_telemetry {{[0-9]+}}
-# CHECK: 0 spills in 224 kernels
+# CHECK: llama lion-ar:recipe,units=tensor: sm_80 {{.*}} reduce_units {{[0-9]+}} step_units {{[0-9]+}} unit_telemetry {{[0-9]+}}
+# CHECK: 0 spills in 232 kernels
 # BF16: gpt2 adamw bf16: sm_80 init {{[0-9]+}} step {{[0-9]+}} reduce {{[0-9]+}} telemetry {{[0-9]+}} step_bf16 {{[0-9]+}} reduce_bf16 {{[0-9]+}}, sm_90
 # BF16: llama lion-ar bf16: sm_80
-# BF16: 0 spills in 80 kernels
+# BF16: 0 spills in 84 kernels
 import os
 import re
 import subprocess
@@ -48,7 +49,8 @@ VARIANTS = ([(o, "fp32") for o in OPTIMIZERS] if PART == "fp32" else
 def kernels_of(optimizer):
     """The kernels of a package with `optimizer`: LionAR's add its units'
     reduction across shards and their per-unit telemetry."""
-    return KERNELS + (["muir_reduce_units_kernel", "muir_unit_telemetry_kernel"]
+    return KERNELS + (["muir_reduce_units_kernel", "muir_step_units_kernel",
+                       "muir_unit_telemetry_kernel"]
                       if optimizer.startswith("lion-ar") else [])
 
 

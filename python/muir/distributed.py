@@ -97,6 +97,15 @@ def _check_flat(tensor, package, label):
             % (label, tensor.data_ptr(), package.alignment))
 
 
+def _refuse_bf16(package, what):
+    if package.precision == "bf16":
+        raise DistributedError(
+            "%s: package '%s' is bf16: sharded steps of bf16 packages are "
+            "not supported yet (the bf16 gradients' reduce and the bf16 "
+            "params copy's all-gather); train it with muir.torch.Optimizer "
+            "or package it with --precision=fp32" % (what, package.path))
+
+
 class ShardedState:
     """This rank's shard of `package`'s buffers over the whole-replica flat
     tensors `params` and `grads` (1-D float32, buffer_elements each, on the
@@ -109,6 +118,7 @@ class ShardedState:
         if not dist.is_initialized():
             raise DistributedError("ShardedState: torch.distributed is not "
                                    "initialised (init_process_group first)")
+        _refuse_bf16(package, "ShardedState")
         self.package = package
         self.group = group
         self.rank = dist.get_rank(group)
@@ -452,6 +462,7 @@ class ZeroOptimizer(BoundOptimizer):
                  max_grad_norm=None, skip_nonfinite=False, average=True):
         super().__init__(model, lr)
         binding = self.binding
+        _refuse_bf16(binding.package, "ZeroOptimizer")
         # Over the binding's params and grads only: the binding allocates
         # no whole-size optimizer state unless something else asks for it.
         self.shards = ShardedState(

@@ -87,6 +87,12 @@ def _site_op(func):
     return _trace.op_name(func)[0]
 
 
+def _bf16_tensor(bits):
+    """A torch.bfloat16 tensor over a numpy uint16 array of bfloat16 bits,
+    sharing its memory (torch has no uint16: through int16)."""
+    return torch.from_numpy(bits.view(np.int16)).view(torch.bfloat16)
+
+
 class Binding:
     """A module bound to a package (see bind)."""
 
@@ -108,22 +114,37 @@ class Binding:
         self.package = package
         self.import_binding = binding
         n = package.buffer_elements
+        #: A bf16 package (docs/PyTorch.md): the module's parameters and
+        #: gradients are torch.bfloat16 views of the package's bf16 params
+        #: copy and bf16 grads; flat_params holds the float32 master weights.
+        self.bf16 = package.precision == "bf16"
         # The params and grads the module uses; the optimizer's whole-size
         # states (and the State over them) at their first use: a sharded
         # optimizer (muir.distributed.ZeroOptimizer) keeps shard-sized
         # states of its own.
         self.flat_params = muir.aligned_zeros(n, package.alignment)
-        self.flat_grads = muir.aligned_zeros(n, package.alignment)
+        self.flat_grads = muir.aligned_zeros(
+            n, package.alignment, np.uint16 if self.bf16 else np.float32)
+        #: A bf16 package's params copy (bfloat16 bits), else None.
+        self.flat_params_bf16 = (muir.aligned_zeros(n, package.alignment,
+                                                    np.uint16)
+                                 if self.bf16 else None)
         self._states = None
         self._state = None
-        flat_params = torch.from_numpy(self.flat_params)
-        flat_grads = torch.from_numpy(self.flat_grads)
+        master = torch.from_numpy(self.flat_params)
+        if self.bf16:
+            flat_params = _bf16_tensor(self.flat_params_bf16)
+            flat_grads = _bf16_tensor(self.flat_grads)
+        else:
+            flat_params = master
+            flat_grads = torch.from_numpy(self.flat_grads)
         # Parameter -> every name it has; each unique one is bound once.
         names = _trace.param_names(model)
         objects = {id(p): p for _, p in _trace._all_named(model,
                                                            "_parameters")}
         entries = binding["params"]
         self.params = []  # the bound Parameters, in module order
+        self.param_views = {}  # id(Parameter) -> its params (copy) view
         self.grad_views = {}  # id(Parameter) -> its grads view
         self.names = {}  # id(Parameter) -> names (for name_at)
         self.multipliers = {}  # user name -> forward multiplier
@@ -158,11 +179,22 @@ class Binding:
                     "bind: parameter '%s' has shape %s in the module but %s "
                     "in package '%s'" % (owner, tuple(old.shape),
                                          info.copy_shape, package.path))
+            if old.dtype not in self._dtypes():
+                raise BindError(
+                    "bind: parameter '%s' is %s, but package '%s' (precision "
+                    "%s) binds %s parameters; convert the module (e.g. "
+                    "model.float()) before bind" % (
+                        owner, old.dtype, package.path, package.precision,
+                        " or ".join(str(d) for d in self._dtypes())))
             with torch.no_grad():
-                view.copy_(old)
+                # The float32 master weights (exact from float32 or
+                # bfloat16); a bf16 copy is rounded from them below.
+                master[begin:begin + info.numel].view(
+                    info.copy_shape).copy_(old)
             new = nn.Parameter(view)
             grad = flat_grads[begin:begin + info.numel].view(info.copy_shape)
             new.grad = grad
+            self.param_views[id(new)] = view
             self.grad_views[id(new)] = grad
             self.names[id(new)] = pnames
             replaced[pid] = new
@@ -172,6 +204,11 @@ class Binding:
                 copy_i = entries[name]["copy"]
                 self.multipliers[name] = float(
                     m[copy_i] if isinstance(m, tuple) else m)
+        if self.bf16:
+            # The copy the module reads: the master rounded to nearest, ties
+            # to even, as the runtime's init rounds it (muir.to_bf16 is that
+            # rounding); only the steps round stochastically.
+            self.flat_params_bf16[...] = muir.to_bf16(self.flat_params)
         for _, module in model.named_modules(remove_duplicate=False):
             for local, p in list(module._parameters.items()):
                 if p is not None and id(p) in replaced:
@@ -183,6 +220,12 @@ class Binding:
         self._add_sites(package, binding)
         self._rewriter = None
         self._install(model)
+
+    def _dtypes(self):
+        """The parameter dtypes bind accepts: their values are the float32
+        params (master weights) exactly."""
+        return ((torch.float32, torch.bfloat16) if self.bf16
+                else (torch.float32,))
 
     # -- forward multipliers ---------------------------------------------
 
@@ -298,14 +341,26 @@ class Binding:
         optimizer states, at the first use)."""
         if self._state is None:
             flat = self.flat
-            self._state = self.package.adopt(flat[0], flat[1], flat[2:])
+            self._state = self.package.adopt(
+                flat[0], flat[1], flat[2:],
+                params_bf16=self.flat_params_bf16)
         return self._state
 
     def check_grads(self):
-        """Each bound parameter's .grad is still its view of the grads
-        buffer (model.zero_grad(set_to_none=True) drops it: put it back,
-        zeroed)."""
+        """Each bound parameter is still its view of the params buffer (a
+        bf16 package's: of the bf16 copy) and its .grad its view of the
+        grads buffer (model.zero_grad(set_to_none=True) drops it: put it
+        back, zeroed)."""
         for p in self.params:
+            data = self.param_views[id(p)]
+            if p.dtype != data.dtype or p.data_ptr() != data.data_ptr():
+                raise BindError(
+                    "parameter %s is no longer its view of the package's "
+                    "params buffer (now %s; the binding's is %s): the module "
+                    "was converted or its .data replaced after bind (e.g. "
+                    "model.to(), .float(), .double()); muir steps the flat "
+                    "buffers: convert before bind"
+                    % ("/".join(self.names[id(p)]), p.dtype, data.dtype))
             view = self.grad_views[id(p)]
             if p.grad is None:
                 view.zero_()
@@ -398,7 +453,7 @@ class Optimizer(BoundOptimizer):
 
     def state_dict(self):
         package = self.binding.package
-        return {
+        saved = {
             "format": "muir-torch-optimizer",
             "package_hash": package.package_hash,
             "model": package.model,
@@ -409,6 +464,12 @@ class Optimizer(BoundOptimizer):
             "param_groups": [{k: v for k, v in g.items() if k != "params"}
                              for g in self.param_groups],
         }
+        if self.binding.bf16:
+            # The module's state_dict holds only the bf16 copy: the float32
+            # master weights and the rounding seed continue the run.
+            saved["master"] = torch.from_numpy(self.binding.flat_params.copy())
+            saved["rounding_seed"] = self.binding.state.rounding_seed
+        return saved
 
     def load_state_dict(self, state_dict):
         package = self.binding.package
@@ -436,6 +497,17 @@ class Optimizer(BoundOptimizer):
                                 "and dtype %s, the package's is %s float32"
                                 % (saved.shape, saved.dtype, flat.shape))
             flat[...] = saved
+        if self.binding.bf16:
+            master = state_dict["master"].detach().cpu().numpy()
+            if master.shape != self.binding.flat_params.shape or \
+                    master.dtype != np.float32:
+                raise BindError("load_state_dict: master weights of shape %s "
+                                "and dtype %s, the package's are %s float32"
+                                % (master.shape, master.dtype,
+                                   self.binding.flat_params.shape))
+            self.binding.flat_params[...] = master
+            self.binding.state.rounding_seed = int(
+                state_dict["rounding_seed"])
         self.t = int(state_dict["t"])
         for group, saved in zip(self.param_groups,
                                 state_dict["param_groups"]):

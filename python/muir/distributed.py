@@ -42,6 +42,7 @@ import torch.distributed as dist
 
 import muir
 from muir.torch import BoundOptimizer
+from muir.torch._binding import _bf16_tensor
 
 __all__ = ["DistributedError", "ShardedState", "ZeroOptimizer",
            "default_backend"]
@@ -79,31 +80,25 @@ def _agree(group, error, what):
                                         for r, e in bad)), bad[0][1][0])
 
 
-def _check_flat(tensor, package, label):
+def _check_flat(tensor, package, label, dtype=torch.float32):
     if not isinstance(tensor, torch.Tensor):
         raise DistributedError("ShardedState: %s must be a torch tensor, not "
                                "%s" % (label, type(tensor).__name__))
-    if tensor.dtype != torch.float32 or tensor.dim() != 1 or \
+    if tensor.dtype != dtype or tensor.dim() != 1 or \
             not tensor.is_contiguous() or \
             tensor.numel() != package.buffer_elements:
         raise DistributedError(
-            "ShardedState: %s must be a contiguous 1-D float32 tensor of the "
-            "package's %d elements, not %s %s" % (
-                label, package.buffer_elements, tuple(tensor.shape),
-                tensor.dtype))
+            "ShardedState: %s must be a contiguous 1-D %s tensor of the "
+            "package's %d elements%s, not %s %s" % (
+                label, str(dtype).replace("torch.", ""),
+                package.buffer_elements,
+                " (package '%s' is bf16)" % package.path
+                if package.precision == "bf16" else "",
+                tuple(tensor.shape), tensor.dtype))
     if tensor.data_ptr() % package.alignment:
         raise DistributedError(
             "ShardedState: %s at %#x is not aligned to the package's %d bytes"
             % (label, tensor.data_ptr(), package.alignment))
-
-
-def _refuse_bf16(package, what):
-    if package.precision == "bf16":
-        raise DistributedError(
-            "%s: package '%s' is bf16: sharded steps of bf16 packages are "
-            "not supported yet (the bf16 gradients' reduce and the bf16 "
-            "params copy's all-gather); train it with muir.torch.Optimizer "
-            "or package it with --precision=fp32" % (what, package.path))
 
 
 class ShardedState:
@@ -111,21 +106,43 @@ class ShardedState:
     tensors `params` and `grads` (1-D float32, buffer_elements each, on the
     CPU for gloo or one CUDA device for NCCL). Collective: every rank of
     `group` constructs it at the same point, with the same package;
-    `world_size`, when given, is the number of ranks the trainer expects."""
+    `world_size`, when given, is the number of ranks the trainer expects.
+
+    A bf16 package (CPU only) takes float32 `params` (the master weights),
+    bfloat16 `grads` and `params_bf16` (the whole bf16 params copy the
+    forward reads): the gradients are reduced in float32 and rounded to
+    nearest into this rank's shard, the step writes the shard's master and
+    copy, and both are all-gathered."""
 
     def __init__(self, package, params, grads, group=None, world_size=None,
-                 average=True):
+                 average=True, params_bf16=None):
         if not dist.is_initialized():
             raise DistributedError("ShardedState: torch.distributed is not "
                                    "initialised (init_process_group first)")
-        _refuse_bf16(package, "ShardedState")
         self.package = package
         self.group = group
         self.rank = dist.get_rank(group)
         self.world_size = dist.get_world_size(group)
         self.average = bool(average)
+        self.bf16 = package.precision == "bf16"
         _check_flat(params, package, "params")
-        _check_flat(grads, package, "grads")
+        _check_flat(grads, package, "grads",
+                    torch.bfloat16 if self.bf16 else torch.float32)
+        if self.bf16 and params_bf16 is None:
+            raise DistributedError(
+                "ShardedState: package '%s' is bf16: its params copy "
+                "(params_bf16, a bfloat16 tensor) is needed too"
+                % package.path)
+        if not self.bf16 and params_bf16 is not None:
+            raise DistributedError(
+                "ShardedState: package '%s' is %s: it has no bf16 copy of "
+                "the params" % (package.path, package.precision))
+        if self.bf16:
+            _check_flat(params_bf16, package, "params_bf16", torch.bfloat16)
+            if params.device.type != "cpu":
+                raise DistributedError(
+                    "ShardedState: bf16 packages on %s are not supported "
+                    "yet (CPU tensors over gloo only)" % params.device)
         if params.device != grads.device:
             raise DistributedError("ShardedState: params on %s, grads on %s"
                                    % (params.device, grads.device))
@@ -171,8 +188,24 @@ class ShardedState:
         self.plan = package.plan_shards(self.world_size)
         self.begin, self.end = self.plan[self.rank]
         self.params, self.grads = params, grads
+        self.params_bf16 = params_bf16
         n = self.end - self.begin
-        if self.device.type == "cpu":
+        if self.bf16:
+            # The shard's bf16 grads and copy in buffers of their own (a
+            # shard of the replicas may not start at an aligned address):
+            # reduce_grads writes the one, gather_params reads the other.
+            bits = [muir.aligned_zeros(n, package.alignment, np.uint16)
+                    for _ in range(2)]
+            self.shard_grads, self.shard_params_bf16 = [
+                _bf16_tensor(b) for b in bits]
+            self.states = [torch.from_numpy(
+                muir.aligned_zeros(n, package.alignment))
+                for _ in range(package.num_states)]
+            self.state = package.adopt(
+                params[self.begin:self.end].numpy(), bits[0],
+                [s.numpy() for s in self.states],
+                shard=(self.begin, self.end), params_bf16=bits[1])
+        elif self.device.type == "cpu":
             self.states = [torch.from_numpy(
                 muir.aligned_zeros(n, package.alignment))
                 for _ in range(package.num_states)]
@@ -204,19 +237,40 @@ class ShardedState:
             torch.cuda.synchronize(self.device)
 
     def gather_params(self):
-        """All-gather: every rank's params get every shard from its
-        owner."""
+        """All-gather: every rank's params (a bf16 package's: and its bf16
+        copy) get every shard from its owner."""
         self._sync()
+        if self.bf16:
+            with torch.no_grad():
+                self.params_bf16[self.begin:self.end].copy_(
+                    self.shard_params_bf16)
         for q, (begin, end) in enumerate(self.plan):
             if end > begin:
                 dist.broadcast(self.params[begin:end], src=q,
                                group=self.group)
+                if self.bf16:
+                    # gloo has no bfloat16 (nor int16): the bytes.
+                    dist.broadcast(self.params_bf16[begin:end].view(
+                        torch.uint8), src=q, group=self.group)
         self._sync()
 
     def reduce_grads(self):
         """Reduce-scatter: the sum (the mean with ``average``) of every
         rank's grads lands in the owner's shard; other ranks' copies of a
-        shard are left undefined."""
+        shard are left undefined. A bf16 package's are summed (and
+        averaged) in float32, then rounded to nearest into the shard's bf16
+        grads (shard_grads); the replica is left as it was."""
+        if self.bf16:
+            wide = self.grads.float()
+            for q, (begin, end) in enumerate(self.plan):
+                if end > begin:
+                    dist.reduce(wide[begin:end], dst=q, op=dist.ReduceOp.SUM,
+                                group=self.group)
+            mine = wide[self.begin:self.end]
+            if self.average and self.world_size > 1:
+                mine.div_(self.world_size)
+            self.shard_grads.copy_(mine)
+            return
         self._sync()
         for q, (begin, end) in enumerate(self.plan):
             if end > begin:
@@ -254,6 +308,8 @@ class ShardedState:
         caller's own collectives)."""
         if reduce_grads:
             self.reduce_grads()
+        elif self.bf16:
+            self.shard_grads.copy_(self.grads[self.begin:self.end])
         report = None
         guarded = max_grad_norm is not None or skip_nonfinite or telemetry
         units = self.package.num_units > 0
@@ -329,6 +385,12 @@ class ShardedState:
                 "params": self.params[self.begin:self.end].detach().cpu()
                 .clone(),
                 "states": states}
+            if self.bf16:
+                # The copy the steps rounded stochastically (not the
+                # master's nearest) and the seed of the next roundings.
+                shard["params_bf16"] = self.shard_params_bf16.view(
+                    torch.int16).clone()
+                shard["rounding_seed"] = self.state.rounding_seed
             torch.save(shard, path + ".tmp")
             os.replace(path + ".tmp", path)
         except OSError as e:
@@ -422,16 +484,26 @@ class ShardedState:
                         "%d, [%d, %d)" % (path, q, *(header or (None,) * 6)[2:],
                                           world, q, begin, end))
                 params, states = shard.get("params"), shard.get("states")
+                copy = shard.get("params_bf16") if self.bf16 else params
                 if not isinstance(states, (list, tuple)) or \
                         len(states) != len(self.states) or \
                         not all(isinstance(b, torch.Tensor) and
                                 b.numel() == end - begin
-                                for b in [params, *states]):
-                    raise DistributedError("%s: buffers of the wrong size"
-                                           % path)
+                                for b in [params, copy, *states]) or \
+                        (self.bf16 and not isinstance(
+                            shard.get("rounding_seed"), int)):
+                    raise DistributedError(
+                        "%s: buffers of the wrong size%s" % (
+                            path, " (or no params_bf16 and rounding_seed "
+                            "of a bf16 package)" if self.bf16 else ""))
                 with torch.no_grad():
                     if lo < hi:
                         self.params[lo:hi].copy_(params[lo - begin:hi - begin])
+                        if self.bf16:
+                            self.shard_params_bf16.view(torch.int16)[
+                                lo - self.begin:hi - self.begin].copy_(
+                                copy[lo - begin:hi - begin])
+                            self.state.rounding_seed = shard["rounding_seed"]
                         for mine, saved in zip(self.states, states):
                             mine[lo - self.begin:hi - self.begin].copy_(
                                 saved[lo - begin:hi - begin])
@@ -462,13 +534,17 @@ class ZeroOptimizer(BoundOptimizer):
                  max_grad_norm=None, skip_nonfinite=False, average=True):
         super().__init__(model, lr)
         binding = self.binding
-        _refuse_bf16(binding.package, "ZeroOptimizer")
         # Over the binding's params and grads only: the binding allocates
         # no whole-size optimizer state unless something else asks for it.
+        if binding.bf16:
+            grads = _bf16_tensor(binding.flat_grads)
+            copy = _bf16_tensor(binding.flat_params_bf16)
+        else:
+            grads, copy = torch.from_numpy(binding.flat_grads), None
         self.shards = ShardedState(
-            binding.package, torch.from_numpy(binding.flat_params),
-            torch.from_numpy(binding.flat_grads), group=group,
-            world_size=world_size, average=average)
+            binding.package, torch.from_numpy(binding.flat_params), grads,
+            group=group, world_size=world_size, average=average,
+            params_bf16=copy)
         self.max_grad_norm = max_grad_norm
         self.skip_nonfinite = skip_nonfinite
         self.report = None

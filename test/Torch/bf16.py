@@ -20,8 +20,11 @@
 # (d) two runs with the same seed give the same bits; another rounding
 #     seed (same init) other copy bits; a checkpoint (the module's and the
 #     optimizer's state_dict, which for bf16 holds the master weights and
-#     the rounding seed) resumes bit for bit;
-# and the binding's guards: zero_grad(set_to_none=True) puts the bf16 grad
+#     the rounding seed) resumes bit for bit, and an optimizer state
+#     without float32 master weights is an error;
+# the forward multipliers apply to the bf16 parameters (the loss and
+# gradient bits of a forward written here with them); and the binding's
+# guards: zero_grad(set_to_none=True) puts the bf16 grad
 # views back, a float64 module or a bf16 module bound to an fp32 package is
 # an error naming the dtype, a module converted after bind makes step() an
 # error (test/Distributed/bf16.py shards it).
@@ -35,6 +38,8 @@
 # CHECK-NEXT: (b) 20 steps: master = numpy AdamW to float32 rounding; copies are neighbours
 # CHECK-NEXT: (c) loss falls
 # CHECK-NEXT: (d) same seed, same bits; another rounding seed, other copy bits; checkpoint resumes bit for bit
+# CHECK-NEXT: no master: load_state_dict: a bf16 package's state holds its float32 master weights of shape ({{[0-9]+}},); this one has none
+# CHECK-NEXT: float64 master: load_state_dict: a bf16 package's state holds its float32 master weights of shape ([[N:[0-9]+]],); this one has torch.float64 ([[N]],)
 # CHECK-NEXT: set_to_none: grads are the bf16 views again
 # CHECK-NEXT: float64 module: bind: parameter 'input.weight' is torch.float64, but package '{{.*}}' (precision bf16) binds torch.float32 or torch.bfloat16 parameters
 # CHECK-NEXT: bf16 module, fp32 package: bind: parameter 'input.weight' is torch.bfloat16, but package '{{.*}}' (precision fp32) binds torch.float32 parameters
@@ -285,6 +290,16 @@ assert rl == la[5:10]
 assert all(same(x, y) for x, y in zip([*rb.flat, rb.flat_params_bf16], a))
 print("(d) same seed, same bits; another rounding seed, other copy bits; "
       "checkpoint resumes bit for bit")
+for title, master in (("no master", None),
+                      ("float64 master", ckpt["optimizer"]["master"].double())):
+    state = dict(ckpt["optimizer"], master=master)
+    if master is None:
+        del state["master"]
+    try:
+        ropt.load_state_dict(state)
+        print(title, "loaded")
+    except muir.Error as e:
+        print("%s: %s" % (title, e.message))
 
 # ---- guards and errors --------------------------------------------------------------
 model.zero_grad(set_to_none=True)

@@ -498,14 +498,18 @@ class Optimizer(BoundOptimizer):
                                 % (saved.shape, saved.dtype, flat.shape))
             flat[...] = saved
         if self.binding.bf16:
-            master = state_dict["master"].detach().cpu().numpy()
-            if master.shape != self.binding.flat_params.shape or \
-                    master.dtype != np.float32:
-                raise BindError("load_state_dict: master weights of shape %s "
-                                "and dtype %s, the package's are %s float32"
-                                % (master.shape, master.dtype,
-                                   self.binding.flat_params.shape))
-            self.binding.flat_params[...] = master
+            master = state_dict.get("master")
+            want = self.binding.flat_params.shape
+            if not isinstance(master, torch.Tensor) or \
+                    tuple(master.shape) != want or \
+                    master.dtype != torch.float32:
+                raise BindError(
+                    "load_state_dict: a bf16 package's state holds its "
+                    "float32 master weights of shape %s; this one has %s"
+                    % (want, "none" if master is None else
+                       "%s %s" % (getattr(master, "dtype", type(master)),
+                                  tuple(getattr(master, "shape", ())))))
+            self.binding.flat_params[...] = master.detach().cpu().numpy()
             self.binding.state.rounding_seed = int(
                 state_dict["rounding_seed"])
         self.t = int(state_dict["t"])

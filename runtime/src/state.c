@@ -244,9 +244,20 @@ muir_status_t muir_state_create_shard(muir_package_t *package,
                      out_state);
 }
 
+/** Whether the bytes of two checked buffers (their elements and element
+ *  sizes those of the package) meet; differences of addresses, which do not
+ *  wrap around as their ends could. */
+static bool overlaps(const muir_buffer_t *a, const muir_buffer_t *b) {
+  uintptr_t x = (uintptr_t)a->data, y = (uintptr_t)b->data;
+  uintptr_t xBytes = (uintptr_t)a->elements * (uintptr_t)a->element_size;
+  uintptr_t yBytes = (uintptr_t)b->elements * (uintptr_t)b->element_size;
+  return x <= y ? y - x < xBytes : x - y < yBytes;
+}
+
 /** Creates a state over the caller's `buffers` (params, grads, the states,
  *  a bf16 package's params copy), each checked: its element size, its
- *  length (the shard [begin, end)), its alignment, no buffer twice. */
+ *  length (the shard [begin, end)), its alignment, no buffer twice, no two
+ *  that overlap. */
 static muir_status_t adoptState(muir_package_t *package, muir_device_t device,
                                 int64_t begin, int64_t end,
                                 const muir_buffer_t *buffers, int32_t count,
@@ -302,13 +313,23 @@ static muir_status_t adoptState(muir_package_t *package, muir_device_t device,
                             "%s: the %s buffer at %p is not aligned to the "
                             "package's %" PRId64 " bytes",
                             caller, label.text, b->data, info->alignment);
-    for (int32_t j = 0; j < i; ++j)
+    for (int32_t j = 0; j < i; ++j) {
+      label_t other = bufferLabel(j < copyAt ? j : MUIR_BUFFER_PARAMS_BF16);
       if (buffers[j].data == b->data)
         return muir_set_error(
             MUIR_ERROR_ARGUMENT,
             "%s: the %s and %s buffers are the same memory %p", caller,
-            bufferLabel(j < copyAt ? j : MUIR_BUFFER_PARAMS_BF16).text,
-            label.text, b->data);
+            other.text, label.text, b->data);
+      // One step would write into the other: their bytes must not meet.
+      if (overlaps(&buffers[j], b))
+        return muir_set_error(
+            MUIR_ERROR_ARGUMENT,
+            "%s: the %s buffer [%p, + %" PRId64 " bytes) overlaps the %s "
+            "buffer [%p, + %" PRId64 " bytes)",
+            caller, label.text, b->data, b->elements * b->element_size,
+            other.text, buffers[j].data,
+            buffers[j].elements * buffers[j].element_size);
+    }
   }
   muir_state_t *state;
   status = newState(package, device, &shard, caller, &state);

@@ -68,6 +68,7 @@
 // ADOPT-NEXT: NULL copy: argument: muir_state_adopt_buffers: the params_bf16 buffer is NULL
 // ADOPT-NEXT: misaligned copy: argument: muir_state_adopt_buffers: the params_bf16 buffer at 0x{{[0-9a-f]+}} is not aligned to the package's 64 bytes
 // ADOPT-NEXT: copy over the grads: argument: muir_state_adopt_buffers: the grads and params_bf16 buffers are the same memory 0x{{[0-9a-f]+}}
+// ADOPT-NEXT: copy inside the grads: argument: muir_state_adopt_buffers: the params_bf16 buffer [0x{{[0-9a-f]+}}, + 96 bytes) overlaps the grads buffer [0x{{[0-9a-f]+}}, + 96 bytes)
 // ADOPT-NEXT: NULL buffers: argument: muir_state_adopt_buffers: buffers is NULL
 // ADOPT-NEXT: bf16 grads, fp32 package: argument: muir_state_adopt_buffers: the grads buffer has 2-byte elements, but package '{{.*}}/fp32' (fp32) needs 4-byte ones (float32)
 // ADOPT-NEXT: a copy for an fp32 package: argument: muir_state_adopt_buffers: 5 buffers given, but package '{{.*}}/fp32' (adamw:bias-correction1=true, fp32) needs 4: params, grads, 2 optimizer states
@@ -443,6 +444,10 @@ static int adoptMode(const char *bf16Dir, const char *fp32Dir,
   memcpy(bad, good, sizeof(bad));
   bad[4].data = bad[1].data;
   EXPECT_ERROR("copy over the grads", MUIR_ERROR_ARGUMENT,
+               muir_state_adopt_buffers(package, device, 0, ELEMENTS, bad,
+                                        BUFFERS, &state));
+  bad[4].data = (char *)bad[1].data + 64;
+  EXPECT_ERROR("copy inside the grads", MUIR_ERROR_ARGUMENT,
                muir_state_adopt_buffers(package, device, 0, ELEMENTS, bad,
                                         BUFFERS, &state));
   EXPECT_ERROR("NULL buffers", MUIR_ERROR_ARGUMENT,

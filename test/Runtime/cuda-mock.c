@@ -351,8 +351,8 @@ int main(int argc, char **argv) {
     // Adopting fails the same way when the device is missing.
     if (status == MUIR_ERROR_NO_DEVICE) {
       float *fake = (float *)(uintptr_t)4096;
-      float *states[] = {fake + 64, fake + 128};
-      muir_status_t adopt = muir_state_adopt(package, device, fake, fake + 32,
+      float *states[] = {fake + 128, fake + 192};
+      muir_status_t adopt = muir_state_adopt(package, device, fake, fake + 64,
                                              states, ELEMENTS, &state);
       printf("adopt: %s: %s\n", muir_status_string(adopt), muir_last_error());
       CHECK(adopt == MUIR_ERROR_NO_DEVICE);

@@ -24,10 +24,10 @@ int main(int argc, char **argv) {
   EXPECT_ERROR("create", MUIR_ERROR_NO_DEVICE,
                muir_state_create(package, MUIR_DEVICE_CUDA_ORDINAL(3), &state));
   float *fake = (float *)(uintptr_t)4096;
-  float *states[] = {fake + 64, fake + 128};
+  float *states[] = {fake + 128, fake + 192};
   // CHECK-NEXT: adopt: no_device: no CUDA driver: cannot load libcuda.so.1
   EXPECT_ERROR("adopt", MUIR_ERROR_NO_DEVICE,
-               muir_state_adopt(package, MUIR_DEVICE_CUDA, fake, fake + 32,
+               muir_state_adopt(package, MUIR_DEVICE_CUDA, fake, fake + 64,
                                 states, 48, &state));
   CHECK(state == NULL);
   CHECK_OK(muir_state_create(package, MUIR_DEVICE_CPU, &state));

@@ -85,6 +85,23 @@ int main(int argc, char **argv) {
                muir_state_adopt(package, MUIR_DEVICE_CPU, params, grads,
                                 sharedStates, ELEMENTS, &state));
   CHECK(state == NULL);
+  // Buffers that meet without starting at the same address: a step would
+  // write one through the other. Adjacent ones are fine.
+  // CHECK-NEXT: adopt: argument: muir_state_adopt: the grads buffer [0x{{[0-9a-f]+}}, + 192 bytes) overlaps the params buffer [0x{{[0-9a-f]+}}, + 192 bytes)
+  EXPECT_ERROR("adopt", MUIR_ERROR_ARGUMENT,
+               muir_state_adopt(package, MUIR_DEVICE_CPU, params, params + 16,
+                                states, ELEMENTS, &state));
+  // CHECK-NEXT: adopt: argument: muir_state_adopt: the state 1 buffer [0x{{[0-9a-f]+}}, + 192 bytes) overlaps the params buffer [0x{{[0-9a-f]+}}, + 192 bytes)
+  float *overStates[] = {m, params + 32};
+  EXPECT_ERROR("adopt", MUIR_ERROR_ARGUMENT,
+               muir_state_adopt(package, MUIR_DEVICE_CPU, params, grads,
+                                overStates, ELEMENTS, &state));
+  CHECK(state == NULL);
+  alignas(64) float pair[2 * ELEMENTS];
+  CHECK_OK(muir_state_adopt(package, MUIR_DEVICE_CPU, pair, pair + ELEMENTS,
+                            states, ELEMENTS, &state));
+  muir_state_release(state);
+  state = NULL;
 
   CHECK_OK(muir_state_create(package, MUIR_DEVICE_CPU, &state));
   CHECK_OK(muir_state_init(state, 7));

@@ -272,8 +272,8 @@ MUIR_API muir_status_t muir_state_create(muir_package_t *package,
  *  A bf16 package's 2-byte buffers need muir_state_adopt_buffers.
  *
  *  Errors: MUIR_ERROR_SIZE (wrong `elements`), MUIR_ERROR_ARGUMENT (NULL or
- *  misaligned buffer, the same buffer twice, a bf16 package), and those of
- *  muir_state_create. */
+ *  misaligned buffer, the same buffer twice or two that overlap, a bf16
+ *  package), and those of muir_state_create. */
 MUIR_API muir_status_t muir_state_adopt(muir_package_t *package,
                                         muir_device_t device, float *params,
                                         float *grads, float *const *states,
@@ -327,8 +327,8 @@ typedef struct {
  *  multiple of the package's alignment. As for muir_state_adopt, nothing is
  *  zeroed and the buffers must outlive the state.
  *  Errors: MUIR_ERROR_SIZE (a buffer's elements), MUIR_ERROR_ARGUMENT (the
- *  count, an element size, NULL, misaligned, the same buffer twice), and
- *  those of muir_state_adopt_shard. */
+ *  count, an element size, NULL, misaligned, the same buffer twice or two
+ *  that overlap), and those of muir_state_adopt_shard. */
 MUIR_API muir_status_t muir_state_adopt_buffers(
     muir_package_t *package, muir_device_t device, int64_t begin, int64_t end,
     const muir_buffer_t *buffers, int32_t count, muir_state_t **out_state);

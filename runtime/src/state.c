@@ -567,22 +567,23 @@ muir_status_t muir_package_bytes_per_param(const muir_package_t *package,
 }
 
 /** Checks the arguments of a copy between host memory and buffer `which`
- *  of `elementSize` bytes per element (0: float copies, which refuse a
- *  2-byte buffer). */
+ *  of `elementSize` bytes per element, which must be the buffer's: 4 for a
+ *  float copy (`floats`, which names a 2-byte buffer as not floats), the
+ *  caller's element_size for a bytes copy. */
 static muir_status_t checkCopy(const muir_state_t *state, int32_t which,
-                               int64_t begin, int64_t count,
+                               int64_t begin, int64_t count, bool floats,
                                int32_t elementSize, const void *host,
                                const char *caller) {
   if (!state || !host)
     return muir_set_error(MUIR_ERROR_ARGUMENT, "%s: %s is NULL", caller,
                           !state ? "state" : "host");
   muir_status_t status = checkWhich(state, which, caller);
-  if (status == MUIR_OK && elementSize == 0)
+  if (status == MUIR_OK && floats)
     status = checkFloat(state, which, caller);
   if (status != MUIR_OK)
     return status;
   int32_t size = isHalf(state, which) ? 2 : 4;
-  if (elementSize != 0 && elementSize != size)
+  if (elementSize != size)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "%s: the %s buffer of package '%s' holds %d-byte "
                           "elements, but element_size %d was given",
@@ -598,14 +599,14 @@ static muir_status_t checkCopy(const muir_state_t *state, int32_t which,
   return MUIR_OK;
 }
 
-/** A checked copy between host memory and buffer `which` (`elementSize` as
- *  for checkCopy), on any device. */
+/** A checked copy between host memory and buffer `which` (`floats` and
+ *  `elementSize` as for checkCopy), on any device. */
 static muir_status_t copyBuffer(const muir_state_t *state, int32_t which,
-                                int64_t begin, int64_t count,
+                                int64_t begin, int64_t count, bool floats,
                                 int32_t elementSize, void *to_host,
                                 const void *from_host, const char *caller) {
   muir_status_t status =
-      checkCopy(state, which, begin, count, elementSize,
+      checkCopy(state, which, begin, count, floats, elementSize,
                 to_host ? (const void *)to_host : from_host, caller);
   if (status != MUIR_OK || count == 0)
     return status;
@@ -625,7 +626,7 @@ muir_status_t muir_state_copy_to_host(const muir_state_t *state, int32_t which,
                                       int64_t begin, int64_t count,
                                       float *host) {
   muir_clear_error();
-  return copyBuffer(state, which, begin, count, 0, host, NULL,
+  return copyBuffer(state, which, begin, count, true, sizeof(float), host, NULL,
                     "muir_state_copy_to_host");
 }
 
@@ -633,7 +634,7 @@ muir_status_t muir_state_copy_from_host(muir_state_t *state, int32_t which,
                                         int64_t begin, int64_t count,
                                         const float *host) {
   muir_clear_error();
-  return copyBuffer(state, which, begin, count, 0, NULL, host,
+  return copyBuffer(state, which, begin, count, true, sizeof(float), NULL, host,
                     "muir_state_copy_from_host");
 }
 
@@ -642,7 +643,7 @@ muir_status_t muir_state_copy_bytes_to_host(const muir_state_t *state,
                                             int64_t count, int32_t element_size,
                                             void *host) {
   muir_clear_error();
-  return copyBuffer(state, which, begin, count, element_size, host, NULL,
+  return copyBuffer(state, which, begin, count, false, element_size, host, NULL,
                     "muir_state_copy_bytes_to_host");
 }
 
@@ -652,7 +653,7 @@ muir_status_t muir_state_copy_bytes_from_host(muir_state_t *state,
                                               int32_t element_size,
                                               const void *host) {
   muir_clear_error();
-  return copyBuffer(state, which, begin, count, element_size, NULL, host,
+  return copyBuffer(state, which, begin, count, false, element_size, NULL, host,
                     "muir_state_copy_bytes_from_host");
 }
 

@@ -35,6 +35,7 @@
 // BF16-NEXT: float copy into the params copy: argument: muir_state_copy_from_host: the params_bf16 buffer of package '{{.*}}/bf16' holds bf16 values
 // BF16-NEXT: 4-byte copy of the grads: argument: muir_state_copy_bytes_to_host: the grads buffer of package '{{.*}}/bf16' holds 2-byte elements, but element_size 4 was given
 // BF16-NEXT: 2-byte copy into the params: argument: muir_state_copy_bytes_from_host: the params buffer of package '{{.*}}/bf16' holds 4-byte elements, but element_size 2 was given
+// BF16-NEXT: 0-byte copy of the params: argument: muir_state_copy_bytes_to_host: the params buffer of package '{{.*}}/bf16' holds 4-byte elements, but element_size 0 was given
 // BF16-NEXT: bytes copy past the end: argument: muir_state_copy_bytes_to_host: elements [40, 40 + 9) are outside the params_bf16 buffer of 48 elements
 // BF16-NEXT: bf16: created and adopted CPU and CUDA states agree
 // BF16: mock-cuda: at exit: 0 allocations, 0 contexts retained, depth 0
@@ -377,6 +378,9 @@ static int runMode(const char *dir) {
   EXPECT_ERROR("2-byte copy into the params", MUIR_ERROR_ARGUMENT,
                muir_state_copy_bytes_from_host(states[2], MUIR_BUFFER_PARAMS, 0,
                                                ELEMENTS, 2, halves));
+  EXPECT_ERROR("0-byte copy of the params", MUIR_ERROR_ARGUMENT,
+               muir_state_copy_bytes_to_host(states[2], MUIR_BUFFER_PARAMS, 0,
+                                             ELEMENTS, 0, floats));
   EXPECT_ERROR("bytes copy past the end", MUIR_ERROR_ARGUMENT,
                muir_state_copy_bytes_to_host(states[2], MUIR_BUFFER_PARAMS_BF16,
                                              40, 9, 2, halves));

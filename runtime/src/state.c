@@ -974,6 +974,8 @@ static muir_status_t runStep(muir_state_t *state, int64_t step, float lr_factor,
                              bool telemetry) {
   const muir_package_info_t *info = state->package->info;
   muir_step_report_t report = {0.0, 1.0f, 0};
+  // Set once the step has run: a failed one (CUDA) leaves no per-unit sums.
+  state->unit_telemetry = false;
   if (partials) {
     report.grad_norm = normOf(info, partials);
   } else if (wantNorm || (guards && (guards->max_grad_norm > 0.0 ||
@@ -988,7 +990,6 @@ static muir_status_t runStep(muir_state_t *state, int64_t step, float lr_factor,
   // units that meet the state's range, the sums over its part of each.
   if (telemetry)
     resetUnitTelemetry(state);
-  state->unit_telemetry = telemetry && !isShard(state);
   if (report.skipped) {
     int64_t sums = 4 * (info->num_slots + info->num_units);
     for (int64_t i = 0; telemetry && i < sums; ++i)
@@ -1033,6 +1034,7 @@ static muir_status_t runStep(muir_state_t *state, int64_t step, float lr_factor,
                                report.grad_scale, state->rows);
     }
   }
+  state->unit_telemetry = telemetry && !isShard(state);
   *out_report = report;
   return MUIR_OK;
 }
@@ -1428,7 +1430,7 @@ muir_status_t muir_state_unit_telemetry(const muir_state_t *state,
   if (e->unit_elements != 0 && !state->unit_telemetry)
     return muir_set_error(MUIR_ERROR_ARGUMENT,
                           "%s: the state's last step was not a telemetry step "
-                          "of a whole state (per-unit telemetry: "
+                          "of a whole state, or it failed (per-unit telemetry: "
                           "muir_state_step_telemetry; a shard's units may lie "
                           "in other shards too: muir_package_unit_telemetry "
                           "of the ranks' summed telemetry partials)",

@@ -67,7 +67,9 @@
 // A failed launch of the unit telemetry kernel (the ninth launch: init,
 // then three per step) fails the telemetry step with its name.
 // RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so MOCK_CUDA_FAIL=cuLaunchKernel MOCK_CUDA_FAIL_AT=9 not %t/cuda units %t/units 2>&1 | FileCheck %s --check-prefix=UNITLAUNCH
-// UNITLAUNCH: muir_state_step_telemetry(state, 2, {{.*}}): cuda: launching muir_unit_telemetry_kernel (1 blocks of 256 threads): CUDA_ERROR_LAUNCH_FAILED (mock driver error)
+// UNITLAUNCH: step 2: cuda: launching muir_unit_telemetry_kernel (1 blocks of 256 threads): CUDA_ERROR_LAUNCH_FAILED (mock driver error)
+// The failed step leaves no per-unit telemetry (not zeros as if it ran).
+// UNITLAUNCH-NEXT: units after the failed step: argument: muir_state_unit_telemetry: the state's last step was not a telemetry step of a whole state, or it failed
 //
 // Packages without usable kernels.
 // RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so not %t/cuda create %t/none 2>&1 | FileCheck %s --check-prefix=NONE
@@ -294,7 +296,17 @@ static int unitsMode(const char *dir) {
         strstr(muir_last_error(), "not a telemetry step"));
   CHECK_OK(
       muir_state_copy_to_host(state, MUIR_BUFFER_PARAMS, 0, ELEMENTS, before));
-  CHECK_OK(muir_state_step_telemetry(state, 2, 1.0f, NULL, NULL, copies, 3));
+  muir_status_t status =
+      muir_state_step_telemetry(state, 2, 1.0f, NULL, NULL, copies, 3);
+  if (status != MUIR_OK) {
+    printf("step 2: %s: %s\n", muir_status_string(status), muir_last_error());
+    EXPECT_ERROR("units after the failed step", MUIR_ERROR_ARGUMENT,
+                 muir_state_unit_telemetry(state, 0, units,
+                                           FIXTURE_UNIT_COUNT));
+    muir_state_release(state);
+    muir_package_release(package);
+    return 1;
+  }
   CHECK_OK(
       muir_state_copy_to_host(state, MUIR_BUFFER_PARAMS, 0, ELEMENTS, after));
   CHECK_OK(muir_state_unit_telemetry(state, 0, units, FIXTURE_UNIT_COUNT));

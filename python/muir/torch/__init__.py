@@ -127,7 +127,9 @@ def package(imported, out, scheme, optimizer="adamw", muirc=None,
     """Builds the package of an Imported under `scheme` with ``muirc
     package`` (CPU only) at `out` and opens it. Keyword arguments are muirc
     flags (``lr=3e-3`` -> ``--lr 3e-3``, ``weight_decay`` ->
-    ``--weight-decay``); `extra` lists more flags as they are."""
+    ``--weight-decay``, ``precision="bf16"`` for bf16 parameters and
+    gradients with float32 master weights); `extra` lists more flags as
+    they are."""
     import muir
     command = [_muirc(muirc), "package", imported.path, "--scheme", scheme,
                "--optimizer", optimizer, "--no-gpu", "-o", out]

@@ -2,7 +2,9 @@
 
 Every trainable parameter of the module becomes a view of the package's flat
 params buffer and its ``.grad`` a view of the flat grads buffer, so autograd
-accumulates straight into what the fused step reads (no per-step copies);
+accumulates straight into what the fused step reads (no per-step copies;
+for a bf16 package torch.bfloat16 views of its bf16 params copy and bf16
+grads, the float32 master weights beside them: docs/PyTorch.md);
 ``module.parameters()``, ``state_dict()`` and ``load_state_dict()`` keep
 working, on the views. While the module's forward runs, a TorchFunctionMode
 counts its calls per module exactly as the trace did (``_trace``) and
@@ -328,7 +330,9 @@ class Binding:
     @property
     def flat(self):
         """[params, grads, *optimizer states]: the whole flat buffers (numpy
-        views); the states are allocated at the first use."""
+        views; a bf16 package's grads are uint16 bfloat16 bits and its
+        params the float32 master weights, its copy flat_params_bf16); the
+        states are allocated at the first use."""
         if self._states is None:
             self._states = [muir.aligned_zeros(self.package.buffer_elements,
                                                self.package.alignment)
@@ -378,7 +382,12 @@ def bind(model, package, imported):
     """Makes the trainable parameters of `model` views of a new State of
     `package` (their current values copied in) and applies its forward
     multipliers during `model`'s forward; `imported` is what import_model
-    returned (or its .binding). Returns the Binding."""
+    returned (or its .binding). Returns the Binding.
+
+    The parameters must be float32; a bf16 package (``muirc package
+    --precision=bf16``) also takes bfloat16 ones and makes them, and their
+    .grad, torch.bfloat16 views of its bf16 params copy and grads: the
+    float32 master weights get the values, the copy their nearest bf16."""
     if getattr(model, "_muir_binding", None) is not None:
         raise BindError("%s is already bound to package '%s'"
                         % (type(model).__name__,
@@ -389,7 +398,9 @@ def bind(model, package, imported):
 def init_(model, seed=0):
     """Initialises every bound parameter of `model` as the package's scheme
     prescribes, from `seed` (muir_state_init; with a sharded optimizer use
-    its init, which allocates no whole-size state)."""
+    its init, which allocates no whole-size state). A bf16 package's copy
+    is the master weights rounded to nearest and `seed` becomes its
+    stochastic-rounding seed."""
     binding_of(model).state.init(seed)
 
 

@@ -204,6 +204,14 @@ private:
           RoundingStream::get(ir, fn.getArguments().back(), fn.getArgument(n));
       stage = memref::AllocaOp::create(
           b, ir.loc, MemRefType::get({4 * kRoundingGroups}, b.getI32Type()));
+      buffers.elements = [this,
+                          io = buffers](Value lo, Value hi,
+                                        function_ref<void(Value, Value)> body) {
+        elementLoop(lo, hi, {}, io, [&](Value i, Value bits, ValueRange) {
+          body(i, bits);
+          return SmallVector<Value>();
+        });
+      };
     }
     TableIR table(ir, plan.table, fn.getArgument(n + 5));
     UnitPartials units{
@@ -409,12 +417,13 @@ private:
 
   /// `body(i, bits, args)` for the buffer indices i in [lo, hi) in order,
   /// carrying `init`; returns the final values. In a bf16 step `bits` is
-  /// element i's rounding bits (null otherwise): blocks of kRoundingGroups
-  /// 4-aligned groups (flat elements) take theirs from one
-  /// RoundingStream::blockBits through `stage`, the elements before the
-  /// first block and after the last one from their own Philox call. The
-  /// same bits as element by element: a group's words do not depend on
-  /// who computes them.
+  /// element i's rounding bits (null otherwise): from the first 4-aligned
+  /// flat element on, blocks of kRoundingGroups groups take theirs from one
+  /// RoundingStream::blockBits through `stage` (the last block as far as
+  /// it goes: its extra calls cost less than one per element), the at most
+  /// 3 elements before from their own Philox call. The same bits as
+  /// element by element: a group's words do not depend on who computes
+  /// them.
   SmallVector<Value>
   elementLoop(Value lo, Value hi, ValueRange init, const StepBuffers &buffers,
               function_ref<SmallVector<Value>(Value, Value, ValueRange)> body) {
@@ -423,42 +432,31 @@ private:
       return ir.loop(lo, hi, one, init, [&](Value i, ValueRange args) {
         return body(i, Value(), args);
       });
-    auto oneByOne = [&](Value from, Value to, ValueRange args) {
-      return ir.loop(from, to, one, args, [&](Value i, ValueRange args) {
-        return body(i, buffers.rounding.bitsOf(ir, ir.addi(i, buffers.shift)),
-                    args);
-      });
-    };
-    const int64_t block = 4 * kRoundingGroups;
+    Value block = ir.idx(4 * kRoundingGroups);
     Value shift = buffers.shift;
-    // The first buffer index of a 4-aligned flat element, and the whole
-    // blocks from there.
+    // The first buffer index of a 4-aligned flat element.
     Value aligned = ir.subi(
         arith::AndIOp::create(b, ir.loc, ir.addi(ir.addi(lo, shift), ir.idx(3)),
                               ir.idx(-4)),
         shift);
     Value headEnd = ir.mini(hi, aligned);
-    Value blocksEnd = ir.addi(
-        headEnd, ir.muli(arith::DivUIOp::create(b, ir.loc, ir.subi(hi, headEnd),
-                                                ir.idx(block)),
-                         ir.idx(block)));
-    SmallVector<Value> args = oneByOne(lo, headEnd, init);
-    args = ir.loop(
-        headEnd, blocksEnd, ir.idx(block), args,
-        [&](Value start, ValueRange args) {
-          Value group = arith::ShRUIOp::create(b, ir.loc, ir.addi(start, shift),
-                                               ir.idx(2));
-          vector::StoreOp::create(
-              b, ir.loc, buffers.rounding.blockBits(ir, group, kRoundingGroups),
-              stage, ir.idx(0));
-          return ir.loop(ir.idx(0), ir.idx(block), one, args,
-                         [&](Value j, ValueRange args) {
-                           Value bits =
-                               memref::LoadOp::create(b, ir.loc, stage, j);
-                           return body(ir.addi(start, j), bits, args);
-                         });
+    SmallVector<Value> args =
+        ir.loop(lo, headEnd, one, init, [&](Value i, ValueRange args) {
+          return body(i, buffers.rounding.bitsOf(ir, ir.addi(i, buffers.shift)),
+                      args);
         });
-    return oneByOne(blocksEnd, hi, args);
+    return ir.loop(headEnd, hi, block, args, [&](Value start, ValueRange args) {
+      Value group =
+          arith::ShRUIOp::create(b, ir.loc, ir.addi(start, shift), ir.idx(2));
+      vector::StoreOp::create(
+          b, ir.loc, buffers.rounding.blockBits(ir, group, kRoundingGroups),
+          stage, ir.idx(0));
+      return ir.loop(ir.idx(0), ir.mini(block, ir.subi(hi, start)), one, args,
+                     [&](Value j, ValueRange args) {
+                       Value bits = memref::LoadOp::create(b, ir.loc, stage, j);
+                       return body(ir.addi(start, j), bits, args);
+                     });
+    });
   }
 
   /// `body(slot, lo, hi)` for every reduction slot of copy `c` of parameter

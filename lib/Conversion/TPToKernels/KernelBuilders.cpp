@@ -7,6 +7,7 @@
 
 #include "KernelBuilders.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 #include "muir/package_abi.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -384,14 +385,23 @@ void mlir::tp::emitUnitElements(
   Value lo = ir.addi(u.base, ir.muli(unit, u.unitElements));
   Value hi = ir.addi(lo, u.unitElements);
   Value first = ir.subi(ir.maxi(lo, begin), buffers.shift);
-  ir.loop(ir.addi(first, offset), ir.subi(ir.mini(hi, end), buffers.shift),
-          stride, [&](Value i) {
-            StepElement before = loadElement(ir, buffers, i, rule);
-            StepElement after = rule.unitUpdate(ir, s, us, before);
-            storeElement(ir, buffers, i, after);
-            if (observe)
-              observe(i, before, after);
-          });
+  Value from = ir.addi(first, offset);
+  Value to = ir.subi(ir.mini(hi, end), buffers.shift);
+  auto element = [&](Value i, Value bits) {
+    StepElement before = loadElement(ir, buffers, i, rule);
+    StepElement after = rule.unitUpdate(ir, s, us, before);
+    storeElement(ir, buffers, i, after, bits);
+    if (observe)
+      observe(i, before, after);
+  };
+  if (buffers.elements) {
+    // The CPU's loop over a unit's elements (stride 1) with their bf16
+    // rounding bits in blocks.
+    assert(matchPattern(stride, m_One()) && "a strided loop of rounding bits");
+    buffers.elements(from, to, element);
+    return;
+  }
+  ir.loop(from, to, stride, [&](Value i) { element(i, Value()); });
 }
 
 void mlir::tp::emitUnitStep(

@@ -12,6 +12,7 @@
 #include "StepRules.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "muir/Conversion/KernelTable.h"
+#include <functional>
 
 namespace mlir::tp {
 
@@ -49,6 +50,11 @@ struct StepBuffers {
   /// does not vectorise the four scalar lanes), the same arithmetic lane
   /// by lane; scalar lanes otherwise (a GPU thread).
   bool vectorLanes = false;
+  /// Where set, the loop over buffer indices [lo, hi) that gives each
+  /// element its rounding bits (`body(i, bits)`; the CPU's bf16 blocks of
+  /// Philox groups) for LionAR's elementwise phase; else one by one, each
+  /// element its own Philox call.
+  std::function<void(Value, Value, function_ref<void(Value, Value)>)> elements;
 
   bool bf16() const { return bool(copy); }
 };
@@ -192,7 +198,8 @@ UnitScalars emitUnitScalars(KernelIR &ir, const StepRule &rule,
 
 /// emitUnitStep's elementwise phase with the unit's scalars `us`: the
 /// unit's elements in [begin, end) from the `offset`-th on, every
-/// `stride`-th (index values; 0 and 1 for all of them).
+/// `stride`-th (index values; 0 and 1 for all of them: the only stride
+/// with StepBuffers::elements).
 void emitUnitElements(
     KernelIR &ir, const StepRule &rule, const StepScalars &s,
     const StepBuffers &buffers, const UnitCopy &u, Value unit, Value begin,

@@ -1,4 +1,5 @@
 // RUN: muir-opt %s --convert-tp-to-kernels | FileCheck %s
+// RUN: muir-opt %s --convert-tp-to-kernels=precision=bf16 | FileCheck %s --check-prefix=BF16
 
 // LionAR's CPU step for the model of lion-ar-gpu.mlir ("w" a 4 x 8 matrix
 // with weight decay: 4 rotational units of 8 elements; "a" a vector). A
@@ -27,6 +28,16 @@
 // CHECK: %[[S1:.*]] = arith.addf %[[TAIL]]#0, %[[LANE1]] : f64
 // CHECK: %[[S2:.*]] = arith.addf %[[S1]], %[[LANE2]] : f64
 // CHECK: arith.addf %[[S2]], %[[LANE3]] : f64
+// In a bf16 package a rotating unit's elementwise phase, after its sums,
+// takes its rounding bits in blocks of 256 elements as the plain
+// elementwise step does (64 Philox calls at a time, staged on the stack).
+// BF16-LABEL: func.func @muir_generated_step_bf16(
+// BF16: %[[STAGE:.*]] = memref.alloca() : memref<256xi32>
+// BF16: scf.for {{.*}} -> (vector<4xf64>, vector<4xf64>, vector<4xf64>, vector<4xf64>, vector<4xf64>)
+// BF16: scf.for {{.*}} step %c256
+// BF16: vector.store %{{.*}}, %[[STAGE]][%{{.*}}] : memref<256xi32>, vector<256xi32>
+// BF16: } else {
+// BF16: scf.for {{.*}} step %c256
 tp.model @kernels attributes {tp.buffer = #tp.buffer<elements = 64, alignment = 64>, tp.parametrization = #tp.parametrization<scheme = mup, optimizer = "lion-ar", alpha = 1, steps = <1>, unscaled_eps = false, inverse_bias_correction = false, units = row, zero_mean = true, rho = 0.9, rotational_eps = 1.0e-8, angle = equilibrium>} {
   tp.dim @b = fixed<2>
   tp.dim @n = fixed<8>

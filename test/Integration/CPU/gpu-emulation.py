@@ -610,5 +610,8 @@ if PART == "bf16":
     run_bf16(GPT, "completep", "adamw", "gpt-adamw-bf16")
     run_bf16(LLAMA, "completep", "lion:recipe", "llama-lion-recipe-bf16")
     run_bf16(GPT, "completep", "lion-ar", "gpt-lion-ar-bf16")
+    # Whole-tensor units: the CPU's elementwise phase of a unit takes its
+    # rounding bits in blocks of 256 elements (rows here are shorter).
+    run_bf16(LLAMA, "completep", "lion-ar:units=tensor", "llama-lion-ar-tensor-bf16")
 
 check.finish()

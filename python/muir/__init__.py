@@ -322,7 +322,10 @@ def aligned_zeros(elements, alignment=64, dtype=np.float32):
     if alignment & (alignment - 1):
         raise ArgumentError("aligned_zeros: alignment %d is not a power of "
                             "two" % alignment)
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except Exception:  # numpy raises TypeError, ValueError, SyntaxError
+        dtype = repr(dtype)  # a name numpy does not know: the same error
     if dtype not in (np.float32, np.uint16):
         raise ArgumentError("aligned_zeros: dtype %s is not float32 or "
                             "uint16 (bfloat16 bits)" % dtype)

@@ -66,6 +66,11 @@ shifted = muir.aligned_zeros(49, 64)[1:]
 expect("misaligned", S.ERROR_ARGUMENT, pkg.adopt, good[0], shifted, good[2:])
 # CHECK-NEXT: states: ERROR_ARGUMENT: adopt: package '{{.*}}/pkg' (optimizer adamw) keeps 2 state buffers, but 0 were given
 expect("states", S.ERROR_ARGUMENT, pkg.adopt, good[0], good[1])
+# Device addresses whose bytes overlap: the runtime refuses them before it
+# looks for the driver.
+# CHECK-NEXT: overlap: ERROR_ARGUMENT: muir_state_adopt_buffers: the grads buffer [0x1040, + 192 bytes) overlaps the params buffer [0x1000, + 192 bytes)
+expect("overlap", S.ERROR_ARGUMENT, pkg.adopt, 4096, 4096 + 64,
+       [12288, 16384], device="cuda")
 
 # Python-side misuse is reported before the runtime is called.
 try:

@@ -183,6 +183,13 @@ expect("copy-overflow", S.ERROR_ARGUMENT, st.copy_from_host, 1, [1e300])
 expect("zeros-alignment", S.ERROR_ARGUMENT, muir.aligned_zeros, 4, 48)
 # CHECK-NEXT: zeros-negative: ERROR_ARGUMENT: aligned_zeros: elements = -1 is outside [0, 9223372036854775807]
 expect("zeros-negative", S.ERROR_ARGUMENT, muir.aligned_zeros, -1)
+# CHECK-NEXT: zeros-float64: ERROR_ARGUMENT: aligned_zeros: dtype float64 is not float32 or uint16 (bfloat16 bits)
+expect("zeros-float64", S.ERROR_ARGUMENT, muir.aligned_zeros, 4,
+       dtype=np.float64)
+# A name numpy does not know is the same error, not numpy's TypeError.
+# CHECK-NEXT: zeros-dtype-name: ERROR_ARGUMENT: aligned_zeros: dtype 'bfloat16' is not float32 or uint16 (bfloat16 bits)
+expect("zeros-dtype-name", S.ERROR_ARGUMENT, muir.aligned_zeros, 4,
+       dtype="bfloat16")
 
 # Infinities that are already infinite are values, not overflow; the state
 # still works after every error above.

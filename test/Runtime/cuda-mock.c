@@ -70,6 +70,22 @@
 // UNITLAUNCH: step 2: cuda: launching muir_unit_telemetry_kernel (1 blocks of 256 threads): CUDA_ERROR_LAUNCH_FAILED (mock driver error)
 // The failed step leaves no per-unit telemetry (not zeros as if it ran).
 // UNITLAUNCH-NEXT: units after the failed step: argument: muir_state_unit_telemetry: the state's last step was not a telemetry step of a whole state, or it failed
+// The driver's other failures on the units variant: the seventh and eighth
+// allocations (the telemetry step's copy of the params before it, 48 floats,
+// and its per-unit sums, 8 units x 4 doubles), the memset of a created
+// buffer, and that of the unit partials before a whole state's step (the
+// sixth memset: four buffers, then one per step).
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so MOCK_CUDA_FAIL=cuMemAlloc_v2 MOCK_CUDA_FAIL_AT=7 not %t/cuda units %t/units 2>&1 | FileCheck %s --check-prefix=TELEALLOC -DBYTES=192
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so MOCK_CUDA_FAIL=cuMemAlloc_v2 MOCK_CUDA_FAIL_AT=8 not %t/cuda units %t/units 2>&1 | FileCheck %s --check-prefix=TELEALLOC -DBYTES=256
+// TELEALLOC: step 2: memory: cuMemAlloc of [[BYTES]] bytes for the telemetry on CUDA device 0: CUDA_ERROR_OUT_OF_MEMORY (mock driver error)
+// TELEALLOC-NEXT: units after the failed step: argument: muir_state_unit_telemetry: the state's last step was not a telemetry step of a whole state, or it failed
+// TELEALLOC: mock-cuda: at exit: 0 allocations, 0 contexts retained, depth 0
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so MOCK_CUDA_FAIL=cuMemsetD8_v2 MOCK_CUDA_FAIL_AT=2 not %t/cuda units %t/units 2>&1 | FileCheck %s --check-prefix=MEMSET
+// MEMSET: muir_state_create(package, MUIR_DEVICE_CUDA, &state): cuda: cuMemsetD8 of buffer 1: CUDA_ERROR_ILLEGAL_ADDRESS (mock driver error)
+// MEMSET: mock-cuda: at exit: 0 allocations, 0 contexts retained, depth 0
+// RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so MOCK_CUDA_FAIL=cuMemsetD8_v2 MOCK_CUDA_FAIL_AT=6 not %t/cuda units %t/units 2>&1 | FileCheck %s --check-prefix=ZEROUNITS
+// ZEROUNITS: step 2: cuda: zeroing the unit partials on CUDA device 0: CUDA_ERROR_ILLEGAL_ADDRESS (mock driver error)
+// ZEROUNITS: mock-cuda: at exit: 0 allocations, 0 contexts retained, depth 0
 //
 // Packages without usable kernels.
 // RUN: env MUIR_CUDA_DRIVER=%t/libcuda-mock.so not %t/cuda create %t/none 2>&1 | FileCheck %s --check-prefix=NONE

@@ -39,7 +39,7 @@
  * Environment: MOCK_CUDA_DEVICES (default 1; 0 makes cuInit fail),
  * MOCK_CUDA_CC (compute capability, default 90), MOCK_CUDA_FAIL (the name of
  * one entry point that fails: cuMemAlloc_v2, cuLaunchKernel, cuCtxSynchronize,
- * cuMemcpyDtoH_v2), MOCK_CUDA_FAIL_AT (with it, only that entry's N-th call,
+ * cuMemcpyDtoH_v2, cuMemsetD8_v2), MOCK_CUDA_FAIL_AT (with it, only that entry's N-th call,
  * counting from 1, fails).
  * Events go to stderr as "mock-cuda: ..."; at exit it reports what is still
  * allocated, retained or pushed.
@@ -427,6 +427,8 @@ CUresult CUDAAPI cuMemsetD8_v2(CUdeviceptr pointer, unsigned char value,
     return CUDA_ERROR_INVALID_CONTEXT;
   if (findAllocation(pointer, bytes) < 0)
     return CUDA_ERROR_INVALID_VALUE;
+  if (failing("cuMemsetD8_v2"))
+    return CUDA_ERROR_ILLEGAL_ADDRESS;
   memset((void *)(uintptr_t)pointer, value, bytes);
   return CUDA_SUCCESS;
 }

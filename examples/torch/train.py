@@ -55,6 +55,12 @@ def main():
     ap.add_argument("--weight-decay", type=float, default=0.1)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--optimizer", default="adamw",
+                    help="muirc --optimizer (adamw, lion, lion-ar, ...)")
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                    help="bf16: the model runs in bfloat16 (parameters and "
+                         "gradients) over float32 master weights and moments "
+                         "that muir's step keeps, rounding stochastically")
     ap.add_argument("--muirc", default=None)
     ap.add_argument("--out", default=None, help="work directory")
     args = ap.parse_args()
@@ -74,6 +80,10 @@ def main():
     out = args.out or tempfile.mkdtemp(prefix="muir-torch-train-")
     model, base = models(args.model, args.width, args.layers,
                          args.base_width, args.base_layers, args.seq)
+    if args.precision == "bf16":
+        # The whole module in bfloat16, buffers included (the Llama's
+        # rotary tables); muir keeps the float32 master weights.
+        model, base = model.to(torch.bfloat16), base.to(torch.bfloat16)
     x, y = batch("train", torch.Generator().manual_seed(0))
     loss_of = (lambda o: o[1]) if args.model == "gpt" else None
 
@@ -83,15 +93,16 @@ def main():
     imported = mt.import_model(model, base, (x, y), loss=loss_of,
                                muirc=args.muirc, workdir=out)
     package = mt.package(imported, os.path.join(out, "pkg"), args.scheme,
-                         optimizer="adamw", muirc=args.muirc, lr=args.lr,
-                         weight_decay=args.weight_decay)
+                         optimizer=args.optimizer, muirc=args.muirc,
+                         lr=args.lr, weight_decay=args.weight_decay,
+                         precision=args.precision)
     mt.bind(model, package, imported)
     mt.init_(model, seed=args.seed)
     opt = mt.Optimizer(model)
-    print("import + package: %.1f s; %d parameters, %s under %s"
+    print("import + package: %.1f s; %d parameters, %s under %s, %s, %s"
           % (time.time() - started,
              sum(p.numel() for p in model.parameters()), args.model,
-             args.scheme))
+             args.scheme, args.optimizer, args.precision))
 
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / args.warmup) * 0.5 *

@@ -496,6 +496,15 @@ class ShardedState:
                         "%s: buffers of the wrong size%s" % (
                             path, " (or no params_bf16 and rounding_seed "
                             "of a bf16 package)" if self.bf16 else ""))
+                # copy_ would convert other values into the bits silently.
+                seed = shard.get("rounding_seed")
+                if self.bf16 and (copy.dtype != torch.int16 or
+                                  isinstance(seed, bool) or
+                                  not 0 <= seed < 2 ** 64):
+                    raise DistributedError(
+                        "%s: a bf16 shard needs params_bf16 as the int16 "
+                        "bits save() writes and a rounding_seed in [0, "
+                        "2**64), not %s and %r" % (path, copy.dtype, seed))
                 with torch.no_grad():
                     if lo < hi:
                         self.params[lo:hi].copy_(params[lo - begin:hi - begin])

@@ -19,7 +19,8 @@
 #   freshly bound models continues to the same bits;
 # - a ShardedState of a bf16 package without its copy, with float32 grads
 #   or with tensors off the CPU, an fp32 package given a copy, a bf16
-#   checkpoint without its copy: each an error naming it.
+#   checkpoint without its copy, with float values as its copy or a
+#   negative rounding seed: each an error naming it.
 #
 # RUN: rm -rf %t && mkdir -p %t
 # RUN: %python %s %t | FileCheck %s
@@ -28,6 +29,8 @@
 # CHECK-NEXT: not on the CPU: ShardedState: bf16 packages on meta are not supported yet (CPU tensors over gloo only)
 # CHECK-NEXT: a copy for fp32: ShardedState: package '{{.*}}pkg-fp32' is fp32: it has no bf16 copy of the params
 # CHECK-NEXT: checkpoint without its copy: load: rank 0: {{.*}}shard-00000-of-00001.pt: buffers of the wrong size (or no params_bf16 and rounding_seed of a bf16 package)
+# CHECK-NEXT: checkpoint of a float copy: load: rank 0: {{.*}}shard-00000-of-00001.pt: a bf16 shard needs params_bf16 as the int16 bits save() writes and a rounding_seed in [0, 2**64), not torch.float32 and {{[0-9]+}}
+# CHECK-NEXT: checkpoint of a negative seed: load: rank 0: {{.*}}shard-00000-of-00001.pt: a bf16 shard needs params_bf16 as the int16 bits save() writes and a rounding_seed in [0, 2**64), not torch.int16 and -1
 # CHECK-NEXT: 1 ranks: bf16 copy, master and states = the reference, bit for bit
 # CHECK-NEXT: 2 ranks: bf16 copy, master and states = the reference, bit for bit
 # CHECK-NEXT: 2 ranks: resumed from the step-5 checkpoint, bit for bit
@@ -95,8 +98,17 @@ def errors(tmp, binding, opt):
     opt.save(ckpt)
     shard = os.path.join(ckpt, "shard-00000-of-00001.pt")
     saved = torch.load(shard)
-    del saved["params_bf16"]
+    copy_bits = saved.pop("params_bf16")
     torch.save(saved, shard)
+    # And ones whose copy is float values, or whose seed is negative.
+    float_copy = os.path.join(tmp, "ckpt-float-copy")
+    opt.save(float_copy)
+    torch.save(dict(saved, params_bf16=copy_bits.float()),
+               os.path.join(float_copy, "shard-00000-of-00001.pt"))
+    bad_seed = os.path.join(tmp, "ckpt-bad-seed")
+    opt.save(bad_seed)
+    torch.save(dict(saved, params_bf16=copy_bits, rounding_seed=-1),
+               os.path.join(bad_seed, "shard-00000-of-00001.pt"))
     for title, call in (
             ("no copy", lambda: ShardedState(pkg, master, grads)),
             ("float32 grads", lambda: ShardedState(
@@ -105,7 +117,9 @@ def errors(tmp, binding, opt):
                 pkg, meta[0], meta[1], params_bf16=meta[2])),
             ("a copy for fp32", lambda: ShardedState(
                 fp32, master, torch.zeros_like(master), params_bf16=grads)),
-            ("checkpoint without its copy", lambda: opt.load(ckpt))):
+            ("checkpoint without its copy", lambda: opt.load(ckpt)),
+            ("checkpoint of a float copy", lambda: opt.load(float_copy)),
+            ("checkpoint of a negative seed", lambda: opt.load(bad_seed))):
         try:
             call()
             print(title, "constructed")

@@ -21,7 +21,8 @@
 #     seed (same init) other copy bits; a checkpoint (the module's and the
 #     optimizer's state_dict, which for bf16 holds the master weights and
 #     the rounding seed) resumes bit for bit, and an optimizer state
-#     without float32 master weights is an error;
+#     without float32 master weights or a rounding seed is an error that
+#     writes nothing;
 # the forward multipliers apply to the bf16 parameters (the loss and
 # gradient bits of a forward written here with them); and the binding's
 # guards: zero_grad(set_to_none=True) puts the bf16 grad
@@ -40,6 +41,9 @@
 # CHECK-NEXT: (d) same seed, same bits; another rounding seed, other copy bits; checkpoint resumes bit for bit
 # CHECK-NEXT: no master: load_state_dict: a bf16 package's state holds its float32 master weights of shape ({{[0-9]+}},); this one has none
 # CHECK-NEXT: float64 master: load_state_dict: a bf16 package's state holds its float32 master weights of shape ([[N:[0-9]+]],); this one has torch.float64 ([[N]],)
+# CHECK-NEXT: no rounding seed: load_state_dict: a bf16 package's state holds its rounding seed, an integer in [0, 2**64); this one has None
+# CHECK-NEXT: a negative rounding seed: load_state_dict: a bf16 package's state holds its rounding seed, an integer in [0, 2**64); this one has -1
+# CHECK-NEXT: a refused optimizer state leaves the optimizer as it was
 # CHECK-NEXT: set_to_none: grads are the bf16 views again
 # CHECK-NEXT: float64 module: bind: parameter 'input.weight' is torch.float64, but package '{{.*}}' (precision bf16) binds torch.float32 or torch.bfloat16 parameters
 # CHECK-NEXT: bf16 module, fp32 package: bind: parameter 'input.weight' is torch.bfloat16, but package '{{.*}}' (precision fp32) binds torch.float32 parameters
@@ -290,16 +294,23 @@ assert rl == la[5:10]
 assert all(same(x, y) for x, y in zip([*rb.flat, rb.flat_params_bf16], a))
 print("(d) same seed, same bits; another rounding seed, other copy bits; "
       "checkpoint resumes bit for bit")
-for title, master in (("no master", None),
-                      ("float64 master", ckpt["optimizer"]["master"].double())):
-    state = dict(ckpt["optimizer"], master=master)
-    if master is None:
-        del state["master"]
+# Each refused state (its optimizer states changed too) leaves the
+# optimizer as it was: nothing is written before everything is checked.
+kept = [x.copy() for x in (*rb.flat, rb.flat_params_bf16)]
+other_states = [torch.ones_like(x) for x in ckpt["optimizer"]["states"]]
+for title, change in (("no master", {"master": None}),
+                      ("float64 master", {"master": ckpt["optimizer"]["master"].double()}),
+                      ("no rounding seed", {"rounding_seed": None}),
+                      ("a negative rounding seed", {"rounding_seed": -1})):
+    state = dict(ckpt["optimizer"], states=other_states, **change)
+    state = {k: v for k, v in state.items() if v is not None}
     try:
         ropt.load_state_dict(state)
         print(title, "loaded")
     except muir.Error as e:
         print("%s: %s" % (title, e.message))
+assert all(same(x, y) for x, y in zip((*rb.flat, rb.flat_params_bf16), kept))
+print("a refused optimizer state leaves the optimizer as it was")
 
 # ---- guards and errors --------------------------------------------------------------
 model.zero_grad(set_to_none=True)

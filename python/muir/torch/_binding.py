@@ -501,13 +501,16 @@ class Optimizer(BoundOptimizer):
             raise BindError("load_state_dict: %d state buffers, the package "
                             "keeps %d" % (len(states),
                                           len(self.binding.flat) - 2))
+        # Everything is checked before anything is written: a bad part
+        # leaves the optimizer as it was, not half loaded.
+        loaded = []
         for flat, saved in zip(self.binding.flat[2:], states):
             saved = saved.detach().cpu().numpy()
             if saved.shape != flat.shape or saved.dtype != np.float32:
                 raise BindError("load_state_dict: a state buffer of shape %s "
                                 "and dtype %s, the package's is %s float32"
                                 % (saved.shape, saved.dtype, flat.shape))
-            flat[...] = saved
+            loaded.append(saved)
         if self.binding.bf16:
             master = state_dict.get("master")
             want = self.binding.flat_params.shape
@@ -520,10 +523,21 @@ class Optimizer(BoundOptimizer):
                     % (want, "none" if master is None else
                        "%s %s" % (getattr(master, "dtype", type(master)),
                                   tuple(getattr(master, "shape", ())))))
+            seed = state_dict.get("rounding_seed")
+            if isinstance(seed, bool) or \
+                    not isinstance(seed, numbers.Integral) or \
+                    not 0 <= seed < 2 ** 64:
+                raise BindError(
+                    "load_state_dict: a bf16 package's state holds its "
+                    "rounding seed, an integer in [0, 2**64); this one has "
+                    "%r" % (seed,))
+        t = int(state_dict["t"])
+        for flat, saved in zip(self.binding.flat[2:], loaded):
+            flat[...] = saved
+        if self.binding.bf16:
             self.binding.flat_params[...] = master.detach().cpu().numpy()
-            self.binding.state.rounding_seed = int(
-                state_dict["rounding_seed"])
-        self.t = int(state_dict["t"])
+            self.binding.state.rounding_seed = int(seed)
+        self.t = t
         for group, saved in zip(self.param_groups,
                                 state_dict["param_groups"]):
             group.update(saved)

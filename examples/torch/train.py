@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import muir  # noqa: E402
 import muir.torch as mt  # noqa: E402
 from gpt import GPT, GPTConfig  # noqa: E402
 from llama import Llama, LlamaConfig  # noqa: E402
@@ -125,10 +126,18 @@ def main():
             print("step %4d  train %.3f  val %.3f  (%.0f ms/step)"
                   % (step, loss.item(), val,
                      1000 * (time.time() - started) / step))
+    # Written whole or not at all: two runs sharing --out leave one of them.
+    checkpoint = os.path.join(out, "checkpoint.pt")
+    partial = "%s.%d.tmp" % (checkpoint, os.getpid())
     torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()},
-               os.path.join(out, "checkpoint.pt"))
-    print("checkpoint:", os.path.join(out, "checkpoint.pt"))
+               partial)
+    os.replace(partial, checkpoint)
+    print("checkpoint:", checkpoint)
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (mt.ImportError_, muir.Error) as e:
+        # muirc's and the runtime's messages name the problem: no traceback.
+        sys.exit("%s: error: %s" % (os.path.basename(sys.argv[0]), e))

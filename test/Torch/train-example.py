@@ -5,7 +5,8 @@
 # least 0.5 below step 1's, which starts near ln 256 = 5.55 for bytes) and
 # leave a checkpoint whose module tensors have the precision's dtype (bf16:
 # the optimizer's state_dict also holds the float32 master weights: the
-# flat buffer, at least one per parameter element).
+# flat buffer, at least one per parameter element). A hostile --optimizer is
+# muirc's error on one line and exit status 1, not a traceback.
 #
 # RUN: rm -rf %t && mkdir -p %t
 # RUN: %python %s %t %muir_src/examples/torch/train.py | FileCheck %s
@@ -14,6 +15,7 @@
 # CHECK-NEXT: llama fp32 adamw: learns, checkpoint float32
 # CHECK-NEXT: llama bf16 adamw: learns, checkpoint bfloat16 + float32 master
 # CHECK-NEXT: gpt fp32 lion: learns, checkpoint float32
+# CHECK-NEXT: --optimizer 'lion;rm -rf /': exit 1, one line: train.py: error: muirc package {{.*}}: --optimizer 'lion;rm -rf /' is unknown; expected {{.*}}
 
 import os
 import re
@@ -60,3 +62,16 @@ for model, precision, optimizer, lr in [("gpt", "fp32", "adamw", 3e-3),
         assert master.numel() >= elements, (label, master.numel(), elements)
         kind += " + float32 master"
     print("%s: learns, checkpoint %s" % (label, kind))
+
+bad = "lion;rm -rf /"
+run = subprocess.run([sys.executable, train, "--optimizer", bad, "--steps",
+                      "1", "--width", "64", "--layers", "2", "--base-width",
+                      "32", "--base-layers", "1", "--seq", "32", "--out",
+                      os.path.join(out, "bad")],
+                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                     text=True)
+assert run.returncode == 1 and "Traceback" not in run.stdout, run.stdout
+assert "\n" not in run.stdout.strip(), run.stdout
+assert not os.path.exists(os.path.join(out, "bad", "checkpoint.pt"))
+print("--optimizer '%s': exit %d, one line: %s"
+      % (bad, run.returncode, run.stdout.strip()))
